@@ -1,0 +1,264 @@
+//! Step 1, **load**: read a vendor folder, check the vendored spec against its recorded
+//! checksum, and parse it (YAML or JSON) into a `serde_json::Value`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::error::{CodegenError, JsonPath, SpecProblem};
+
+/// The file names a vendored spec may have, in the order they are looked for.
+pub const UPSTREAM_NAMES: [&str; 3] = ["upstream.yaml", "upstream.yml", "upstream.json"];
+pub const SOURCE_FILE: &str = "source.toml";
+pub const OVERLAY_FILE: &str = "overlay.yaml";
+
+/// `specs/<vendor>/source.toml`: where the vendored spec came from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceInfo {
+    /// The vendor's display name, used in generated docs ("DeepSeek").
+    pub vendor: String,
+    pub upstream_url: String,
+    /// The document the spec was extracted from, if it was not downloaded directly.
+    pub seed: Option<String>,
+    /// A short description of the exporter and OpenAPI version, for the generated docs.
+    pub format: Option<String>,
+    /// When the spec was retrieved (YYYY-MM-DD).
+    pub retrieved: String,
+    /// Hex sha256 of the upstream file's bytes.
+    pub sha256: String,
+}
+
+/// One vendor folder, read from disk.
+#[derive(Debug)]
+pub struct VendorSpec {
+    /// Folder name under `specs/`: also the crate name prefix (`<name>-client`).
+    pub name: String,
+    pub dir: PathBuf,
+    pub source: SourceInfo,
+    pub upstream_path: PathBuf,
+    /// The hex sha256 of the upstream bytes as they are on disk now.
+    pub actual_sha256: String,
+    pub document: Value,
+    /// The overlay document, if the vendor has one.
+    pub overlay: Option<(PathBuf, String)>,
+}
+
+impl VendorSpec {
+    /// True when `source.toml` records a different checksum than the file has.
+    pub fn checksum_is_stale(&self) -> bool {
+        !self.source.sha256.eq_ignore_ascii_case(&self.actual_sha256)
+    }
+}
+
+/// Lists the vendor folders under `specs_dir`, sorted by name so output order is stable.
+pub fn vendor_names(specs_dir: &Path) -> Result<Vec<String>, CodegenError> {
+    let entries = std::fs::read_dir(specs_dir).map_err(|e| {
+        CodegenError::file(
+            "workspace",
+            specs_dir,
+            format!("cannot list vendor folders: {e}"),
+        )
+    })?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| {
+            CodegenError::file(
+                "workspace",
+                specs_dir,
+                format!("cannot list vendor folders: {e}"),
+            )
+        })?;
+        if entry.path().join(SOURCE_FILE).is_file() {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Reads `specs/<name>/`: `source.toml`, the upstream spec and the optional overlay.
+pub fn load_vendor(specs_dir: &Path, name: &str) -> Result<VendorSpec, CodegenError> {
+    let dir = specs_dir.join(name);
+    if !is_valid_vendor_name(name) {
+        return Err(CodegenError::file(
+            name,
+            &dir,
+            "vendor folder names must be lowercase ASCII letters, digits and '-', starting with a letter",
+        ));
+    }
+    let source_path = dir.join(SOURCE_FILE);
+    let source_text = read_text(name, &source_path)?;
+    let source: SourceInfo = toml::from_str(&source_text)
+        .map_err(|e| CodegenError::file(name, &source_path, format!("invalid source.toml: {e}")))?;
+
+    let upstream_path = UPSTREAM_NAMES
+        .iter()
+        .map(|file| dir.join(file))
+        .find(|path| path.is_file())
+        .ok_or_else(|| {
+            CodegenError::file(
+                name,
+                &dir,
+                format!(
+                    "no vendored spec: expected one of {}",
+                    UPSTREAM_NAMES.join(", ")
+                ),
+            )
+        })?;
+    let bytes = std::fs::read(&upstream_path)
+        .map_err(|e| CodegenError::file(name, &upstream_path, format!("cannot read: {e}")))?;
+    let actual_sha256 = hex::encode(Sha256::digest(&bytes));
+    let is_json = upstream_path.extension().is_some_and(|ext| ext == "json");
+    let document =
+        parse_document(&bytes, is_json).map_err(|problem| problem.in_file(name, &upstream_path))?;
+
+    let overlay_path = dir.join(OVERLAY_FILE);
+    let overlay = if overlay_path.is_file() {
+        let text = read_text(name, &overlay_path)?;
+        Some((overlay_path, text))
+    } else {
+        None
+    };
+
+    Ok(VendorSpec {
+        name: name.to_owned(),
+        dir,
+        source,
+        upstream_path,
+        actual_sha256,
+        document,
+        overlay,
+    })
+}
+
+fn is_valid_vendor_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn read_text(vendor: &str, path: &Path) -> Result<String, CodegenError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| CodegenError::file(vendor, path, format!("cannot read: {e}")))
+}
+
+/// Parses a spec's bytes. Tolerates what exporters emit that parsers choke on: a UTF-8 byte
+/// order mark, CRLF line endings, and YAML mapping keys that are not strings (an unquoted
+/// `200:` response code is an integer in YAML, but OpenAPI keys are always strings).
+pub fn parse_document(bytes: &[u8], is_json: bool) -> Result<Value, SpecProblem> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| SpecProblem::new("$", format!("the file is not UTF-8: {e}")))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if is_json {
+        return serde_json::from_str(text).map_err(|e| {
+            SpecProblem::new(
+                "$",
+                format!(
+                    "invalid JSON at line {}, column {}: {e}",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        });
+    }
+    let mut yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)
+        .map_err(|e| SpecProblem::new("$", format!("invalid YAML: {e}")))?;
+    yaml.apply_merge()
+        .map_err(|e| SpecProblem::new("$", format!("invalid YAML merge key: {e}")))?;
+    yaml_to_json(yaml, &JsonPath::root())
+}
+
+fn yaml_to_json(yaml: serde_yaml_ng::Value, path: &JsonPath) -> Result<Value, SpecProblem> {
+    use serde_yaml_ng::Value as Yaml;
+    Ok(match yaml {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(b) => Value::Bool(b),
+        Yaml::Number(n) => yaml_number_to_json(&n)
+            .ok_or_else(|| path.problem(format!("the number {n} has no JSON representation")))?,
+        Yaml::String(s) => Value::String(s),
+        Yaml::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| yaml_to_json(item, &path.index(i)))
+                .collect::<Result<_, _>>()?,
+        ),
+        Yaml::Mapping(mapping) => {
+            let mut object = serde_json::Map::new();
+            for (key, value) in mapping {
+                let key = match key {
+                    Yaml::String(s) => s,
+                    Yaml::Number(n) => n.to_string(),
+                    Yaml::Bool(b) => b.to_string(),
+                    Yaml::Null => "null".to_owned(),
+                    other => {
+                        return Err(path
+                            .problem(format!("a mapping key must be a scalar, found {other:?}")));
+                    }
+                };
+                let value = yaml_to_json(value, &path.key(&key))?;
+                object.insert(key, value);
+            }
+            Value::Object(object)
+        }
+        Yaml::Tagged(tagged) => {
+            return Err(path.problem(format!(
+                "YAML tags are not part of OpenAPI (found {})",
+                tagged.tag
+            )));
+        }
+    })
+}
+
+fn yaml_number_to_json(n: &serde_yaml_ng::Number) -> Option<Value> {
+    if let Some(i) = n.as_i64() {
+        Some(Value::from(i))
+    } else if let Some(u) = n.as_u64() {
+        Some(Value::from(u))
+    } else {
+        n.as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unquoted_status_codes_become_string_keys() {
+        let doc = parse_document(b"responses:\n  200:\n    description: ok\n", false).unwrap();
+        assert_eq!(doc, json!({"responses": {"200": {"description": "ok"}}}));
+    }
+
+    #[test]
+    fn byte_order_mark_and_crlf_are_accepted() {
+        let doc = parse_document(
+            b"\xef\xbb\xbfopenapi: 3.0.3\r\ninfo:\r\n  title: t\r\n",
+            false,
+        )
+        .unwrap();
+        assert_eq!(doc, json!({"openapi": "3.0.3", "info": {"title": "t"}}));
+        let doc = parse_document(b"\xef\xbb\xbf{\"openapi\": \"3.0.3\"}", true).unwrap();
+        assert_eq!(doc, json!({"openapi": "3.0.3"}));
+    }
+
+    #[test]
+    fn yaml_tags_are_rejected_with_their_path() {
+        let problem = parse_document(b"info:\n  title: !custom x\n", false).unwrap_err();
+        assert_eq!(problem.json_path, "$.info.title");
+        assert!(problem.message.contains("custom"), "{}", problem.message);
+    }
+
+    #[test]
+    fn invalid_json_reports_line_and_column() {
+        let problem = parse_document(b"{\n  \"a\": ,\n}", true).unwrap_err();
+        assert!(problem.message.contains("line 2"), "{}", problem.message);
+    }
+}

@@ -1,0 +1,190 @@
+//! `cargo xtask codegen`: one typed client crate per vendored spec.
+//!
+//! Data flows one way, each step a plain function: [`load`] → [`repair`] → [`overlay`] →
+//! [`validate`] → [`generate`] → [`write`]. Nothing here knows a vendor by name: a vendor is a
+//! folder under `specs/`.
+
+pub mod error;
+pub mod generate;
+pub mod load;
+pub mod overlay;
+pub mod repair;
+pub mod validate;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+pub use error::{CodegenError, SpecProblem};
+use load::VendorSpec;
+use repair::RepairReport;
+use write::PlannedFile;
+
+/// What to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The workspace root (the folder holding `specs/` and `crates/`).
+    pub root: PathBuf,
+    /// Only this vendor folder, instead of all of them.
+    pub only: Option<String>,
+    /// Write nothing; report what is out of date.
+    pub check: bool,
+}
+
+/// What happened to one vendor.
+#[derive(Debug)]
+pub struct VendorOutcome {
+    pub vendor: String,
+    pub repairs: RepairReport,
+    /// Files whose bytes differ from what the pipeline produced, with a unified diff each.
+    /// In write mode they have been rewritten; in check mode they are what is stale.
+    pub changed: Vec<(PathBuf, String)>,
+}
+
+/// Everything the pipeline produced for one vendor, before anything is written.
+#[derive(Debug)]
+pub struct Generated {
+    pub spec: VendorSpec,
+    pub repairs: RepairReport,
+    /// The document given to progenitor.
+    pub document: Value,
+    pub files: Vec<PlannedFile>,
+}
+
+/// Runs the pipeline for every selected vendor.
+pub fn run(options: &Options) -> Result<Vec<VendorOutcome>, CodegenError> {
+    let specs_dir = options.root.join("specs");
+    let vendors = match &options.only {
+        Some(only) => vec![only.clone()],
+        None => load::vendor_names(&specs_dir)?,
+    };
+    let mut outcomes = Vec::with_capacity(vendors.len());
+    for vendor in vendors {
+        let generated = generate_vendor(&options.root, &vendor)?;
+        let changed = write::stale_files(&options.root, &generated.files);
+        if !options.check {
+            let paths: Vec<PathBuf> = changed.iter().map(|(path, _)| path.clone()).collect();
+            write::write_files(&vendor, &options.root, &generated.files, &paths)?;
+        }
+        outcomes.push(VendorOutcome {
+            vendor,
+            repairs: generated.repairs,
+            changed,
+        });
+    }
+    Ok(outcomes)
+}
+
+/// load → repair → overlay → validate → generate for one vendor folder; writes nothing.
+pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenError> {
+    let spec = load::load_vendor(&root.join("specs"), vendor)?;
+    let relative_upstream = relative(root, &spec.upstream_path);
+
+    let mut document = spec.document.clone();
+    let repairs =
+        repair::repair(&mut document).map_err(|p| p.in_file(vendor, &relative_upstream))?;
+    if let Some((overlay_path, overlay_text)) = &spec.overlay {
+        overlay::apply_overlay(
+            vendor,
+            &relative(root, overlay_path),
+            overlay_text,
+            &mut document,
+        )?;
+    }
+    if let Some(object) = document.as_object_mut() {
+        object.insert(
+            "x-generated-by".into(),
+            format!(
+                "`{}` from specs/{vendor}/; do not edit by hand",
+                generate::COMMAND
+            )
+            .into(),
+        );
+    }
+    let openapi_json = to_pretty_json(&document);
+    let crate_dir = PathBuf::from("crates").join(format!("{vendor}-client"));
+    let generated_file = crate_dir.join("openapi.json");
+    let openapi =
+        validate::validate(&openapi_json).map_err(|p| p.in_file(vendor, &generated_file))?;
+    let generated =
+        generate::generate(&spec, &openapi).map_err(|p| p.in_file(vendor, &generated_file))?;
+
+    let source_toml = relative(root, &spec.dir.join(load::SOURCE_FILE));
+    let files = vec![
+        PlannedFile {
+            relative: source_toml.clone(),
+            contents: with_recorded_checksum(
+                &std::fs::read_to_string(root.join(&source_toml)).unwrap_or_default(),
+                &spec.actual_sha256,
+            ),
+        },
+        PlannedFile {
+            relative: crate_dir.join("Cargo.toml"),
+            contents: generated.cargo_toml,
+        },
+        PlannedFile {
+            relative: crate_dir.join("src").join("lib.rs"),
+            contents: generated.lib_rs,
+        },
+        PlannedFile {
+            relative: generated_file,
+            contents: openapi_json,
+        },
+    ];
+    Ok(Generated {
+        spec,
+        repairs,
+        document,
+        files,
+    })
+}
+
+/// Pretty JSON with sorted keys (serde_json's map is ordered by key) and a final newline.
+fn to_pretty_json(document: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(document).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// `source.toml` with its `sha256` line set to `sha256`, everything else kept byte for byte.
+fn with_recorded_checksum(source_toml: &str, sha256: &str) -> String {
+    let mut replaced = false;
+    let mut lines: Vec<String> = source_toml
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("sha256") && line.contains('=') {
+                replaced = true;
+                format!("sha256 = \"{sha256}\"")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    if !replaced {
+        lines.push(format!("sha256 = \"{sha256}\""));
+    }
+    lines.join("\n") + "\n"
+}
+
+fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_line_is_replaced_and_the_rest_kept() {
+        let before = "# comment\nvendor = \"X\"\nsha256 = \"old\"\nretrieved = \"d\"\n";
+        assert_eq!(
+            with_recorded_checksum(before, "new"),
+            "# comment\nvendor = \"X\"\nsha256 = \"new\"\nretrieved = \"d\"\n"
+        );
+        assert_eq!(
+            with_recorded_checksum("vendor = \"X\"\n", "n"),
+            "vendor = \"X\"\nsha256 = \"n\"\n"
+        );
+    }
+}

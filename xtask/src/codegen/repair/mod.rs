@@ -1,0 +1,117 @@
+//! Step 2, **repair**: generic, vendor-neutral passes over what real-world exporters emit and
+//! progenitor rejects or mis-generates.
+//!
+//! Each pass is one function named for the quirk it repairs, never for a vendor; it returns how
+//! many places it changed, so the pipeline can report which passes a spec needed. A construct
+//! that cannot be expressed for progenitor is a [`SpecProblem`] naming its JSON path.
+//! What only a person can decide for one vendor belongs in that vendor's `overlay.yaml`.
+
+mod exporter;
+mod openapi31;
+mod operations;
+pub mod walk;
+
+use serde_json::Value;
+
+use super::error::SpecProblem;
+
+/// One repair pass.
+#[derive(Debug, Clone, Copy)]
+pub struct Pass {
+    pub name: &'static str,
+    pub run: fn(&mut Value) -> Result<usize, SpecProblem>,
+}
+
+/// All passes, in the order they run. Order matters where one pass produces what another
+/// consumes: 3.1 constructs are lowered before schemas are compared, and operationIds exist
+/// before response bodies are hoisted into components named after them.
+pub const PASSES: &[Pass] = &[
+    Pass {
+        name: "strip_exporter_extensions",
+        run: exporter::strip_exporter_extensions,
+    },
+    Pass {
+        name: "bearer_security_scheme_type",
+        run: exporter::bearer_security_scheme_type,
+    },
+    Pass {
+        name: "downgrade_openapi_31_document",
+        run: openapi31::downgrade_openapi_31_document,
+    },
+    Pass {
+        name: "unsupported_schema_keywords",
+        run: openapi31::unsupported_schema_keywords,
+    },
+    Pass {
+        name: "type_arrays",
+        run: openapi31::type_arrays,
+    },
+    Pass {
+        name: "null_members_of_unions",
+        run: openapi31::null_members_of_unions,
+    },
+    Pass {
+        name: "numeric_exclusive_bounds",
+        run: openapi31::numeric_exclusive_bounds,
+    },
+    Pass {
+        name: "const_to_enum",
+        run: openapi31::const_to_enum,
+    },
+    Pass {
+        name: "schema_examples_array",
+        run: openapi31::schema_examples_array,
+    },
+    Pass {
+        name: "ref_siblings",
+        run: openapi31::ref_siblings,
+    },
+    Pass {
+        name: "empty_titles",
+        run: exporter::empty_titles,
+    },
+    Pass {
+        name: "placeholder_defaults",
+        run: exporter::placeholder_defaults,
+    },
+    Pass {
+        name: "path_parameters_not_in_template",
+        run: operations::path_parameters_not_in_template,
+    },
+    Pass {
+        name: "missing_or_duplicate_operation_ids",
+        run: operations::missing_or_duplicate_operation_ids,
+    },
+    Pass {
+        name: "request_body_media_types",
+        run: operations::request_body_media_types,
+    },
+    Pass {
+        name: "differing_response_bodies",
+        run: operations::differing_response_bodies,
+    },
+];
+
+/// Which passes changed the document, and how many places each changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RepairReport {
+    pub applied: Vec<(&'static str, usize)>,
+}
+
+impl RepairReport {
+    pub fn pass_names(&self) -> Vec<&'static str> {
+        self.applied.iter().map(|(name, _)| *name).collect()
+    }
+}
+
+/// Runs every pass in order.
+pub fn repair(doc: &mut Value) -> Result<RepairReport, SpecProblem> {
+    let mut report = RepairReport::default();
+    for pass in PASSES {
+        let changes = (pass.run)(doc)?;
+        if changes > 0 {
+            report.applied.push((pass.name, changes));
+        }
+    }
+    Ok(report)
+}

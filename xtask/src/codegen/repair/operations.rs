@@ -1,0 +1,545 @@
+//! Repairs at the level of operations: parameters, operationIds, request and response bodies.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value, json};
+
+use super::walk::for_each_operation;
+use crate::codegen::error::{JsonPath, SpecProblem};
+
+/// Removes `in: path` parameters whose `{name}` does not occur in the path template. Exporters
+/// copy shared parameters onto operations that do not take them; generators then demand an
+/// argument that is never sent (or panic: progenitor orders path arguments by the template).
+pub fn path_parameters_not_in_template(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let shared = doc
+        .pointer("/components/parameters")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Ok(0);
+    };
+    let mut changed = 0;
+    for (template, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let mut lists: Vec<&mut Value> = Vec::new();
+        for (key, value) in item.iter_mut() {
+            if key == "parameters" {
+                lists.push(value);
+            } else if let Some(parameters) = value.get_mut("parameters") {
+                lists.push(parameters);
+            }
+        }
+        for list in lists {
+            let Some(list) = list.as_array_mut() else {
+                continue;
+            };
+            let before = list.len();
+            list.retain(|parameter| {
+                let parameter = resolve(parameter, &shared, "#/components/parameters/");
+                let is_path = parameter.get("in").and_then(Value::as_str) == Some("path");
+                let name = parameter
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                !is_path || template.contains(&format!("{{{name}}}"))
+            });
+            changed += before - list.len();
+        }
+    }
+    Ok(changed)
+}
+
+/// Follows a local `$ref` into `components`; anything else is returned as it is.
+fn resolve<'a>(value: &'a Value, components: &'a Value, prefix: &str) -> &'a Value {
+    value
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|reference| reference.strip_prefix(prefix))
+        .and_then(|name| components.get(name))
+        .unwrap_or(value)
+}
+
+/// Gives every operation a unique operationId. Missing ones, ones without any ASCII letter
+/// (a generator cannot make a method name of `查询余额`) and later duplicates are derived
+/// from the method and path: `GET /user/balance` becomes `get_user_balance`.
+pub fn missing_or_duplicate_operation_ids(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut taken = BTreeSet::new();
+    let mut needs_id = Vec::new();
+    for_each_operation(doc, &mut |_, template, method, operation| {
+        let id = operation.get("operationId").and_then(Value::as_str);
+        match id {
+            Some(id)
+                if id.chars().any(|c| c.is_ascii_alphabetic()) && taken.insert(id.to_owned()) => {}
+            _ => needs_id.push((template.to_owned(), method.to_owned())),
+        }
+        Ok(())
+    })?;
+    let mut assigned = BTreeMap::new();
+    for (template, method) in &needs_id {
+        let base = derived_operation_id(method, template);
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while !taken.insert(candidate.clone()) {
+            candidate = format!("{base}_{n}");
+            n += 1;
+        }
+        assigned.insert((template.clone(), method.clone()), candidate);
+    }
+    for_each_operation(doc, &mut |_, template, method, operation| {
+        if let Some(id) = assigned.remove(&(template.to_owned(), method.to_owned())) {
+            operation.insert("operationId".into(), id.into());
+        }
+        Ok(())
+    })?;
+    Ok(needs_id.len())
+}
+
+fn derived_operation_id(method: &str, template: &str) -> String {
+    let mut words = vec![method.to_ascii_lowercase()];
+    for segment in template.split('/').filter(|s| !s.is_empty()) {
+        let (prefix, segment) = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => ("by_", name),
+            None => ("", segment),
+        };
+        let word: String = segment
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let word = word.trim_matches('_');
+        if !word.is_empty() {
+            words.push(format!("{prefix}{word}"));
+        }
+    }
+    words.join("_")
+}
+
+/// Keeps one media type of a request body that offers several (progenitor accepts exactly one):
+/// JSON if offered, otherwise the first listed.
+pub fn request_body_media_types(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut changed = 0;
+    for_each_operation(doc, &mut |_, _, _, operation| {
+        let Some(content) = operation
+            .get_mut("requestBody")
+            .and_then(|body| body.get_mut("content"))
+            .and_then(Value::as_object_mut)
+        else {
+            return Ok(());
+        };
+        if content.len() < 2 {
+            return Ok(());
+        }
+        let keep = content
+            .keys()
+            .find(|media_type| is_json(media_type))
+            .or_else(|| content.keys().next())
+            .cloned()
+            .unwrap_or_default();
+        changed += content.len() - 1;
+        content.retain(|media_type, _| *media_type == keep);
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
+fn is_json(media_type: &str) -> bool {
+    media_type == "application/json" || media_type.starts_with("application/json;")
+}
+
+/// What a response carries, as progenitor classifies it.
+#[derive(Debug, Clone, PartialEq)]
+enum Body {
+    None,
+    Raw,
+    Json(Value),
+}
+
+fn body_of(response: &Value) -> Body {
+    let Some(content) = response.get("content").and_then(Value::as_object) else {
+        return Body::None;
+    };
+    match content.iter().find(|(media_type, _)| is_json(media_type)) {
+        Some((_, media)) => Body::Json(media.get("schema").cloned().unwrap_or_else(|| json!({}))),
+        None if content.is_empty() => Body::None,
+        None => Body::Raw,
+    }
+}
+
+/// Makes all error responses of an operation share one body type, and all success responses
+/// another. progenitor asserts that they do (`response_types.len() <= 1`) and panics otherwise,
+/// which specs trip over whenever a 401 and a 500 are documented with different schemas.
+///
+/// JSON object bodies are merged into one component schema (`<OperationId>ErrorBody` /
+/// `<OperationId>SuccessBody`): the union of their properties, required only where all agree.
+/// Bodiless responses in a group that has JSON bodies are dropped from the operation, so those
+/// statuses reach the caller as unexpected responses. Bodies that are not objects cannot be
+/// merged and are reported.
+pub fn differing_response_bodies(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let schemas = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let responses = doc
+        .pointer("/components/responses")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let mut new_schemas: BTreeMap<String, Value> = BTreeMap::new();
+    let mut changed = 0;
+    for_each_operation(doc, &mut |at, _, _, operation| {
+        let operation_id = operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or("operation")
+            .to_owned();
+        let Some(operation_responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return Ok(());
+        };
+        for (group, suffix) in [(Group::Success, "SuccessBody"), (Group::Error, "ErrorBody")] {
+            let members: Vec<(String, Body)> = operation_responses
+                .iter()
+                .filter(|(status, _)| group.contains(status))
+                .map(|(status, response)| {
+                    let response = resolve(response, &responses, "#/components/responses/");
+                    (status.clone(), body_of(response))
+                })
+                .collect();
+            let json_bodies: Vec<&Value> = members
+                .iter()
+                .filter_map(|(_, body)| match body {
+                    Body::Json(schema) => Some(schema),
+                    _ => None,
+                })
+                .collect();
+            let distinct: Vec<&Body> =
+                members
+                    .iter()
+                    .map(|(_, body)| body)
+                    .fold(Vec::new(), |mut seen, body| {
+                        if !seen.contains(&body) {
+                            seen.push(body);
+                        }
+                        seen
+                    });
+            let all_same_reference = distinct.len() == 1
+                && json_bodies
+                    .first()
+                    .is_none_or(|schema| schema.get("$ref").is_some());
+            if json_bodies.is_empty()
+                || all_same_reference
+                || (json_bodies.len() == 1 && distinct.len() == 1)
+            {
+                continue;
+            }
+            let responses_at = at.key("responses");
+            let merged = if json_bodies.iter().all(|body| *body == json_bodies[0]) {
+                json_bodies[0].clone()
+            } else {
+                merge_object_schemas(&json_bodies, &schemas, &responses_at)?
+            };
+            let name = unique_schema_name(
+                &format!("{}{suffix}", pascal_case(&operation_id)),
+                &schemas,
+                &new_schemas,
+            );
+            new_schemas.insert(name.clone(), merged);
+            for (status, body) in &members {
+                changed += 1;
+                match body {
+                    Body::Json(_) => {
+                        let original = resolve(
+                            &operation_responses[status],
+                            &responses,
+                            "#/components/responses/",
+                        )
+                        .clone();
+                        let mut response = Map::new();
+                        response.insert(
+                            "description".into(),
+                            original
+                                .get("description")
+                                .cloned()
+                                .unwrap_or_else(|| "".into()),
+                        );
+                        if let Some(headers) = original.get("headers") {
+                            response.insert("headers".into(), headers.clone());
+                        }
+                        response.insert(
+                            "content".into(),
+                            json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}}),
+                        );
+                        operation_responses.insert(status.clone(), Value::Object(response));
+                    }
+                    Body::None | Body::Raw => {
+                        operation_responses.remove(status);
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if !new_schemas.is_empty() {
+        let components = doc
+            .as_object_mut()
+            .map(|d| d.entry("components").or_insert_with(|| json!({})))
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| SpecProblem::new("$", "the document is not an object"))?;
+        let target = components
+            .entry("schemas")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .ok_or_else(|| SpecProblem::new("$.components.schemas", "must be an object"))?;
+        target.extend(new_schemas);
+    }
+    Ok(changed)
+}
+
+#[derive(Clone, Copy)]
+enum Group {
+    Success,
+    Error,
+}
+
+impl Group {
+    fn contains(self, status: &str) -> bool {
+        let class = status.chars().next();
+        match self {
+            Group::Success => class == Some('2'),
+            Group::Error => matches!(class, Some('4' | '5')) || status == "default",
+        }
+    }
+}
+
+/// The union of object schemas: every property of any of them (the first definition wins when
+/// they disagree on a property, replaced by an unconstrained schema), required where all agree.
+fn merge_object_schemas(
+    bodies: &[&Value],
+    schemas: &Value,
+    at: &JsonPath,
+) -> Result<Value, SpecProblem> {
+    let mut properties = Map::new();
+    let mut required: Option<BTreeSet<String>> = None;
+    for body in bodies {
+        let body = resolve(body, schemas, "#/components/schemas/");
+        let is_object = body.get("type").and_then(Value::as_str) == Some("object")
+            || body.get("properties").is_some();
+        if !is_object {
+            return Err(at.problem(
+                "responses of one group have different bodies that are not all objects, so they \
+                 cannot be merged into one type; pick one body in the overlay",
+            ));
+        }
+        for (name, schema) in body
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            match properties.get(name) {
+                Some(existing) if existing != schema => {
+                    properties.insert(name.clone(), json!({}));
+                }
+                Some(_) => {}
+                None => {
+                    properties.insert(name.clone(), schema.clone());
+                }
+            }
+        }
+        let these: BTreeSet<String> = body
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        required = Some(match required {
+            None => these,
+            Some(previous) => previous.intersection(&these).cloned().collect(),
+        });
+    }
+    let mut merged = json!({"type": "object", "properties": properties});
+    if let Some(required) = required.filter(|r| !r.is_empty()) {
+        merged["required"] = json!(required);
+    }
+    Ok(merged)
+}
+
+fn pascal_case(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn unique_schema_name(base: &str, existing: &Value, added: &BTreeMap<String, Value>) -> String {
+    let mut name = base.to_owned();
+    let mut n = 2;
+    while existing.get(&name).is_some() || added.contains_key(&name) {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_missing_from_the_template_are_removed() {
+        let mut doc = json!({
+            "components": {"parameters": {"UuidParam": {"name": "uuid", "in": "path", "required": true}}},
+            "paths": {
+                "/credit/balance": {"get": {"parameters": [{"$ref": "#/components/parameters/UuidParam"}]}},
+                "/api_keys/{uuid}": {"get": {"parameters": [{"$ref": "#/components/parameters/UuidParam"}]}},
+                "/q": {"parameters": [{"name": "id", "in": "path"}, {"name": "page", "in": "query"}]}
+            }
+        });
+        assert_eq!(path_parameters_not_in_template(&mut doc).unwrap(), 2);
+        assert_eq!(
+            doc["paths"]["/credit/balance"]["get"]["parameters"],
+            json!([])
+        );
+        assert_eq!(
+            doc["paths"]["/api_keys/{uuid}"]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            doc["paths"]["/q"]["parameters"],
+            json!([{"name": "page", "in": "query"}])
+        );
+    }
+
+    #[test]
+    fn missing_non_ascii_and_duplicate_operation_ids_are_derived() {
+        let mut doc = json!({"paths": {
+            "/user/balance": {"get": {}, "post": {"operationId": "查询余额"}},
+            "/api_keys/{uuid}": {"get": {"operationId": "same"}, "delete": {"operationId": "same"}}
+        }});
+        assert_eq!(missing_or_duplicate_operation_ids(&mut doc).unwrap(), 3);
+        let paths = &doc["paths"];
+        assert_eq!(
+            paths["/user/balance"]["get"]["operationId"],
+            "get_user_balance"
+        );
+        assert_eq!(
+            paths["/user/balance"]["post"]["operationId"],
+            "post_user_balance"
+        );
+        let ids = [
+            paths["/api_keys/{uuid}"]["get"]["operationId"]
+                .as_str()
+                .unwrap(),
+            paths["/api_keys/{uuid}"]["delete"]["operationId"]
+                .as_str()
+                .unwrap(),
+        ];
+        assert_eq!(ids, ["same", "delete_api_keys_by_uuid"]);
+    }
+
+    #[test]
+    fn request_bodies_keep_only_json() {
+        let mut doc = json!({"paths": {"/a": {"post": {"requestBody": {"content": {
+            "application/x-www-form-urlencoded": {"schema": {}},
+            "application/json": {"schema": {"type": "object"}},
+            "text/plain": {"schema": {"type": "string"}}
+        }}}}}});
+        assert_eq!(request_body_media_types(&mut doc).unwrap(), 2);
+        let content = &doc["paths"]["/a"]["post"]["requestBody"]["content"];
+        assert_eq!(
+            content,
+            &json!({"application/json": {"schema": {"type": "object"}}})
+        );
+    }
+
+    #[test]
+    fn differing_error_bodies_are_merged_into_one_component() {
+        let mut doc = json!({
+            "components": {
+                "responses": {
+                    "Unauthorized": {"description": "u", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
+                    }}}},
+                    "StandardError": {"description": "s", "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/Error"
+                    }}}}
+                },
+                "schemas": {"Error": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "string"}
+                }}}
+            },
+            "paths": {"/credit/balance": {"get": {"operationId": "getCreditBalance", "responses": {
+                "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"description": "no body"},
+                "500": {"$ref": "#/components/responses/StandardError"}
+            }}}}
+        });
+        assert_eq!(differing_response_bodies(&mut doc).unwrap(), 3);
+        let responses = &doc["paths"]["/credit/balance"]["get"]["responses"];
+        let reference = json!({"$ref": "#/components/schemas/GetCreditBalanceErrorBody"});
+        assert_eq!(
+            responses["401"]["content"]["application/json"]["schema"],
+            reference
+        );
+        assert_eq!(
+            responses["500"]["content"]["application/json"]["schema"],
+            reference
+        );
+        assert_eq!(responses["500"]["description"], "s");
+        assert!(responses.get("404").is_none());
+        assert!(responses.get("200").is_some());
+        let merged = &doc["components"]["schemas"]["GetCreditBalanceErrorBody"];
+        assert_eq!(merged["properties"].as_object().unwrap().len(), 3);
+        assert!(
+            merged.get("required").is_none(),
+            "401 does not require code: {merged}"
+        );
+        // The shared component responses are left alone for other operations.
+        assert!(
+            doc["components"]["responses"]["Unauthorized"]["content"]["application/json"]["schema"]
+                ["properties"]
+                .is_object()
+        );
+    }
+
+    #[test]
+    fn identical_referenced_error_bodies_are_left_alone() {
+        let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
+            "401": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/E"}}}},
+            "500": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/E"}}}}
+        }}}}});
+        let before = doc.clone();
+        assert_eq!(differing_response_bodies(&mut doc).unwrap(), 0);
+        assert_eq!(doc, before);
+    }
+
+    #[test]
+    fn non_object_bodies_that_differ_are_an_error_with_a_path() {
+        let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
+            "400": {"description": "", "content": {"application/json": {"schema": {"type": "string"}}}},
+            "500": {"description": "", "content": {"application/json": {"schema": {"type": "integer"}}}}
+        }}}}});
+        let problem = differing_response_bodies(&mut doc).unwrap_err();
+        assert_eq!(problem.json_path, "$.paths['/a'].get.responses");
+    }
+}

@@ -1,0 +1,7 @@
+//! Maintainer tasks for the balances workspace, run as `cargo xtask <task>`.
+//!
+//! Plain Rust instead of shell scripts, so every task runs the same on every machine.
+
+#![forbid(unsafe_code)]
+
+pub mod codegen;

@@ -1,0 +1,100 @@
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use xtask::codegen;
+
+/// Maintainer tasks for the balances workspace.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Regenerate the client crates under crates/ from the specs under specs/.
+    Codegen {
+        /// Write nothing; print a unified diff and fail if any generated file, openapi.json
+        /// or recorded upstream sha256 is out of date.
+        #[arg(long)]
+        check: bool,
+        /// Only this vendor (a folder name under specs/).
+        #[arg(long, value_name = "VENDOR")]
+        only: Option<String>,
+        /// The workspace root; defaults to the one this xtask was built from.
+        #[arg(long, value_name = "DIR", hide = true)]
+        root: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().task {
+        Task::Codegen { check, only, root } => {
+            let root = root.unwrap_or_else(workspace_root);
+            run_codegen(codegen::Options { root, only, check })
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn run_codegen(options: codegen::Options) -> ExitCode {
+    let started = Instant::now();
+    let outcomes = match codegen::run(&options) {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stale = false;
+    for outcome in &outcomes {
+        let state = match (outcome.changed.is_empty(), options.check) {
+            (true, _) => "unchanged",
+            (false, false) => "updated",
+            (false, true) => "STALE",
+        };
+        let repairs: Vec<String> = outcome
+            .repairs
+            .applied
+            .iter()
+            .map(|(name, count)| format!("{name}×{count}"))
+            .collect();
+        println!(
+            "{:<12} {:<9} {} file(s) differ; repairs: {}",
+            outcome.vendor,
+            state,
+            outcome.changed.len(),
+            if repairs.is_empty() {
+                "none".to_owned()
+            } else {
+                repairs.join(", ")
+            }
+        );
+        if options.check {
+            for (_, diff) in &outcome.changed {
+                stale = true;
+                print!("{diff}");
+            }
+        }
+    }
+    println!(
+        "codegen: {} vendor(s) in {:.2?}",
+        outcomes.len(),
+        started.elapsed()
+    );
+    if stale {
+        eprintln!("error: generated files are out of date; run `cargo xtask codegen`");
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
