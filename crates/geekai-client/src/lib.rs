@@ -8,8 +8,9 @@
 //! - Repaired by the xtask's generic passes and `specs/geekai/overlay.yaml`; the exact document
 //!   progenitor was given is `openapi.json` beside this crate's `Cargo.toml`.
 //!
-//! Amounts marked `format: decimal` are [`rust_decimal::Decimal`], exact for any input. Response
-//! bodies larger than [`MAX_RESPONSE_BODY_BYTES`] fail with an error instead of being read.
+//! Amounts marked `format: decimal` are [`rust_decimal::Decimal`], exact for any input.
+//! [`RequestHeaders`] given to [`Client::new`] go on every request (authentication), and
+//! response bodies larger than [`MAX_RESPONSE_BODY_BYTES`] fail instead of being read.
 #![allow(clippy::all, unused_imports, missing_debug_implementations)]
 
 #[allow(unused_imports)]
@@ -254,6 +255,7 @@ Version: 1.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    pub(crate) inner: crate::RequestHeaders,
 }
 impl Client {
     /// Create a new client.
@@ -261,7 +263,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str) -> Self {
+    pub fn new(baseurl: &str, inner: crate::RequestHeaders) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -271,7 +273,7 @@ impl Client {
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap())
+        Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
@@ -279,14 +281,19 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+    pub fn new_with_client(
+        baseurl: &str,
+        client: reqwest::Client,
+        inner: crate::RequestHeaders,
+    ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            inner,
         }
     }
 }
-impl ClientInfo<()> for Client {
+impl ClientInfo<crate::RequestHeaders> for Client {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -296,11 +303,11 @@ impl ClientInfo<()> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &() {
-        &()
+    fn inner(&self) -> &crate::RequestHeaders {
+        &self.inner
     }
 }
-impl ClientHooks<()> for &Client {}
+impl ClientHooks<crate::RequestHeaders> for &Client {}
 impl Client {
     /**获取当前用户余额
 
@@ -408,12 +415,32 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
+/// Headers added to every request this client sends, such as `Authorization`.
+///
+/// One `reqwest::Client` (and so one connection pool) can serve many clients with different
+/// credentials: the headers travel with the generated `Client`, not the `reqwest::Client`.
+/// Mark secret values with `HeaderValue::set_sensitive(true)`; `Debug` then redacts them.
+#[derive(Clone, Debug, Default)]
+pub struct RequestHeaders(pub reqwest::header::HeaderMap);
+
 /// The largest response body this client reads, in bytes. Reading stops as soon as a body
 /// grows past it, and the call fails with an error whose source chain holds an
-/// [`http_body_util::LengthLimitError`].
+/// [`http_body_util::LengthLimitError`]. A broken or hostile server can otherwise make the
+/// client buffer any amount of memory.
 pub const MAX_RESPONSE_BODY_BYTES: usize = 1024 * 1024;
 
-impl progenitor_client::ClientHooks<()> for Client {
+impl progenitor_client::ClientHooks<RequestHeaders> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &progenitor_client::OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        for (name, value) in &self.inner().0 {
+            request.headers_mut().insert(name.clone(), value.clone());
+        }
+        Ok(())
+    }
+
     async fn exec(
         &self,
         request: reqwest::Request,

@@ -93,7 +93,8 @@ fn settings() -> GenerationSettings {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        .with_inner_type("crate::RequestHeaders".parse().unwrap_or_default());
     // Money: the overlay marks amount fields `format: decimal`; they must decode exactly, from
     // JSON strings ("110.00") and JSON numbers (12345678901234567.89) alike.
     for instance_type in [
@@ -171,11 +172,12 @@ fn lib_rs(vendor: &VendorSpec, spec: &OpenAPI, code: &str) -> String {
          //! - Repaired by the xtask's generic passes and `specs/{name}/overlay.yaml`; the exact document\n\
          //!   progenitor was given is `openapi.json` beside this crate's `Cargo.toml`.\n\
          //!\n\
-         //! Amounts marked `format: decimal` are [`rust_decimal::Decimal`], exact for any input. Response\n\
-         //! bodies larger than [`MAX_RESPONSE_BODY_BYTES`] fail with an error instead of being read.\n\
+         //! Amounts marked `format: decimal` are [`rust_decimal::Decimal`], exact for any input.\n\
+         //! [`RequestHeaders`] given to [`Client::new`] go on every request (authentication), and\n\
+         //! response bodies larger than [`MAX_RESPONSE_BODY_BYTES`] fail instead of being read.\n\
          #![allow(clippy::all, unused_imports, missing_debug_implementations)]\n\n\
          {code}\n\
-         {body_limit}",
+         {client_hooks}",
         header = header(vendor, "//"),
         display = source.vendor,
         url = source.upstream_url,
@@ -188,18 +190,38 @@ fn lib_rs(vendor: &VendorSpec, spec: &OpenAPI, code: &str) -> String {
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default(),
         sha = vendor.actual_sha256,
-        body_limit = BODY_LIMIT_HOOK,
+        client_hooks = CLIENT_HOOKS,
     )
 }
 
-/// Appended to every generated client: a hook that caps how much of a response body is read.
-/// A hostile or broken server can otherwise make the client buffer any amount of memory.
-const BODY_LIMIT_HOOK: &str = r#"/// The largest response body this client reads, in bytes. Reading stops as soon as a body
+/// Appended to every generated client: per-client request headers (shared auth over one
+/// connection pool) and a cap on how much of a response body is read.
+const CLIENT_HOOKS: &str = r#"/// Headers added to every request this client sends, such as `Authorization`.
+///
+/// One `reqwest::Client` (and so one connection pool) can serve many clients with different
+/// credentials: the headers travel with the generated `Client`, not the `reqwest::Client`.
+/// Mark secret values with `HeaderValue::set_sensitive(true)`; `Debug` then redacts them.
+#[derive(Clone, Debug, Default)]
+pub struct RequestHeaders(pub reqwest::header::HeaderMap);
+
+/// The largest response body this client reads, in bytes. Reading stops as soon as a body
 /// grows past it, and the call fails with an error whose source chain holds an
-/// [`http_body_util::LengthLimitError`].
+/// [`http_body_util::LengthLimitError`]. A broken or hostile server can otherwise make the
+/// client buffer any amount of memory.
 pub const MAX_RESPONSE_BODY_BYTES: usize = 1024 * 1024;
 
-impl progenitor_client::ClientHooks<()> for Client {
+impl progenitor_client::ClientHooks<RequestHeaders> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &progenitor_client::OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        for (name, value) in &self.inner().0 {
+            request.headers_mut().insert(name.clone(), value.clone());
+        }
+        Ok(())
+    }
+
     async fn exec(
         &self,
         request: reqwest::Request,
