@@ -83,6 +83,14 @@ pub const PASSES: &[Pass] = &[
         run: operations::missing_or_duplicate_operation_ids,
     },
     Pass {
+        name: "undeclared_path_parameters",
+        run: operations::undeclared_path_parameters,
+    },
+    Pass {
+        name: "default_response_beside_success",
+        run: operations::default_response_beside_success,
+    },
+    Pass {
         name: "request_body_media_types",
         run: operations::request_body_media_types,
     },

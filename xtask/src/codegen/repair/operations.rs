@@ -51,6 +51,118 @@ pub fn path_parameters_not_in_template(doc: &mut Value) -> Result<usize, SpecPro
     Ok(changed)
 }
 
+/// Declares path template variables that no parameter declares (`/items/{id}` with no `id`
+/// parameter), as required strings. progenitor panics on such a template ("missing from path").
+pub fn undeclared_path_parameters(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let shared = doc
+        .pointer("/components/parameters")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Ok(0);
+    };
+    let mut changed = 0;
+    for (template, item) in paths.iter_mut() {
+        let variables = template_variables(template);
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let declared_on_item = declared_path_parameters(item.get("parameters"), &shared);
+        for method in super::walk::HTTP_METHODS {
+            let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let declared = declared_path_parameters(operation.get("parameters"), &shared);
+            let missing: Vec<&str> = variables
+                .iter()
+                .copied()
+                .filter(|v| !declared.contains(*v) && !declared_on_item.contains(*v))
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let parameters = operation.entry("parameters").or_insert_with(|| json!([]));
+            if let Some(parameters) = parameters.as_array_mut() {
+                for name in missing {
+                    parameters.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+                    changed += 1;
+                }
+            }
+        }
+    }
+    Ok(changed)
+}
+
+fn template_variables(template: &str) -> Vec<&str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+fn declared_path_parameters(parameters: Option<&Value>, shared: &Value) -> BTreeSet<String> {
+    parameters
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|parameter| resolve(parameter, shared, "#/components/parameters/"))
+        .filter(|parameter| parameter.get("in").and_then(Value::as_str) == Some("path"))
+        .filter_map(|parameter| {
+            parameter
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Splits a `default` response that sits beside typed success responses into `4XX` and `5XX`.
+/// progenitor counts `default` as a possible success *and* error, so a default error body next
+/// to a different 200 body trips its one-type-per-group assertion; as error ranges it keeps
+/// meaning "any error", typed.
+pub fn default_response_beside_success(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let responses = doc
+        .pointer("/components/responses")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let mut changed = 0;
+    for_each_operation(doc, &mut |_, _, _, operation| {
+        let Some(operation_responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return Ok(());
+        };
+        let Some(default) = operation_responses.get("default").cloned() else {
+            return Ok(());
+        };
+        let default_body = body_of(resolve(&default, &responses, "#/components/responses/"));
+        let differs_from_a_success = operation_responses
+            .iter()
+            .filter(|(status, _)| {
+                status.len() == 3
+                    && status.starts_with('2')
+                    && status.chars().all(|c| c.is_ascii_digit())
+            })
+            .any(|(_, response)| {
+                body_of(resolve(response, &responses, "#/components/responses/")) != default_body
+            });
+        if differs_from_a_success {
+            operation_responses.remove("default");
+            for range in ["4XX", "5XX"] {
+                operation_responses
+                    .entry(range)
+                    .or_insert_with(|| default.clone());
+            }
+            changed += 1;
+        }
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
 /// Follows a local `$ref` into `components`; anything else is returned as it is.
 fn resolve<'a>(value: &'a Value, components: &'a Value, prefix: &str) -> &'a Value {
     value
@@ -426,6 +538,51 @@ mod tests {
         assert_eq!(
             doc["paths"]["/q"]["parameters"],
             json!([{"name": "page", "in": "query"}])
+        );
+    }
+
+    #[test]
+    fn undeclared_template_variables_become_string_parameters() {
+        let mut doc = json!({"paths": {
+            "/items/{id}/parts/{part}": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "get": {}
+            },
+            "/ok/{x}": {"get": {"parameters": [{"name": "x", "in": "path", "required": true}]}}
+        }});
+        assert_eq!(undeclared_path_parameters(&mut doc).unwrap(), 1);
+        assert_eq!(
+            doc["paths"]["/items/{id}/parts/{part}"]["get"]["parameters"],
+            json!([{"name": "part", "in": "path", "required": true, "schema": {"type": "string"}}])
+        );
+        assert_eq!(
+            doc["paths"]["/ok/{x}"]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_default_error_beside_a_success_body_becomes_error_ranges() {
+        let error = json!({"description": "e", "content": {"application/json": {"schema": {"type": "object", "properties": {"m": {"type": "string"}}}}}});
+        let mut doc = json!({"paths": {
+            "/a": {"get": {"responses": {
+                "200": {"description": "", "content": {"application/json": {"schema": {"type": "integer"}}}},
+                "default": error.clone()
+            }}},
+            "/b": {"get": {"responses": {"default": error.clone()}}}
+        }});
+        assert_eq!(default_response_beside_success(&mut doc).unwrap(), 1);
+        let a = &doc["paths"]["/a"]["get"]["responses"];
+        assert!(a.get("default").is_none());
+        assert_eq!(a["4XX"], error);
+        assert_eq!(a["5XX"], error);
+        assert!(
+            doc["paths"]["/b"]["get"]["responses"]
+                .get("default")
+                .is_some()
         );
     }
 

@@ -13,7 +13,7 @@ use crate::codegen::error::{JsonPath, SpecProblem};
 pub type SchemaVisitor<'a> =
     dyn FnMut(&JsonPath, &mut Map<String, Value>) -> Result<(), SpecProblem> + 'a;
 
-const HTTP_METHODS: [&str; 8] = [
+pub const HTTP_METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
