@@ -28,6 +28,14 @@ enum Task {
         #[arg(long, value_name = "DIR", hide = true)]
         root: Option<PathBuf>,
     },
+    /// Run one fuzz target (cargo-fuzz, stable toolchain, no sanitizer) for a bounded time.
+    Fuzz {
+        /// The target: one of the names in `fuzz/Cargo.toml`.
+        target: String,
+        /// How long to run.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -35,6 +43,15 @@ fn main() -> ExitCode {
         Task::Codegen { check, only, root } => {
             let root = root.unwrap_or_else(workspace_root);
             run_codegen(codegen::Options { root, only, check })
+        }
+        Task::Fuzz { target, seconds } => {
+            match xtask::fuzz::run(&workspace_root(), &target, seconds) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }
