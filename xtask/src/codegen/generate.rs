@@ -115,11 +115,24 @@ fn settings() -> GenerationSettings {
 }
 
 /// Runs `f`, turning a panic into a [`SpecProblem`] that carries the panic message.
+///
+/// The panic hook is process-wide, so swapping it is serialized (several threads may generate
+/// at once, as tests do), and the temporary hook only captures panics of the calling thread:
+/// any other thread's panic still goes to the previous hook and is reported as usual.
 fn catch_generator_panics<T>(f: impl FnOnce() -> T) -> Result<T, SpecProblem> {
+    static HOOK_SWAP: Mutex<()> = Mutex::new(());
+    let _swapping = HOOK_SWAP
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let generating_thread = std::thread::current().id();
     let message = Arc::new(Mutex::new(None::<String>));
     let hook_message = Arc::clone(&message);
-    let previous_hook = panic::take_hook();
+    let previous_hook = Arc::new(panic::take_hook());
+    let other_threads_hook = Arc::clone(&previous_hook);
     panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() != generating_thread {
+            return (**other_threads_hook)(info);
+        }
         let text = info
             .payload()
             .downcast_ref::<&str>()
@@ -135,7 +148,13 @@ fn catch_generator_panics<T>(f: impl FnOnce() -> T) -> Result<T, SpecProblem> {
         }
     }));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
-    panic::set_hook(previous_hook);
+    // Dropping the temporary hook drops its clone of the previous one, which can then be put
+    // back as it was.
+    drop(panic::take_hook());
+    match Arc::try_unwrap(previous_hook) {
+        Ok(hook) => panic::set_hook(hook),
+        Err(shared) => panic::set_hook(Box::new(move |info| (**shared)(info))),
+    }
     result.map_err(|_| {
         let text = message
             .lock()
