@@ -36,6 +36,7 @@
 //!
 //! Secrets never reach a log line: requests are logged (at `debug`) by account name only.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod balance;
 mod fault;
@@ -52,7 +53,7 @@ pub use server::{DEFAULT_MAX_SKEW, FakeVendors, FakeVendorsBuilder, FakeVendorsH
 pub use state::{AccountControl, AccountInfo, AccountSeed, RECENT_NONCES};
 pub use vendor::{FakeVendor, UnknownVendor};
 
-/// The `code` values of EIOTClub's envelope that this fake sends. Only [`OK`] is documented by
+/// The `code` values of EIOTClub's envelope that this fake sends. Only [`OK`](eiotclub_codes::OK) is documented by
 /// the vendor; the failure codes are this fake's own, plausible choices (the vendor's real
 /// codes are not published). A client must treat any code other than `"200"` as a failure.
 pub mod eiotclub_codes {
