@@ -1,0 +1,131 @@
+//! Shared authentication: bearer headers, and keeping credentials out of errors.
+//! (EIOTClub's body signature lives in [`crate::eiotclub`].)
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::account::{Account, Credentials};
+use crate::error::ConfigError;
+
+/// `Authorization: Bearer <key>`, marked sensitive so that `Debug` of the header map (and of
+/// the generated client holding it) prints `Sensitive` instead of the key.
+pub(crate) fn bearer_headers(
+    account: &Account,
+    key: &SecretString,
+) -> Result<HeaderMap, ConfigError> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).map_err(
+        // The error would not show the key, but say nothing about it anyway.
+        |_| ConfigError::InvalidType {
+            account: account.name().to_owned(),
+            field: "api_key".into(),
+            expected: "a key of visible ASCII characters (it goes in an HTTP header)".into(),
+        },
+    )?;
+    value.set_sensitive(true);
+    let mut headers = HeaderMap::new();
+    headers.insert(AUTHORIZATION, value);
+    Ok(headers)
+}
+
+/// Replaces every credential of one account with `[REDACTED]` in text that came from the
+/// network (vendor messages, body excerpts): a vendor that echoes the key back must not put
+/// it into an error.
+pub(crate) struct Redactor<'a> {
+    secrets: Vec<&'a str>,
+}
+
+pub(crate) const REDACTED: &str = "[REDACTED]";
+
+impl<'a> Redactor<'a> {
+    pub(crate) fn for_account(account: &'a Account) -> Self {
+        let mut secrets: Vec<&str> = match account.credentials() {
+            Credentials::ApiKey(key) => vec![key.expose_secret()],
+            Credentials::AppKey { appkey, secret } => {
+                vec![appkey.expose_secret(), secret.expose_secret()]
+            }
+        };
+        // An empty string would match everywhere.
+        secrets.retain(|s| !s.is_empty());
+        // Longest first, so a secret that contains another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Self { secrets }
+    }
+
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            if out.contains(secret) {
+                out = out.replace(secret, REDACTED);
+            }
+        }
+        out
+    }
+
+    /// The start of a body for an error: decoded leniently, credentials redacted *before*
+    /// cutting (so no part of a secret survives at the cut), whitespace runs collapsed, at
+    /// most [`EXCERPT_CHARS`] characters.
+    pub(crate) fn excerpt(&self, body: &[u8]) -> String {
+        // Look at a bounded prefix only: the excerpt is short, a secret is not megabytes.
+        let prefix = &body[..body.len().min(16 * 1024)];
+        let text = self.redact(&String::from_utf8_lossy(prefix));
+        let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut excerpt: String = collapsed.chars().take(EXCERPT_CHARS).collect();
+        if collapsed.chars().nth(EXCERPT_CHARS).is_some() {
+            excerpt.pop();
+            excerpt.push('…');
+        }
+        excerpt
+    }
+}
+
+/// The longest body excerpt an error carries, in characters.
+pub(crate) const EXCERPT_CHARS: usize = 200;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_header_is_sensitive() {
+        let account = Account::deepseek("a", "sk-canary");
+        let headers = bearer_headers(&account, &"sk-canary".into()).expect("valid key");
+        let value = headers.get(AUTHORIZATION).expect("header set");
+        assert!(value.is_sensitive());
+        assert_eq!(value.to_str().ok(), Some("Bearer sk-canary"));
+        assert!(!format!("{headers:?}").contains("canary"));
+    }
+
+    #[test]
+    fn bearer_header_rejects_newlines_without_echoing() {
+        let account = Account::deepseek("a", "sk-\ncanary");
+        let error = bearer_headers(&account, &"sk-\ncanary".into()).expect_err("invalid");
+        assert!(!error.to_string().contains("canary"));
+        assert_eq!(error.field(), Some("api_key"));
+    }
+
+    #[test]
+    fn redacts_every_credential() {
+        let account = Account::eiotclub("a", "app-canary", "sec-canary");
+        let redactor = Redactor::for_account(&account);
+        assert_eq!(
+            redactor.redact("bad appkey app-canary signed with sec-canary"),
+            "bad appkey [REDACTED] signed with [REDACTED]"
+        );
+    }
+
+    #[test]
+    fn excerpt_is_short_and_redacted_before_cutting() {
+        let account = Account::deepseek("a", "sk-canary-0123456789");
+        let redactor = Redactor::for_account(&account);
+        let mut body = "x".repeat(195);
+        body.push_str("sk-canary-0123456789 and more");
+        let excerpt = redactor.excerpt(body.as_bytes());
+        assert_eq!(excerpt.chars().count(), EXCERPT_CHARS);
+        assert!(!excerpt.contains("sk-can"), "{excerpt}");
+        assert!(excerpt.ends_with('…'));
+        assert_eq!(
+            redactor.excerpt(b"  <html>\n\n <b>502</b> </html> "),
+            "<html> <b>502</b> </html>"
+        );
+    }
+}

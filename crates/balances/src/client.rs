@@ -1,0 +1,300 @@
+//! The one client: a shared connection pool, the retry and timeout policy, `fetch` and
+//! `fetch_all`, and the escape hatch to the generated clients.
+
+use std::fmt;
+use std::sync::Arc;
+
+use futures::{Stream, StreamExt};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::account::Account;
+use crate::balance::Balance;
+use crate::eiotclub::AuthorizedClient;
+use crate::error::{ConfigError, Error};
+use crate::retry::{RetryConfig, TimeoutConfig};
+use crate::vendor::{self, AttemptState};
+
+/// The default number of accounts [`BalanceClient::fetch_all`] queries at once.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// Fetches balances for any account of any vendor.
+///
+/// Build it once and share it (it is cheap to clone): every account and every vendor go
+/// through one `reqwest::Client`, so connections are pooled and reused. Credentials travel
+/// with each request, never with the pool.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), balances::Error> {
+/// /// use balances::{Account, BalanceClient, RetryConfig, TimeoutConfig};
+///
+/// let client = BalanceClient::builder()
+///     .retry(RetryConfig::default().with_max_attempts(4))
+///     .timeout(TimeoutConfig::default().with_call(Duration::from_secs(20)))
+///     .concurrency(4)
+///     .build()?;
+/// let balance = client.fetch(&Account::deepseek("work", "sk-...")).await?;
+/// println!("{}", serde_json::to_string_pretty(&balance).unwrap());
+/// # Ok(()) }
+/// ```
+///
+/// Requires a Tokio runtime (with the time driver) when fetching.
+#[derive(Clone)]
+pub struct BalanceClient {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    http: reqwest::Client,
+    retry: RetryConfig,
+    timeout: TimeoutConfig,
+    concurrency: usize,
+}
+
+impl fmt::Debug for BalanceClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Holds no credential, but is written by hand like every other type here, so a
+        // field added later cannot leak through a derive.
+        f.debug_struct("BalanceClient")
+            .field("retry", &self.shared.retry)
+            .field("timeout", &self.shared.timeout)
+            .field("concurrency", &self.shared.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`BalanceClient`]. Every setting has a documented default.
+#[derive(Clone, Debug)]
+pub struct BalanceClientBuilder {
+    retry: RetryConfig,
+    timeout: TimeoutConfig,
+    concurrency: usize,
+    user_agent: String,
+}
+
+impl Default for BalanceClientBuilder {
+    fn default() -> Self {
+        Self {
+            retry: RetryConfig::default(),
+            timeout: TimeoutConfig::default(),
+            concurrency: DEFAULT_CONCURRENCY,
+            user_agent: concat!("balances/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+impl BalanceClientBuilder {
+    /// Retry policy; default [`RetryConfig::default`].
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Timeouts; default [`TimeoutConfig::default`].
+    pub fn timeout(mut self, timeout: TimeoutConfig) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How many accounts [`BalanceClient::fetch_all`] queries at once; default
+    /// [`DEFAULT_CONCURRENCY`]. Zero is treated as one.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// The `User-Agent` header; default `balances/<version>`.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Builds the client and its connection pool.
+    pub fn build(self) -> Result<BalanceClient, Error> {
+        let mut http = reqwest::Client::builder()
+            .user_agent(self.user_agent)
+            // A balance call never needs a redirect, and following one could carry a signed
+            // body to another host. A 3xx is reported as an error instead.
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(connect) = self.timeout.connect() {
+            http = http.connect_timeout(connect);
+        }
+        let http = http.build().map_err(|e| ConfigError::HttpClient {
+            message: e.to_string(),
+        })?;
+        Ok(BalanceClient {
+            shared: Arc::new(Shared {
+                http,
+                retry: self.retry,
+                timeout: self.timeout,
+                concurrency: self.concurrency,
+            }),
+        })
+    }
+}
+
+impl BalanceClient {
+    /// A builder with the defaults.
+    pub fn builder() -> BalanceClientBuilder {
+        BalanceClientBuilder::default()
+    }
+
+    /// A client with every default.
+    pub fn new() -> Result<Self, Error> {
+        Self::builder().build()
+    }
+
+    /// The retry policy in use.
+    pub fn retry_config(&self) -> &RetryConfig {
+        &self.shared.retry
+    }
+
+    /// The timeouts in use.
+    pub fn timeout_config(&self) -> &TimeoutConfig {
+        &self.shared.timeout
+    }
+
+    /// The shared `reqwest::Client` (one connection pool for every account).
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.shared.http
+    }
+
+    /// Fetches one account's balance, retrying transient failures as the
+    /// [`RetryConfig`] allows, within the [`TimeoutConfig`].
+    pub async fn fetch(&self, account: &Account) -> Result<Balance, Error> {
+        let span = tracing::debug_span!(
+            "balance",
+            account = account.name(),
+            vendor = account.vendor().as_str()
+        );
+        async {
+            let Some(limit) = self.shared.timeout.call() else {
+                return self.fetch_with_retries(account, None).await;
+            };
+            let deadline = Instant::now() + limit;
+            match tokio::time::timeout_at(
+                deadline,
+                self.fetch_with_retries(account, Some(deadline)),
+            )
+            .await
+            {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::debug!(?limit, "call timed out");
+                    Err(Error::Timeout {
+                        account: account.name().to_owned(),
+                        vendor: account.vendor(),
+                        after: limit,
+                    })
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn fetch_with_retries(
+        &self,
+        account: &Account,
+        deadline: Option<Instant>,
+    ) -> Result<Balance, Error> {
+        let retry = &self.shared.retry;
+        let max_attempts = retry.max_attempts();
+        let mut state = AttemptState::default();
+        let mut attempt = 1;
+        loop {
+            tracing::debug!(attempt, max_attempts, "sending request");
+            let error = match self.attempt(account, &mut state).await {
+                Ok(balance) => {
+                    tracing::debug!(attempt, "balance fetched");
+                    return Ok(balance);
+                }
+                Err(error) => error,
+            };
+            let kind = error.kind().as_str();
+            if !error.is_retryable() {
+                tracing::debug!(attempt, kind, "not retryable");
+                return Err(error);
+            }
+            if attempt >= max_attempts {
+                tracing::debug!(attempt, kind, "no attempts left");
+                return Err(error);
+            }
+            let wait = match error.retry_after() {
+                Some(wait) if wait > retry.max_retry_after() => {
+                    tracing::debug!(?wait, "Retry-After is longer than allowed; not waiting");
+                    return Err(error);
+                }
+                Some(wait) => wait,
+                None => retry.backoff(attempt),
+            };
+            if deadline.is_some_and(|deadline| Instant::now() + wait >= deadline) {
+                // Sleeping past the deadline would only turn this error into a timeout.
+                tracing::debug!(?wait, kind, "the wait would pass the call deadline");
+                return Err(error);
+            }
+            tracing::debug!(attempt, kind, ?wait, "retrying after backoff");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(&self, account: &Account, state: &mut AttemptState) -> Result<Balance, Error> {
+        let shared = &self.shared;
+        let attempt = vendor::attempt(&shared.http, account, state, shared.timeout.connect());
+        match shared.timeout.attempt() {
+            None => attempt.await,
+            Some(limit) => tokio::time::timeout(limit, attempt)
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::debug!(?limit, "attempt timed out");
+                    Err(Error::Timeout {
+                        account: account.name().to_owned(),
+                        vendor: account.vendor(),
+                        after: limit,
+                    })
+                }),
+        }
+    }
+
+    /// Fetches every account, at most [`BalanceClientBuilder::concurrency`] at a time, and
+    /// returns one result per account **in input order**. One account failing never hides
+    /// the others.
+    pub async fn fetch_all(&self, accounts: &[Account]) -> Vec<Result<Balance, Error>> {
+        let mut results: Vec<(usize, Result<Balance, Error>)> =
+            self.fetch_stream(accounts).collect().await;
+        results.sort_by_key(|(index, _)| *index);
+        results.into_iter().map(|(_, result)| result).collect()
+    }
+
+    /// Like [`BalanceClient::fetch_all`], but yields each result as soon as it is ready, with
+    /// the account's index in `accounts` (for progress bars and streaming output).
+    pub fn fetch_stream<'a>(
+        &'a self,
+        accounts: &'a [Account],
+    ) -> impl Stream<Item = (usize, Result<Balance, Error>)> + 'a {
+        futures::stream::iter(accounts.iter().enumerate())
+            .map(move |(index, account)| async move { (index, self.fetch(account).await) })
+            .buffer_unordered(self.shared.concurrency)
+    }
+
+    /// The escape hatch: the generated DeepSeek client for `account`, authorized
+    /// (`Authorization: Bearer`, marked sensitive) and on the shared connection pool. Calls
+    /// through it bypass this crate's retries and normalization, but still cap bodies at
+    /// [`crate::MAX_RESPONSE_BODY_BYTES`].
+    pub fn deepseek_client(&self, account: &Account) -> Result<deepseek_client::Client, Error> {
+        vendor::deepseek::generated_client(&self.shared.http, account)
+    }
+
+    /// The escape hatch for GeekAI; see [`BalanceClient::deepseek_client`].
+    pub fn geekai_client(&self, account: &Account) -> Result<geekai_client::Client, Error> {
+        vendor::geekai::generated_client(&self.shared.http, account)
+    }
+
+    /// The escape hatch for EIOTClub: the generated client on the shared pool, with the
+    /// account's [`crate::eiotclub::Signer`] to sign each body.
+    pub fn eiotclub_client(&self, account: &Account) -> Result<AuthorizedClient, Error> {
+        let (client, signer) = vendor::eiotclub::generated_client(&self.shared.http, account)?;
+        Ok(AuthorizedClient::new(client, signer))
+    }
+}

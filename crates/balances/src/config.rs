@@ -1,0 +1,403 @@
+//! Many accounts from one TOML file.
+//!
+//! ```toml
+//! [[accounts]]
+//! name = "work"                 # unique, used in output
+//! vendor = "deepseek"           # deepseek | geekai | eiotclub
+//! api_key_env = "WORK_DS_KEY"   # or api_key = "..." in the file
+//! # base_url = "https://..."    # optional: mirrors, proxies, tests (may carry a path)
+//!
+//! [[accounts]]
+//! name = "overseas"
+//! vendor = "geekai"
+//! api_key_env = "GEEKAI_GLOBAL_KEY"
+//! region = "global"             # cn (default) | global; GeekAI only
+//!
+//! [[accounts]]
+//! name = "iot"
+//! vendor = "eiotclub"
+//! appkey = "..."                # or appkey_env
+//! secret_env = "IOT_SECRET"     # or secret
+//! ```
+//!
+//! # Where each value comes from
+//!
+//! - **A file, when one is given, is the whole list.** The well-known variables that
+//!   [`crate::Account::from_env`] reads (`DEEPSEEK_API_KEY`, ...) are *not* consulted for it,
+//!   so what runs is exactly what the file says. With no file, callers use
+//!   [`crate::Account::from_env`] instead (the `balances` command does: `--config` file
+//!   first, then the environment).
+//! - **Inside the file, each credential is given one way.** `api_key = "..."` (the value
+//!   itself) or `api_key_env = "VAR"` (the name of an environment variable, read when the file
+//!   is loaded), likewise `appkey`/`appkey_env` and `secret`/`secret_env`. The explicit value
+//!   in the file is used as written; the `*_env` variable is looked up only when there is no
+//!   explicit value, and giving both is an error rather than a silent preference, because one
+//!   of them is then stale. An unset or empty variable is an error naming the account, the
+//!   field and the variable.
+//! - Keys kept in the file make the file a secret; prefer `*_env`.
+//!
+//! Every mistake is a [`ConfigError`] naming the account and the field: unknown vendor,
+//! missing key, both key and key_env, unset variable, duplicate name, malformed or non-https
+//! base URL, region on a non-GeekAI account, unknown field. Values of credentials never
+//! appear in an error.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer};
+use toml::{Table, Value};
+
+use crate::account::{Account, Region, Vendor};
+use crate::error::ConfigError;
+
+/// A list of accounts loaded from a TOML file. See the [module docs](self) for the format
+/// and the lookup order.
+///
+/// ```
+/// use balances::{Config, Vendor};
+///
+/// let text = r#"
+///     [[accounts]]
+///     name = "work"
+///     vendor = "deepseek"
+///     api_key_env = "WORK_DS_KEY"
+/// "#;
+/// let config = Config::from_toml_str(text, |var| {
+///     (var == "WORK_DS_KEY").then(|| "sk-example".to_owned())
+/// })?;
+/// assert_eq!(config.accounts()[0].name(), "work");
+/// assert_eq!(config.accounts()[0].vendor(), Vendor::DeepSeek);
+/// # Ok::<(), balances::ConfigError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    // `Account`'s Debug is redacted, so deriving Debug here shows no secret.
+    accounts: Vec<Account>,
+}
+
+/// The top level of the file. Unknown top-level keys (a mistyped `[[acounts]]`) are
+/// rejected by serde; accounts are checked field by field below, so that each error can
+/// name its account.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default, deserialize_with = "account_tables")]
+    accounts: Vec<Table>,
+}
+
+/// `accounts` must be an array of tables. Checked by hand so that a wrong type is reported
+/// without quoting the value (serde's message would, and it might be a key).
+fn account_tables<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Table>, D::Error> {
+    let not_tables =
+        || serde::de::Error::custom("`accounts` must be an array of tables (`[[accounts]]`)");
+    match Value::deserialize(deserializer)? {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::Table(table) => Ok(table),
+                _ => Err(not_tables()),
+            })
+            .collect(),
+        _ => Err(not_tables()),
+    }
+}
+
+const FIELDS: &[&str] = &[
+    "name",
+    "vendor",
+    "api_key",
+    "api_key_env",
+    "appkey",
+    "appkey_env",
+    "secret",
+    "secret_env",
+    "base_url",
+    "region",
+];
+
+impl Config {
+    /// Parses a config from TOML text, resolving `*_env` fields through `lookup` (which
+    /// returns the variable's value, or `None` when it is unset).
+    pub fn from_toml_str(
+        text: &str,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| syntax_error(text, &e))?;
+        let mut names = HashSet::new();
+        let mut accounts = Vec::with_capacity(raw.accounts.len());
+        for (index, table) in raw.accounts.into_iter().enumerate() {
+            let account = parse_account(index, table, &lookup)?;
+            if !names.insert(account.name().to_owned()) {
+                return Err(ConfigError::DuplicateName {
+                    account: account.name().to_owned(),
+                });
+            }
+            accounts.push(account);
+        }
+        Ok(Self { accounts })
+    }
+
+    /// Reads and parses a config file, resolving `*_env` fields from the process
+    /// environment.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        Self::from_path_with(path, |name| std::env::var(name).ok())
+    }
+
+    /// [`Config::from_path`] with an injectable environment.
+    pub fn from_path_with(
+        path: impl AsRef<Path>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        Self::from_toml_str(&text, lookup)
+    }
+
+    /// A config holding `accounts` (checked for duplicate names).
+    pub fn from_accounts(accounts: Vec<Account>) -> Result<Self, ConfigError> {
+        let mut names = HashSet::new();
+        for account in &accounts {
+            if !names.insert(account.name()) {
+                return Err(ConfigError::DuplicateName {
+                    account: account.name().to_owned(),
+                });
+            }
+        }
+        Ok(Self { accounts })
+    }
+
+    /// The accounts, in file order.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The accounts, in file order.
+    pub fn into_accounts(self) -> Vec<Account> {
+        self.accounts
+    }
+}
+
+/// A TOML error as position and message. `message()` is used rather than the error's
+/// `Display`, which quotes the offending line of the file, and that line may hold a key.
+fn syntax_error(text: &str, error: &toml::de::Error) -> ConfigError {
+    let offset = error.span().map_or(0, |span| span.start).min(text.len());
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    ConfigError::Syntax {
+        line,
+        column,
+        message: error.message().trim().to_owned(),
+    }
+}
+
+/// Reads one account's table, field by field.
+struct Fields<'a, L> {
+    account: String,
+    table: Table,
+    lookup: &'a L,
+}
+
+impl<L: Fn(&str) -> Option<String>> Fields<'_, L> {
+    /// An optional string field.
+    fn string(&mut self, field: &str) -> Result<Option<String>, ConfigError> {
+        match self.table.remove(field) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(ConfigError::InvalidType {
+                account: self.account.clone(),
+                field: field.to_owned(),
+                expected: "a string".into(),
+            }),
+        }
+    }
+
+    /// A required, non-empty string field.
+    fn required(&mut self, field: &str) -> Result<String, ConfigError> {
+        match self.string(field)? {
+            None => Err(ConfigError::MissingField {
+                account: self.account.clone(),
+                field: field.to_owned(),
+            }),
+            Some(s) if s.is_empty() => Err(ConfigError::EmptyValue {
+                account: self.account.clone(),
+                field: field.to_owned(),
+            }),
+            Some(s) => Ok(s),
+        }
+    }
+
+    /// A credential given inline (`field`) or through a variable (`field_env`).
+    fn secret(&mut self, field: &str) -> Result<SecretString, ConfigError> {
+        let env_field = format!("{field}_env");
+        let inline = self.string(field)?.map(SecretString::from);
+        let variable = self.string(&env_field)?;
+        let account = self.account.clone();
+        match (inline, variable) {
+            (Some(_), Some(_)) => Err(ConfigError::Conflicting {
+                account,
+                field: field.to_owned(),
+                env_field,
+            }),
+            (Some(value), None) => {
+                if secrecy::ExposeSecret::expose_secret(&value).is_empty() {
+                    Err(ConfigError::EmptyValue {
+                        account,
+                        field: field.to_owned(),
+                    })
+                } else {
+                    Ok(value)
+                }
+            }
+            (None, Some(variable)) => match (self.lookup)(&variable) {
+                Some(value) if !value.is_empty() => Ok(SecretString::from(value)),
+                _ => Err(ConfigError::UnsetEnv {
+                    account,
+                    field: env_field,
+                    variable,
+                }),
+            },
+            (None, None) => Err(ConfigError::MissingCredential {
+                account,
+                field: field.to_owned(),
+                env_field,
+            }),
+        }
+    }
+
+    /// Fails on a field that `vendor` does not use.
+    fn forbid(&self, field: &str, vendor: Vendor) -> Result<(), ConfigError> {
+        if self.table.contains_key(field) {
+            return Err(ConfigError::FieldNotAllowed {
+                account: self.account.clone(),
+                field: field.to_owned(),
+                vendor,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn parse_account<L: Fn(&str) -> Option<String>>(
+    index: usize,
+    table: Table,
+    lookup: &L,
+) -> Result<Account, ConfigError> {
+    // Name errors by the account's name when it has a usable one, else by position.
+    let account = match table.get("name") {
+        Some(Value::String(name)) if !name.is_empty() => name.clone(),
+        _ => format!("accounts[{index}]"),
+    };
+    if let Some(unknown) = table.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(ConfigError::UnknownField {
+            account,
+            field: unknown.clone(),
+        });
+    }
+    let mut fields = Fields {
+        account,
+        table,
+        lookup,
+    };
+    let name = fields.required("name")?;
+    let vendor_text = fields.required("vendor")?;
+    let vendor: Vendor = vendor_text
+        .parse()
+        .map_err(|_| ConfigError::UnknownVendor {
+            account: fields.account.clone(),
+            value: vendor_text,
+        })?;
+
+    let mut account = match vendor {
+        Vendor::DeepSeek | Vendor::GeekAi => {
+            for field in ["appkey", "appkey_env", "secret", "secret_env"] {
+                fields.forbid(field, vendor)?;
+            }
+            if vendor == Vendor::DeepSeek {
+                fields.forbid("region", vendor)?;
+            }
+            let key = fields.secret("api_key")?;
+            if vendor == Vendor::DeepSeek {
+                Account::deepseek(name, key)
+            } else {
+                Account::geekai(name, key)
+            }
+        }
+        Vendor::EiotClub => {
+            for field in ["api_key", "api_key_env", "region"] {
+                fields.forbid(field, vendor)?;
+            }
+            let appkey = fields.secret("appkey")?;
+            let secret = fields.secret("secret")?;
+            Account::eiotclub(name, appkey, secret)
+        }
+    };
+
+    if let Some(region) = fields.string("region")? {
+        let region: Region = region.parse().map_err(|_| ConfigError::UnknownRegion {
+            account: fields.account.clone(),
+            value: region,
+        })?;
+        account = account.with_region(region)?;
+    }
+    if let Some(url) = fields.string("base_url")? {
+        account = account.with_base_url(&url).map_err(|e| match e {
+            // Report under the label used for every other error of this account.
+            ConfigError::InvalidBaseUrl { reason, .. } => ConfigError::InvalidBaseUrl {
+                account: fields.account.clone(),
+                reason,
+            },
+            other => other,
+        })?;
+    }
+    Ok(account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn syntax_error_has_position_and_no_quote_of_the_file() {
+        let text = "[[accounts]]\nname = \"a\"\napi_key = \"sk-canary\nvendor = \"deepseek\"\n";
+        match Config::from_toml_str(text, no_env) {
+            Err(ConfigError::Syntax { line, message, .. }) => {
+                assert_eq!(line, 3);
+                assert!(!message.contains("canary"), "{message}");
+            }
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accounts_of_the_wrong_type_are_not_quoted() {
+        let error = Config::from_toml_str("accounts = \"sk-canary\"", no_env)
+            .expect_err("accounts must be tables");
+        assert!(!error.to_string().contains("canary"), "{error}");
+        assert!(error.to_string().contains("array of tables"), "{error}");
+    }
+
+    #[test]
+    fn unknown_top_level_key() {
+        let error = Config::from_toml_str("[[acounts]]\nname = \"a\"\n", no_env)
+            .expect_err("typo must fail");
+        assert!(
+            matches!(&error, ConfigError::Syntax { message, line: 1, .. } if message.contains("unknown field `acounts`")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn empty_file_is_no_accounts() {
+        let config = Config::from_toml_str("", no_env).expect("empty is valid");
+        assert!(config.accounts().is_empty());
+    }
+}

@@ -1,0 +1,606 @@
+//! The errors a caller can act on.
+//!
+//! No variant ever holds a credential: vendor messages and body excerpts are passed through
+//! a redactor that replaces every credential of the account with `[REDACTED]` before they are
+//! stored, and configuration errors name fields and variables, never values.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::account::Vendor;
+
+/// Why a configuration (file, environment, or an [`crate::Account`] built in code) was
+/// rejected. Every variant names the account (its `name`, or `accounts[N]` when the name
+/// itself is missing) and the field at fault, and never the value of a credential.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {}: {message}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        message: String,
+    },
+    /// The file is not valid TOML, or its top level is not `[[accounts]]` tables.
+    #[error("config is not valid: {message} (line {line}, column {column})")]
+    Syntax {
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+        /// What is wrong (never a quote of the file).
+        message: String,
+    },
+    /// A field this crate does not know, usually a typo.
+    #[error("account {account}: unknown field `{field}`")]
+    UnknownField {
+        /// The account.
+        account: String,
+        /// The unknown field.
+        field: String,
+    },
+    /// A known field that the account's vendor does not use (`region` on DeepSeek,
+    /// `appkey` on GeekAI, ...).
+    #[error("account {account}: field `{field}` does not apply to {vendor} accounts")]
+    FieldNotAllowed {
+        /// The account.
+        account: String,
+        /// The field.
+        field: String,
+        /// The account's vendor.
+        vendor: Vendor,
+    },
+    /// A field of the wrong TOML type. The value is not shown: it may be a secret.
+    #[error("account {account}: field `{field}` must be {expected}")]
+    InvalidType {
+        /// The account.
+        account: String,
+        /// The field.
+        field: String,
+        /// What it must be.
+        expected: String,
+    },
+    /// A required field is absent.
+    #[error("account {account}: missing field `{field}`")]
+    MissingField {
+        /// The account.
+        account: String,
+        /// The missing field (for credentials: `api_key` or `api_key_env`, and so on).
+        field: String,
+    },
+    /// A credential is given neither inline nor through an environment variable.
+    #[error(
+        "account {account}: missing `{field}` (or `{env_field}` naming an environment variable)"
+    )]
+    MissingCredential {
+        /// The account.
+        account: String,
+        /// The inline field, such as `api_key`.
+        field: String,
+        /// The variable field, such as `api_key_env`.
+        env_field: String,
+    },
+    /// A value is given both inline and through an environment variable.
+    #[error("account {account}: set `{field}` or `{env_field}`, not both")]
+    Conflicting {
+        /// The account.
+        account: String,
+        /// The inline field, such as `api_key`.
+        field: String,
+        /// The variable field, such as `api_key_env`.
+        env_field: String,
+    },
+    /// A `*_env` field names a variable that is unset or empty.
+    #[error(
+        "account {account}: field `{field}` names environment variable `{variable}`, which is unset or empty"
+    )]
+    UnsetEnv {
+        /// The account.
+        account: String,
+        /// The `*_env` field.
+        field: String,
+        /// The variable's name.
+        variable: String,
+    },
+    /// A field is present but empty.
+    #[error("account {account}: field `{field}` is empty")]
+    EmptyValue {
+        /// The account.
+        account: String,
+        /// The field.
+        field: String,
+    },
+    /// `vendor` is not one of `deepseek`, `geekai`, `eiotclub`.
+    #[error(
+        "account {account}: field `vendor`: unknown vendor `{value}` (expected deepseek, geekai or eiotclub)"
+    )]
+    UnknownVendor {
+        /// The account.
+        account: String,
+        /// The value given.
+        value: String,
+    },
+    /// `region` is not `cn` or `global`.
+    #[error("account {account}: field `region`: unknown region `{value}` (expected cn or global)")]
+    UnknownRegion {
+        /// The account.
+        account: String,
+        /// The value given.
+        value: String,
+    },
+    /// Two accounts share a name; names identify accounts in output.
+    #[error("account {account}: field `name`: the name is used by more than one account")]
+    DuplicateName {
+        /// The repeated name.
+        account: String,
+    },
+    /// `base_url` is malformed, not https (outside loopback), or carries user info, a
+    /// query or a fragment. The URL itself is not repeated.
+    #[error("account {account}: field `base_url` {reason}")]
+    InvalidBaseUrl {
+        /// The account.
+        account: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Only one variable of a pair that belongs together is set.
+    #[error("environment variable `{set}` is set but `{missing}` is not")]
+    IncompleteEnv {
+        /// The variable that is set.
+        set: String,
+        /// The one that is missing.
+        missing: String,
+    },
+    /// An account of one vendor was handed to an operation for another
+    /// (for example [`crate::BalanceClient::deepseek_client`] with a GeekAI account).
+    #[error("account {account}: is a {actual} account, not a {expected} account")]
+    WrongVendor {
+        /// The account.
+        account: String,
+        /// The vendor the operation needs.
+        expected: Vendor,
+        /// The account's vendor.
+        actual: Vendor,
+    },
+    /// The HTTP client could not be built (for example, no TLS roots).
+    #[error("cannot build the HTTP client: {message}")]
+    HttpClient {
+        /// Why.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// The account at fault, when the error is about one.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            ConfigError::UnknownField { account, .. }
+            | ConfigError::FieldNotAllowed { account, .. }
+            | ConfigError::InvalidType { account, .. }
+            | ConfigError::MissingField { account, .. }
+            | ConfigError::MissingCredential { account, .. }
+            | ConfigError::Conflicting { account, .. }
+            | ConfigError::UnsetEnv { account, .. }
+            | ConfigError::EmptyValue { account, .. }
+            | ConfigError::UnknownVendor { account, .. }
+            | ConfigError::UnknownRegion { account, .. }
+            | ConfigError::DuplicateName { account }
+            | ConfigError::InvalidBaseUrl { account, .. }
+            | ConfigError::WrongVendor { account, .. } => Some(account),
+            ConfigError::Io { .. }
+            | ConfigError::Syntax { .. }
+            | ConfigError::IncompleteEnv { .. }
+            | ConfigError::HttpClient { .. } => None,
+        }
+    }
+
+    /// The field at fault, when the error is about one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ConfigError::UnknownField { field, .. }
+            | ConfigError::FieldNotAllowed { field, .. }
+            | ConfigError::InvalidType { field, .. }
+            | ConfigError::MissingField { field, .. }
+            | ConfigError::MissingCredential { field, .. }
+            | ConfigError::Conflicting { field, .. }
+            | ConfigError::UnsetEnv { field, .. }
+            | ConfigError::EmptyValue { field, .. } => Some(field),
+            ConfigError::UnknownVendor { .. } => Some("vendor"),
+            ConfigError::UnknownRegion { .. } => Some("region"),
+            ConfigError::DuplicateName { .. } => Some("name"),
+            ConfigError::InvalidBaseUrl { .. } => Some("base_url"),
+            ConfigError::Io { .. }
+            | ConfigError::Syntax { .. }
+            | ConfigError::IncompleteEnv { .. }
+            | ConfigError::WrongVendor { .. }
+            | ConfigError::HttpClient { .. } => None,
+        }
+    }
+}
+
+/// Everything that can go wrong fetching a balance, by what the caller can do about it.
+///
+/// Match on the variant, or on [`Error::kind`] for a stable, serializable name. Variants about
+/// a request carry the account name and vendor.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The vendor rejected the credentials (HTTP 401, or 403). Fix the key; retrying will
+    /// not help.
+    #[error("{account} ({vendor}): authentication failed (HTTP {status}): {message}")]
+    Authentication {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// The HTTP status.
+        status: u16,
+        /// The vendor's message, redacted.
+        message: String,
+    },
+    /// The vendor refused the call for lack of funds (HTTP 402). Top up; retrying will not
+    /// help.
+    #[error("{account} ({vendor}): insufficient balance (HTTP 402): {message}")]
+    InsufficientBalance {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// The vendor's message, redacted.
+        message: String,
+    },
+    /// Too many requests (HTTP 429), still so after the retries allowed. Wait
+    /// `retry_after` (from the `Retry-After` header) when the vendor said how long.
+    #[error("{account} ({vendor}): rate limited (HTTP 429){}", fmt_retry_after(*retry_after))]
+    RateLimited {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// How long the vendor asked to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The vendor answered with an error of its own: an HTTP 4xx that is not about auth,
+    /// money or rate (DeepSeek 400/422, GeekAI 400/404/413), or an EIOTClub envelope whose
+    /// `code` is not `"200"`.
+    #[error("{account} ({vendor}): vendor error {code}: {message}")]
+    Vendor {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// The HTTP status of the response (200 for an EIOTClub envelope error).
+        status: u16,
+        /// The vendor's error code (or the HTTP status when the body had none).
+        code: String,
+        /// The vendor's message, redacted.
+        message: String,
+    },
+    /// A failure that may pass: HTTP 5xx, a connection error, an empty or truncated body.
+    /// Retried automatically; returned when the retries ran out.
+    #[error("{account} ({vendor}): transient failure{}: {reason}", fmt_status(*status))]
+    Transient {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// The HTTP status, when there was a response.
+        status: Option<u16>,
+        /// What happened.
+        reason: String,
+        /// How long the server asked to wait (`Retry-After` on a 503), if it did.
+        retry_after: Option<Duration>,
+    },
+    /// The call (or its last attempt) took longer than the configured
+    /// [`crate::TimeoutConfig`].
+    #[error("{account} ({vendor}): timed out after {after:?}")]
+    Timeout {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// The limit that was hit.
+        after: Duration,
+    },
+    /// The response could not be understood: not JSON, not the documented shape, or
+    /// amounts that contradict each other. `excerpt` is the start of the body, at most 200
+    /// characters, with credentials redacted.
+    #[error("{account} ({vendor}): undecodable response{}: {reason}; body starts: {excerpt:?}", fmt_status(*status))]
+    Undecodable {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// The HTTP status.
+        status: Option<u16>,
+        /// Why it could not be decoded.
+        reason: String,
+        /// The start of the body (≤ 200 characters, redacted).
+        excerpt: String,
+    },
+    /// The response body was larger than the limit, so reading stopped.
+    #[error("{account} ({vendor}): response body larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The configuration is wrong; nothing was sent.
+    #[error(transparent)]
+    InvalidConfig(#[from] ConfigError),
+}
+
+fn fmt_status(status: Option<u16>) -> String {
+    status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+}
+
+fn fmt_retry_after(retry_after: Option<Duration>) -> String {
+    retry_after
+        .map(|d| format!("; retry after {d:?}"))
+        .unwrap_or_default()
+}
+
+/// The stable, serializable name of an [`Error`]'s variant, for logs, metrics and
+/// machine-readable output: `authentication`, `insufficient_balance`, `rate_limited`,
+/// `vendor`, `transient`, `timeout`, `undecodable`, `response_too_large`, `invalid_config`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::Authentication`]
+    Authentication,
+    /// [`Error::InsufficientBalance`]
+    InsufficientBalance,
+    /// [`Error::RateLimited`]
+    RateLimited,
+    /// [`Error::Vendor`]
+    Vendor,
+    /// [`Error::Transient`]
+    Transient,
+    /// [`Error::Timeout`]
+    Timeout,
+    /// [`Error::Undecodable`]
+    Undecodable,
+    /// [`Error::ResponseTooLarge`]
+    ResponseTooLarge,
+    /// [`Error::InvalidConfig`]
+    InvalidConfig,
+}
+
+impl ErrorKind {
+    /// The snake_case name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Authentication => "authentication",
+            ErrorKind::InsufficientBalance => "insufficient_balance",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Vendor => "vendor",
+            ErrorKind::Transient => "transient",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Undecodable => "undecodable",
+            ErrorKind::ResponseTooLarge => "response_too_large",
+            ErrorKind::InvalidConfig => "invalid_config",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Error {
+    /// The stable name of this error's variant.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Authentication { .. } => ErrorKind::Authentication,
+            Error::InsufficientBalance { .. } => ErrorKind::InsufficientBalance,
+            Error::RateLimited { .. } => ErrorKind::RateLimited,
+            Error::Vendor { .. } => ErrorKind::Vendor,
+            Error::Transient { .. } => ErrorKind::Transient,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Undecodable { .. } => ErrorKind::Undecodable,
+            Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
+            Error::InvalidConfig(_) => ErrorKind::InvalidConfig,
+        }
+    }
+
+    /// Whether the same call may succeed later: rate limits, transient failures and
+    /// timeouts. Authentication, money, vendor, decoding and configuration errors are not
+    /// retryable, and [`crate::BalanceClient`] never retries them.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::RateLimited { .. } | Error::Transient { .. } | Error::Timeout { .. }
+        )
+    }
+
+    /// How long the vendor asked to wait before trying again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } | Error::Transient { retry_after, .. } => {
+                *retry_after
+            }
+            _ => None,
+        }
+    }
+
+    /// The account this error is about, when known.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Error::Authentication { account, .. }
+            | Error::InsufficientBalance { account, .. }
+            | Error::RateLimited { account, .. }
+            | Error::Vendor { account, .. }
+            | Error::Transient { account, .. }
+            | Error::Timeout { account, .. }
+            | Error::Undecodable { account, .. }
+            | Error::ResponseTooLarge { account, .. } => Some(account),
+            Error::InvalidConfig(e) => e.account(),
+        }
+    }
+
+    /// The vendor this error is about, when known.
+    pub fn vendor(&self) -> Option<Vendor> {
+        match self {
+            Error::Authentication { vendor, .. }
+            | Error::InsufficientBalance { vendor, .. }
+            | Error::RateLimited { vendor, .. }
+            | Error::Vendor { vendor, .. }
+            | Error::Transient { vendor, .. }
+            | Error::Timeout { vendor, .. }
+            | Error::Undecodable { vendor, .. }
+            | Error::ResponseTooLarge { vendor, .. } => Some(*vendor),
+            Error::InvalidConfig(ConfigError::FieldNotAllowed { vendor, .. }) => Some(*vendor),
+            Error::InvalidConfig(ConfigError::WrongVendor { actual, .. }) => Some(*actual),
+            Error::InvalidConfig(_) => None,
+        }
+    }
+
+    /// The HTTP status of the response this error came from, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Authentication { status, .. } | Error::Vendor { status, .. } => Some(*status),
+            Error::InsufficientBalance { .. } => Some(402),
+            Error::RateLimited { .. } => Some(429),
+            Error::Transient { status, .. } | Error::Undecodable { status, .. } => *status,
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_kinds() -> Vec<(Error, &'static str, bool)> {
+        let (account, vendor) = ("a".to_owned(), Vendor::DeepSeek);
+        vec![
+            (
+                Error::Authentication {
+                    account: account.clone(),
+                    vendor,
+                    status: 401,
+                    message: String::new(),
+                },
+                "authentication",
+                false,
+            ),
+            (
+                Error::InsufficientBalance {
+                    account: account.clone(),
+                    vendor,
+                    message: String::new(),
+                },
+                "insufficient_balance",
+                false,
+            ),
+            (
+                Error::RateLimited {
+                    account: account.clone(),
+                    vendor,
+                    retry_after: None,
+                },
+                "rate_limited",
+                true,
+            ),
+            (
+                Error::Vendor {
+                    account: account.clone(),
+                    vendor,
+                    status: 400,
+                    code: "x".into(),
+                    message: String::new(),
+                },
+                "vendor",
+                false,
+            ),
+            (
+                Error::Transient {
+                    account: account.clone(),
+                    vendor,
+                    status: None,
+                    reason: String::new(),
+                    retry_after: None,
+                },
+                "transient",
+                true,
+            ),
+            (
+                Error::Timeout {
+                    account: account.clone(),
+                    vendor,
+                    after: Duration::from_secs(1),
+                },
+                "timeout",
+                true,
+            ),
+            (
+                Error::Undecodable {
+                    account: account.clone(),
+                    vendor,
+                    status: Some(200),
+                    reason: String::new(),
+                    excerpt: String::new(),
+                },
+                "undecodable",
+                false,
+            ),
+            (
+                Error::ResponseTooLarge {
+                    account,
+                    vendor,
+                    limit: 1,
+                },
+                "response_too_large",
+                false,
+            ),
+            (
+                Error::InvalidConfig(ConfigError::DuplicateName {
+                    account: "a".into(),
+                }),
+                "invalid_config",
+                false,
+            ),
+        ]
+    }
+
+    #[test]
+    fn kinds_have_stable_snake_case_names() {
+        for (error, name, retryable) in all_kinds() {
+            let kind = error.kind();
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.to_string(), name);
+            assert_eq!(
+                serde_json::to_string(&kind).ok(),
+                Some(format!("\"{name}\""))
+            );
+            assert_eq!(error.is_retryable(), retryable, "{name}");
+            assert_eq!(error.account(), Some("a"));
+        }
+    }
+
+    #[test]
+    fn rate_limited_display_reports_the_wait() {
+        let error = Error::RateLimited {
+            account: "work".into(),
+            vendor: Vendor::GeekAi,
+            retry_after: Some(Duration::from_secs(7)),
+        };
+        assert_eq!(
+            error.to_string(),
+            "work (geekai): rate limited (HTTP 429); retry after 7s"
+        );
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
+    }
+}

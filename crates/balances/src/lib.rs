@@ -1,0 +1,127 @@
+//! One facade over the DeepSeek, GeekAI and EIOTClub balance APIs.
+//!
+//! - **Accounts** ([`Account`]) name a vendor, hold credentials as [`secrecy::SecretString`]
+//!   and optionally a base URL; build them in code, from environment variables
+//!   ([`Account::from_env`]) or from a TOML file listing many ([`Config`]).
+//! - **One client** ([`BalanceClient`]) built once, sharing one connection pool across all
+//!   accounts, with named [`RetryConfig`] and [`TimeoutConfig`]; [`BalanceClient::fetch`] for
+//!   one account, [`BalanceClient::fetch_all`] for many, concurrently, in input order.
+//! - **One model** ([`Balance`]): exact [`rust_decimal::Decimal`] amounts per currency,
+//!   sorted by currency, serialized as decimal strings, described by a checked-in JSON Schema
+//!   ([`balance_schema`]).
+//! - **One error** ([`Error`]) that says what to do: fix the key, top up, wait, retry,
+//!   report. [`Error::kind`] gives a stable name for machines.
+//! - **An escape hatch**: the generated client of any account, already authorized
+//!   ([`BalanceClient::deepseek_client`], [`BalanceClient::geekai_client`],
+//!   [`BalanceClient::eiotclub_client`]). The generated crates are re-exported, so this crate
+//!   is the only dependency a caller needs.
+//!
+//! Secrets never reach `Debug`, `Display`, an error or a log line: bearer headers are marked
+//! sensitive, every type holding a credential has a hand-written redacting `Debug`, and text
+//! from the network is scrubbed of the account's credentials before it is put in an error.
+//!
+//! # Example
+//!
+//! Load accounts from TOML, fetch them all, print JSON. Here the "vendor" is a local mock
+//! server; in real use, leave out `base_url`.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use balances::{BalanceClient, Config};
+//! use wiremock::matchers::{header, method, path};
+//! use wiremock::{Mock, MockServer, ResponseTemplate};
+//!
+//! let server = MockServer::start().await; // stands in for api.deepseek.com
+//! Mock::given(method("GET"))
+//!     .and(path("/user/balance"))
+//!     .and(header("authorization", "Bearer sk-example"))
+//!     .respond_with(ResponseTemplate::new(200).set_body_raw(
+//!         r#"{"is_available":true,"balance_infos":[
+//!             {"currency":"USD","total_balance":"2.50","granted_balance":"0.00","topped_up_balance":"2.50"},
+//!             {"currency":"CNY","total_balance":"110.00","granted_balance":"10.00","topped_up_balance":"100.00"}]}"#,
+//!         "application/json",
+//!     ))
+//!     .mount(&server)
+//!     .await;
+//!
+//! let toml = format!(
+//!     r#"
+//!     [[accounts]]
+//!     name = "work"
+//!     vendor = "deepseek"
+//!     api_key_env = "WORK_DS_KEY"
+//!     base_url = "{}"
+//!     "#,
+//!     server.uri()
+//! );
+//! // `Config::from_path` reads the process environment; this lookup stands in for it.
+//! let config = Config::from_toml_str(&toml, |var| {
+//!     (var == "WORK_DS_KEY").then(|| "sk-example".to_owned())
+//! })?;
+//!
+//! let client = BalanceClient::builder().build()?;
+//! let results = client.fetch_all(config.accounts()).await;
+//! let balance = results.into_iter().next().expect("one account")?;
+//!
+//! // Sorted by currency, exact, as strings.
+//! assert_eq!(
+//!     serde_json::to_value(&balance)?,
+//!     serde_json::json!({
+//!         "account": "work",
+//!         "vendor": "deepseek",
+//!         "available": true,
+//!         "amounts": [
+//!             {"currency": "CNY", "total": "110.00", "granted": "10.00",
+//!              "topped_up": "100.00", "native": null},
+//!             {"currency": "USD", "total": "2.50", "granted": "0.00",
+//!              "topped_up": "2.50", "native": null},
+//!         ]
+//!     })
+//! );
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Errors and what to do about them
+//!
+//! | [`ErrorKind`]          | when                                                       | retried |
+//! |------------------------|------------------------------------------------------------|---------|
+//! | `authentication`       | HTTP 401, 403                                              | no      |
+//! | `insufficient_balance` | HTTP 402                                                   | no      |
+//! | `rate_limited`         | HTTP 429 (with `Retry-After` when sent)                    | yes     |
+//! | `vendor`               | other 4xx with the vendor's error body; EIOTClub `code` ≠ 200 | no   |
+//! | `transient`            | 408, 5xx, connection errors, empty or truncated bodies      | yes     |
+//! | `timeout`              | the attempt or call limit of [`TimeoutConfig`]             | yes     |
+//! | `undecodable`          | a body that is not the documented JSON (status + excerpt)  | no      |
+//! | `response_too_large`   | a body over [`MAX_RESPONSE_BODY_BYTES`]                    | no      |
+//! | `invalid_config`       | bad account or file; nothing was sent                      | no      |
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod account;
+mod auth;
+mod balance;
+mod client;
+mod config;
+pub mod eiotclub;
+mod error;
+mod retry;
+mod transport;
+mod vendor;
+
+pub use account::{Account, Region, UnknownVendor, Vendor, env};
+pub use balance::{Amount, Balance, DuplicateCurrency, NativeAmount, balance_schema};
+pub use client::{BalanceClient, BalanceClientBuilder, DEFAULT_CONCURRENCY};
+pub use config::Config;
+pub use error::{ConfigError, Error, ErrorKind};
+pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
+pub use vendor::MAX_RESPONSE_BODY_BYTES;
+
+// The generated clients and the types callers meet in this API, so that one dependency is
+// enough.
+pub use deepseek_client;
+pub use eiotclub_client;
+pub use geekai_client;
+pub use rust_decimal::{self, Decimal};
+pub use secrecy::{self, ExposeSecret, SecretString};

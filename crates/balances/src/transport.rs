@@ -1,0 +1,97 @@
+//! One HTTP exchange with a size cap on the body, and nothing else: no retries, no
+//! interpretation. Reading the body here (rather than through the generated client's
+//! `send()`) keeps the status code next to the body in every case; progenitor's
+//! `InvalidResponsePayload` drops it, and the status decides whether an HTML error page is a
+//! transient 503 or a 404.
+
+use bytes::{Bytes, BytesMut};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+/// A response read in full (up to the cap).
+#[derive(Debug)]
+pub(crate) struct RawResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// Why no full response was read.
+#[derive(Debug)]
+pub(crate) enum TransportError {
+    /// reqwest's own timeout (the connect timeout).
+    Timeout,
+    /// Could not connect, or the connection broke before a response arrived.
+    Connect(String),
+    /// A response started but its body broke off (truncated, reset).
+    Body { status: StatusCode, reason: String },
+    /// The body is larger than the cap.
+    TooLarge { limit: usize },
+    /// Anything else reqwest reports (building the request, redirects, ...).
+    Other(String),
+}
+
+/// A reqwest error as text, without the URL (it adds nothing here) but with its causes,
+/// which carry the useful part ("connection refused").
+fn describe(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Sends `request` and reads the body, stopping as soon as it would exceed `limit` bytes.
+pub(crate) async fn execute(
+    request: reqwest::RequestBuilder,
+    limit: usize,
+) -> Result<RawResponse, TransportError> {
+    let mut response = request.send().await.map_err(|e| {
+        if e.is_timeout() {
+            TransportError::Timeout
+        } else if e.is_connect() || e.is_request() {
+            TransportError::Connect(describe(e))
+        } else {
+            TransportError::Other(describe(e))
+        }
+    })?;
+    let status = response.status();
+    let headers = response.headers().clone();
+
+    // Refuse early when the server announces a body over the cap; otherwise count as we go,
+    // since a chunked body announces nothing.
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(TransportError::TooLarge { limit });
+    }
+    let mut body = BytesMut::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(TransportError::TooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) if e.is_timeout() => return Err(TransportError::Timeout),
+            Err(e) => {
+                return Err(TransportError::Body {
+                    status,
+                    reason: describe(e),
+                });
+            }
+        }
+    }
+    Ok(RawResponse {
+        status,
+        headers,
+        body: body.freeze(),
+    })
+}

@@ -1,0 +1,415 @@
+//! One module per vendor behind one trait, and the code they share: running one attempt and
+//! turning its response into a [`Balance`] or an [`Error`].
+//!
+//! Adding a vendor: a module here implementing [`VendorApi`], a variant of
+//! [`crate::Vendor`], and one line in [`api`].
+
+use reqwest::StatusCode;
+use reqwest::header::RETRY_AFTER;
+use secrecy::SecretString;
+
+use crate::account::{Account, Credentials, Vendor};
+use crate::auth::Redactor;
+use crate::balance::Balance;
+use crate::error::{ConfigError, Error};
+use crate::retry::parse_retry_after;
+use crate::transport::{self, RawResponse, TransportError};
+
+pub(crate) mod deepseek;
+pub(crate) mod eiotclub;
+pub(crate) mod geekai;
+
+/// The largest response body read, in bytes: the same cap the generated clients apply.
+pub const MAX_RESPONSE_BODY_BYTES: usize = deepseek_client::MAX_RESPONSE_BODY_BYTES;
+
+/// What differs between vendors. Everything else (sending, size cap, status mapping,
+/// redaction, retries) is shared.
+pub(crate) trait VendorApi: Sync {
+    /// The request for one attempt, built from the account's authorized generated client
+    /// (its base URL, its auth headers, the shared connection pool). Called once per
+    /// attempt, so per-attempt auth (EIOTClub's signature) is fresh on every retry.
+    fn request(
+        &self,
+        http: &reqwest::Client,
+        account: &Account,
+        state: &mut AttemptState,
+    ) -> Result<reqwest::RequestBuilder, Error>;
+
+    /// Decodes a 2xx body with the generated client's types and normalizes it.
+    fn decode(&self, account: &Account, body: &[u8]) -> Result<Balance, Failure>;
+
+    /// The vendor's error code and message from an error body, when it has the documented
+    /// shape.
+    fn error_details(&self, body: &[u8]) -> Option<VendorMessage>;
+}
+
+/// The implementation for `vendor`.
+pub(crate) fn api(vendor: Vendor) -> &'static dyn VendorApi {
+    match vendor {
+        Vendor::DeepSeek => &deepseek::DeepSeek,
+        Vendor::GeekAi => &geekai::GeekAi,
+        Vendor::EiotClub => &eiotclub::EiotClub,
+    }
+}
+
+/// What one call remembers between its attempts.
+#[derive(Debug, Default)]
+pub(crate) struct AttemptState {
+    /// The nonce the previous attempt was signed with (EIOTClub), so the next differs.
+    pub(crate) previous_nonce: Option<u32>,
+}
+
+/// An error body's content.
+#[derive(Debug)]
+pub(crate) struct VendorMessage {
+    pub(crate) code: Option<String>,
+    pub(crate) message: String,
+}
+
+/// Why a 2xx body did not give a balance.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Not JSON of the documented shape (truncated JSON is told apart by `is_eof`).
+    Json(serde_json::Error),
+    /// The right shape, but contents that cannot be normalized.
+    Invalid(String),
+    /// The vendor reported an error inside a 2xx response (EIOTClub's envelope).
+    Vendor { code: String, message: String },
+}
+
+/// The account's bearer key, or an error if the account is of a signing vendor.
+pub(crate) fn api_key(account: &Account, expected: Vendor) -> Result<&SecretString, ConfigError> {
+    match (account.vendor() == expected, account.credentials()) {
+        (true, Credentials::ApiKey(key)) => Ok(key),
+        _ => Err(wrong_vendor(account, expected)),
+    }
+}
+
+pub(crate) fn wrong_vendor(account: &Account, expected: Vendor) -> ConfigError {
+    ConfigError::WrongVendor {
+        account: account.name().to_owned(),
+        expected,
+        actual: account.vendor(),
+    }
+}
+
+/// Runs one attempt: build, send, read (capped), interpret.
+pub(crate) async fn attempt(
+    http: &reqwest::Client,
+    account: &Account,
+    state: &mut AttemptState,
+    connect_timeout: Option<std::time::Duration>,
+) -> Result<Balance, Error> {
+    let api = api(account.vendor());
+    let request = api.request(http, account, state)?;
+    let raw = transport::execute(request, MAX_RESPONSE_BODY_BYTES)
+        .await
+        .map_err(|e| transport_error(account, e, connect_timeout))?;
+    tracing::debug!(
+        status = raw.status.as_u16(),
+        bytes = raw.body.len(),
+        "response received"
+    );
+    interpret(api, account, raw)
+}
+
+fn transport_error(
+    account: &Account,
+    error: TransportError,
+    connect_timeout: Option<std::time::Duration>,
+) -> Error {
+    let redactor = Redactor::for_account(account);
+    let (name, vendor) = (account.name().to_owned(), account.vendor());
+    let transient = |status: Option<StatusCode>, reason: String| Error::Transient {
+        account: name.clone(),
+        vendor,
+        status: status.map(|s| s.as_u16()),
+        reason: redactor.redact(&reason),
+        retry_after: None,
+    };
+    match error {
+        TransportError::Timeout => Error::Timeout {
+            account: name.clone(),
+            vendor,
+            after: connect_timeout.unwrap_or_default(),
+        },
+        TransportError::Connect(reason) => transient(None, format!("request failed: {reason}")),
+        TransportError::Body { status, reason } => {
+            transient(Some(status), format!("body broke off: {reason}"))
+        }
+        TransportError::Other(reason) => transient(None, reason),
+        TransportError::TooLarge { limit } => Error::ResponseTooLarge {
+            account: name.clone(),
+            vendor,
+            limit,
+        },
+    }
+}
+
+/// Turns a complete response into a balance or an error. The status decides first; the
+/// body only adds detail. Public within the crate so the table of statuses is tested
+/// without a server.
+pub(crate) fn interpret(
+    api: &dyn VendorApi,
+    account: &Account,
+    raw: RawResponse,
+) -> Result<Balance, Error> {
+    let redactor = Redactor::for_account(account);
+    let (name, vendor) = (account.name().to_owned(), account.vendor());
+    let status = raw.status.as_u16();
+    let excerpt = || redactor.excerpt(&raw.body);
+    let blank = raw.body.iter().all(u8::is_ascii_whitespace);
+
+    if raw.status.is_success() {
+        if blank {
+            // Seen under load: the connection ends before any JSON. Worth another try.
+            return Err(Error::Transient {
+                account: name,
+                vendor,
+                status: Some(status),
+                reason: "empty response body".into(),
+                retry_after: None,
+            });
+        }
+        return api
+            .decode(account, &raw.body)
+            .map_err(|failure| match failure {
+                Failure::Json(e) if e.is_eof() => Error::Transient {
+                    account: name.clone(),
+                    vendor,
+                    status: Some(status),
+                    reason: "truncated response body".into(),
+                    retry_after: None,
+                },
+                Failure::Json(e) => Error::Undecodable {
+                    account: name.clone(),
+                    vendor,
+                    status: Some(status),
+                    // serde's message may quote a value from the body: redact it too.
+                    reason: redactor.redact(&e.to_string()),
+                    excerpt: excerpt(),
+                },
+                Failure::Invalid(reason) => Error::Undecodable {
+                    account: name.clone(),
+                    vendor,
+                    status: Some(status),
+                    reason: redactor.redact(&reason),
+                    excerpt: excerpt(),
+                },
+                Failure::Vendor { code, message } => Error::Vendor {
+                    account: name.clone(),
+                    vendor,
+                    status,
+                    code: redactor.redact(&code),
+                    message: redactor.redact(&message),
+                },
+            });
+    }
+
+    let details = api.error_details(&raw.body);
+    let message = match &details {
+        Some(d) => redactor.redact(&d.message),
+        None if blank => raw
+            .status
+            .canonical_reason()
+            .unwrap_or("no message")
+            .to_owned(),
+        None => excerpt(),
+    };
+    let retry_after = raw
+        .headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
+
+    match status {
+        401 | 403 => Err(Error::Authentication {
+            account: name,
+            vendor,
+            status,
+            message,
+        }),
+        402 => Err(Error::InsufficientBalance {
+            account: name,
+            vendor,
+            message,
+        }),
+        429 => Err(Error::RateLimited {
+            account: name,
+            vendor,
+            retry_after,
+        }),
+        408 | 500..=599 => Err(Error::Transient {
+            account: name,
+            vendor,
+            status: Some(status),
+            reason: message,
+            retry_after,
+        }),
+        // Other 4xx (and stray 1xx/3xx; redirects are not followed): the vendor's own
+        // error when the body says which, else an answer we cannot read.
+        _ => match details {
+            Some(d) => Err(Error::Vendor {
+                account: name,
+                vendor,
+                status,
+                code: d
+                    .code
+                    .map(|c| redactor.redact(&c))
+                    .unwrap_or_else(|| status.to_string()),
+                message,
+            }),
+            None => Err(Error::Undecodable {
+                account: name,
+                vendor,
+                status: Some(status),
+                reason: format!("HTTP {status} without the vendor's error body"),
+                excerpt: excerpt(),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use bytes::Bytes;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse {
+            status: StatusCode::from_u16(status).expect("valid status"),
+            headers: HeaderMap::new(),
+            body: Bytes::from(body.to_owned()),
+        }
+    }
+
+    fn kind_of(account: &Account, status: u16, body: &str) -> ErrorKind {
+        match interpret(api(account.vendor()), account, raw(status, body)) {
+            Ok(balance) => panic!("HTTP {status} gave a balance: {balance:?}"),
+            Err(e) => e.kind(),
+        }
+    }
+
+    const DS_ERROR: &str = r#"{"error":{"message":"m","type":"t","param":null,"code":"c"}}"#;
+    const GK_ERROR: &str = r#"{"code":"c","message":"m"}"#;
+    const HTML: &str = "<html><body><h1>Error</h1></body></html>";
+
+    #[test]
+    fn deepseek_status_table() {
+        use ErrorKind::*;
+        let account = Account::deepseek("a", "k");
+        let table = [
+            (400, Vendor),
+            (401, Authentication),
+            (402, InsufficientBalance),
+            (422, Vendor),
+            (429, RateLimited),
+            (500, Transient),
+            (503, Transient),
+            (502, Transient),
+            (504, Transient),
+        ];
+        for (status, kind) in table {
+            assert_eq!(kind_of(&account, status, DS_ERROR), kind, "HTTP {status}");
+        }
+    }
+
+    #[test]
+    fn geekai_status_table() {
+        use ErrorKind::*;
+        let account = Account::geekai("a", "k");
+        let table = [
+            (400, Vendor),
+            (401, Authentication),
+            (402, InsufficientBalance),
+            (403, Authentication),
+            (404, Vendor),
+            (413, Vendor),
+            (429, RateLimited),
+            (500, Transient),
+            (503, Transient),
+            (504, Transient),
+        ];
+        for (status, kind) in table {
+            assert_eq!(kind_of(&account, status, GK_ERROR), kind, "HTTP {status}");
+        }
+    }
+
+    #[test]
+    fn html_pages_are_judged_by_status() {
+        use ErrorKind::*;
+        let account = Account::deepseek("a", "k");
+        for (status, kind) in [
+            (200, Undecodable),
+            (404, Undecodable),
+            (401, Authentication),
+            (429, RateLimited),
+            (502, Transient),
+            (503, Transient),
+        ] {
+            assert_eq!(kind_of(&account, status, HTML), kind, "HTTP {status}");
+        }
+    }
+
+    #[test]
+    fn vendor_error_carries_code_and_message() {
+        let account = Account::deepseek("a", "k");
+        let error = interpret(api(Vendor::DeepSeek), &account, raw(422, DS_ERROR));
+        assert_eq!(
+            error,
+            Err(Error::Vendor {
+                account: "a".into(),
+                vendor: Vendor::DeepSeek,
+                status: 422,
+                code: "c".into(),
+                message: "m".into()
+            })
+        );
+    }
+
+    #[test]
+    fn retry_after_is_read_on_429_and_503() {
+        let account = Account::geekai("a", "k");
+        for status in [429, 503] {
+            let mut response = raw(status, GK_ERROR);
+            response
+                .headers
+                .insert(RETRY_AFTER, HeaderValue::from_static("7"));
+            let error = interpret(api(Vendor::GeekAi), &account, response).expect_err("error");
+            assert_eq!(error.retry_after(), Some(std::time::Duration::from_secs(7)));
+        }
+    }
+
+    #[test]
+    fn empty_and_truncated_success_bodies_are_transient() {
+        let account = Account::deepseek("a", "k");
+        for body in [
+            "",
+            " \n\n ",
+            r#"{"is_available":true,"balance_infos":[{"curr"#,
+        ] {
+            assert_eq!(
+                kind_of(&account, 200, body),
+                ErrorKind::Transient,
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn echoed_key_is_redacted_from_message_and_excerpt() {
+        let account = Account::geekai("a", "gk-canary");
+        let body = r#"{"code":"unauthorized","message":"bad key gk-canary"}"#;
+        let error = interpret(api(Vendor::GeekAi), &account, raw(401, body)).expect_err("401");
+        assert!(!format!("{error} {error:?}").contains("gk-canary"));
+        let error = interpret(
+            api(Vendor::GeekAi),
+            &account,
+            raw(404, "no route gk-canary"),
+        )
+        .expect_err("404");
+        assert!(!format!("{error} {error:?}").contains("gk-canary"));
+    }
+}
