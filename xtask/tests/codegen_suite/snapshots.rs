@@ -198,3 +198,77 @@ fn skeleton(items: Vec<Item>) -> Vec<Item> {
         })
         .collect()
 }
+
+fn checked_in_public_api(vendor: &str) -> String {
+    let path = workspace_root()
+        .join("crates")
+        .join(format!("{vendor}-client"))
+        .join("src")
+        .join("lib.rs");
+    public_api(&std::fs::read_to_string(&path).expect("read lib.rs"))
+}
+
+/// The decisions the snapshots were reviewed for, asserted outright so that accepting a
+/// changed snapshot without reading it cannot silently undo them.
+#[test]
+fn the_public_apis_keep_the_reviewed_decisions() {
+    let decimal = "::std::option::Option<::rust_decimal::Decimal>";
+
+    let deepseek = checked_in_public_api("deepseek");
+    for field in ["total_balance", "granted_balance", "topped_up_balance"] {
+        assert!(
+            deepseek.contains(&format!("pub {field}: {decimal},")),
+            "{field}"
+        );
+    }
+    assert!(deepseek.contains("pub fn get_user_balance(&self) -> builder::GetUserBalance<'_>"));
+    assert!(
+        deepseek.contains("Error<types::ErrorBody>"),
+        "typed error body"
+    );
+    assert!(deepseek.contains("pub struct ErrorDetail {"));
+
+    let geekai = checked_in_public_api("geekai");
+    assert!(geekai.contains(&format!("pub balance: {decimal},")));
+    assert!(
+        geekai.contains("pub fn get_credit_balance(&self) -> builder::GetCreditBalance<'_>"),
+        "no uuid argument"
+    );
+    assert!(!geekai.to_lowercase().contains("uuid"));
+    assert!(geekai.contains("pub data: ::std::option::Option<CreditBalanceData>,"));
+    assert!(
+        geekai.contains("Error<types::ErrorBody>"),
+        "typed error body"
+    );
+    assert!(geekai.contains(
+        "pub struct ErrorBody {\n        pub code: ::std::string::String,\n        pub message: ::std::string::String,\n    }"
+    ));
+
+    let eiotclub = checked_in_public_api("eiotclub");
+    assert!(eiotclub.contains("pub struct GetAgentBalanceBody {"));
+    assert!(
+        !eiotclub.contains("pub struct X "),
+        "no type named after an empty title"
+    );
+    assert!(eiotclub.contains("pub balance: ::rust_decimal::Decimal,"));
+    assert!(
+        eiotclub.contains("pub code: ::serde_json::Value,"),
+        "string or number"
+    );
+    assert!(eiotclub.contains("pub data: ::std::option::Option<AgentBalance>,"));
+    assert!(eiotclub.contains("pub operator: ::std::option::Option<i64>,"));
+    assert!(eiotclub.contains("pub fn get_agent_balance(&self) -> builder::GetAgentBalance<'_>"));
+
+    for (vendor, api) in [
+        ("deepseek", &deepseek),
+        ("geekai", &geekai),
+        ("eiotclub", &eiotclub),
+    ] {
+        assert!(!api.contains("f64"), "{vendor}: no amount goes through f64");
+        assert!(
+            api.contains("pub const MAX_RESPONSE_BODY_BYTES: usize"),
+            "{vendor}"
+        );
+        assert!(api.contains("pub struct RequestHeaders(pub reqwest::header::HeaderMap);"));
+    }
+}
