@@ -1,0 +1,104 @@
+//! Command-line arguments and exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+
+use crate::threshold::Threshold;
+
+/// What the process exit status means. Documented in `--help`; scripts depend on the numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Every account was fetched (and, with `--below`, none is below the threshold).
+    Ok = 0,
+    /// Every account was fetched, and at least one is below the `--below` threshold.
+    Below = 1,
+    /// Bad usage or configuration: nothing was fetched.
+    Config = 2,
+    /// At least one account could not be fetched (its row shows why).
+    FetchFailed = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+const AFTER_HELP: &str = "\
+Accounts are read from, in order: --config FILE; the default config file
+($XDG_CONFIG_HOME/balances/config.toml, usually ~/.config/balances/config.toml) if it
+exists; otherwise the environment (DEEPSEEK_API_KEY, GEEKAI_API_KEY, EIOTCLUB_APPKEY with
+EIOTCLUB_SECRET).
+
+Exit codes:
+  0  every account was fetched (and none is below the --below threshold)
+  1  every account was fetched, and at least one is below the --below threshold
+  2  bad usage or configuration; nothing was fetched
+  3  at least one account could not be fetched (its row says why); this wins over 1
+
+Logs go to stderr: -v for debug, -vv for trace, or set BALANCES_LOG (e.g. BALANCES_LOG=debug).
+Keys and secrets never appear in output or logs.";
+
+/// Show how much money each account has left at DeepSeek, GeekAI and EIOTClub.
+#[derive(Debug, Parser)]
+#[command(name = "balances", version, after_help = AFTER_HELP)]
+pub struct Args {
+    /// Read accounts from this TOML file instead of the default config file.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Exit with 1 when any account's balance is below AMOUNT (in CURRENCY, if given), e.g.
+    /// `--below 10` or `--below 5CNY`.
+    #[arg(long, value_name = "AMOUNT[CURRENCY]")]
+    pub below: Option<Threshold>,
+
+    /// Start local fake vendors with a handful of accounts and show the real output against
+    /// them: no keys needed.
+    #[arg(long, conflicts_with = "config")]
+    pub demo: bool,
+
+    /// How many accounts to fetch at once.
+    #[arg(long, value_name = "N", default_value_t = balances::DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    pub concurrency: usize,
+
+    /// Give up on an account after this many seconds, retries included.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub timeout: Option<f64>,
+
+    /// More logs on stderr (-v debug, -vv trace).
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// How results are printed on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable table for a terminal.
+    Table,
+    /// A JSON array, one object per account in config order, for programs.
+    Json,
+    /// Prometheus text exposition, for monitoring.
+    Prometheus,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 => Ok(seconds),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds between 0 and 86400"
+        )),
+    }
+}
+
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a whole number from 1 to 1024")),
+    }
+}

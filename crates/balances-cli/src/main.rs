@@ -1,0 +1,169 @@
+//! The `balances` command: one row per account and currency, for a person, a script or a
+//! monitoring job. Built only on the `balances` facade (plus the fake vendors for `--demo`).
+
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod cli;
+mod demo;
+mod report;
+mod threshold;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use balances::{Account, BalanceClient, TimeoutConfig};
+use clap::Parser;
+use futures::StreamExt;
+
+use cli::{Args, Exit, Format};
+use report::Outcome;
+
+/// At least this many accounts on a terminal get a progress bar.
+const PROGRESS_BAR_MIN_ACCOUNTS: usize = 8;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging(args.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return Exit::Config.into();
+        }
+    };
+    runtime.block_on(run(args)).into()
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BALANCES_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+async fn run(args: Args) -> Exit {
+    // The demo server must outlive the fetches; it stops when this binding is dropped.
+    let (_demo_server, accounts) = if args.demo {
+        match demo::start().await {
+            Ok((server, accounts)) => {
+                eprintln!(
+                    "demo: fake vendors on http://{} with {} accounts; no keys needed",
+                    server.addr(),
+                    accounts.len()
+                );
+                (Some(server), accounts)
+            }
+            Err(error) => {
+                eprintln!("error: cannot start the demo vendors: {error}");
+                return Exit::Config;
+            }
+        }
+    } else {
+        match accounts::load(args.config.as_deref()) {
+            Ok(loaded) => {
+                tracing::debug!(source = %loaded.source, accounts = loaded.accounts.len(), "loaded accounts");
+                (None, loaded.accounts)
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Exit::Config;
+            }
+        }
+    };
+
+    let mut timeout = TimeoutConfig::default();
+    if let Some(seconds) = args.timeout {
+        timeout = timeout.with_call(Duration::from_secs_f64(seconds));
+    }
+    let client = match BalanceClient::builder()
+        .concurrency(args.concurrency)
+        .timeout(timeout)
+        .build()
+    {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Config;
+        }
+    };
+
+    let show_progress = args.format == Format::Table
+        && accounts.len() >= PROGRESS_BAR_MIN_ACCOUNTS
+        && std::io::stderr().is_terminal();
+    let outcomes = fetch(&client, &accounts, show_progress).await;
+
+    let text = match args.format {
+        Format::Table => report::table(&outcomes),
+        Format::Json => report::json(&outcomes),
+        Format::Prometheus => report::prometheus(&outcomes),
+    };
+    // A closed stdout (`balances | head`) is not worth a panic or an error message.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+
+    exit_for(&outcomes, args.below.as_ref())
+}
+
+async fn fetch(client: &BalanceClient, accounts: &[Account], show_progress: bool) -> Vec<Outcome> {
+    let progress = show_progress.then(|| {
+        let bar = indicatif::ProgressBar::new(accounts.len() as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} accounts {elapsed}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let mut results: Vec<Option<Result<balances::Balance, balances::Error>>> =
+        std::iter::repeat_with(|| None)
+            .take(accounts.len())
+            .collect();
+    let mut stream = client.fetch_stream(accounts);
+    while let Some((index, result)) = stream.next().await {
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+        if let Some(slot) = results.get_mut(index) {
+            *slot = Some(result);
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    accounts
+        .iter()
+        .zip(results)
+        .filter_map(|(account, result)| {
+            Some(Outcome {
+                account: account.name().to_owned(),
+                vendor: account.vendor(),
+                result: result?,
+            })
+        })
+        .collect()
+}
+
+fn exit_for(outcomes: &[Outcome], below: Option<&threshold::Threshold>) -> Exit {
+    if outcomes.iter().any(|outcome| outcome.result.is_err()) {
+        return Exit::FetchFailed;
+    }
+    let any_below = below.is_some_and(|threshold| {
+        outcomes
+            .iter()
+            .filter_map(|outcome| outcome.result.as_ref().ok())
+            .any(|balance| threshold.is_below(balance))
+    });
+    if any_below { Exit::Below } else { Exit::Ok }
+}

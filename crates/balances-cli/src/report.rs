@@ -1,0 +1,248 @@
+//! Renders fetch outcomes for a person (table), a program (JSON) or a monitor (Prometheus).
+
+use std::fmt::Write as _;
+
+use balances::{Balance, Vendor};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// What fetching one account gave.
+#[derive(Debug)]
+pub struct Outcome {
+    pub account: String,
+    pub vendor: Vendor,
+    pub result: Result<Balance, balances::Error>,
+}
+
+/// One element of the JSON output.
+#[derive(Serialize)]
+struct JsonOutcome<'a> {
+    account: &'a str,
+    vendor: Vendor,
+    balance: Option<&'a Balance>,
+    error: Option<JsonError>,
+}
+
+#[derive(Serialize)]
+struct JsonError {
+    kind: balances::ErrorKind,
+    message: String,
+}
+
+/// An array with one object per account, in config order; amounts are decimal strings.
+pub fn json(outcomes: &[Outcome]) -> String {
+    let items: Vec<JsonOutcome<'_>> = outcomes
+        .iter()
+        .map(|outcome| JsonOutcome {
+            account: &outcome.account,
+            vendor: outcome.vendor,
+            balance: outcome.result.as_ref().ok(),
+            error: outcome.result.as_ref().err().map(|error| JsonError {
+                kind: error.kind(),
+                message: error.to_string(),
+            }),
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_owned());
+    text.push('\n');
+    text
+}
+
+const HEADERS: [&str; 7] = [
+    "ACCOUNT",
+    "VENDOR",
+    "CURRENCY",
+    "TOTAL",
+    "GRANTED",
+    "TOPPED UP",
+    "AVAILABLE",
+];
+
+/// A table with one row per account and currency; a failed account gets one row with its error.
+pub fn table(outcomes: &[Outcome]) -> String {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut errors: Vec<(usize, String)> = Vec::new();
+    for outcome in outcomes {
+        match &outcome.result {
+            Ok(balance) => {
+                let available = match balance.available {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "-",
+                };
+                if balance.amounts.is_empty() {
+                    rows.push(vec![
+                        outcome.account.clone(),
+                        outcome.vendor.to_string(),
+                        "-".into(),
+                        "-".into(),
+                        "-".into(),
+                        "-".into(),
+                        available.into(),
+                    ]);
+                }
+                for amount in &balance.amounts {
+                    rows.push(vec![
+                        outcome.account.clone(),
+                        outcome.vendor.to_string(),
+                        amount.currency.clone(),
+                        amount.total.to_string(),
+                        optional(amount.granted),
+                        optional(amount.topped_up),
+                        available.into(),
+                    ]);
+                }
+            }
+            Err(error) => {
+                errors.push((rows.len(), format!("error ({}): {error}", kind_name(error))));
+                rows.push(vec![outcome.account.clone(), outcome.vendor.to_string()]);
+            }
+        }
+    }
+    let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    push_row(
+        &mut text,
+        &widths,
+        HEADERS.iter().map(|h| h.to_string()),
+        None,
+    );
+    for (index, row) in rows.into_iter().enumerate() {
+        let error = errors
+            .iter()
+            .find(|(at, _)| *at == index)
+            .map(|(_, message)| message.as_str());
+        push_row(&mut text, &widths, row.into_iter(), error);
+    }
+    text
+}
+
+fn push_row(
+    text: &mut String,
+    widths: &[usize],
+    cells: impl Iterator<Item = String>,
+    tail: Option<&str>,
+) {
+    let mut line = String::new();
+    for (i, cell) in cells.enumerate() {
+        // Numbers align right so decimal points line up; text aligns left.
+        let numeric = (3..=5).contains(&i);
+        let pad = widths[i].saturating_sub(cell.chars().count());
+        if i > 0 {
+            line.push_str("  ");
+        }
+        if numeric {
+            line.push_str(&" ".repeat(pad));
+            line.push_str(&cell);
+        } else {
+            line.push_str(&cell);
+            line.push_str(&" ".repeat(pad));
+        }
+    }
+    if let Some(tail) = tail {
+        line.push_str("  ");
+        line.push_str(tail);
+    }
+    text.push_str(line.trim_end());
+    text.push('\n');
+}
+
+fn optional(value: Option<Decimal>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+fn kind_name(error: &balances::Error) -> String {
+    serde_json::to_value(error.kind())
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "error".to_owned())
+}
+
+/// Prometheus text exposition: gauges per account and currency, and a fetch-success gauge.
+pub fn prometheus(outcomes: &[Outcome]) -> String {
+    let mut text = String::new();
+    type Pick = fn(&balances::Amount) -> Option<Decimal>;
+    let gauges: [(&str, &str, Pick); 3] = [
+        ("balances_total", "Total balance, in currency units.", |a| {
+            Some(a.total)
+        }),
+        (
+            "balances_granted",
+            "Granted (promotional) part of the balance, in currency units.",
+            |a| a.granted,
+        ),
+        (
+            "balances_topped_up",
+            "Paid-in part of the balance, in currency units.",
+            |a| a.topped_up,
+        ),
+    ];
+    for (name, help, pick) in gauges {
+        let samples: Vec<String> = outcomes
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok().map(|b| (o, b)))
+            .flat_map(|(o, balance)| {
+                balance.amounts.iter().filter_map(move |amount| {
+                    pick(amount).map(|value| {
+                        format!(
+                            "{name}{{account=\"{}\",vendor=\"{}\",currency=\"{}\"}} {value}\n",
+                            label(&o.account),
+                            o.vendor,
+                            label(&amount.currency)
+                        )
+                    })
+                })
+            })
+            .collect();
+        if !samples.is_empty() {
+            let _ = write!(text, "# HELP {name} {help}\n# TYPE {name} gauge\n");
+            text.extend(samples);
+        }
+    }
+    let available: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| {
+            let flag = o.result.as_ref().ok()?.available?;
+            Some(format!(
+                "balances_available{{account=\"{}\",vendor=\"{}\"}} {}\n",
+                label(&o.account),
+                o.vendor,
+                u8::from(flag)
+            ))
+        })
+        .collect();
+    if !available.is_empty() {
+        text.push_str(
+            "# HELP balances_available 1 when the vendor says the account can make API calls.\n",
+        );
+        text.push_str("# TYPE balances_available gauge\n");
+        text.extend(available);
+    }
+    text.push_str(
+        "# HELP balances_fetch_success 1 when the balance was fetched, 0 when it was not.\n",
+    );
+    text.push_str("# TYPE balances_fetch_success gauge\n");
+    for outcome in outcomes {
+        let _ = writeln!(
+            text,
+            "balances_fetch_success{{account=\"{}\",vendor=\"{}\"}} {}",
+            label(&outcome.account),
+            outcome.vendor,
+            u8::from(outcome.result.is_ok())
+        );
+    }
+    text
+}
+
+/// Escapes a label value as the exposition format requires.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

@@ -1,0 +1,452 @@
+//! The real `balances` binary against the fake vendors on 127.0.0.1: every format, every exit
+//! code, a failing account among good ones, the demo, and bad configuration.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use fake_vendors::{
+    AccountInfo, AccountSeed, DeepSeekBalance, DeepSeekRow, FakeVendor, FakeVendors,
+    FakeVendorsHandle, Fault,
+};
+use serde_json::Value;
+
+/// Four accounts, in this config order: two healthy, one revoked, one EIOTClub.
+async fn start_vendors() -> FakeVendorsHandle {
+    FakeVendors::builder()
+        .account(AccountSeed::deepseek(
+            "work",
+            "sk-work",
+            DeepSeekBalance::new(
+                true,
+                [
+                    DeepSeekRow::new("USD", "5.00", "0.00", "5.00"),
+                    DeepSeekRow::new("CNY", "110.00", "10.00", "100.00"),
+                ],
+            ),
+        ))
+        .account(AccountSeed::geekai("geek", "gk-1", "150"))
+        .account(
+            AccountSeed::deepseek("revoked", "sk-revoked", DeepSeekBalance::new(true, []))
+                .with_fault(Fault::Unauthorized),
+        )
+        .account(AccountSeed::eiotclub(
+            "iot", "app-1", "s3cret-1", "88.50", "USD",
+        ))
+        .start()
+        .await
+        .expect("fake vendors start")
+}
+
+/// A config file naming the server's accounts (in seed order), with mode 0600.
+fn write_config(dir: &Path, accounts: &[AccountInfo]) -> PathBuf {
+    let mut text = String::new();
+    for info in accounts {
+        text.push_str(&format!(
+            "[[accounts]]\nname = \"{}\"\nvendor = \"{}\"\nbase_url = \"{}\"\n",
+            info.name,
+            vendor_name(info.vendor),
+            info.base_url
+        ));
+        match &info.secret {
+            Some(secret) => text.push_str(&format!(
+                "appkey = \"{}\"\nsecret = \"{secret}\"\n\n",
+                info.credential
+            )),
+            None => text.push_str(&format!("api_key = \"{}\"\n\n", info.credential)),
+        }
+    }
+    let path = dir.join("balances.toml");
+    std::fs::write(&path, text).unwrap();
+    set_mode(&path, 0o600);
+    path
+}
+
+fn vendor_name(vendor: FakeVendor) -> &'static str {
+    match vendor {
+        FakeVendor::DeepSeek => "deepseek",
+        FakeVendor::GeekAi => "geekai",
+        FakeVendor::Eiotclub => "eiotclub",
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// The binary with a clean environment: no vendor variables, no default config file.
+fn balances(home: &Path) -> Command {
+    let mut command = Command::cargo_bin("balances").unwrap();
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .timeout(Duration::from_secs(60));
+    command
+}
+
+/// Runs the binary off the async runtime that serves the fake vendors.
+async fn run(mut command: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn table_shows_every_account_and_the_failing_one_in_its_row() {
+    let vendors = start_vendors().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &vendors.accounts());
+    let mut command = balances(dir.path());
+    command.arg("--config").arg(&config);
+    let output = run(command).await;
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "a failed account exits 3: {}",
+        stderr(&output)
+    );
+    let table = stdout(&output);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        [
+            "ACCOUNT",
+            "VENDOR",
+            "CURRENCY",
+            "TOTAL",
+            "GRANTED",
+            "TOPPED",
+            "UP",
+            "AVAILABLE"
+        ]
+    );
+    let cells: Vec<Vec<&str>> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        cells[0],
+        [
+            "work", "deepseek", "CNY", "110.00", "10.00", "100.00", "yes"
+        ]
+    );
+    assert_eq!(
+        cells[1],
+        ["work", "deepseek", "USD", "5.00", "0.00", "5.00", "yes"]
+    );
+    assert_eq!(cells[2], ["geek", "geekai", "CNY", "1.50", "-", "-", "-"]);
+    assert_eq!(&cells[3][..3], ["revoked", "deepseek", "error"]);
+    assert!(lines[4].contains("(authentication)"), "{}", lines[4]);
+    assert_eq!(cells[4], ["iot", "eiotclub", "USD", "88.50", "-", "-", "-"]);
+    assert_eq!(lines.len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_is_one_object_per_account_in_config_order() {
+    let vendors = start_vendors().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &vendors.accounts());
+    let mut command = balances(dir.path());
+    command
+        .arg("--config")
+        .arg(&config)
+        .args(["--format", "json"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(3));
+    let items: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
+    let names: Vec<&str> = items
+        .iter()
+        .map(|i| i["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["work", "geek", "revoked", "iot"]);
+
+    let work = &items[0];
+    assert_eq!(work["vendor"], "deepseek");
+    assert_eq!(work["error"], Value::Null);
+    assert_eq!(work["balance"]["available"], true);
+    assert_eq!(work["balance"]["amounts"][0]["currency"], "CNY");
+    assert_eq!(
+        work["balance"]["amounts"][0]["total"], "110.00",
+        "amounts are decimal strings"
+    );
+    assert_eq!(work["balance"]["amounts"][1]["topped_up"], "5.00");
+    assert_eq!(
+        items[1]["balance"]["amounts"][0]["native"],
+        serde_json::json!({"unit": "coin", "amount": "150"})
+    );
+
+    let revoked = &items[2];
+    assert_eq!(revoked["balance"], Value::Null);
+    assert_eq!(revoked["error"]["kind"], "authentication");
+    assert!(
+        revoked["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("401")
+    );
+
+    // Each balance has exactly the shape of the checked-in schema's type: it round-trips
+    // through `balances::Balance`, which rejects unknown fields.
+    for item in items.iter().filter(|i| !i["balance"].is_null()) {
+        let balance: balances::Balance = serde_json::from_value(item["balance"].clone()).unwrap();
+        assert_eq!(serde_json::to_value(&balance).unwrap(), item["balance"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prometheus_exposes_gauges_and_fetch_success() {
+    let vendors = start_vendors().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &vendors.accounts());
+    let mut command = balances(dir.path());
+    command
+        .arg("--config")
+        .arg(&config)
+        .args(["--format", "prometheus"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(3));
+    let text = stdout(&output);
+    for line in [
+        "# TYPE balances_total gauge",
+        r#"balances_total{account="work",vendor="deepseek",currency="CNY"} 110.00"#,
+        r#"balances_total{account="iot",vendor="eiotclub",currency="USD"} 88.50"#,
+        r#"balances_granted{account="work",vendor="deepseek",currency="USD"} 0.00"#,
+        r#"balances_available{account="work",vendor="deepseek"} 1"#,
+        "# TYPE balances_fetch_success gauge",
+        r#"balances_fetch_success{account="work",vendor="deepseek"} 1"#,
+        r#"balances_fetch_success{account="revoked",vendor="deepseek"} 0"#,
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("revoked\",vendor=\"deepseek\",currency"),
+        "a failed account has no amount gauges"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn below_exits_1_when_a_healthy_account_is_under_the_threshold_and_0_otherwise() {
+    let vendors = start_vendors().await;
+    let dir = tempfile::tempdir().unwrap();
+    let healthy: Vec<AccountInfo> = vendors
+        .accounts()
+        .into_iter()
+        .filter(|a| a.name != "revoked")
+        .collect();
+    let config = write_config(dir.path(), &healthy);
+    for (threshold, expected) in [
+        ("1", 0),
+        ("2", 1),
+        ("2USD", 0),
+        ("100CNY", 1),
+        ("100usd", 1),
+        ("1.50CNY", 0),
+    ] {
+        let mut command = balances(dir.path());
+        command
+            .arg("--config")
+            .arg(&config)
+            .args(["--below", threshold, "--format", "json"]);
+        let output = run(command).await;
+        assert_eq!(
+            output.status.code(),
+            Some(expected),
+            "--below {threshold}: {}",
+            stderr(&output)
+        );
+    }
+    // A failed fetch wins over "below": the script cannot vouch for that account.
+    let config = write_config(dir.path(), &vendors.accounts());
+    let mut command = balances(dir.path());
+    command
+        .arg("--config")
+        .arg(&config)
+        .args(["--below", "1000"]);
+    assert_eq!(run(command).await.status.code(), Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timeout_bounds_a_slow_account_without_hiding_the_others() {
+    let vendors = start_vendors().await;
+    vendors
+        .deepseek("sk-work")
+        .set_latency(Duration::from_secs(30));
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &vendors.accounts());
+    let mut command = balances(dir.path());
+    command.arg("--config").arg(&config).args([
+        "--format",
+        "json",
+        "--timeout",
+        "0.5",
+        "--concurrency",
+        "2",
+    ]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(3));
+    let items: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(items[0]["error"]["kind"], "timeout");
+    assert_eq!(items[1]["balance"]["amounts"][0]["total"], "1.50");
+    assert_eq!(items[3]["balance"]["amounts"][0]["total"], "88.50");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn accounts_come_from_the_environment_without_a_config_file() {
+    let vendors = start_vendors().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = balances(dir.path());
+    command
+        .env("DEEPSEEK_API_KEY", "sk-work")
+        .env("DEEPSEEK_BASE_URL", vendors.deepseek_url())
+        .args(["--format", "json"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let items: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["balance"]["amounts"][0]["total"], "110.00");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_default_config_file_is_used_and_a_readable_one_is_warned_about() {
+    let vendors = start_vendors().await;
+    let dir = tempfile::tempdir().unwrap();
+    let healthy: Vec<AccountInfo> = vendors
+        .accounts()
+        .into_iter()
+        .filter(|a| a.name == "work")
+        .collect();
+    let default_dir = dir.path().join("config").join("balances");
+    std::fs::create_dir_all(&default_dir).unwrap();
+    let written = write_config(&default_dir, &healthy);
+    std::fs::rename(&written, default_dir.join("config.toml")).unwrap();
+
+    let output = run(balances(dir.path())).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("110.00"));
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+
+    set_mode(&default_dir.join("config.toml"), 0o644);
+    let output = run(balances(dir.path())).await;
+    assert_eq!(output.status.code(), Some(0));
+    let err = stderr(&output);
+    assert!(
+        err.contains("warning:") && err.contains("0644") && err.contains("chmod 600"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_configuration_exits_2_naming_the_account_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "[[accounts]]\nname = \"a\"\nvendor = \"openai\"\napi_key = \"k\"\n",
+            &["account a", "vendor", "openai"][..],
+        ),
+        (
+            "[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\n",
+            &["account a", "api_key"][..],
+        ),
+        (
+            "[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_key = \"k\"\n[[accounts]]\nname = \"a\"\nvendor = \"geekai\"\napi_key = \"k\"\n",
+            &["account a", "name"][..],
+        ),
+        (
+            "[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_key = \"k\"\nbase_url = \"http://example.com\"\n",
+            &["account a", "base_url"][..],
+        ),
+        ("[[accounts]\n", &["line 1"][..]),
+    ];
+    for (text, needles) in cases {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        set_mode(&path, 0o600);
+        let output = balances(dir.path())
+            .arg("--config")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        let err = stderr(&output);
+        for needle in needles {
+            assert!(err.contains(needle), "{text:?}: {err:?} lacks {needle:?}");
+        }
+        assert!(output.stdout.is_empty());
+    }
+    let output = balances(dir.path())
+        .arg("--config")
+        .arg(dir.path().join("missing.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = balances(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no accounts configured"),
+        "{}",
+        stderr(&output)
+    );
+    let output = balances(dir.path())
+        .args(["--below", "ten"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "clap reports usage errors with 2"
+    );
+}
+
+#[test]
+fn help_documents_every_exit_code() {
+    let output = balances(Path::new("/nonexistent"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let help = stdout(&output);
+    for line in [
+        "  0  ",
+        "  1  ",
+        "  2  ",
+        "  3  ",
+        "--below",
+        "--demo",
+        "--concurrency",
+        "--timeout",
+        "prometheus",
+    ] {
+        assert!(help.contains(line), "--help lacks {line:?}");
+    }
+}
+
+#[test]
+fn demo_runs_against_in_process_fake_vendors() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = balances(dir.path())
+        .args(["--demo", "--format", "json"])
+        .output()
+        .unwrap();
+    let items: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(items.len() >= 5, "{items:?}");
+    let ok = items.iter().filter(|i| i["error"].is_null()).count();
+    let failed = items.len() - ok;
+    assert!(ok >= 4, "most demo accounts succeed");
+    // The demo includes an account that fails on purpose, to show an error row.
+    assert_eq!(output.status.code(), Some(if failed > 0 { 3 } else { 0 }));
+    assert!(stderr(&output).contains("demo: fake vendors on http://127.0.0.1:"));
+}
