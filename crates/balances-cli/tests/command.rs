@@ -40,34 +40,10 @@ async fn start_vendors() -> FakeVendorsHandle {
 
 /// A config file naming the server's accounts (in seed order), with mode 0600.
 fn write_config(dir: &Path, accounts: &[AccountInfo]) -> PathBuf {
-    let mut text = String::new();
-    for info in accounts {
-        text.push_str(&format!(
-            "[[accounts]]\nname = \"{}\"\nvendor = \"{}\"\nbase_url = \"{}\"\n",
-            info.name,
-            vendor_name(info.vendor),
-            info.base_url
-        ));
-        match &info.secret {
-            Some(secret) => text.push_str(&format!(
-                "appkey = \"{}\"\nsecret = \"{secret}\"\n\n",
-                info.credential
-            )),
-            None => text.push_str(&format!("api_key = \"{}\"\n\n", info.credential)),
-        }
-    }
     let path = dir.join("balances.toml");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, fake_vendors::config_toml(accounts)).unwrap();
     set_mode(&path, 0o600);
     path
-}
-
-fn vendor_name(vendor: FakeVendor) -> &'static str {
-    match vendor {
-        FakeVendor::DeepSeek => "deepseek",
-        FakeVendor::GeekAi => "geekai",
-        FakeVendor::Eiotclub => "eiotclub",
-    }
 }
 
 #[cfg(unix)]

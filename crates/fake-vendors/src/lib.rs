@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 mod balance;
+mod config;
 mod fault;
 mod handlers;
 pub mod presets;
@@ -48,6 +49,7 @@ mod state;
 mod vendor;
 
 pub use balance::{Balance, DeepSeekBalance, DeepSeekRow, EiotclubBalance, GeekAiBalance};
+pub use config::config_toml;
 pub use fault::{Fault, HUGE_BODY_BYTES, RetryAfter};
 pub use server::{DEFAULT_MAX_SKEW, FakeVendors, FakeVendorsBuilder, FakeVendorsHandle};
 pub use state::{AccountControl, AccountInfo, AccountSeed, RECENT_NONCES};
