@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use fake_vendors::{
-    AccountInfo, AccountSeed, DeepSeekBalance, DeepSeekRow, FakeVendor, FakeVendors,
-    FakeVendorsHandle, Fault,
+    AccountInfo, AccountSeed, DeepSeekBalance, DeepSeekRow, FakeVendors, FakeVendorsHandle, Fault,
 };
 use serde_json::Value;
 
