@@ -78,7 +78,10 @@ pub fn run(options: &Options) -> Result<Vec<VendorOutcome>, CodegenError> {
 
 /// load → repair → overlay → validate → generate for one vendor folder; writes nothing.
 pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenError> {
-    let spec = load::load_vendor(&root.join("specs"), vendor)?;
+    let spec = load::load_vendor(&root.join("specs"), vendor).map_err(|mut error| {
+        error.file = relative(root, &error.file);
+        error
+    })?;
     let relative_upstream = relative(root, &spec.upstream_path);
 
     let mut document = spec.document.clone();
