@@ -7,10 +7,12 @@ use crate::account::Vendor;
 
 /// One account's balance, the same shape for every vendor.
 ///
-/// Amounts are exact [`Decimal`]s, serialized as decimal strings (`"110.00"`), never floats.
-/// There is one [`Amount`] per currency, sorted by currency code, so the output is the same
+/// Amounts are exact decimals, serialized as decimal strings ("110.00"), never floats.
+/// There is one amount per currency, sorted by currency code, so the output is the same
 /// whatever order the vendor listed them in. Negative amounts (an overdrawn account) and
-/// `-0.00` are kept as the vendor sent them.
+/// "-0.00" are kept as the vendor sent them.
+//
+// (Plain text above: these doc comments become the descriptions in balance.schema.json.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Balance {

@@ -26,7 +26,8 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), balances::Error> {
-/// /// use balances::{Account, BalanceClient, RetryConfig, TimeoutConfig};
+/// use std::time::Duration;
+/// use balances::{Account, BalanceClient, RetryConfig, TimeoutConfig};
 ///
 /// let client = BalanceClient::builder()
 ///     .retry(RetryConfig::default().with_max_attempts(4))

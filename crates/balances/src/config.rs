@@ -1,45 +1,5 @@
-//! Many accounts from one TOML file.
-//!
-//! ```toml
-//! [[accounts]]
-//! name = "work"                 # unique, used in output
-//! vendor = "deepseek"           # deepseek | geekai | eiotclub
-//! api_key_env = "WORK_DS_KEY"   # or api_key = "..." in the file
-//! # base_url = "https://..."    # optional: mirrors, proxies, tests (may carry a path)
-//!
-//! [[accounts]]
-//! name = "overseas"
-//! vendor = "geekai"
-//! api_key_env = "GEEKAI_GLOBAL_KEY"
-//! region = "global"             # cn (default) | global; GeekAI only
-//!
-//! [[accounts]]
-//! name = "iot"
-//! vendor = "eiotclub"
-//! appkey = "..."                # or appkey_env
-//! secret_env = "IOT_SECRET"     # or secret
-//! ```
-//!
-//! # Where each value comes from
-//!
-//! - **A file, when one is given, is the whole list.** The well-known variables that
-//!   [`crate::Account::from_env`] reads (`DEEPSEEK_API_KEY`, ...) are *not* consulted for it,
-//!   so what runs is exactly what the file says. With no file, callers use
-//!   [`crate::Account::from_env`] instead (the `balances` command does: `--config` file
-//!   first, then the environment).
-//! - **Inside the file, each credential is given one way.** `api_key = "..."` (the value
-//!   itself) or `api_key_env = "VAR"` (the name of an environment variable, read when the file
-//!   is loaded), likewise `appkey`/`appkey_env` and `secret`/`secret_env`. The explicit value
-//!   in the file is used as written; the `*_env` variable is looked up only when there is no
-//!   explicit value, and giving both is an error rather than a silent preference, because one
-//!   of them is then stale. An unset or empty variable is an error naming the account, the
-//!   field and the variable.
-//! - Keys kept in the file make the file a secret; prefer `*_env`.
-//!
-//! Every mistake is a [`ConfigError`] naming the account and the field: unknown vendor,
-//! missing key, both key and key_env, unset variable, duplicate name, malformed or non-https
-//! base URL, region on a non-GeekAI account, unknown field. Values of credentials never
-//! appear in an error.
+//! Many accounts from one TOML file; the format and lookup order are documented on
+//! [`Config`].
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -51,8 +11,49 @@ use toml::{Table, Value};
 use crate::account::{Account, Region, Vendor};
 use crate::error::ConfigError;
 
-/// A list of accounts loaded from a TOML file. See the [module docs](self) for the format
-/// and the lookup order.
+/// A list of accounts loaded from a TOML file.
+///
+/// ```toml
+/// [[accounts]]
+/// name = "work"                 # unique, used in output
+/// vendor = "deepseek"           # deepseek | geekai | eiotclub
+/// api_key_env = "WORK_DS_KEY"   # or api_key = "..." in the file
+/// # base_url = "https://..."    # optional: mirrors, proxies, tests (may carry a path)
+///
+/// [[accounts]]
+/// name = "overseas"
+/// vendor = "geekai"
+/// api_key_env = "GEEKAI_GLOBAL_KEY"
+/// region = "global"             # cn (default) | global; GeekAI only
+///
+/// [[accounts]]
+/// name = "iot"
+/// vendor = "eiotclub"
+/// appkey = "..."                # or appkey_env
+/// secret_env = "IOT_SECRET"     # or secret
+/// ```
+///
+/// # Where each value comes from
+///
+/// - **A file, when one is given, is the whole list.** The well-known variables that
+///   [`crate::Account::from_env`] reads (`DEEPSEEK_API_KEY`, ...) are *not* consulted for it,
+///   so what runs is exactly what the file says. With no file, use
+///   [`crate::Account::from_env`] instead: one account per vendor whose variables are set.
+/// - **Inside the file, each credential is given one way.** `api_key = "..."` (the value
+///   itself) or `api_key_env = "VAR"` (the name of an environment variable, read when the file
+///   is loaded), likewise `appkey`/`appkey_env` and `secret`/`secret_env`. The explicit value
+///   in the file is used as written; the `*_env` variable is looked up only when there is no
+///   explicit value, and giving both is an error rather than a silent preference, because one
+///   of them is then stale. An unset or empty variable is an error naming the account, the
+///   field and the variable.
+/// - Keys kept in the file make the file a secret; prefer `*_env`.
+///
+/// Every mistake is a [`ConfigError`] naming the account and the field: unknown vendor,
+/// missing key, both key and key_env, unset variable, duplicate name, malformed or non-https
+/// base URL, region on a non-GeekAI account, unknown field. Values of credentials never
+/// appear in an error.
+///
+/// # Example
 ///
 /// ```
 /// use balances::{Config, Vendor};

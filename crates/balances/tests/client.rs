@@ -1,0 +1,295 @@
+//! The shared client: `fetch_all` order and isolation, the concurrency bound, one connection
+//! pool for every account, and the escape hatch to the generated clients.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use balances::{
+    Account, BalanceClient, ConfigError, Error, ErrorKind, SecretString, Vendor, eiotclub,
+};
+use common::*;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// A TCP forwarder on 127.0.0.1 in front of `target` that counts the connections it
+/// accepts: the number of connections the client opened.
+async fn counting_proxy(target: SocketAddr) -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("addr");
+    let count = Arc::new(AtomicUsize::new(0));
+    let accepted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            accepted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), count)
+}
+
+/// A server answering every vendor's balance call successfully, after `delay`.
+async fn all_vendors(delay: Duration) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(path("/user/balance"))
+        .respond_with(json(200, DEEPSEEK_EXAMPLE).set_delay(delay))
+        .mount(&server)
+        .await;
+    Mock::given(path("/credit/balance"))
+        .respond_with(json(200, r#"{"balance": 100}"#).set_delay(delay))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v3/agent/balance"))
+        .respond_with(json(200, EIOTCLUB_EXAMPLE).set_delay(delay))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn mixed_accounts(base: &str, n: usize) -> Vec<Account> {
+    (0..n)
+        .map(|i| {
+            let name = format!("acct-{i}");
+            let account = match i % 3 {
+                0 => Account::deepseek(name, format!("sk-{i}")),
+                1 => Account::geekai(name, format!("gk-{i}")),
+                _ => Account::eiotclub(name, format!("app-{i}"), format!("secret-{i}")),
+            };
+            account.with_base_url(base).expect("loopback URL")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn fetch_all_keeps_input_order_and_isolates_failures() {
+    let server = MockServer::start().await;
+    // The first account is the slowest, so completion order differs from input order.
+    Mock::given(path("/slow/user/balance"))
+        .respond_with(json(200, DEEPSEEK_EXAMPLE).set_delay(Duration::from_millis(300)))
+        .mount(&server)
+        .await;
+    Mock::given(path("/denied/credit/balance"))
+        .respond_with(json(
+            401,
+            r#"{"code":"unauthorized","message":"Invalid API key or token"}"#,
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(path("/ok/api/v3/agent/balance"))
+        .respond_with(json(200, EIOTCLUB_EXAMPLE))
+        .mount(&server)
+        .await;
+    Mock::given(path("/broken/user/balance"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>", "text/html"))
+        .mount(&server)
+        .await;
+    let base = server.uri();
+    let accounts = vec![
+        Account::deepseek("slow", "k1")
+            .with_base_url(&format!("{base}/slow"))
+            .expect("url"),
+        Account::geekai("denied", "k2")
+            .with_base_url(&format!("{base}/denied"))
+            .expect("url"),
+        Account::eiotclub("ok", "app", "secret")
+            .with_base_url(&format!("{base}/ok"))
+            .expect("url"),
+        Account::deepseek("broken", "k3")
+            .with_base_url(&format!("{base}/broken"))
+            .expect("url"),
+    ];
+    let results = client(1).fetch_all(&accounts).await;
+    let summary: Vec<(String, Result<String, ErrorKind>)> = results
+        .into_iter()
+        .map(|r| match r {
+            Ok(b) => (b.account, Ok(b.amounts[0].total.to_string())),
+            Err(e) => (e.account().unwrap_or("?").to_owned(), Err(e.kind())),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("slow".to_owned(), Ok("110.00".to_owned())),
+            ("denied".to_owned(), Err(ErrorKind::Authentication)),
+            ("ok".to_owned(), Ok("0.00".to_owned())),
+            ("broken".to_owned(), Err(ErrorKind::Undecodable)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn fetch_all_of_nothing_is_nothing() {
+    assert!(client(1).fetch_all(&[]).await.is_empty());
+}
+
+#[tokio::test]
+async fn every_account_shares_one_connection_pool() {
+    let server = all_vendors(Duration::ZERO).await;
+    let (base, connections) = counting_proxy(*server.address()).await;
+    let accounts = mixed_accounts(&base, 9);
+    let client = BalanceClient::builder()
+        .concurrency(1)
+        .retry(fast_retry(1))
+        .build()
+        .expect("client");
+    for result in client.fetch_all(&accounts).await {
+        result.expect("success");
+    }
+    // Nine accounts, three vendors, nine different credentials: one connection.
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn concurrency_is_bounded() {
+    let server = all_vendors(Duration::from_millis(200)).await;
+    for (limit, expected_connections) in [(2, 2), (6, 6)] {
+        let (base, connections) = counting_proxy(*server.address()).await;
+        let accounts = mixed_accounts(&base, 6);
+        let client = BalanceClient::builder()
+            .concurrency(limit)
+            .retry(fast_retry(1))
+            .build()
+            .expect("client");
+        let results = client.fetch_all(&accounts).await;
+        assert!(results.iter().all(Result::is_ok));
+        // Each call holds its connection for 200 ms, so the pool opens exactly as many
+        // connections as there were calls in flight at once.
+        assert_eq!(
+            connections.load(Ordering::SeqCst),
+            expected_connections,
+            "concurrency {limit}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fetch_stream_yields_every_index_once() {
+    use futures::StreamExt;
+    let server = all_vendors(Duration::ZERO).await;
+    let accounts = mixed_accounts(&server.uri(), 5);
+    let client = client(1);
+    let mut indices: Vec<usize> = client
+        .fetch_stream(&accounts)
+        .map(|(index, result)| {
+            assert_eq!(
+                result.expect("success").account,
+                accounts[index].name(),
+                "index matches account"
+            );
+            index
+        })
+        .collect()
+        .await;
+    indices.sort_unstable();
+    assert_eq!(indices, [0, 1, 2, 3, 4]);
+}
+
+#[tokio::test]
+async fn escape_hatch_deepseek_client_is_authorized() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/user/balance"))
+        .and(header("authorization", "Bearer sk-hatch"))
+        .respond_with(json(200, DEEPSEEK_EXAMPLE))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let account = Account::deepseek("ds", "sk-hatch")
+        .with_base_url(&server.uri())
+        .expect("url");
+    let client = BalanceClient::new().expect("client");
+    let generated = client.deepseek_client(&account).expect("DeepSeek account");
+    let response = generated
+        .get_user_balance()
+        .send()
+        .await
+        .expect("typed response")
+        .into_inner();
+    assert!(response.is_available);
+    assert_eq!(response.balance_infos[0].total_balance, Some(dec("110.00")));
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn escape_hatch_geekai_client_is_authorized() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/credit/balance"))
+        .and(header("authorization", "Bearer gk-hatch"))
+        .respond_with(json(200, r#"{"balance": 42}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let account = Account::geekai("gk", "gk-hatch")
+        .with_base_url(&server.uri())
+        .expect("url");
+    let client = BalanceClient::new().expect("client");
+    let response = client
+        .geekai_client(&account)
+        .expect("GeekAI account")
+        .get_credit_balance()
+        .send()
+        .await
+        .expect("typed response")
+        .into_inner();
+    assert_eq!(response.balance, Some(dec("42")));
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn escape_hatch_eiotclub_client_signs_with_the_signer() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v3/agent/balance"))
+        .respond_with(json(200, EIOTCLUB_EXAMPLE))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let account = Account::eiotclub("iot", "000001", "a1b1c1d1")
+        .with_base_url(&server.uri())
+        .expect("url");
+    let client = BalanceClient::new().expect("client");
+    let authorized = client.eiotclub_client(&account).expect("EIOTClub account");
+    let response = authorized
+        .client()
+        .get_agent_balance()
+        .body(authorized.signer().balance_body())
+        .send()
+        .await
+        .expect("typed response")
+        .into_inner();
+    assert_eq!(response.code, "200");
+    let requests = server.received_requests().await.expect("recording on");
+    let body: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&requests[0].body).expect("JSON body");
+    assert_eq!(
+        body["sign"],
+        eiotclub::sign(&body, &SecretString::from("a1b1c1d1")).as_str()
+    );
+}
+
+#[test]
+fn escape_hatch_refuses_an_account_of_another_vendor() {
+    let client = BalanceClient::new().expect("client");
+    let geekai = Account::geekai("gk", "k");
+    assert_eq!(
+        client.deepseek_client(&geekai).map(|_| ()),
+        Err(Error::InvalidConfig(ConfigError::WrongVendor {
+            account: "gk".into(),
+            expected: Vendor::DeepSeek,
+            actual: Vendor::GeekAi,
+        }))
+    );
+    let deepseek = Account::deepseek("ds", "k");
+    assert!(client.geekai_client(&deepseek).is_err());
+    assert!(client.eiotclub_client(&deepseek).is_err());
+}
