@@ -13,8 +13,9 @@
 //!   report. [`Error::kind`] gives a stable name for machines.
 //! - **An escape hatch**: the generated client of any account, already authorized
 //!   ([`BalanceClient::deepseek_client`], [`BalanceClient::geekai_client`],
-//!   [`BalanceClient::eiotclub_client`]). The generated crates are re-exported, so this crate
-//!   is the only dependency a caller needs.
+//!   [`BalanceClient::eiotclub_client`]), whose errors [`BalanceClient::generated_error`]
+//!   maps onto the same [`Error`]. The generated crates are re-exported, so this crate is the
+//!   only dependency a caller needs.
 //!
 //! Secrets never reach `Debug`, `Display`, an error or a log line: bearer headers are marked
 //! sensitive, every type holding a credential has a hand-written redacting `Debug`, and text
@@ -106,6 +107,7 @@ mod client;
 mod config;
 pub mod eiotclub;
 mod error;
+mod generated;
 mod retry;
 mod transport;
 mod vendor;
@@ -118,10 +120,16 @@ pub use error::{ConfigError, Error, ErrorKind};
 pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
 pub use vendor::MAX_RESPONSE_BODY_BYTES;
 
+// The README's examples are compiled with the doctests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 // The generated clients and the types callers meet in this API, so that one dependency is
 // enough.
 pub use deepseek_client;
 pub use eiotclub_client;
 pub use geekai_client;
+pub use progenitor_client;
 pub use rust_decimal::{self, Decimal};
 pub use secrecy::{self, ExposeSecret, SecretString};

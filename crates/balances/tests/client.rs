@@ -293,3 +293,86 @@ fn escape_hatch_refuses_an_account_of_another_vendor() {
     assert!(client.geekai_client(&deepseek).is_err());
     assert!(client.eiotclub_client(&deepseek).is_err());
 }
+
+/// The escape hatch's errors map onto the facade's `Error` with the same rules as `fetch`.
+#[tokio::test]
+async fn generated_client_errors_map_like_fetch() {
+    let server = MockServer::start().await;
+    let big = format!(
+        r#"{{"balance_infos":[],"is_available":true,"x":"{}"}}"#,
+        "x".repeat(5 << 20)
+    );
+    let routes: [(&str, ResponseTemplate); 5] = [
+        ("/auth", json(401, DEEPSEEK_AUTH_ERROR)),
+        ("/big", json(200, &big)),
+        (
+            "/gateway",
+            ResponseTemplate::new(502).set_body_raw("<html>bad gateway</html>", "text/html"),
+        ),
+        ("/cut", json(200, r#"{"balance_infos":[{"curr"#)),
+        ("/teapot", ResponseTemplate::new(418)),
+    ];
+    for (prefix, response) in routes {
+        Mock::given(path(format!("{prefix}/user/balance")))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+    }
+    let client = BalanceClient::new().expect("client");
+    let mut outcomes = Vec::new();
+    for prefix in ["/auth", "/big", "/gateway", "/cut", "/teapot"] {
+        let account = Account::deepseek("ds", "sk-hatch")
+            .with_base_url(&format!("{}{prefix}", server.uri()))
+            .expect("url");
+        let generated = client.deepseek_client(&account).expect("DeepSeek account");
+        let error = generated
+            .get_user_balance()
+            .send()
+            .await
+            .expect_err("every route fails");
+        let error = client.generated_error(&account, error).await;
+        outcomes.push((prefix, error.kind(), error.status()));
+    }
+    assert_eq!(
+        outcomes,
+        [
+            ("/auth", ErrorKind::Authentication, Some(401)),
+            ("/big", ErrorKind::ResponseTooLarge, None),
+            ("/gateway", ErrorKind::Transient, Some(502)),
+            // progenitor drops the status of a body it could not decode.
+            ("/cut", ErrorKind::Transient, None),
+            ("/teapot", ErrorKind::Undecodable, Some(418)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn generated_eiotclub_errors_keep_the_vendor_envelope() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(400, r#"{"code":"400","message":"参数错误"}"#))
+        .mount(&server)
+        .await;
+    let account = Account::eiotclub("iot", "app", "secret")
+        .with_base_url(&server.uri())
+        .expect("url");
+    let client = BalanceClient::new().expect("client");
+    let authorized = client.eiotclub_client(&account).expect("EIOTClub account");
+    let error = authorized
+        .client()
+        .get_agent_balance()
+        .body(authorized.signer().balance_body())
+        .send()
+        .await
+        .expect_err("400 is undocumented for EIOTClub");
+    assert_eq!(
+        client.generated_error(&account, error).await,
+        Error::Vendor {
+            account: "iot".into(),
+            vendor: Vendor::EiotClub,
+            status: 400,
+            code: "400".into(),
+            message: "参数错误".into(),
+        }
+    );
+}

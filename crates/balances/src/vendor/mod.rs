@@ -5,7 +5,7 @@
 //! [`crate::Vendor`], and one line in [`api`].
 
 use reqwest::StatusCode;
-use reqwest::header::RETRY_AFTER;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 use secrecy::SecretString;
 
 use crate::account::{Account, Credentials, Vendor};
@@ -206,50 +206,66 @@ pub(crate) fn interpret(
             });
     }
 
-    let details = api.error_details(&raw.body);
+    Err(status_error(
+        account,
+        raw.status,
+        &raw.headers,
+        &raw.body,
+        api.error_details(&raw.body),
+    ))
+}
+
+/// The error for a response whose status is not 2xx. The status decides the kind; the
+/// vendor's error body (when it parsed) supplies code and message, else a redacted excerpt.
+pub(crate) fn status_error(
+    account: &Account,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    details: Option<VendorMessage>,
+) -> Error {
+    let redactor = Redactor::for_account(account);
+    let (name, vendor) = (account.name().to_owned(), account.vendor());
+    let blank = body.iter().all(u8::is_ascii_whitespace);
     let message = match &details {
         Some(d) => redactor.redact(&d.message),
-        None if blank => raw
-            .status
-            .canonical_reason()
-            .unwrap_or("no message")
-            .to_owned(),
-        None => excerpt(),
+        None if blank => status.canonical_reason().unwrap_or("no message").to_owned(),
+        None => redactor.excerpt(body),
     };
-    let retry_after = raw
-        .headers
+    let retry_after = headers
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
+    let status = status.as_u16();
 
     match status {
-        401 | 403 => Err(Error::Authentication {
+        401 | 403 => Error::Authentication {
             account: name,
             vendor,
             status,
             message,
-        }),
-        402 => Err(Error::InsufficientBalance {
+        },
+        402 => Error::InsufficientBalance {
             account: name,
             vendor,
             message,
-        }),
-        429 => Err(Error::RateLimited {
+        },
+        429 => Error::RateLimited {
             account: name,
             vendor,
             retry_after,
-        }),
-        408 | 500..=599 => Err(Error::Transient {
+        },
+        408 | 500..=599 => Error::Transient {
             account: name,
             vendor,
             status: Some(status),
             reason: message,
             retry_after,
-        }),
+        },
         // Other 4xx (and stray 1xx/3xx; redirects are not followed): the vendor's own
         // error when the body says which, else an answer we cannot read.
         _ => match details {
-            Some(d) => Err(Error::Vendor {
+            Some(d) => Error::Vendor {
                 account: name,
                 vendor,
                 status,
@@ -258,14 +274,14 @@ pub(crate) fn interpret(
                     .map(|c| redactor.redact(&c))
                     .unwrap_or_else(|| status.to_string()),
                 message,
-            }),
-            None => Err(Error::Undecodable {
+            },
+            None => Error::Undecodable {
                 account: name,
                 vendor,
                 status: Some(status),
                 reason: format!("HTTP {status} without the vendor's error body"),
-                excerpt: excerpt(),
-            }),
+                excerpt: redactor.excerpt(body),
+            },
         },
     }
 }

@@ -1,0 +1,166 @@
+//! Errors of the generated clients (the escape hatch), mapped onto [`Error`] with the same
+//! rules [`BalanceClient::fetch`] applies.
+
+use bytes::BytesMut;
+use progenitor_client::Error as GeneratedError;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::account::Account;
+use crate::auth::Redactor;
+use crate::client::BalanceClient;
+use crate::error::Error;
+use crate::vendor::{self, MAX_RESPONSE_BODY_BYTES, status_error};
+
+/// Whether `error` or any of its causes is the generated clients' body-size limit.
+fn is_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+impl BalanceClient {
+    /// Maps an error from a generated client obtained through the escape hatch
+    /// ([`BalanceClient::deepseek_client`], ...) onto this crate's [`Error`], with the same
+    /// status table, redaction and size cap as [`BalanceClient::fetch`]:
+    ///
+    /// - a documented error response is classified by its status, with the vendor's code and
+    ///   message;
+    /// - an undocumented response has its body read here, at most
+    ///   [`crate::MAX_RESPONSE_BODY_BYTES`], then classified the same way;
+    /// - a body cut off by the generated client's size limit is
+    ///   [`Error::ResponseTooLarge`];
+    /// - a 2xx body that does not decode is transient when empty or truncated, else
+    ///   undecodable (progenitor does not keep the status of such a response, so `status` is
+    ///   `None` there).
+    ///
+    /// `account` must be the account the generated client was built for: its credentials
+    /// are what gets redacted.
+    ///
+    /// ```no_run
+    /// # async fn run(client: balances::BalanceClient, account: balances::Account) -> Result<(), balances::Error> {
+    /// let generated = client.deepseek_client(&account)?;
+    /// match generated.get_user_balance().send().await {
+    ///     Ok(response) => println!("available: {}", response.is_available),
+    ///     Err(e) => return Err(client.generated_error(&account, e).await),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn generated_error<E: serde::Serialize>(
+        &self,
+        account: &Account,
+        error: GeneratedError<E>,
+    ) -> Error {
+        let redactor = Redactor::for_account(account);
+        let (name, vendor) = (account.name().to_owned(), account.vendor());
+        let api = vendor::api(vendor);
+        let too_large = || Error::ResponseTooLarge {
+            account: name.clone(),
+            vendor,
+            limit: MAX_RESPONSE_BODY_BYTES,
+        };
+        let transient = |status: Option<StatusCode>, reason: String| Error::Transient {
+            account: name.clone(),
+            vendor,
+            status: status.map(|s| s.as_u16()),
+            reason: redactor.redact(&reason),
+            retry_after: None,
+        };
+        let undecodable =
+            |status: Option<StatusCode>, reason: String, body: &[u8]| Error::Undecodable {
+                account: name.clone(),
+                vendor,
+                status: status.map(|s| s.as_u16()),
+                reason: redactor.redact(&reason),
+                excerpt: redactor.excerpt(body),
+            };
+
+        match error {
+            GeneratedError::ErrorResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                // Back to JSON, so the vendor module reads code and message exactly as it
+                // does for `fetch`.
+                let body = serde_json::to_vec(response.as_ref()).unwrap_or_default();
+                let details = api.error_details(&body);
+                status_error(account, status, &headers, &body, details)
+            }
+            GeneratedError::UnexpectedResponse(response) => {
+                let status = response.status();
+                let headers: HeaderMap = response.headers().clone();
+                let body = match read_capped(response).await {
+                    Ok(body) => body,
+                    Err(ReadError::TooLarge) => return too_large(),
+                    Err(ReadError::Broken(reason)) => return transient(Some(status), reason),
+                };
+                if status.is_success() {
+                    return undecodable(
+                        Some(status),
+                        format!("undocumented success status {status}"),
+                        &body,
+                    );
+                }
+                let details = api.error_details(&body);
+                status_error(account, status, &headers, &body, details)
+            }
+            GeneratedError::ResponseBodyError(e) | GeneratedError::CommunicationError(e)
+                if is_length_limit(&e) =>
+            {
+                too_large()
+            }
+            GeneratedError::CommunicationError(e) if e.is_timeout() => Error::Timeout {
+                account: name.clone(),
+                vendor,
+                after: self.timeout_config().connect().unwrap_or_default(),
+            },
+            GeneratedError::CommunicationError(e) | GeneratedError::ResponseBodyError(e) => {
+                let status = e.status();
+                transient(status, e.without_url().to_string())
+            }
+            GeneratedError::InvalidResponsePayload(bytes, e) => {
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    transient(None, "empty response body".into())
+                } else if e.is_eof() {
+                    transient(None, "truncated response body".into())
+                } else {
+                    undecodable(None, e.to_string(), &bytes)
+                }
+            }
+            GeneratedError::InvalidUpgrade(e) => {
+                undecodable(e.status(), e.without_url().to_string(), b"")
+            }
+            GeneratedError::InvalidRequest(reason) | GeneratedError::Custom(reason) => {
+                undecodable(None, format!("request not sent: {reason}"), b"")
+            }
+        }
+    }
+}
+
+enum ReadError {
+    TooLarge,
+    Broken(String),
+}
+
+/// Reads a body, stopping past the cap (the generated client's own limit usually fires
+/// first, as a length-limit error).
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ReadError> {
+    let mut body = BytesMut::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_RESPONSE_BODY_BYTES {
+                    return Err(ReadError::TooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body.to_vec()),
+            Err(e) if is_length_limit(&e) => return Err(ReadError::TooLarge),
+            Err(e) => return Err(ReadError::Broken(e.without_url().to_string())),
+        }
+    }
+}
