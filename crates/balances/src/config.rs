@@ -396,6 +396,46 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Arbitrary text never panics the parser.
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in "\\PC{0,200}") {
+            let _ = Config::from_toml_str(&text, no_env);
+        }
+
+        /// Account tables made of known and unknown keys with string, number and array
+        /// values: always a result, and an error always names an account.
+        #[test]
+        fn any_account_table_parses_or_fails_cleanly(
+            entries in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "name", "vendor", "api_key", "api_key_env", "appkey", "appkey_env",
+                        "secret", "secret_env", "base_url", "region", "other",
+                    ]),
+                    proptest::sample::select(vec![
+                        "\"a\"", "\"deepseek\"", "\"geekai\"", "\"eiotclub\"", "\"\"",
+                        "\"SET\"", "\"global\"", "\"http://127.0.0.1:1\"",
+                        "\"https://x.example/p\"", "\"ftp://x\"", "5", "[]",
+                    ]),
+                ),
+                0..8,
+            ),
+        ) {
+            let mut text = String::from("[[accounts]]\n");
+            let mut seen = std::collections::HashSet::new();
+            for (key, value) in entries {
+                if seen.insert(key) {
+                    text.push_str(&format!("{key} = {value}\n"));
+                }
+            }
+            let lookup = |name: &str| (name == "SET").then(|| "value".to_owned());
+            if let Err(error) = Config::from_toml_str(&text, lookup) {
+                proptest::prop_assert!(error.account().is_some(), "{error:?} for {text}");
+            }
+        }
+    }
+
     #[test]
     fn empty_file_is_no_accounts() {
         let config = Config::from_toml_str("", no_env).expect("empty is valid");

@@ -651,3 +651,25 @@ async fn unexpected_client_error_without_vendor_body_is_undecodable() {
         other => panic!("expected Undecodable, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_wait_past_the_call_deadline_returns_the_error_instead_of_sleeping() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = BalanceClient::builder()
+        .retry(fast_retry(3))
+        .timeout(TimeoutConfig::default().with_call(Duration::from_secs(1)))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let error = client.fetch(&account(&server)).await.expect_err("429");
+    // Sleeping 3 s would only have turned this into a timeout after 1 s.
+    assert!(started.elapsed() < Duration::from_millis(900));
+    assert_eq!(error.kind(), ErrorKind::RateLimited);
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(3)));
+    server.verify().await;
+}

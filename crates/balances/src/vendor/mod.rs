@@ -414,6 +414,54 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// No body and no status makes `interpret` panic, for any vendor; and whatever it
+        /// returns for a 2xx body that is not JSON, it is never a balance.
+        #[test]
+        fn interpret_never_panics(
+            status in 100u16..600,
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..512),
+            vendor in 0usize..3,
+        ) {
+            let account = [
+                Account::deepseek("a", "k"),
+                Account::geekai("a", "k"),
+                Account::eiotclub("a", "k", "s"),
+            ][vendor].clone();
+            let response = RawResponse {
+                status: StatusCode::from_u16(status).expect("100..600 are valid"),
+                headers: HeaderMap::new(),
+                body: Bytes::from(body.clone()),
+            };
+            let result = interpret(api(account.vendor()), &account, response);
+            if serde_json::from_slice::<serde_json::Value>(&body).is_err() {
+                proptest::prop_assert!(result.is_err());
+            }
+        }
+
+        /// Any JSON-ish text with balance-shaped keys decodes or fails cleanly.
+        #[test]
+        fn json_bodies_never_panic(
+            amount in "-?[0-9]{1,30}(\\.[0-9]{0,30})?",
+            code in "[0-9a-z]{0,6}",
+            vendor in 0usize..3,
+        ) {
+            let account = [
+                Account::deepseek("a", "k"),
+                Account::geekai("a", "k"),
+                Account::eiotclub("a", "k", "s"),
+            ][vendor].clone();
+            for body in [
+                format!(r#"{{"is_available":true,"balance_infos":[{{"currency":"CNY","total_balance":"{amount}"}}]}}"#),
+                format!(r#"{{"balance":{amount}}}"#),
+                format!(r#"{{"data":{{"balance":"{amount}"}}}}"#),
+                format!(r#"{{"code":"{code}","message":"m","data":{{"balance":"{amount}","currency":"USD"}}}}"#),
+            ] {
+                let _ = interpret(api(account.vendor()), &account, raw(200, &body));
+            }
+        }
+    }
+
     #[test]
     fn echoed_key_is_redacted_from_message_and_excerpt() {
         let account = Account::geekai("a", "gk-canary");
