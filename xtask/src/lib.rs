@@ -4,5 +4,6 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod codegen;
 pub mod fuzz;

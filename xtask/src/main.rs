@@ -7,7 +7,7 @@ use xtask::codegen;
 
 /// Maintainer tasks for the balances workspace.
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask")]
+#[command(name = "cargo xtask", version)]
 struct Cli {
     #[command(subcommand)]
     task: Task,
@@ -28,6 +28,9 @@ enum Task {
         #[arg(long, value_name = "DIR", hide = true)]
         root: Option<PathBuf>,
     },
+    /// Benchmark the facade and the command against the fake vendors (release build); writes
+    /// target/bench/report.json.
+    Bench,
     /// Run one fuzz target (cargo-fuzz, stable toolchain, no sanitizer) for a bounded time.
     Fuzz {
         /// The target: one of the names in `fuzz/Cargo.toml`.
@@ -44,6 +47,17 @@ fn main() -> ExitCode {
             let root = root.unwrap_or_else(workspace_root);
             run_codegen(codegen::Options { root, only, check })
         }
+        Task::Bench => match xtask::bench::run(&workspace_root()) {
+            Ok(rows) => {
+                print!("{}", xtask::bench::table(&rows));
+                println!("report: target/bench/report.json");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        },
         Task::Fuzz { target, seconds } => {
             match xtask::fuzz::run(&workspace_root(), &target, seconds) {
                 Ok(()) => ExitCode::SUCCESS,
