@@ -150,7 +150,7 @@ async fn every_account_shares_one_connection_pool() {
 
 #[tokio::test]
 async fn concurrency_is_bounded() {
-    let server = all_vendors(Duration::from_millis(200)).await;
+    let server = all_vendors(Duration::from_millis(300)).await;
     for (limit, expected_connections) in [(2, 2), (6, 6)] {
         let (base, connections) = counting_proxy(*server.address()).await;
         let accounts = mixed_accounts(&base, 6);
@@ -161,7 +161,7 @@ async fn concurrency_is_bounded() {
             .expect("client");
         let results = client.fetch_all(&accounts).await;
         assert!(results.iter().all(Result::is_ok));
-        // Each call holds its connection for 200 ms, so the pool opens exactly as many
+        // Each call holds its connection for 300 ms, so the pool opens exactly as many
         // connections as there were calls in flight at once.
         assert_eq!(
             connections.load(Ordering::SeqCst),
