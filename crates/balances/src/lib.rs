@@ -120,9 +120,10 @@ pub use error::{ConfigError, Error, ErrorKind};
 pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
 pub use vendor::MAX_RESPONSE_BODY_BYTES;
 
-// The README's examples are compiled with the doctests, so they cannot drift from the API.
+// The workspace README's examples ("Using the facade") are compiled with the doctests, so
+// they cannot drift from the API.
 #[cfg(doctest)]
-#[doc = include_str!("../README.md")]
+#[doc = include_str!("../../../README.md")]
 mod readme {}
 
 // The generated clients and the types callers meet in this API, so that one dependency is
