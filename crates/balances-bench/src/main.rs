@@ -102,13 +102,13 @@ async fn call_overhead() -> Result<Row, Box<dyn std::error::Error>> {
     }
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     // Interleaved blocks, so drift in machine load hits both sides alike.
-    for _ in 0..20 {
-        for _ in 0..100 {
+    for _ in 0..40 {
+        for _ in 0..50 {
             let started = Instant::now();
             facade.fetch(account).await?;
             ours.push(started.elapsed());
         }
-        for _ in 0..100 {
+        for _ in 0..50 {
             let started = Instant::now();
             bare_call().await?;
             theirs.push(started.elapsed());
@@ -123,7 +123,7 @@ async fn call_overhead() -> Result<Row, Box<dyn std::error::Error>> {
 }
 
 /// 1,000 accounts over the three vendors at concurrency 64: `fetch_all` vs a bare reqwest
-/// loop with the same bound (signing EIOTClub bodies too). Median wall time of 5 rounds each,
+/// loop with the same bound (signing EIOTClub bodies too). Median wall time of 9 rounds each,
 /// and the peak resident memory of each side (the fake server runs in this process too).
 async fn fan_out() -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let server = FakeVendors::bulk(FAN_OUT_ACCOUNTS).start().await?;
@@ -159,7 +159,7 @@ async fn fan_out() -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     run_bare().await?;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let (mut our_peak, mut their_peak) = (0_u64, 0_u64);
-    for _ in 0..5 {
+    for _ in 0..9 {
         reset_peak_rss();
         let started = Instant::now();
         run_facade().await?;

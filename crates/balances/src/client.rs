@@ -168,32 +168,19 @@ impl BalanceClient {
             account = account.name(),
             vendor = account.vendor().as_str()
         );
-        async {
-            let Some(limit) = self.shared.timeout.call() else {
-                return self.fetch_with_retries(account, None).await;
-            };
-            let deadline = Instant::now() + limit;
-            match tokio::time::timeout_at(
-                deadline,
-                self.fetch_with_retries(account, Some(deadline)),
-            )
+        let deadline = self
+            .shared
+            .timeout
+            .call()
+            .map(|limit| Instant::now() + limit);
+        self.fetch_with_retries(account, deadline)
+            .instrument(span)
             .await
-            {
-                Ok(result) => result,
-                Err(_) => {
-                    tracing::debug!(?limit, "call timed out");
-                    Err(Error::Timeout {
-                        account: account.name().to_owned(),
-                        vendor: account.vendor(),
-                        after: limit,
-                    })
-                }
-            }
-        }
-        .instrument(span)
-        .await
     }
 
+    /// The retry loop. The call deadline bounds every attempt (each attempt runs under one
+    /// timer: the sooner of its own limit and the call deadline) and every backoff (a wait
+    /// that would pass the deadline ends the call at once), so no outer timer is needed.
     async fn fetch_with_retries(
         &self,
         account: &Account,
@@ -205,7 +192,7 @@ impl BalanceClient {
         let mut attempt = 1;
         loop {
             tracing::debug!(attempt, max_attempts, "sending request");
-            let error = match self.attempt(account, &mut state).await {
+            let error = match self.attempt(account, &mut state, deadline).await {
                 Ok(balance) => {
                     tracing::debug!(attempt, "balance fetched");
                     return Ok(balance);
@@ -220,6 +207,10 @@ impl BalanceClient {
             if attempt >= max_attempts {
                 tracing::debug!(attempt, kind, "no attempts left");
                 return Err(error);
+            }
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                tracing::debug!(attempt, kind, "call deadline reached");
+                return Err(self.call_timeout(account));
             }
             let wait = match error.retry_after() {
                 Some(wait) if wait > retry.max_retry_after() => {
@@ -240,21 +231,39 @@ impl BalanceClient {
         }
     }
 
-    async fn attempt(&self, account: &Account, state: &mut AttemptState) -> Result<Balance, Error> {
+    async fn attempt(
+        &self,
+        account: &Account,
+        state: &mut AttemptState,
+        call_deadline: Option<Instant>,
+    ) -> Result<Balance, Error> {
         let shared = &self.shared;
         let attempt = vendor::attempt(&shared.http, account, state, shared.timeout.connect());
-        match shared.timeout.attempt() {
-            None => attempt.await,
-            Some(limit) => tokio::time::timeout(limit, attempt)
-                .await
-                .unwrap_or_else(|_| {
-                    tracing::debug!(?limit, "attempt timed out");
-                    Err(Error::Timeout {
-                        account: account.name().to_owned(),
-                        vendor: account.vendor(),
-                        after: limit,
-                    })
-                }),
+        let attempt_deadline = shared.timeout.attempt().map(|limit| Instant::now() + limit);
+        let (deadline, limit) = match (attempt_deadline, call_deadline) {
+            (None, None) => return attempt.await,
+            (Some(ours), Some(call)) if call < ours => (call, shared.timeout.call()),
+            (Some(ours), _) => (ours, shared.timeout.attempt()),
+            (None, Some(call)) => (call, shared.timeout.call()),
+        };
+        tokio::time::timeout_at(deadline, attempt)
+            .await
+            .unwrap_or_else(|_| {
+                tracing::debug!(?limit, "timed out");
+                Err(Error::Timeout {
+                    account: account.name().to_owned(),
+                    vendor: account.vendor(),
+                    after: limit.unwrap_or_default(),
+                })
+            })
+    }
+
+    /// The error for a call whose deadline passed between attempts.
+    fn call_timeout(&self, account: &Account) -> Error {
+        Error::Timeout {
+            account: account.name().to_owned(),
+            vendor: account.vendor(),
+            after: self.shared.timeout.call().unwrap_or_default(),
         }
     }
 

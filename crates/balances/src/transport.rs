@@ -70,14 +70,27 @@ pub(crate) async fn execute(
     {
         return Err(TransportError::TooLarge { limit });
     }
-    let mut body = BytesMut::new();
+    // Most bodies arrive in one chunk: keep it as it is, and copy only when a second comes.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    let mut length = 0_usize;
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > limit {
+                length += chunk.len();
+                if length > limit {
                     return Err(TransportError::TooLarge { limit });
                 }
-                body.extend_from_slice(&chunk);
+                match (&mut joined, first.take()) {
+                    (Some(buffer), _) => buffer.extend_from_slice(&chunk),
+                    (None, None) => first = Some(chunk),
+                    (None, Some(earlier)) => {
+                        let mut buffer = BytesMut::with_capacity(length);
+                        buffer.extend_from_slice(&earlier);
+                        buffer.extend_from_slice(&chunk);
+                        joined = Some(buffer);
+                    }
+                }
             }
             Ok(None) => break,
             Err(e) if e.is_timeout() => return Err(TransportError::Timeout),
@@ -89,9 +102,13 @@ pub(crate) async fn execute(
             }
         }
     }
+    let body = match joined {
+        Some(buffer) => buffer.freeze(),
+        None => first.unwrap_or_default(),
+    };
     Ok(RawResponse {
         status,
         headers,
-        body: body.freeze(),
+        body,
     })
 }
