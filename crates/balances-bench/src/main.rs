@@ -61,6 +61,18 @@ fn accounts_of(infos: &[AccountInfo]) -> Result<Vec<Account>, balances::ConfigEr
     Ok(Config::from_toml_str(&fake_vendors::config_toml(infos), |_| None)?.into_accounts())
 }
 
+/// A server with one DeepSeek account, `bench`, whose key is `sk-bench`.
+async fn one_deepseek_account() -> std::io::Result<fake_vendors::FakeVendorsHandle> {
+    FakeVendors::builder()
+        .account(AccountSeed::deepseek(
+            "bench",
+            "sk-bench",
+            DeepSeekBalance::cny("110.00", "10.00", "100.00"),
+        ))
+        .start()
+        .await
+}
+
 fn median(samples: &mut [Duration]) -> Duration {
     samples.sort_unstable();
     samples.get(samples.len() / 2).copied().unwrap_or_default()
@@ -73,14 +85,7 @@ fn micros(d: Duration) -> f64 {
 /// One DeepSeek balance call through the facade vs the same request with a bare
 /// `reqwest::Client` (one pooled connection each, body parsed as JSON), median per call.
 async fn call_overhead() -> Result<Row, Box<dyn std::error::Error>> {
-    let server = FakeVendors::builder()
-        .account(AccountSeed::deepseek(
-            "bench",
-            "sk-bench",
-            DeepSeekBalance::cny("110.00", "10.00", "100.00"),
-        ))
-        .start()
-        .await?;
+    let server = one_deepseek_account().await?;
     let accounts = accounts_of(&server.accounts())?;
     let account = &accounts[0];
     let facade = BalanceClient::builder().build()?;
@@ -225,14 +230,7 @@ async fn bare_fetch(
 /// `balances --format json` for one account vs `curl` for the same request: median wall time
 /// of 20 runs each, interleaved.
 async fn command_start(balances_bin: &std::path::Path) -> Result<Row, Box<dyn std::error::Error>> {
-    let server = FakeVendors::builder()
-        .account(AccountSeed::deepseek(
-            "bench",
-            "sk-bench",
-            DeepSeekBalance::cny("110.00", "10.00", "100.00"),
-        ))
-        .start()
-        .await?;
+    let server = one_deepseek_account().await?;
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("config.toml");
     std::fs::write(&config, fake_vendors::config_toml(&server.accounts()))?;

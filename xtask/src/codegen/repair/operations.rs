@@ -11,10 +11,7 @@ use crate::codegen::error::{JsonPath, SpecProblem};
 /// copy shared parameters onto operations that do not take them; generators then demand an
 /// argument that is never sent (or panic: progenitor orders path arguments by the template).
 pub fn path_parameters_not_in_template(doc: &mut Value) -> Result<usize, SpecProblem> {
-    let shared = doc
-        .pointer("/components/parameters")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
+    let shared = components(doc, "parameters");
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return Ok(0);
     };
@@ -54,10 +51,7 @@ pub fn path_parameters_not_in_template(doc: &mut Value) -> Result<usize, SpecPro
 /// Declares path template variables that no parameter declares (`/items/{id}` with no `id`
 /// parameter), as required strings. progenitor panics on such a template ("missing from path").
 pub fn undeclared_path_parameters(doc: &mut Value) -> Result<usize, SpecProblem> {
-    let shared = doc
-        .pointer("/components/parameters")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
+    let shared = components(doc, "parameters");
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return Ok(0);
     };
@@ -123,10 +117,7 @@ fn declared_path_parameters(parameters: Option<&Value>, shared: &Value) -> BTree
 /// to a different 200 body trips its one-type-per-group assertion; as error ranges it keeps
 /// meaning "any error", typed.
 pub fn default_response_beside_success(doc: &mut Value) -> Result<usize, SpecProblem> {
-    let responses = doc
-        .pointer("/components/responses")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
+    let responses = components(doc, "responses");
     let mut changed = 0;
     for_each_operation(doc, &mut |_, _, _, operation| {
         let Some(operation_responses) = operation
@@ -161,6 +152,14 @@ pub fn default_response_beside_success(doc: &mut Value) -> Result<usize, SpecPro
         Ok(())
     })?;
     Ok(changed)
+}
+
+/// A copy of `components.<kind>` (an empty object when absent), to resolve `$ref`s against
+/// while the document is being changed.
+fn components(doc: &Value, kind: &str) -> Value {
+    doc.pointer(&format!("/components/{kind}"))
+        .cloned()
+        .unwrap_or_else(|| json!({}))
 }
 
 /// Follows a local `$ref` into `components`; anything else is returned as it is.
@@ -294,14 +293,8 @@ fn body_of(response: &Value) -> Body {
 /// statuses reach the caller as unexpected responses. Bodies that are not objects cannot be
 /// merged and are reported.
 pub fn differing_response_bodies(doc: &mut Value) -> Result<usize, SpecProblem> {
-    let schemas = doc
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
-    let responses = doc
-        .pointer("/components/responses")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
+    let schemas = components(doc, "schemas");
+    let responses = components(doc, "responses");
     let mut new_schemas: BTreeMap<String, Value> = BTreeMap::new();
     let mut changed = 0;
     for_each_operation(doc, &mut |at, _, _, operation| {
