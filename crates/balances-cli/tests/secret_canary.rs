@@ -698,11 +698,9 @@ fn no_canary_in_any_output_on_configuration_errors() {
 }
 
 /// A key pasted where the *name* of its variable belongs (`api_key_env = "sk-…"`, a common
-/// slip) is repeated by the "unset variable" error. Ignored until the facade stops echoing a
-/// `*_env` value that is not a plausible variable name
-/// (`crates/balances/src/config.rs`, `secret`, the `ConfigError::UnsetEnv` arm).
+/// slip) must not be repeated by the "unset variable" error: the facade only repeats values
+/// that look like variable names.
 #[test]
-#[ignore = "known leak: ConfigError::UnsetEnv repeats a *_env value, here a pasted credential"]
 fn no_canary_when_a_credential_is_pasted_into_a_env_field() {
     let dir = tempfile::tempdir().expect("temp dir");
     for text in [

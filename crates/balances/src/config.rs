@@ -256,6 +256,15 @@ impl<L: Fn(&str) -> Option<String>> Fields<'_, L> {
             }
             (None, Some(variable)) => match (self.lookup)(&variable) {
                 Some(value) if !value.is_empty() => Ok(SecretString::from(value)),
+                // A value that does not look like a variable name is most likely the key
+                // itself, pasted into the wrong field: never repeat it.
+                _ if !looks_like_variable_name(&variable) => Err(ConfigError::InvalidType {
+                    account,
+                    field: env_field,
+                    expected: format!(
+                        "the name of an environment variable (A-Z, 0-9, _); to give the value itself, use `{field}`"
+                    ),
+                }),
                 _ => Err(ConfigError::UnsetEnv {
                     account,
                     field: env_field,
@@ -310,7 +319,14 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
         .parse()
         .map_err(|_| ConfigError::UnknownVendor {
             account: fields.account.clone(),
-            value: vendor_text,
+            // Repeat a typo ("deepsek"), not whatever else was pasted there (a key).
+            value: if vendor_text.len() <= 16
+                && vendor_text.chars().all(|c| c.is_ascii_alphabetic())
+            {
+                vendor_text
+            } else {
+                "(not shown)".to_owned()
+            },
         })?;
 
     let mut account = match vendor {
@@ -356,6 +372,17 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
         })?;
     }
     Ok(account)
+}
+
+/// Conventional environment variable names: upper-case letters, digits and `_`, not starting
+/// with a digit. Keys and secrets are mixed-case or contain `-`, so they fail this test.
+fn looks_like_variable_name(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 128
+        && !text.starts_with(|c: char| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]
@@ -440,5 +467,35 @@ mod tests {
     fn empty_file_is_no_accounts() {
         let config = Config::from_toml_str("", no_env).expect("empty is valid");
         assert!(config.accounts().is_empty());
+    }
+
+    #[test]
+    fn only_conventional_variable_names_are_repeated_in_errors() {
+        assert!(looks_like_variable_name("WORK_DS_KEY"));
+        assert!(looks_like_variable_name("_X1"));
+        for pasted in [
+            "sk-0123456789abcdef",
+            "a1b1c1d1",
+            "Work_Key",
+            "1ABC",
+            "",
+            "A B",
+        ] {
+            assert!(!looks_like_variable_name(pasted), "{pasted:?}");
+        }
+        let text = "[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_key_env = \"sk-pasted-key-42\"\n";
+        let error = Config::from_toml_str(text, |_| None).unwrap_err();
+        assert!(!error.to_string().contains("sk-pasted"), "{error}");
+        assert_eq!(error.field(), Some("api_key_env"));
+        let text = "[[accounts]]\nname = \"a\"\nvendor = \"sk-pasted-key-42\"\napi_key = \"k\"\n";
+        let error = Config::from_toml_str(text, |_| None).unwrap_err();
+        assert!(!error.to_string().contains("sk-pasted"), "{error}");
+        let text = "[[accounts]]\nname = \"a\"\nvendor = \"deepsek\"\napi_key = \"k\"\n";
+        assert!(
+            Config::from_toml_str(text, |_| None)
+                .unwrap_err()
+                .to_string()
+                .contains("deepsek")
+        );
     }
 }
