@@ -389,11 +389,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for DeepSeek API
-
-DeepSeek's account balance endpoint.
-
-Version: 1.0.0*/
+///Client for DeepSeek API
+///
+///DeepSeek's account balance endpoint.
+///
+///Version: 1.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -451,15 +451,15 @@ impl ClientInfo<crate::RequestHeaders> for Client {
 }
 impl ClientHooks<crate::RequestHeaders> for &Client {}
 impl Client {
-    /**查询余额
-
-    Sends a `GET` request to `/user/balance`
-
-    ```ignore
-    let response = client.get_user_balance()
-        .send()
-        .await;
-    ```*/
+    ///查询余额
+    ///
+    ///Sends a `GET` request to `/user/balance`
+    ///
+    ///```ignore
+    ///let response = client.get_user_balance()
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_user_balance(&self) -> builder::GetUserBalance<'_> {
         builder::GetUserBalance::new(self)
     }
@@ -473,9 +473,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::get_user_balance`]
-
-    [`Client::get_user_balance`]: super::Client::get_user_balance*/
+    ///Builder for [`Client::get_user_balance`]
+    ///
+    ///[`Client::get_user_balance`]: super::Client::get_user_balance
     #[derive(Debug, Clone)]
     pub struct GetUserBalance<'a> {
         client: &'a super::Client,

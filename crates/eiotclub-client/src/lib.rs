@@ -38,8 +38,8 @@ pub mod types {
     pub struct GetAgentBalanceBody {
         ///appkey平台用以确定客户端应用的身份。应用键对应一个密钥 secret。要基于服务平台开发应用，必须事先通过申请获取 appkey/secret 后，才能进行应用的开发。
         pub appkey: ::std::string::String,
-        /**5位随机正整数
-         */
+        ///5位随机正整数
+        ///
         pub nonce: i64,
         ///Optional operator id, as in the vendor's example body.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -321,11 +321,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for EIOTClub API
-
-EIOTClub's agent account balance endpoint, authenticated by a signed body.
-
-Version: 1.0.0*/
+///Client for EIOTClub API
+///
+///EIOTClub's agent account balance endpoint, authenticated by a signed body.
+///
+///Version: 1.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -383,18 +383,18 @@ impl ClientInfo<crate::RequestHeaders> for Client {
 }
 impl ClientHooks<crate::RequestHeaders> for &Client {}
 impl Client {
-    /**查询客户账户余额
-
-    查询客户可供API订购时使用的账户余额
-
-    Sends a `POST` request to `/api/v3/agent/balance`
-
-    ```ignore
-    let response = client.get_agent_balance()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///查询客户账户余额
+    ///
+    ///查询客户可供API订购时使用的账户余额
+    ///
+    ///Sends a `POST` request to `/api/v3/agent/balance`
+    ///
+    ///```ignore
+    ///let response = client.get_agent_balance()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_agent_balance(&self) -> builder::GetAgentBalance<'_> {
         builder::GetAgentBalance::new(self)
     }
@@ -408,9 +408,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::get_agent_balance`]
-
-    [`Client::get_agent_balance`]: super::Client::get_agent_balance*/
+    ///Builder for [`Client::get_agent_balance`]
+    ///
+    ///[`Client::get_agent_balance`]: super::Client::get_agent_balance
     #[derive(Debug, Clone)]
     pub struct GetAgentBalance<'a> {
         client: &'a super::Client,

@@ -247,11 +247,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for 极客智坊 API 文档
-
-极客智坊 API KEY 管理文档 提供 API KEY 的创建、删除、修改、查询功能
-
-Version: 1.0.0*/
+///Client for 极客智坊 API 文档
+///
+///极客智坊 API KEY 管理文档 提供 API KEY 的创建、删除、修改、查询功能
+///
+///Version: 1.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -309,17 +309,17 @@ impl ClientInfo<crate::RequestHeaders> for Client {
 }
 impl ClientHooks<crate::RequestHeaders> for &Client {}
 impl Client {
-    /**获取当前用户余额
-
-    获取当前用户充值账户余额
-
-    Sends a `GET` request to `/credit/balance`
-
-    ```ignore
-    let response = client.get_credit_balance()
-        .send()
-        .await;
-    ```*/
+    ///获取当前用户余额
+    ///
+    ///获取当前用户充值账户余额
+    ///
+    ///Sends a `GET` request to `/credit/balance`
+    ///
+    ///```ignore
+    ///let response = client.get_credit_balance()
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_credit_balance(&self) -> builder::GetCreditBalance<'_> {
         builder::GetCreditBalance::new(self)
     }
@@ -333,9 +333,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::get_credit_balance`]
-
-    [`Client::get_credit_balance`]: super::Client::get_credit_balance*/
+    ///Builder for [`Client::get_credit_balance`]
+    ///
+    ///[`Client::get_credit_balance`]: super::Client::get_credit_balance
     #[derive(Debug, Clone)]
     pub struct GetCreditBalance<'a> {
         client: &'a super::Client,

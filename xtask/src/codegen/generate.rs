@@ -30,15 +30,54 @@ pub fn generate(vendor: &VendorSpec, spec: &OpenAPI) -> Result<GeneratedCrate, S
     .map_err(|e| SpecProblem::new("$", format!("progenitor rejected the document: {e}")))?;
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| SpecProblem::new("$", format!("progenitor produced invalid Rust: {e}")))?;
-    let code = prettyplease::unparse(&file);
+    let code = block_docs_to_line_docs(&prettyplease::unparse(&file));
     Ok(GeneratedCrate {
         lib_rs: rustfmt_to_fixpoint(lib_rs(vendor, spec, &code))?,
         cargo_toml: cargo_toml(vendor, spec, &code),
     })
 }
 
-/// rustfmt is not idempotent on some doc comments (a block comment's closing line moves on the
-/// second run), so format until the output stops changing; `cargo fmt --check` then agrees.
+/// prettyplease writes multi-line docs as `/** ... */` blocks. rustfmt re-indents the lines
+/// inside such a block, and Markdown reads a line indented by four spaces as a code block, so
+/// rustdoc would compile the operation descriptions as doctests. As `///` lines the text
+/// keeps its own indentation, and rustfmt leaves it alone.
+fn block_docs_to_line_docs(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut lines = code.lines();
+    while let Some(line) = lines.next() {
+        let trimmed = line.trim_start();
+        let Some(first) = trimmed
+            .strip_prefix("/**")
+            .filter(|rest| !rest.starts_with('*'))
+        else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let indent = &line[..line.len() - trimmed.len()];
+        let mut text = first.to_owned();
+        while !text.ends_with("*/") {
+            match lines.next() {
+                Some(next) => {
+                    text.push('\n');
+                    text.push_str(next);
+                }
+                None => break,
+            }
+        }
+        let text = text.strip_suffix("*/").unwrap_or(&text);
+        for doc_line in text.split('\n') {
+            out.push_str(indent);
+            out.push_str("///");
+            out.push_str(doc_line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// rustfmt is not idempotent on some inputs, so format until the output stops changing;
+/// `cargo fmt --check` then agrees with the generated files.
 fn rustfmt_to_fixpoint(mut code: String) -> Result<String, SpecProblem> {
     for _ in 0..4 {
         let formatted = rustfmt(&code)?;
@@ -315,4 +354,20 @@ fn cargo_toml(vendor: &VendorSpec, spec: &OpenAPI, code: &str) -> String {
         display = vendor.source.vendor,
         api_version = spec.info.version,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_docs_become_line_docs_with_their_text_unindented() {
+        let code = "impl C {\n    /**Title\n\nSends a `GET`\n\n```ignore\nlet x = 1;\n```*/\n    pub fn f() {}\n}\n";
+        assert_eq!(
+            block_docs_to_line_docs(code),
+            "impl C {\n    ///Title\n    ///\n    ///Sends a `GET`\n    ///\n    ///```ignore\n    ///let x = 1;\n    ///```\n    pub fn f() {}\n}\n"
+        );
+        let single = "    /**one line*/\n";
+        assert_eq!(block_docs_to_line_docs(single), "    ///one line\n");
+    }
 }
