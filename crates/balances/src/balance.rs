@@ -98,29 +98,166 @@ impl Balance {
 #[error("the vendor reported currency {0} more than once")]
 pub struct DuplicateCurrency(pub String);
 
-/// Gives back the minus sign of a negative zero that parsing dropped.
+/// The amounts of one response body, re-read from the text the vendor sent.
 ///
-/// `rust_decimal` parses `"-0.00"` as `0.00`: it clears the sign of every zero it parses.
-/// DeepSeek sends `"-0.00"` for an overdrawn account (with `is_available: false`), and the
-/// output must show what the vendor sent. So when a parsed amount is zero, look at the text
-/// it came from (at `pointer` in `body`) and set the sign back if that text had one.
-/// `Decimal` can hold a negative zero; it only never creates one when parsing.
-pub(crate) fn restore_negative_zero(value: Decimal, body: &[u8], pointer: &str) -> Decimal {
-    if !value.is_zero() || value.is_sign_negative() {
-        return value;
+/// The generated types parse amounts with `rust_decimal`'s serde support, which is not
+/// exact in two ways this crate cannot accept:
+///
+/// - it **rounds**: `"0.00000000000000000000000000001"` (29 decimal places) becomes `0`, and a
+///   number with more significant digits than a `Decimal` holds (28 or 29) loses the last
+///   ones, so an amount could be reported that the vendor never sent;
+/// - it **drops the sign of zero**: DeepSeek sends `"-0.00"` for an overdrawn account (with
+///   `is_available: false`), and the output must show what the vendor sent. (`Decimal` can
+///   hold a negative zero; `rust_decimal` only never creates one when parsing.)
+///
+/// So the typed structs decide the shape (which fields exist, which are strings or numbers),
+/// and every amount they found is then taken from its text, at a JSON pointer, by
+/// [`parse_exact`]: the exact value, sign and scale included, or an error.
+pub(crate) struct AmountTexts {
+    json: Option<serde_json::Value>,
+}
+
+impl AmountTexts {
+    /// Parses `body` once for all the amounts read from it.
+    pub(crate) fn new(body: &[u8]) -> Self {
+        Self {
+            json: serde_json::from_slice(body).ok(),
+        }
     }
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return value;
+
+    /// The exact amount at `pointer` (such as `/balance_infos/0/total_balance`). An error
+    /// says why there is none: no string or number there, or text that is not a decimal a
+    /// `Decimal` holds exactly.
+    pub(crate) fn exact(&self, pointer: &str) -> Result<Decimal, String> {
+        let text = match self.json.as_ref().and_then(|json| json.pointer(pointer)) {
+            Some(serde_json::Value::String(text)) => text.clone(),
+            // With `arbitrary_precision`, a number keeps its text: digits, sign and scale.
+            Some(serde_json::Value::Number(number)) => number.to_string(),
+            Some(_) => return Err(format!("`{pointer}` is neither a string nor a number")),
+            None => return Err(format!("`{pointer}` cannot be read back from the body")),
+        };
+        parse_exact(&text).map_err(|why| {
+            format!(
+                "`{pointer}` is {}: {why}",
+                quote_short(&text, AMOUNT_EXCERPT_CHARS)
+            )
+        })
+    }
+}
+
+/// The longest amount text quoted in an error, in characters.
+const AMOUNT_EXCERPT_CHARS: usize = 48;
+
+/// `text` in quotes, cut to `max` characters.
+fn quote_short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        format!("{text:?}")
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{cut:?}…")
+    }
+}
+
+/// Why a text is not an exact amount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum NotExact {
+    /// Not a decimal number at all.
+    Syntax(String),
+    /// A decimal number, but a `Decimal` cannot hold it without rounding: more than 28
+    /// decimal places, or more than 96 bits of digits.
+    TooPrecise,
+}
+
+impl std::fmt::Display for NotExact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotExact::Syntax(why) => write!(f, "not a decimal number ({why})"),
+            NotExact::TooPrecise => f.write_str(
+                "more digits than a 96-bit decimal with at most 28 decimal places holds \
+                 exactly; refusing to round an amount",
+            ),
+        }
+    }
+}
+
+/// Parses a decimal amount exactly: plain (`"-12.50"`, `"007"`, `".5"`) or scientific
+/// (`"1e3"`, `"1.5E-2"`, as JSON numbers may be written), keeping the scale the text implies
+/// and the sign of a negative zero. Never rounds: text that a `Decimal` cannot hold exactly
+/// is [`NotExact::TooPrecise`].
+///
+/// The grammar: an optional `+` or `-`, ASCII digits with at most one `.` and at least one
+/// digit, then optionally `e` or `E` and a 32-bit signed exponent. Nothing else (no spaces,
+/// no `_` separators, which `Decimal::from_str` would accept).
+///
+/// The scale is that of the digits after the point minus the exponent, never below zero:
+/// `"1.50e1"` is `15.0`, `"1.5e3"` is `1500`, `"15e-1"` is `1.5`,
+/// `"0.00000000000000000000000000000e1"` is zero at scale 28.
+pub(crate) fn parse_exact(text: &str) -> Result<Decimal, NotExact> {
+    let syntax = |why: &str| NotExact::Syntax(why.to_owned());
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], Some(&text[at + 1..])),
+        None => (text, None),
     };
-    let negative = match json.pointer(pointer) {
-        Some(serde_json::Value::String(text)) => text.trim_start().starts_with('-'),
-        // With `arbitrary_precision`, a number keeps its text, sign included.
-        Some(serde_json::Value::Number(number)) => number.to_string().starts_with('-'),
-        _ => false,
+    let (negative, unsigned) = match mantissa.as_bytes().first() {
+        Some(b'-') => (true, &mantissa[1..]),
+        Some(b'+') => (false, &mantissa[1..]),
+        _ => (false, mantissa),
     };
-    let mut value = value;
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if int.is_empty() && frac.is_empty() {
+        return Err(syntax("no digits"));
+    }
+    if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return Err(syntax("only digits and one `.` may precede the exponent"));
+    }
+    // `i32` reads an optional `+` or `-`; a larger exponent cannot give a `Decimal`.
+    let exponent = match exponent {
+        None => 0,
+        Some(exponent) => exponent
+            .parse::<i32>()
+            .map_err(|_| syntax("the exponent is not a 32-bit integer"))?,
+    };
+
+    // The value is `digits × 10^-scale`, with `digits` the integer written without the point.
+    let scale = i64::try_from(frac.len()).unwrap_or(i64::MAX) - i64::from(exponent);
+    if scale > i64::from(Decimal::MAX_SCALE) {
+        return Err(NotExact::TooPrecise);
+    }
+    let significant: String = int
+        .chars()
+        .chain(frac.chars())
+        .skip_while(|&c| c == '0')
+        .collect();
+    // 2^96 has 29 digits: longer cannot fit, shorter fits in a u128.
+    if significant.len() > 29 {
+        return Err(NotExact::TooPrecise);
+    }
+    let mut digits: u128 = if significant.is_empty() {
+        0
+    } else {
+        significant.parse().map_err(|_| NotExact::TooPrecise)?
+    };
+    let scale = match u32::try_from(scale) {
+        Ok(scale) => scale,
+        Err(_) => {
+            // A negative scale: an integer with `-scale` zeros appended.
+            if digits != 0 {
+                let zeros = u32::try_from(-scale).map_err(|_| NotExact::TooPrecise)?;
+                digits = 10_u128
+                    .checked_pow(zeros)
+                    .and_then(|power| digits.checked_mul(power))
+                    .ok_or(NotExact::TooPrecise)?;
+            }
+            0
+        }
+    };
+    let digits = i128::try_from(digits).map_err(|_| NotExact::TooPrecise)?;
+    // Fails when the digits need more than 96 bits.
+    let mut value =
+        Decimal::try_from_i128_with_scale(digits, scale).map_err(|_| NotExact::TooPrecise)?;
+    // Set explicitly: a zero is created without sign, and "-0.00" must keep its minus.
     value.set_sign_negative(negative);
-    value
+    Ok(value)
 }
 
 /// The JSON Schema of [`Balance`] as serialized (amounts are decimal strings). The checked-in
@@ -177,7 +314,7 @@ mod tests {
 
     #[test]
     fn parsing_drops_the_sign_of_negative_zero() {
-        // The reason `restore_negative_zero` exists: if this starts failing, rust_decimal
+        // One reason `AmountTexts` re-reads amounts: if this starts failing, rust_decimal
         // has begun keeping the sign itself.
         let zero = dec("-0.00");
         assert!(!zero.is_sign_negative());
@@ -186,26 +323,122 @@ mod tests {
 
     #[test]
     fn negative_zero_is_restored_from_the_text() {
-        let body = br#"{"a":"-0.00","b":"0.00","c":-0,"d":{"e":" -0.0"},"f":"-1.00"}"#;
-        let restored = |pointer: &str, value: &str| {
-            restore_negative_zero(dec(value), body, pointer).to_string()
-        };
-        assert_eq!(restored("/a", "-0.00"), "-0.00");
-        assert_eq!(restored("/b", "0.00"), "0.00");
-        assert_eq!(restored("/c", "0"), "-0");
-        assert_eq!(restored("/d/e", "0.0"), "-0.0");
-        assert_eq!(restored("/f", "-1.00"), "-1.00");
-        assert_eq!(restored("/missing", "0.00"), "0.00");
-        assert_eq!(
-            restore_negative_zero(dec("0.00"), b"not json", "/a").to_string(),
-            "0.00"
-        );
+        let body = br#"{"a":"-0.00","b":"0.00","c":-0,"d":{"e":"-0.0"},"f":"-1.00","g":-0.0e1}"#;
+        let texts = AmountTexts::new(body);
+        let exact = |pointer: &str| texts.exact(pointer).map(|d| d.to_string());
+        assert_eq!(exact("/a").as_deref(), Ok("-0.00"));
+        assert_eq!(exact("/b").as_deref(), Ok("0.00"));
+        assert_eq!(exact("/c").as_deref(), Ok("-0"));
+        assert_eq!(exact("/d/e").as_deref(), Ok("-0.0"));
+        assert_eq!(exact("/f").as_deref(), Ok("-1.00"));
+        assert_eq!(exact("/g").as_deref(), Ok("-0"));
+        assert!(exact("/missing").is_err());
+        assert!(exact("/d").is_err());
+        assert!(AmountTexts::new(b"not json").exact("/a").is_err());
         // And the sign survives serialization.
-        let zero = restore_negative_zero(dec("0.00"), body, "/a");
+        let zero = texts.exact("/a").expect("an amount");
         assert_eq!(
             serde_json::to_string(&zero).ok().as_deref(),
             Some("\"-0.00\"")
         );
+    }
+
+    #[test]
+    fn exact_parsing_keeps_value_and_scale() {
+        let exact = |text: &str| parse_exact(text).map(|d| d.to_string());
+        for (text, expected) in [
+            ("110.00", "110.00"),
+            ("007.50", "7.50"),
+            ("+1.5", "1.5"),
+            ("-12.345", "-12.345"),
+            ("1e3", "1000"),
+            ("1E+3", "1000"),
+            ("1.5E-2", "0.015"),
+            ("1.50e1", "15.0"),
+            ("15e-1", "1.5"),
+            ("0e100", "0"),
+            ("-0e-2", "-0.00"),
+            (
+                "79228162514264337593543950335",
+                "79228162514264337593543950335",
+            ),
+            (
+                "7.9228162514264337593543950335e28",
+                "79228162514264337593543950335",
+            ),
+            (
+                "0.0000000000000000000000000001",
+                "0.0000000000000000000000000001",
+            ),
+            ("1e-28", "0.0000000000000000000000000001"),
+            (".5", "0.5"),
+            ("5.", "5"),
+            (
+                "0.00000000000000000000000000000e1",
+                "0.0000000000000000000000000000",
+            ),
+            (
+                "123.0000000000000000000000000e3",
+                "123000.0000000000000000000000",
+            ),
+            ("000000000000000000000000000000000000001.5", "1.5"),
+        ] {
+            assert_eq!(exact(text).as_deref(), Ok(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn exact_parsing_refuses_to_round() {
+        for text in [
+            // 29 decimal places: `Decimal::from_str` rounds these.
+            "0.00000000000000000000000000001",
+            "0.00000000000000000000000000000",
+            "1.2345678901234567890123456789012",
+            "1234567890123456789012345678.91",
+            "1e-29",
+            "0.1e-28",
+            // Beyond 96 bits.
+            "79228162514264337593543950336",
+            "8e28",
+            "1e29",
+            // Scale 26 after the exponent, but 123000 at scale 26 needs more than 96 bits.
+            "123.00000000000000000000000000000e3",
+        ] {
+            assert_eq!(parse_exact(text), Err(NotExact::TooPrecise), "{text}");
+        }
+        for text in [
+            "",
+            "-",
+            ".",
+            "+-1",
+            "1.2.3",
+            " 1",
+            "1 ",
+            "abc",
+            "1e",
+            "1e1.5",
+            "1ee2",
+            "0x10",
+            "1_000",
+            "١",
+            "e5",
+            "1e99999999999",
+        ] {
+            assert!(
+                matches!(parse_exact(text), Err(NotExact::Syntax(_))),
+                "{text:?}: {:?}",
+                parse_exact(text)
+            );
+        }
+    }
+
+    #[test]
+    fn rust_decimal_serde_rounds_where_the_text_does_not_fit() {
+        // The reason `AmountTexts` re-reads every amount: if this starts failing,
+        // rust_decimal's serde support has become exact.
+        let rounded: Decimal =
+            serde_json::from_str("\"1.2345678901234567890123456789012\"").expect("parses");
+        assert_eq!(rounded.to_string(), "1.2345678901234567890123456789");
     }
 
     #[test]

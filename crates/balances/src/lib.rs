@@ -8,9 +8,15 @@
 //!   one account, [`BalanceClient::fetch_all`] for many, concurrently, in input order.
 //! - **One model** ([`Balance`]): exact [`rust_decimal::Decimal`] amounts per currency,
 //!   sorted by currency, serialized as decimal strings, described by a checked-in JSON Schema
-//!   ([`balance_schema`]).
+//!   ([`balance_schema`]). Exact means exact: an amount is taken from the text the vendor
+//!   sent, with its scale and the sign of `-0.00`, and one that a `Decimal` cannot hold
+//!   without rounding (more than 28 decimal places, more than 96 bits) is an error, never
+//!   a rounded number.
 //! - **One error** ([`Error`]) that says what to do: fix the key, top up, wait, retry,
 //!   report. [`Error::kind`] gives a stable name for machines.
+//! - **Decoding without fetching**: [`decode`] and [`decode_response`] turn a status and body
+//!   obtained another way (a cache, a proxy, a recording) into the same [`Balance`] or
+//!   [`Error`] as a fetch, through the same code.
 //! - **An escape hatch**: the generated client of any account, already authorized
 //!   ([`BalanceClient::deepseek_client`], [`BalanceClient::geekai_client`],
 //!   [`BalanceClient::eiotclub_client`]), whose errors [`BalanceClient::generated_error`]
@@ -94,7 +100,7 @@
 //! | `vendor`               | other 4xx with the vendor's error body; EIOTClub `code` ≠ 200 | no   |
 //! | `transient`            | 408, 5xx, connection errors, empty or truncated bodies      | yes     |
 //! | `timeout`              | the attempt or call limit of [`TimeoutConfig`]             | yes     |
-//! | `undecodable`          | a body that is not the documented JSON (status + excerpt)  | no      |
+//! | `undecodable`          | a body that is not the documented JSON (status + excerpt), or an amount a `Decimal` cannot hold exactly | no |
 //! | `response_too_large`   | a body over [`MAX_RESPONSE_BODY_BYTES`]                    | no      |
 //! | `invalid_config`       | bad account or file; nothing was sent                      | no      |
 #![forbid(unsafe_code)]
@@ -105,6 +111,7 @@ mod auth;
 mod balance;
 mod client;
 mod config;
+mod decode;
 pub mod eiotclub;
 mod error;
 mod generated;
@@ -116,6 +123,7 @@ pub use account::{Account, Region, UnknownVendor, Vendor, env};
 pub use balance::{Amount, Balance, DuplicateCurrency, NativeAmount, balance_schema};
 pub use client::{BalanceClient, BalanceClientBuilder, DEFAULT_CONCURRENCY};
 pub use config::Config;
+pub use decode::{decode, decode_response};
 pub use error::{ConfigError, Error, ErrorKind};
 pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
 pub use vendor::MAX_RESPONSE_BODY_BYTES;

@@ -7,12 +7,11 @@
 use deepseek_client::ClientInfo;
 use deepseek_client::types::{ErrorBody, GetUserBalanceResponse};
 use reqwest::header::{ACCEPT, HeaderValue};
-use rust_decimal::Decimal;
 
 use super::{AttemptState, Failure, VendorApi, VendorMessage, api_key};
 use crate::account::{Account, Vendor};
 use crate::auth::bearer_headers;
-use crate::balance::{Amount, Balance, restore_negative_zero};
+use crate::balance::{Amount, AmountTexts, Balance};
 use crate::error::Error;
 
 pub(crate) struct DeepSeek;
@@ -51,6 +50,8 @@ impl VendorApi for DeepSeek {
     fn decode(&self, account: &Account, body: &[u8]) -> Result<Balance, Failure> {
         let response: GetUserBalanceResponse =
             serde_json::from_slice(body).map_err(Failure::Json)?;
+        // Amounts are taken from their text, exactly (see `AmountTexts`).
+        let texts = AmountTexts::new(body);
         let amounts = response
             .balance_infos
             .into_iter()
@@ -62,21 +63,27 @@ impl VendorApi for DeepSeek {
                     .ok_or_else(|| {
                         Failure::Invalid(format!("balance_infos[{i}] has no currency"))
                     })?;
-                let total = row.total_balance.ok_or_else(|| {
-                    Failure::Invalid(format!(
+                if row.total_balance.is_none() {
+                    return Err(Failure::Invalid(format!(
                         "balance_infos[{i}] ({currency}) has no total_balance"
-                    ))
-                })?;
-                let signed = |value: Decimal, field: &str| {
-                    restore_negative_zero(value, body, &format!("/balance_infos/{i}/{field}"))
+                    )));
+                }
+                let exact = |field: &str| {
+                    texts
+                        .exact(&format!("/balance_infos/{i}/{field}"))
+                        .map_err(Failure::Invalid)
                 };
                 Ok(Amount {
-                    currency,
-                    total: signed(total, "total_balance"),
-                    granted: row.granted_balance.map(|v| signed(v, "granted_balance")),
+                    total: exact("total_balance")?,
+                    granted: row
+                        .granted_balance
+                        .map(|_| exact("granted_balance"))
+                        .transpose()?,
                     topped_up: row
                         .topped_up_balance
-                        .map(|v| signed(v, "topped_up_balance")),
+                        .map(|_| exact("topped_up_balance"))
+                        .transpose()?,
+                    currency,
                     native: None,
                 })
             })

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{AttemptState, Failure, VendorApi, VendorMessage, wrong_vendor};
 use crate::account::{Account, Credentials, Vendor};
-use crate::balance::{Amount, Balance, restore_negative_zero};
+use crate::balance::{Amount, AmountTexts, Balance};
 use crate::eiotclub::{Signer, random_nonce, unix_now};
 use crate::error::Error;
 
@@ -90,14 +90,15 @@ impl VendorApi for EiotClub {
         let data = response
             .data
             .ok_or_else(|| Failure::Invalid("code 200 without `data`".into()))?;
+        // The amount is taken from its text, exactly (see `AmountTexts`).
+        let balance = AmountTexts::new(body)
+            .exact("/data/balance")
+            .map_err(Failure::Invalid)?;
         Balance::new(
             account.name(),
             Vendor::EiotClub,
             None,
-            vec![Amount::total(
-                data.currency,
-                restore_negative_zero(data.balance, body, "/data/balance"),
-            )],
+            vec![Amount::total(data.currency, balance)],
         )
         .map_err(|e| Failure::Invalid(e.to_string()))
     }

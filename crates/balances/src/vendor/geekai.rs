@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use super::{AttemptState, Failure, VendorApi, VendorMessage, api_key};
 use crate::account::{Account, Vendor};
 use crate::auth::bearer_headers;
-use crate::balance::{Amount, Balance, NativeAmount, restore_negative_zero};
+use crate::balance::{Amount, AmountTexts, Balance, NativeAmount};
 use crate::error::Error;
 
 pub(crate) struct GeekAi;
@@ -36,16 +36,25 @@ pub(crate) fn generated_client(
 }
 
 /// Coins to CNY: divide by 100 by moving the decimal point two places, which is exact.
-/// `None` when the result would need more than 28 decimal places.
+/// `None` when the result would need more than 28 decimal places: then no `Decimal` holds
+/// it, and a rounded amount is not reported.
 pub(crate) fn coins_to_cny(coins: Decimal) -> Option<Decimal> {
     // Trailing zeros carry no value; dropping them first leaves room for the shift.
     let mut cny = if coins.scale() + 2 > Decimal::MAX_SCALE {
-        coins.normalize()
+        // `normalize` also turns -0 into 0: keep the sign the vendor sent.
+        let mut normal = coins.normalize();
+        normal.set_sign_negative(coins.is_sign_negative());
+        normal
     } else {
         coins
     };
     cny.set_scale(cny.scale() + 2).ok()?;
-    Some(cny)
+    // Moving the point is exact by construction; check it anyway, since a rounded amount
+    // is the one failure this conversion must never have: 100 × CNY gives back the coins.
+    let exact = cny.scale() <= Decimal::MAX_SCALE
+        && cny.checked_mul(Decimal::ONE_HUNDRED) == Some(coins)
+        && cny.is_sign_negative() == coins.is_sign_negative();
+    exact.then_some(cny)
 }
 
 impl VendorApi for GeekAi {
@@ -68,15 +77,22 @@ impl VendorApi for GeekAi {
     fn decode(&self, account: &Account, body: &[u8]) -> Result<Balance, Failure> {
         let response: GetCreditBalanceResponse =
             serde_json::from_slice(body).map_err(Failure::Json)?;
+        // Amounts are taken from their text, exactly (see `AmountTexts`).
+        let texts = AmountTexts::new(body);
+        let exact = |pointer: &str| texts.exact(pointer).map_err(Failure::Invalid);
         let wrapped = response.data.and_then(|d| d.balance);
         let coins = match (response.balance, wrapped) {
-            (Some(top), Some(inner)) if top != inner => {
-                return Err(Failure::Invalid(
-                    "`balance` and `data.balance` disagree".into(),
-                ));
+            (Some(_), Some(_)) => {
+                let (top, inner) = (exact("/balance")?, exact("/data/balance")?);
+                if top != inner {
+                    return Err(Failure::Invalid(
+                        "`balance` and `data.balance` disagree".into(),
+                    ));
+                }
+                top
             }
-            (Some(coins), _) => restore_negative_zero(coins, body, "/balance"),
-            (None, Some(coins)) => restore_negative_zero(coins, body, "/data/balance"),
+            (Some(_), None) => exact("/balance")?,
+            (None, Some(_)) => exact("/data/balance")?,
             (None, None) => {
                 return Err(Failure::Invalid(
                     "neither `balance` nor `data.balance` is present".into(),
@@ -139,7 +155,15 @@ mod tests {
         // 27 decimal places: the shift would need 29, more than Decimal holds.
         let tiny = dec("0.000000000000000000000000001");
         assert_eq!(coins_to_cny(tiny), None);
-        // Trailing zeros are dropped first, so this still converts.
+        // Trailing zeros are dropped first, so this still converts, sign and all.
+        let mut negative_zero = dec("0.0000000000000000000000000000");
+        negative_zero.set_sign_negative(true);
+        assert_eq!(
+            coins_to_cny(negative_zero)
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("-0.00")
+        );
         let padded = dec("1.0000000000000000000000000000");
         assert_eq!(
             coins_to_cny(padded).map(|d| d.to_string()).as_deref(),
