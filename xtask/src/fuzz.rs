@@ -9,16 +9,20 @@ use std::path::Path;
 use std::process::Command;
 
 /// The fuzz targets and the committed inputs each starts from, besides its own corpus.
-pub const TARGETS: &[(&str, &[&str])] = &[(
-    "spec_repair_validate",
-    &[
-        "specs/deepseek",
-        "specs/geekai",
-        "specs/eiotclub",
-        "xtask/tests/fixtures",
-        "xtask/tests/fixtures/defects",
-    ],
-)];
+pub const TARGETS: &[(&str, &[&str])] = &[
+    (
+        "spec_repair_validate",
+        &[
+            "specs/deepseek",
+            "specs/geekai",
+            "specs/eiotclub",
+            "xtask/tests/fixtures",
+            "xtask/tests/fixtures/defects",
+        ],
+    ),
+    // The facade's decoders; each seed is a selector byte (vendor, status) and a body.
+    ("facade_decode", &["fuzz/seeds/facade_decode"]),
+];
 
 /// Runs `target` for `seconds`; returns an error message when it cannot run or finds a crash.
 pub fn run(root: &Path, target: &str, seconds: u64) -> Result<(), String> {
@@ -55,5 +59,35 @@ pub fn run(root: &Path, target: &str, seconds: u64) -> Result<(), String> {
         Err(format!(
             "fuzz target {target} failed ({status}); see fuzz/artifacts/{target}/"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every target is a `[[bin]]` of fuzz/Cargo.toml, and every seed directory exists and
+    /// holds inputs, so `cargo xtask fuzz <target>` never starts from nothing.
+    #[test]
+    fn targets_and_seed_directories_exist() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let manifest = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).expect("manifest");
+        for (target, seeds) in TARGETS {
+            assert!(
+                manifest.contains(&format!("name = \"{target}\"")),
+                "{target} is not a [[bin]] of fuzz/Cargo.toml"
+            );
+            assert!(
+                root.join(format!("fuzz/fuzz_targets/{target}.rs"))
+                    .is_file(),
+                "{target}"
+            );
+            for seed in *seeds {
+                let entries = std::fs::read_dir(root.join(seed))
+                    .unwrap_or_else(|e| panic!("{target}: {seed}: {e}"))
+                    .count();
+                assert!(entries > 0, "{target}: {seed} is empty");
+            }
+        }
     }
 }

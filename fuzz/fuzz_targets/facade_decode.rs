@@ -1,0 +1,93 @@
+//! The facade's decoders on arbitrary responses: `balances::decode` / `decode_response`, the
+//! same path `BalanceClient::fetch` takes for what it reads from the network.
+//!
+//! Input: the first byte picks the vendor (`b % 3`), the status (`STATUSES[b / 3 % 17]`) and
+//! whether an account with credentials is used (`b / 51` odd); the rest is the body. Any
+//! input must give a balance or a typed error, never a panic, and:
+//!
+//! - a balance only for a 2xx status, with amounts sorted by currency, one per currency,
+//!   each of which prints as text that parses back to the same value and scale (nothing was
+//!   rounded), a GeekAI total exactly 1/100 of its coins, and a JSON form that reads back
+//!   equal;
+//! - no credential of the account in any error message.
+#![no_main]
+
+use balances::{Account, Balance, Decimal, Vendor, decode, decode_response};
+use libfuzzer_sys::fuzz_target;
+
+const STATUSES: [u16; 17] = [
+    200, 200, 201, 204, 400, 401, 402, 403, 404, 408, 413, 422, 429, 500, 503, 504, 302,
+];
+const KEY: &str = "fuzz-key-0123";
+const SECRET: &str = "fuzz-secret-4567";
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
+    let vendor = Vendor::ALL[usize::from(selector % 3)];
+    let status = STATUSES[usize::from(selector / 3) % STATUSES.len()];
+    let with_credentials = (selector / 51) % 2 == 1;
+
+    let result = if with_credentials {
+        let account = match vendor {
+            Vendor::DeepSeek => Account::deepseek("fuzz", KEY),
+            Vendor::GeekAi => Account::geekai("fuzz", KEY),
+            Vendor::EiotClub => Account::eiotclub("fuzz", KEY, SECRET),
+        };
+        decode_response(&account, status, Some("1"), body)
+    } else {
+        decode(vendor, "fuzz", status, body)
+    };
+
+    match result {
+        Ok(balance) => check_balance(&balance, vendor, status),
+        Err(error) => {
+            let text = format!("{error} {error:?}");
+            if with_credentials {
+                assert!(!text.contains(KEY), "key in error: {text}");
+                // Only EIOTClub accounts have a secret (for the others it is just text).
+                if vendor == Vendor::EiotClub {
+                    assert!(!text.contains(SECRET), "secret in error: {text}");
+                }
+            }
+            let _ = error.kind();
+            let _ = error.retry_after();
+        }
+    }
+});
+
+fn check_balance(balance: &Balance, vendor: Vendor, status: u16) {
+    assert!((200..300).contains(&status), "a balance from HTTP {status}");
+    assert_eq!(balance.vendor, vendor);
+    assert!(
+        balance
+            .amounts
+            .windows(2)
+            .all(|w| w[0].currency < w[1].currency),
+        "amounts not sorted or repeated: {balance:?}"
+    );
+    for amount in &balance.amounts {
+        let values = [Some(amount.total), amount.granted, amount.topped_up]
+            .into_iter()
+            .flatten()
+            .chain(amount.native.as_ref().map(|n| n.amount));
+        for value in values {
+            let text = value.to_string();
+            let back = Decimal::from_str_exact(&text)
+                .unwrap_or_else(|e| panic!("{text} does not parse back: {e}"));
+            assert_eq!(back, value, "{text}");
+            assert_eq!(back.scale(), value.scale(), "{text}");
+        }
+        if let Some(native) = &amount.native {
+            assert_eq!(vendor, Vendor::GeekAi);
+            assert_eq!(
+                amount.total.checked_mul(Decimal::ONE_HUNDRED),
+                Some(native.amount)
+            );
+        }
+    }
+    let json = serde_json::to_string(balance).expect("a balance serializes");
+    let back: Balance = serde_json::from_str(&json).expect("and reads back");
+    assert_eq!(&back, balance);
+}
