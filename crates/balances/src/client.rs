@@ -13,7 +13,7 @@ use crate::balance::Balance;
 use crate::eiotclub::AuthorizedClient;
 use crate::error::{ConfigError, Error};
 use crate::retry::{RetryConfig, TimeoutConfig};
-use crate::vendor::{self, AttemptState};
+use crate::vendor;
 
 /// The default number of accounts [`BalanceClient::fetch_all`] queries at once.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -188,11 +188,10 @@ impl BalanceClient {
     ) -> Result<Balance, Error> {
         let retry = &self.shared.retry;
         let max_attempts = retry.max_attempts();
-        let mut state = AttemptState::default();
         let mut attempt = 1;
         loop {
             tracing::debug!(attempt, max_attempts, "sending request");
-            let error = match self.attempt(account, &mut state, deadline).await {
+            let error = match self.attempt(account, deadline).await {
                 Ok(balance) => {
                     tracing::debug!(attempt, "balance fetched");
                     return Ok(balance);
@@ -234,11 +233,10 @@ impl BalanceClient {
     async fn attempt(
         &self,
         account: &Account,
-        state: &mut AttemptState,
         call_deadline: Option<Instant>,
     ) -> Result<Balance, Error> {
         let shared = &self.shared;
-        let attempt = vendor::attempt(&shared.http, account, state, shared.timeout.connect());
+        let attempt = vendor::attempt(&shared.http, account, shared.timeout.connect());
         let attempt_deadline = shared.timeout.attempt().map(|limit| Instant::now() + limit);
         let (deadline, limit) = match (attempt_deadline, call_deadline) {
             (None, None) => return attempt.await,

@@ -29,7 +29,10 @@
 //! Every request needs a fresh `timestamp` and `nonce`, so every attempt, retries included,
 //! is signed again: [`Signer::balance_body`] does all of it.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use eiotclub_client::types::GetAgentBalanceBody;
@@ -120,14 +123,26 @@ impl Signer {
             "appkey".into(),
             Value::String(self.appkey.expose_secret().to_owned()),
         );
-        params.insert("timestamp".into(), Value::from(unix_now()));
-        params.insert("nonce".into(), Value::from(random_nonce(None)));
+        let timestamp = unix_now();
+        params.insert("timestamp".into(), Value::from(timestamp));
+        params.insert("nonce".into(), Value::from(self.fresh_nonce(timestamp)));
         params
     }
 
     /// A signed balance request body with a fresh timestamp and nonce.
     pub fn balance_body(&self) -> GetAgentBalanceBody {
-        self.balance_body_at(unix_now(), random_nonce(None))
+        let timestamp = unix_now();
+        self.balance_body_at(timestamp, self.fresh_nonce(timestamp))
+    }
+
+    /// A random nonce that this process has not used with this appkey in this second, so no
+    /// two requests, retries or concurrent calls alike, repeat a (timestamp, nonce) pair that
+    /// the vendor would reject as a replay.
+    fn fresh_nonce(&self, timestamp: i64) -> u32 {
+        USED_NONCES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .fresh(self.appkey.expose_secret(), timestamp)
     }
 
     /// A signed balance request body for a given timestamp and nonce (deterministic, for
@@ -207,21 +222,45 @@ impl AuthorizedClient {
 }
 
 /// The current Unix time in seconds (10 digits until 2286).
-pub(crate) fn unix_now() -> i64 {
+fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
 
-/// A nonce from [`NONCE_RANGE`], different from `previous` so that a retry in the same
-/// second never repeats the (timestamp, nonce) pair of the attempt before it.
-pub(crate) fn random_nonce(previous: Option<u32>) -> u32 {
-    loop {
-        let nonce = rand::random_range(NONCE_RANGE);
-        if Some(nonce) != previous {
-            return nonce;
+/// The nonces this process used, per appkey (hashed: the ledger holds no credential) and
+/// second. Seconds before the previous one are forgotten: the vendor's timestamp check makes
+/// a replay of them pointless, and a new timestamp makes every nonce fresh again.
+#[derive(Default)]
+struct NonceLedger {
+    newest: i64,
+    used: HashMap<(u64, i64), HashSet<u32>>,
+}
+
+static USED_NONCES: LazyLock<Mutex<NonceLedger>> = LazyLock::new(Mutex::default);
+
+/// Draws this many times at most; a second with that many collisions is saturated (tens of
+/// thousands of requests for one appkey), and a repeat is then better than spinning.
+const NONCE_DRAWS: usize = 64;
+
+impl NonceLedger {
+    fn fresh(&mut self, appkey: &str, timestamp: i64) -> u32 {
+        if timestamp > self.newest {
+            self.newest = timestamp;
+            self.used.retain(|(_, second), _| *second >= timestamp - 1);
         }
+        let mut hasher = DefaultHasher::new();
+        appkey.hash(&mut hasher);
+        let used = self.used.entry((hasher.finish(), timestamp)).or_default();
+        let mut nonce = rand::random_range(NONCE_RANGE);
+        for _ in 1..NONCE_DRAWS {
+            if used.insert(nonce) {
+                break;
+            }
+            nonce = rand::random_range(NONCE_RANGE);
+        }
+        nonce
     }
 }
 
@@ -300,14 +339,24 @@ mod tests {
     }
 
     #[test]
-    fn nonces_are_five_digits_and_differ_from_the_previous() {
-        for _ in 0..1000 {
-            let first = random_nonce(None);
-            assert!(NONCE_RANGE.contains(&first));
-            let second = random_nonce(Some(first));
-            assert!(NONCE_RANGE.contains(&second));
-            assert_ne!(first, second);
+    fn nonces_never_repeat_for_one_appkey_in_one_second_and_old_seconds_are_forgotten() {
+        let mut ledger = NonceLedger::default();
+        let mut seen = HashSet::new();
+        for _ in 0..5_000 {
+            let nonce = ledger.fresh("app", 100);
+            assert!(NONCE_RANGE.contains(&nonce));
+            assert!(
+                seen.insert(nonce),
+                "nonce {nonce} repeated within one second"
+            );
         }
+        ledger.fresh("other", 100);
+        assert_eq!(ledger.used.len(), 2, "one entry per appkey and second");
+        ledger.fresh("app", 102);
+        assert!(
+            ledger.used.keys().all(|(_, second)| *second >= 101),
+            "older seconds dropped"
+        );
     }
 
     #[test]

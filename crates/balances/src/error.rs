@@ -306,8 +306,9 @@ pub enum Error {
         /// The limit that was hit.
         after: Duration,
     },
-    /// The response could not be understood: not JSON, not the documented shape, or
-    /// amounts that contradict each other. `excerpt` is the start of the body, at most 200
+    /// The response could not be understood: not JSON, not the documented shape, amounts
+    /// that contradict each other, or an amount a `Decimal` cannot hold exactly (more than 28
+    /// decimal places or 96 bits): it is refused, never rounded. `excerpt` is the start of the body, at most 200
     /// characters, with credentials redacted.
     #[error("{account} ({vendor}): undecodable response{}: {reason}; body starts: {excerpt:?}", fmt_status(*status))]
     Undecodable {

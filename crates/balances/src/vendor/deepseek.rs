@@ -8,7 +8,7 @@ use deepseek_client::ClientInfo;
 use deepseek_client::types::{ErrorBody, GetUserBalanceResponse};
 use reqwest::header::{ACCEPT, HeaderValue};
 
-use super::{AttemptState, Failure, VendorApi, VendorMessage, api_key};
+use super::{Failure, VendorApi, VendorMessage, api_key};
 use crate::account::{Account, Vendor};
 use crate::auth::bearer_headers;
 use crate::balance::{Amount, AmountTexts, Balance};
@@ -35,7 +35,6 @@ impl VendorApi for DeepSeek {
         &self,
         http: &reqwest::Client,
         account: &Account,
-        _state: &mut AttemptState,
     ) -> Result<reqwest::RequestBuilder, Error> {
         let client = generated_client(http, account)?;
         // Same method and path as `client.get_user_balance()`; sent here so the status is

@@ -10,10 +10,10 @@ use reqwest::header::{ACCEPT, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{AttemptState, Failure, VendorApi, VendorMessage, wrong_vendor};
+use super::{Failure, VendorApi, VendorMessage, wrong_vendor};
 use crate::account::{Account, Credentials, Vendor};
 use crate::balance::{Amount, AmountTexts, Balance};
-use crate::eiotclub::{Signer, random_nonce, unix_now};
+use crate::eiotclub::Signer;
 use crate::error::Error;
 
 pub(crate) struct EiotClub;
@@ -60,12 +60,9 @@ impl VendorApi for EiotClub {
         &self,
         http: &reqwest::Client,
         account: &Account,
-        state: &mut AttemptState,
     ) -> Result<reqwest::RequestBuilder, Error> {
         let (client, signer) = generated_client(http, account)?;
-        let nonce = random_nonce(state.previous_nonce);
-        state.previous_nonce = Some(nonce);
-        let body = signer.balance_body_at(unix_now(), nonce);
+        let body = signer.balance_body();
         // Same method, path and body as `client.get_agent_balance().body(body)`.
         Ok(client
             .client()

@@ -10,7 +10,7 @@ use geekai_client::types::{ErrorBody, GetCreditBalanceResponse};
 use reqwest::header::{ACCEPT, HeaderValue};
 use rust_decimal::Decimal;
 
-use super::{AttemptState, Failure, VendorApi, VendorMessage, api_key};
+use super::{Failure, VendorApi, VendorMessage, api_key};
 use crate::account::{Account, Vendor};
 use crate::auth::bearer_headers;
 use crate::balance::{Amount, AmountTexts, Balance, NativeAmount};
@@ -62,7 +62,6 @@ impl VendorApi for GeekAi {
         &self,
         http: &reqwest::Client,
         account: &Account,
-        _state: &mut AttemptState,
     ) -> Result<reqwest::RequestBuilder, Error> {
         let client = generated_client(http, account)?;
         // Same method and path as `client.get_credit_balance()` (which sends no `uuid`:

@@ -32,7 +32,6 @@ pub(crate) trait VendorApi: Sync {
         &self,
         http: &reqwest::Client,
         account: &Account,
-        state: &mut AttemptState,
     ) -> Result<reqwest::RequestBuilder, Error>;
 
     /// Decodes a 2xx body with the generated client's types and normalizes it.
@@ -50,13 +49,6 @@ pub(crate) fn api(vendor: Vendor) -> &'static dyn VendorApi {
         Vendor::GeekAi => &geekai::GeekAi,
         Vendor::EiotClub => &eiotclub::EiotClub,
     }
-}
-
-/// What one call remembers between its attempts.
-#[derive(Debug, Default)]
-pub(crate) struct AttemptState {
-    /// The nonce the previous attempt was signed with (EIOTClub), so the next differs.
-    pub(crate) previous_nonce: Option<u32>,
 }
 
 /// An error body's content.
@@ -97,11 +89,10 @@ pub(crate) fn wrong_vendor(account: &Account, expected: Vendor) -> ConfigError {
 pub(crate) async fn attempt(
     http: &reqwest::Client,
     account: &Account,
-    state: &mut AttemptState,
     connect_timeout: Option<std::time::Duration>,
 ) -> Result<Balance, Error> {
     let api = api(account.vendor());
-    let request = api.request(http, account, state)?;
+    let request = api.request(http, account)?;
     let raw = transport::execute(request, MAX_RESPONSE_BODY_BYTES)
         .await
         .map_err(|e| transport_error(account, e, connect_timeout))?;
