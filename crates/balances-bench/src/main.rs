@@ -131,9 +131,17 @@ async fn call_overhead() -> Result<Row, Box<dyn std::error::Error>> {
 /// loop with the same bound (signing EIOTClub bodies too). Median wall time of 9 rounds each,
 /// and the peak resident memory of each side (the fake server runs in this process too).
 async fn fan_out() -> Result<Vec<Row>, Box<dyn std::error::Error>> {
-    let server = FakeVendors::bulk(FAN_OUT_ACCOUNTS).start().await?;
-    let infos = server.accounts();
-    let accounts = accounts_of(&infos)?;
+    // Each side gets its own accounts (the same vendor mix: 1,002 is a multiple of 3), so the
+    // two never sign for the same EIOTClub appkey in the same second, which the vendor (and
+    // the fake) would reject as a replay if the random nonces happened to match.
+    const SECOND_HALF: usize = FAN_OUT_ACCOUNTS + 2;
+    let server = FakeVendors::bulk(SECOND_HALF + FAN_OUT_ACCOUNTS)
+        .start()
+        .await?;
+    let all = server.accounts();
+    let accounts = accounts_of(&all[..FAN_OUT_ACCOUNTS])?;
+    let infos = &all[SECOND_HALF..];
+    let used_nonces = std::sync::Mutex::new(std::collections::HashSet::new());
     let facade = BalanceClient::builder()
         .concurrency(FAN_OUT_CONCURRENCY)
         .build()?;
@@ -149,8 +157,8 @@ async fn fan_out() -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     };
     let run_bare = || async {
         let results: Vec<Result<serde_json::Value, Box<dyn std::error::Error>>> =
-            futures::stream::iter(&infos)
-                .map(|info| bare_fetch(&bare, info))
+            futures::stream::iter(infos)
+                .map(|info| bare_fetch(&bare, info, &used_nonces))
                 .buffer_unordered(FAN_OUT_CONCURRENCY)
                 .collect()
                 .await;
@@ -194,9 +202,12 @@ async fn fan_out() -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     ])
 }
 
+/// What a careful bare client does per request; for EIOTClub that includes never reusing an
+/// (appkey, timestamp, nonce) triple, as the facade guarantees.
 async fn bare_fetch(
     client: &reqwest::Client,
     info: &AccountInfo,
+    used_nonces: &std::sync::Mutex<std::collections::HashSet<(String, i64, u32)>>,
 ) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
     let request = match info.vendor {
         FakeVendor::DeepSeek => client.get(format!("{}/user/balance", info.base_url)),
@@ -205,7 +216,16 @@ async fn bare_fetch(
             let timestamp = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_secs() as i64;
-            let nonce = rand::random_range(10_000..=99_999);
+            let nonce = loop {
+                let nonce = rand::random_range(10_000..=99_999);
+                let fresh = used_nonces
+                    .lock()
+                    .map_err(|_| "nonce set poisoned")?
+                    .insert((info.credential.clone(), timestamp, nonce));
+                if fresh {
+                    break nonce;
+                }
+            };
             let secret = info.secret.as_deref().unwrap_or_default();
             let body = fake_vendors::sign::signed_body(
                 &info.credential,
