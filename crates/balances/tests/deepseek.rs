@@ -257,19 +257,13 @@ async fn invalid_format_and_parameters_are_vendor_errors() {
 #[tokio::test]
 async fn rate_limit_waits_out_retry_after_then_succeeds() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(json(429, DEEPSEEK_AUTH_ERROR).insert_header("retry-after", "1"))
-        .up_to_n_times(1)
-        .expect(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(json(200, DEEPSEEK_EXAMPLE))
-        .expect(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    respond_once_then(
+        &server,
+        "GET",
+        json(429, DEEPSEEK_AUTH_ERROR).insert_header("retry-after", "1"),
+        json(200, DEEPSEEK_EXAMPLE),
+    )
+    .await;
 
     let started = Instant::now();
     let balance = client(2).fetch(&account(&server)).await.expect("balance");
@@ -323,17 +317,13 @@ async fn rate_limit_longer_than_allowed_returns_at_once_with_the_wait() {
 async fn retry_after_as_http_date_is_honored() {
     let server = MockServer::start().await;
     let in_two_seconds = httpdate_in(Duration::from_secs(2));
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", in_two_seconds))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(json(200, DEEPSEEK_EXAMPLE))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    respond_once_then(
+        &server,
+        "GET",
+        ResponseTemplate::new(429).insert_header("retry-after", in_two_seconds),
+        json(200, DEEPSEEK_EXAMPLE),
+    )
+    .await;
     let started = Instant::now();
     client(2).fetch(&account(&server)).await.expect("balance");
     // HTTP dates have one-second resolution, so at least one second must have passed.
@@ -349,22 +339,15 @@ fn httpdate_in(wait: Duration) -> String {
 #[tokio::test]
 async fn server_error_then_success_is_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(json(
-            500,
-            r#"{"error":{"message":"Server Error","type":"server_error","param":null,"code":null}}"#,
-        ))
-        .up_to_n_times(1)
-        .expect(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(json(200, DEEPSEEK_EXAMPLE))
-        .expect(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server_error =
+        r#"{"error":{"message":"Server Error","type":"server_error","param":null,"code":null}}"#;
+    respond_once_then(
+        &server,
+        "GET",
+        json(500, server_error),
+        json(200, DEEPSEEK_EXAMPLE),
+    )
+    .await;
     let balance = client(3).fetch(&account(&server)).await.expect("balance");
     assert_eq!(balance.amounts[0].total, dec("110.00"));
     server.verify().await;
@@ -437,22 +420,16 @@ async fn empty_body_is_transient_and_retried() {
 #[tokio::test]
 async fn truncated_json_is_transient_and_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(json(
+    respond_once_then(
+        &server,
+        "GET",
+        json(
             200,
             r#"{"is_available":true,"balance_infos":[{"currency":"CNY","total_bal"#,
-        ))
-        .up_to_n_times(1)
-        .expect(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(json(200, DEEPSEEK_EXAMPLE))
-        .expect(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
+        ),
+        json(200, DEEPSEEK_EXAMPLE),
+    )
+    .await;
     let balance = client(2)
         .fetch(&account(&server))
         .await

@@ -108,19 +108,13 @@ async fn request_is_a_signed_post() {
 #[tokio::test]
 async fn retry_is_signed_again_with_a_new_nonce() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .expect(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(json(200, EIOTCLUB_EXAMPLE))
-        .expect(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    respond_once_then(
+        &server,
+        "POST",
+        ResponseTemplate::new(503),
+        json(200, EIOTCLUB_EXAMPLE),
+    )
+    .await;
     client(2)
         .fetch(&account(&server))
         .await

@@ -32,6 +32,29 @@ pub fn client(max_attempts: u32) -> BalanceClient {
         .expect("client builds")
 }
 
+/// Mounts `first` for exactly one request of `method`, then `then` for exactly one more: the
+/// shape of every "fails once, then succeeds" retry test. `server.verify()` checks both.
+pub async fn respond_once_then(
+    server: &wiremock::MockServer,
+    method: &str,
+    first: ResponseTemplate,
+    then: ResponseTemplate,
+) {
+    wiremock::Mock::given(wiremock::matchers::method(method))
+        .respond_with(first)
+        .up_to_n_times(1)
+        .expect(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::method(method))
+        .respond_with(then)
+        .expect(1)
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
 /// A JSON response with a raw body (kept byte for byte, unlike `set_body_json`).
 pub fn json(status: u16, body: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json")
