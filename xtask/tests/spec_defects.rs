@@ -107,6 +107,7 @@ const FIXTURES: &[(&str, Expect)] = &[
         Expect::Fails(&[
             "media-type-without-schema: crates/media-type-without-schema-client/openapi.json",
             "progenitor panicked",
+            "at $.paths['/balance'].get:",
         ]),
     ),
 ];

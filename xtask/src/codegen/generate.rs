@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use openapiv3::OpenAPI;
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
 
-use super::error::SpecProblem;
+use super::error::{JsonPath, SpecProblem};
 use super::load::VendorSpec;
 
 /// The command named in every generated file's header.
@@ -23,11 +23,10 @@ pub struct GeneratedCrate {
 /// Runs progenitor over a validated spec. progenitor reports some problems by panicking
 /// (`todo!`, `assert!`); those panics are caught and returned as [`SpecProblem`]s.
 pub fn generate(vendor: &VendorSpec, spec: &OpenAPI) -> Result<GeneratedCrate, SpecProblem> {
-    let tokens = catch_generator_panics(|| {
-        let mut generator = Generator::new(&settings());
-        generator.generate_tokens(spec)
-    })?
-    .map_err(|e| SpecProblem::new("$", format!("progenitor rejected the document: {e}")))?;
+    let tokens = run_progenitor(spec).map_err(|mut problem| {
+        problem.json_path = failing_operation(spec).unwrap_or(problem.json_path);
+        problem
+    })?;
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| SpecProblem::new("$", format!("progenitor produced invalid Rust: {e}")))?;
     let code = block_docs_to_line_docs(&prettyplease::unparse(&file));
@@ -35,6 +34,57 @@ pub fn generate(vendor: &VendorSpec, spec: &OpenAPI) -> Result<GeneratedCrate, S
         lib_rs: rustfmt_to_fixpoint(lib_rs(vendor, spec, &code))?,
         cargo_toml: cargo_toml(vendor, spec, &code),
     })
+}
+
+fn run_progenitor(spec: &OpenAPI) -> Result<proc_macro2::TokenStream, SpecProblem> {
+    catch_generator_panics(|| Generator::new(&settings()).generate_tokens(spec))?
+        .map_err(|e| SpecProblem::new("$", format!("progenitor rejected the document: {e}")))
+}
+
+/// progenitor reports neither where it panicked nor which operation it rejected. Generating
+/// each operation alone finds the first one that fails, so the error can name its JSON path.
+fn failing_operation(spec: &OpenAPI) -> Option<String> {
+    spec.paths.paths.iter().find_map(|(template, item)| {
+        let item = item.as_item()?;
+        item.iter().find_map(|(method, _)| {
+            let mut alone = spec.clone();
+            alone.paths.paths = [(
+                template.clone(),
+                openapiv3::ReferenceOr::Item(only_method(item, method)),
+            )]
+            .into_iter()
+            .collect();
+            run_progenitor(&alone).is_err().then(|| {
+                JsonPath::root()
+                    .key("paths")
+                    .key(template)
+                    .key(method)
+                    .to_string()
+            })
+        })
+    })
+}
+
+/// `item` with every operation but `method` removed.
+fn only_method(item: &openapiv3::PathItem, method: &str) -> openapiv3::PathItem {
+    let keep = |name: &str, operation: &Option<openapiv3::Operation>| {
+        if name == method {
+            operation.clone()
+        } else {
+            None
+        }
+    };
+    openapiv3::PathItem {
+        get: keep("get", &item.get),
+        put: keep("put", &item.put),
+        post: keep("post", &item.post),
+        delete: keep("delete", &item.delete),
+        options: keep("options", &item.options),
+        head: keep("head", &item.head),
+        patch: keep("patch", &item.patch),
+        trace: keep("trace", &item.trace),
+        ..item.clone()
+    }
 }
 
 /// prettyplease writes multi-line docs as `/** ... */` blocks. rustfmt re-indents the lines

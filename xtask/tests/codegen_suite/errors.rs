@@ -102,12 +102,13 @@ fn an_unrepairable_construct_names_vendor_file_and_json_path() {
 }
 
 #[test]
-fn a_progenitor_panic_is_an_error_naming_vendor_and_file() {
+fn a_progenitor_panic_is_an_error_naming_vendor_file_and_operation() {
     let temp = tempfile::tempdir().expect("temporary folder");
     write_vendor(temp.path(), "noschema", JSON_WITHOUT_SCHEMA, None);
     let error = generate_error(temp.path(), "noschema");
     assert_eq!(error.vendor, "noschema");
     assert_eq!(error.file, Path::new("crates/noschema-client/openapi.json"));
+    assert_eq!(error.json_path.as_deref(), Some("$.paths['/balance'].get"));
     assert!(
         error.message.contains("progenitor panicked")
             && error.message.contains("media type encoding, no schema"),
@@ -118,7 +119,7 @@ fn a_progenitor_panic_is_an_error_naming_vendor_and_file() {
     run.assert_failure();
     assert!(
         run.stderr.contains(
-            "error: noschema: crates/noschema-client/openapi.json at $: progenitor panicked"
+            "error: noschema: crates/noschema-client/openapi.json at $.paths['/balance'].get: progenitor panicked"
         ),
         "{}",
         run.stderr
