@@ -46,13 +46,6 @@ pub struct VendorSpec {
     pub overlay: Option<(PathBuf, String)>,
 }
 
-impl VendorSpec {
-    /// True when `source.toml` records a different checksum than the file has.
-    pub fn checksum_is_stale(&self) -> bool {
-        !self.source.sha256.eq_ignore_ascii_case(&self.actual_sha256)
-    }
-}
-
 /// Lists the vendor folders under `specs_dir`, sorted by name so output order is stable.
 pub fn vendor_names(specs_dir: &Path) -> Result<Vec<String>, CodegenError> {
     let entries = std::fs::read_dir(specs_dir).map_err(|e| {
