@@ -94,7 +94,14 @@ pub fn table(outcomes: &[Outcome]) -> String {
                 }
             }
             Err(error) => {
-                errors.push((rows.len(), format!("error ({}): {error}", kind_name(error))));
+                // The row already names the account and vendor that the message starts with.
+                let message = error.to_string();
+                let context = format!("{} ({}): ", outcome.account, outcome.vendor);
+                let message = message.strip_prefix(&context).unwrap_or(&message);
+                errors.push((
+                    rows.len(),
+                    format!("error ({}): {message}", kind_name(error)),
+                ));
                 rows.push(vec![outcome.account.clone(), outcome.vendor.to_string()]);
             }
         }

@@ -122,7 +122,11 @@ async fn table_shows_every_account_and_the_failing_one_in_its_row() {
     );
     assert_eq!(cells[2], ["geek", "geekai", "CNY", "1.50", "-", "-", "-"]);
     assert_eq!(&cells[3][..3], ["revoked", "deepseek", "error"]);
-    assert!(lines[4].contains("(authentication)"), "{}", lines[4]);
+    assert!(
+        lines[4].ends_with("error (authentication): authentication failed (HTTP 401): Authentication Fails (no such user)"),
+        "{}",
+        lines[4]
+    );
     assert_eq!(cells[4], ["iot", "eiotclub", "USD", "88.50", "-", "-", "-"]);
     assert_eq!(lines.len(), 6);
 }
