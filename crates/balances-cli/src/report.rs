@@ -253,3 +253,43 @@ fn label(value: &str) -> String {
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use balances::{Amount, Balance, Vendor};
+    use std::str::FromStr;
+
+    #[test]
+    fn label_values_are_escaped_as_the_exposition_format_requires() {
+        assert_eq!(label(r#"a"b\c"#), r#"a\"b\\c"#);
+        assert_eq!(label("two\nlines"), "two\\nlines");
+    }
+
+    #[test]
+    fn an_account_name_with_quotes_stays_one_valid_sample() {
+        let total = Decimal::from_str("12.50").unwrap();
+        let balance = Balance::new(
+            r#"team "a""#,
+            Vendor::GeekAi,
+            None,
+            vec![Amount::total("CNY", total)],
+        )
+        .unwrap();
+        let outcomes = [Outcome {
+            account: r#"team "a""#.to_owned(),
+            vendor: Vendor::GeekAi,
+            result: Ok(balance),
+        }];
+        let text = prometheus(&outcomes);
+        assert!(
+            text.lines().any(|l| l
+                == r#"balances_total{account="team \"a\"",vendor="geekai",currency="CNY"} 0.00"#),
+            "{text}"
+        );
+        assert!(
+            !text.contains("balances_available"),
+            "GeekAI does not say: {text}"
+        );
+    }
+}
