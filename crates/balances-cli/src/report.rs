@@ -284,7 +284,7 @@ mod tests {
         let text = prometheus(&outcomes);
         assert!(
             text.lines().any(|l| l
-                == r#"balances_total{account="team \"a\"",vendor="geekai",currency="CNY"} 0.00"#),
+                == r#"balances_total{account="team \"a\"",vendor="geekai",currency="CNY"} 12.50"#),
             "{text}"
         );
         assert!(
