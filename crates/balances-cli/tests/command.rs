@@ -69,6 +69,15 @@ async fn run(mut command: Command) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs the binary with a config file naming `accounts`, plus `args`.
+async fn run_with_accounts(accounts: &[AccountInfo], args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), accounts);
+    let mut command = balances(dir.path());
+    command.arg("--config").arg(&config).args(args);
+    run(command).await
+}
+
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
@@ -80,11 +89,7 @@ fn stderr(output: &std::process::Output) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn table_shows_every_account_and_the_failing_one_in_its_row() {
     let vendors = start_vendors().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &vendors.accounts());
-    let mut command = balances(dir.path());
-    command.arg("--config").arg(&config);
-    let output = run(command).await;
+    let output = run_with_accounts(&vendors.accounts(), &[]).await;
     assert_eq!(
         output.status.code(),
         Some(3),
@@ -134,14 +139,7 @@ async fn table_shows_every_account_and_the_failing_one_in_its_row() {
 #[tokio::test(flavor = "multi_thread")]
 async fn json_is_one_object_per_account_in_config_order() {
     let vendors = start_vendors().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &vendors.accounts());
-    let mut command = balances(dir.path());
-    command
-        .arg("--config")
-        .arg(&config)
-        .args(["--format", "json"]);
-    let output = run(command).await;
+    let output = run_with_accounts(&vendors.accounts(), &["--format", "json"]).await;
     assert_eq!(output.status.code(), Some(3));
     let items: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
     let names: Vec<&str> = items
@@ -186,14 +184,7 @@ async fn json_is_one_object_per_account_in_config_order() {
 #[tokio::test(flavor = "multi_thread")]
 async fn prometheus_exposes_gauges_and_fetch_success() {
     let vendors = start_vendors().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &vendors.accounts());
-    let mut command = balances(dir.path());
-    command
-        .arg("--config")
-        .arg(&config)
-        .args(["--format", "prometheus"]);
-    let output = run(command).await;
+    let output = run_with_accounts(&vendors.accounts(), &["--format", "prometheus"]).await;
     assert_eq!(output.status.code(), Some(3));
     let text = stdout(&output);
     for line in [
@@ -220,13 +211,11 @@ async fn prometheus_exposes_gauges_and_fetch_success() {
 #[tokio::test(flavor = "multi_thread")]
 async fn below_exits_1_when_a_healthy_account_is_under_the_threshold_and_0_otherwise() {
     let vendors = start_vendors().await;
-    let dir = tempfile::tempdir().unwrap();
     let healthy: Vec<AccountInfo> = vendors
         .accounts()
         .into_iter()
         .filter(|a| a.name != "revoked")
         .collect();
-    let config = write_config(dir.path(), &healthy);
     for (threshold, expected) in [
         ("1", 0),
         ("2", 1),
@@ -235,12 +224,7 @@ async fn below_exits_1_when_a_healthy_account_is_under_the_threshold_and_0_other
         ("100usd", 1),
         ("1.50CNY", 0),
     ] {
-        let mut command = balances(dir.path());
-        command
-            .arg("--config")
-            .arg(&config)
-            .args(["--below", threshold, "--format", "json"]);
-        let output = run(command).await;
+        let output = run_with_accounts(&healthy, &["--below", threshold, "--format", "json"]).await;
         assert_eq!(
             output.status.code(),
             Some(expected),
@@ -249,13 +233,8 @@ async fn below_exits_1_when_a_healthy_account_is_under_the_threshold_and_0_other
         );
     }
     // A failed fetch wins over "below": the script cannot vouch for that account.
-    let config = write_config(dir.path(), &vendors.accounts());
-    let mut command = balances(dir.path());
-    command
-        .arg("--config")
-        .arg(&config)
-        .args(["--below", "1000"]);
-    assert_eq!(run(command).await.status.code(), Some(3));
+    let output = run_with_accounts(&vendors.accounts(), &["--below", "1000"]).await;
+    assert_eq!(output.status.code(), Some(3));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -264,18 +243,11 @@ async fn timeout_bounds_a_slow_account_without_hiding_the_others() {
     vendors
         .deepseek("sk-work")
         .set_latency(Duration::from_secs(30));
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &vendors.accounts());
-    let mut command = balances(dir.path());
-    command.arg("--config").arg(&config).args([
-        "--format",
-        "json",
-        "--timeout",
-        "0.5",
-        "--concurrency",
-        "2",
-    ]);
-    let output = run(command).await;
+    let output = run_with_accounts(
+        &vendors.accounts(),
+        &["--format", "json", "--timeout", "0.5", "--concurrency", "2"],
+    )
+    .await;
     assert_eq!(output.status.code(), Some(3));
     let items: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(items[0]["error"]["kind"], "timeout");
