@@ -12,32 +12,24 @@
 //! - no credential of the account in any error message.
 #![no_main]
 
-use balances::{Account, Balance, Decimal, Vendor, decode, decode_response};
+use balances::{Balance, Decimal, Vendor};
 use libfuzzer_sys::fuzz_target;
 
-const STATUSES: [u16; 17] = [
-    200, 200, 201, 204, 400, 401, 402, 403, 404, 408, 413, 422, 429, 500, 503, 504, 302,
-];
-const KEY: &str = "fuzz-key-0123";
-const SECRET: &str = "fuzz-secret-4567";
+// The input format is shared with the regression tests that replay kept crash inputs.
+#[path = "../../crates/balances/tests/fuzz_regressions/input.rs"]
+mod input;
+
+use input::{KEY, SECRET, decode_input};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, body)) = data.split_first() else {
+    let Some(input::Decoded {
+        vendor,
+        status,
+        with_credentials,
+        result,
+    }) = decode_input(data)
+    else {
         return;
-    };
-    let vendor = Vendor::ALL[usize::from(selector % 3)];
-    let status = STATUSES[usize::from(selector / 3) % STATUSES.len()];
-    let with_credentials = (selector / 51) % 2 == 1;
-
-    let result = if with_credentials {
-        let account = match vendor {
-            Vendor::DeepSeek => Account::deepseek("fuzz", KEY),
-            Vendor::GeekAi => Account::geekai("fuzz", KEY),
-            Vendor::EiotClub => Account::eiotclub("fuzz", KEY, SECRET),
-        };
-        decode_response(&account, status, Some("1"), body)
-    } else {
-        decode(vendor, "fuzz", status, body)
     };
 
     match result {

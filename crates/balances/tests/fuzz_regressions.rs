@@ -1,38 +1,26 @@
 //! Inputs of the `facade_decode` fuzz target (fuzz/fuzz_targets/facade_decode.rs), replayed
 //! through the same public entry points: every crash the fuzzer found, byte for byte, and
 //! the committed seeds.
-//!
-//! An input is one selector byte and the body: vendor `b % 3` (DeepSeek, GeekAI, EIOTClub),
-//! status `STATUSES[b / 3 % 17]`, and `b / 51` odd for an account with credentials
-//! (`decode_response`) instead of a bare name (`decode`).
+//! Inputs are read as the target reads them, by the shared `fuzz_regressions/input.rs`.
 
 use std::path::Path;
 
-use balances::{Account, Balance, Error, ErrorKind, Vendor, decode, decode_response};
+use balances::{Balance, Error, ErrorKind, Vendor};
 
-const STATUSES: [u16; 17] = [
-    200, 200, 201, 204, 400, 401, 402, 403, 404, 408, 413, 422, 429, 500, 503, 504, 302,
-];
-const KEY: &str = "fuzz-key-0123";
-const SECRET: &str = "fuzz-secret-4567";
+#[path = "fuzz_regressions/input.rs"]
+mod input;
+
+use input::{KEY, SECRET, decode_input};
 
 /// What the fuzz target does with one input (its invariants are asserted by the callers).
-fn run(input: &[u8]) -> (Vendor, u16, bool, Result<Balance, Error>) {
-    let (&selector, body) = input.split_first().expect("a selector byte");
-    let vendor = Vendor::ALL[usize::from(selector % 3)];
-    let status = STATUSES[usize::from(selector / 3) % STATUSES.len()];
-    let with_credentials = (selector / 51) % 2 == 1;
-    let result = if with_credentials {
-        let account = match vendor {
-            Vendor::DeepSeek => Account::deepseek("fuzz", KEY),
-            Vendor::GeekAi => Account::geekai("fuzz", KEY),
-            Vendor::EiotClub => Account::eiotclub("fuzz", KEY, SECRET),
-        };
-        decode_response(&account, status, Some("1"), body)
-    } else {
-        decode(vendor, "fuzz", status, body)
-    };
-    (vendor, status, with_credentials, result)
+fn run(data: &[u8]) -> (Vendor, u16, bool, Result<Balance, Error>) {
+    let decoded = decode_input(data).expect("a selector byte");
+    (
+        decoded.vendor,
+        decoded.status,
+        decoded.with_credentials,
+        decoded.result,
+    )
 }
 
 /// A crash input, kept byte for byte in tests/fuzz_regressions/.
