@@ -25,8 +25,17 @@ fn decimal(text: &str) -> Decimal {
 }
 
 /// Every error in `error`'s source chain, outermost first.
-fn chain<'a>(error: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(error), |&e| e.source()).collect()
+/// Asserts that the body cap stopped the read: a `LengthLimitError` in the source chain.
+fn assert_length_limit(error: &(dyn StdError + 'static)) {
+    let chain: Vec<&(dyn StdError + 'static)> =
+        std::iter::successors(Some(error), |&e| e.source()).collect();
+    assert!(
+        chain.iter().any(|e| e
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()),
+        "source chain: {:?}",
+        chain.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+    );
 }
 
 mod deepseek {
@@ -200,14 +209,7 @@ mod deepseek {
             matches!(error, Error::ResponseBodyError(_)),
             "reading the body failed: {error:?}"
         );
-        let errors = chain(&error);
-        assert!(
-            errors.iter().any(|e| e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()),
-            "source chain: {:?}",
-            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
-        );
+        assert_length_limit(&error);
     }
 
     #[tokio::test]
@@ -332,14 +334,7 @@ mod geekai {
             .send()
             .await
             .expect_err("a 2 MiB body is refused");
-        let errors = chain(&error);
-        assert!(
-            errors.iter().any(|e| e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()),
-            "source chain: {:?}",
-            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
-        );
+        assert_length_limit(&error);
     }
 }
 
@@ -480,13 +475,6 @@ mod eiotclub {
             .send()
             .await
             .expect_err("a 2 MiB body is refused");
-        let errors = chain(&error);
-        assert!(
-            errors.iter().any(|e| e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()),
-            "source chain: {:?}",
-            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
-        );
+        assert_length_limit(&error);
     }
 }
