@@ -9,36 +9,12 @@ use xtask::codegen::{CodegenError, Options, generate_vendor, run};
 use crate::support::{codegen_bin, temp_workspace, write_vendor};
 
 /// A tuple schema: OpenAPI 3.0 cannot say it, and dropping it would change the type.
-const PREFIX_ITEMS: &str = r#"openapi: 3.1.0
-info: {title: Tuple, version: '1'}
-paths:
-  /pair:
-    get:
-      operationId: getPair
-      responses:
-        '200':
-          description: ok
-          content:
-            application/json:
-              schema:
-                type: array
-                prefixItems: [{type: string}, {type: number}]
-"#;
+const PREFIX_ITEMS: &str = include_str!("../fixtures/defects/prefix-items.yaml");
 
 /// A JSON response without a schema: valid OpenAPI, but progenitor-impl 0.15.1 hits
 /// `todo!("media type encoding, no schema")` in method.rs on it.
-const JSON_WITHOUT_SCHEMA: &str = r#"openapi: 3.0.3
-info: {title: No schema, version: '1'}
-paths:
-  /balance:
-    get:
-      operationId: getBalance
-      responses:
-        '200':
-          description: ok
-          content:
-            application/json: {}
-"#;
+const JSON_WITHOUT_SCHEMA: &str =
+    include_str!("../fixtures/defects/media-type-without-schema.yaml");
 
 const VALID: &str = r#"openapi: 3.0.3
 info: {title: Valid, version: '1'}
