@@ -1,7 +1,7 @@
 //! `cargo xtask codegen`: one typed client crate per vendored spec.
 //!
 //! Data flows one way, each step a plain function: [`load`] → [`repair`] → [`overlay`] →
-//! [`validate`] → [`generate`] → [`write`]. Nothing here knows a vendor by name: a vendor is a
+//! [`validate`] → [`generate`] → [`write`](mod@write). Nothing here knows a vendor by name: a vendor is a
 //! folder under `specs/`.
 
 pub mod error;
