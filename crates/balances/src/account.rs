@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use url::{Host, Url};
 
+use crate::credential;
 use crate::error::ConfigError;
 
 /// A balance API this crate can query.
@@ -325,10 +326,27 @@ impl Account {
     pub fn from_env_with(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Vec<Account>, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        // Every variable is read under the credential rule: surrounding whitespace dropped,
+        // an empty value unset.
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| credential::from_env(&v).to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        // A credential variable must also hold a valid credential; the error names the
+        // account the variable makes and the variable, never the value.
+        let key = |account: &str, name: &str| -> Result<Option<String>, ConfigError> {
+            match get(name) {
+                Some(value) => {
+                    credential::check(&value, account, name, Some(name))?;
+                    Ok(Some(value))
+                }
+                None => Ok(None),
+            }
+        };
         let mut accounts = Vec::new();
 
-        if let Some(key) = get(env::DEEPSEEK_API_KEY) {
+        if let Some(key) = key("deepseek", env::DEEPSEEK_API_KEY)? {
             let mut account = Account::deepseek("deepseek", key);
             if let Some(url) = get(env::DEEPSEEK_BASE_URL) {
                 account = account.with_base_url(&url)?;
@@ -336,7 +354,7 @@ impl Account {
             accounts.push(account);
         }
 
-        if let Some(key) = get(env::GEEKAI_API_KEY) {
+        if let Some(key) = key("geekai", env::GEEKAI_API_KEY)? {
             let mut account = Account::geekai("geekai", key);
             if let Some(region) = get(env::GEEKAI_REGION) {
                 let region = region.parse().map_err(|_| ConfigError::UnknownRegion {
@@ -351,7 +369,10 @@ impl Account {
             accounts.push(account);
         }
 
-        match (get(env::EIOTCLUB_APPKEY), get(env::EIOTCLUB_SECRET)) {
+        match (
+            key("eiotclub", env::EIOTCLUB_APPKEY)?,
+            key("eiotclub", env::EIOTCLUB_SECRET)?,
+        ) {
             (Some(appkey), Some(secret)) => {
                 let mut account = Account::eiotclub("eiotclub", appkey, secret);
                 if let Some(url) = get(env::EIOTCLUB_BASE_URL) {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 use toml::{Table, Value};
 
 use crate::account::{Account, Region, Vendor};
+use crate::credential;
 use crate::error::ConfigError;
 
 /// A list of accounts loaded from a TOML file.
@@ -245,17 +246,24 @@ impl<L: Fn(&str) -> Option<String>> Fields<'_, L> {
                 env_field,
             }),
             (Some(value), None) => {
-                if secrecy::ExposeSecret::expose_secret(&value).is_empty() {
+                let text = secrecy::ExposeSecret::expose_secret(&value);
+                if text.is_empty() {
                     Err(ConfigError::EmptyValue {
                         account,
                         field: field.to_owned(),
                     })
                 } else {
+                    credential::check(text, &account, field, None)?;
                     Ok(value)
                 }
             }
-            (None, Some(variable)) => match (self.lookup)(&variable) {
-                Some(value) if !value.is_empty() => Ok(SecretString::from(value)),
+            (None, Some(variable)) => match (self.lookup)(&variable)
+                .map(|value| credential::from_env(&value).to_owned())
+            {
+                Some(value) if !value.is_empty() => {
+                    credential::check(&value, &account, &env_field, Some(&variable))?;
+                    Ok(SecretString::from(value))
+                }
                 // A value that does not look like a variable name is most likely the key
                 // itself, pasted into the wrong field: never repeat it.
                 _ if !looks_like_variable_name(&variable) => Err(ConfigError::InvalidType {

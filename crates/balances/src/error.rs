@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::account::Vendor;
+use crate::text::escape_control;
 
 /// Why a configuration (file, environment, or an [`crate::Account`] built in code) was
 /// rejected. Every variant names the account (its `name`, or `accounts[N]` when the name
@@ -114,6 +115,23 @@ pub enum ConfigError {
         /// The field.
         field: String,
     },
+    /// A credential's value breaks the rule in the crate docs ("Credentials"): after
+    /// surrounding whitespace is removed from a value read from the environment, it must be
+    /// non-empty visible ASCII. The value is never shown.
+    #[error(
+        "account {account}: field `{field}`{}: the value {reason}; it is not shown (see \"Where credentials come from\" in the README)",
+        variable.as_ref().map(|v| format!(" (environment variable `{v}`)")).unwrap_or_default()
+    )]
+    InvalidCredential {
+        /// The account.
+        account: String,
+        /// The field the user wrote (`api_key_env`, `secret`) or the variable read.
+        field: String,
+        /// The environment variable the value came from, if any.
+        variable: Option<String>,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// `vendor` is not one of `deepseek`, `geekai`, `eiotclub`.
     #[error(
         "account {account}: field `vendor`: unknown vendor `{value}` (expected deepseek, geekai or eiotclub)"
@@ -186,6 +204,7 @@ impl ConfigError {
             | ConfigError::Conflicting { account, .. }
             | ConfigError::UnsetEnv { account, .. }
             | ConfigError::EmptyValue { account, .. }
+            | ConfigError::InvalidCredential { account, .. }
             | ConfigError::UnknownVendor { account, .. }
             | ConfigError::UnknownRegion { account, .. }
             | ConfigError::DuplicateName { account }
@@ -208,7 +227,8 @@ impl ConfigError {
             | ConfigError::MissingCredential { field, .. }
             | ConfigError::Conflicting { field, .. }
             | ConfigError::UnsetEnv { field, .. }
-            | ConfigError::EmptyValue { field, .. } => Some(field),
+            | ConfigError::EmptyValue { field, .. }
+            | ConfigError::InvalidCredential { field, .. } => Some(field),
             ConfigError::UnknownVendor { .. } => Some("vendor"),
             ConfigError::UnknownRegion { .. } => Some("region"),
             ConfigError::DuplicateName { .. } => Some("name"),
@@ -231,7 +251,10 @@ impl ConfigError {
 pub enum Error {
     /// The vendor rejected the credentials (HTTP 401, or 403). Fix the key; retrying will
     /// not help.
-    #[error("{account} ({vendor}): authentication failed (HTTP {status}): {message}")]
+    #[error(
+        "{account} ({vendor}): authentication failed (HTTP {status}): {}",
+        escape_control(message)
+    )]
     Authentication {
         /// The account.
         account: String,
@@ -244,7 +267,10 @@ pub enum Error {
     },
     /// The vendor refused the call for lack of funds (HTTP 402). Top up; retrying will not
     /// help.
-    #[error("{account} ({vendor}): insufficient balance (HTTP 402): {message}")]
+    #[error(
+        "{account} ({vendor}): insufficient balance (HTTP 402): {}",
+        escape_control(message)
+    )]
     InsufficientBalance {
         /// The account.
         account: String,
@@ -267,7 +293,11 @@ pub enum Error {
     /// The vendor answered with an error of its own: an HTTP 4xx that is not about auth,
     /// money or rate (DeepSeek 400/422, GeekAI 400/404/413), or an EIOTClub envelope whose
     /// `code` is not `"200"`.
-    #[error("{account} ({vendor}): vendor error {code}: {message}")]
+    #[error(
+        "{account} ({vendor}): vendor error {}: {}",
+        escape_control(code),
+        escape_control(message)
+    )]
     Vendor {
         /// The account.
         account: String,
@@ -282,7 +312,7 @@ pub enum Error {
     },
     /// A failure that may pass: HTTP 5xx, a connection error, an empty or truncated body.
     /// Retried automatically; returned when the retries ran out.
-    #[error("{account} ({vendor}): transient failure{}: {reason}", fmt_status(*status))]
+    #[error("{account} ({vendor}): transient failure{}: {}", fmt_status(*status), escape_control(reason))]
     Transient {
         /// The account.
         account: String,
@@ -310,7 +340,7 @@ pub enum Error {
     /// that contradict each other, or an amount a `Decimal` cannot hold exactly (more than 28
     /// decimal places or 96 bits): it is refused, never rounded. `excerpt` is the start of the body, at most 200
     /// characters, with credentials redacted.
-    #[error("{account} ({vendor}): undecodable response{}: {reason}; body starts: {excerpt:?}", fmt_status(*status))]
+    #[error("{account} ({vendor}): undecodable response{}: {}; body starts: {excerpt:?}", fmt_status(*status), escape_control(reason))]
     Undecodable {
         /// The account.
         account: String,

@@ -111,11 +111,13 @@ mod auth;
 mod balance;
 mod client;
 mod config;
+mod credential;
 mod decode;
 pub mod eiotclub;
 mod error;
 mod generated;
 mod retry;
+mod text;
 mod transport;
 mod vendor;
 
@@ -126,6 +128,7 @@ pub use config::Config;
 pub use decode::{decode, decode_response};
 pub use error::{ConfigError, Error, ErrorKind};
 pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
+pub use text::escape_control;
 pub use vendor::MAX_RESPONSE_BODY_BYTES;
 
 // The workspace README's examples ("Using the facade") are compiled with the doctests, so

@@ -413,3 +413,67 @@ fn errors_name_account_and_field() {
         "account prod: field `region` does not apply to deepseek accounts"
     );
 }
+
+/// `KEY=$(cat keyfile)` leaves a newline; a value from the environment is trimmed, and the
+/// key on the wire is exactly the key (no leading space, no newline).
+#[tokio::test]
+async fn keys_from_the_environment_are_trimmed_before_they_are_sent() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/user/balance"))
+        .and(header("authorization", "Bearer sk-trimmed"))
+        .respond_with(json(
+            200,
+            r#"{"is_available":true,"balance_infos":[{"currency":"CNY","total_balance":"1.00","granted_balance":"0.00","topped_up_balance":"1.00"}]}"#,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let text = format!(
+        "[[accounts]]\nname = \"work\"\nvendor = \"deepseek\"\napi_key_env = \"WORK_DS_KEY\"\nbase_url = \"{}\"\n",
+        server.uri()
+    );
+    let config = Config::from_toml_str(&text, env(&[("WORK_DS_KEY", " sk-trimmed\n")]))
+        .expect("a trailing newline is not an error");
+    let client = balances::BalanceClient::builder().build().expect("client");
+    client
+        .fetch(&config.accounts()[0])
+        .await
+        .expect("the trimmed key is accepted");
+}
+
+#[test]
+fn an_invalid_key_is_a_config_error_at_load_naming_the_field_the_user_wrote() {
+    let file =
+        "[[accounts]]\nname = \"work\"\nvendor = \"deepseek\"\napi_key_env = \"WORK_DS_KEY\"\n";
+    for bad in ["sk-ключ", "sk in two", "sk-\u{1b}[2J"] {
+        let error = Config::from_toml_str(file, env(&[("WORK_DS_KEY", bad)]))
+            .expect_err("an invalid key must not load");
+        let text = error.to_string();
+        assert!(
+            matches!(&error, ConfigError::InvalidCredential { account, field, variable, .. }
+                if account == "work" && field == "api_key_env"
+                    && variable.as_deref() == Some("WORK_DS_KEY")),
+            "{error:?}"
+        );
+        assert!(!text.contains(bad) && !text.contains("sk-"), "{text}");
+    }
+
+    let inline = "[[accounts]]\nname = \"iot\"\nvendor = \"eiotclub\"\nappkey = \"app key\"\nsecret = \"s\"\n";
+    let error = Config::from_toml_str(inline, no_env).expect_err("a space inside");
+    assert_eq!(error.field(), Some("appkey"));
+    assert!(!error.to_string().contains("app key"), "{error}");
+}
+
+#[test]
+fn variables_read_without_a_file_follow_the_same_rule() {
+    let accounts =
+        balances::Account::from_env_with(env(&[("DEEPSEEK_API_KEY", "sk-ok\n")])).expect("trimmed");
+    assert_eq!(accounts.len(), 1);
+
+    let error = balances::Account::from_env_with(env(&[("GEEKAI_API_KEY", "gk-κλειδί")]))
+        .expect_err("not ASCII");
+    assert_eq!(error.field(), Some("GEEKAI_API_KEY"));
+    assert_eq!(error.account(), Some("geekai"));
+    assert!(!error.to_string().contains("κλειδί"), "{error}");
+}

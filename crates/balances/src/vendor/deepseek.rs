@@ -98,9 +98,8 @@ impl VendorApi for DeepSeek {
 
     fn error_details(&self, body: &[u8]) -> Option<VendorMessage> {
         let body: ErrorBody = serde_json::from_slice(body).ok()?;
-        Some(VendorMessage {
-            code: body.error.code.or(body.error.type_),
-            message: body.error.message,
-        })
+        let labels = [body.error.code.as_deref(), body.error.type_.as_deref()];
+        let code = body.error.code.clone().or_else(|| body.error.type_.clone());
+        Some(VendorMessage::new(code, body.error.message, &labels))
     }
 }

@@ -102,9 +102,12 @@ impl VendorApi for EiotClub {
 
     fn error_details(&self, body: &[u8]) -> Option<VendorMessage> {
         let envelope: Envelope = serde_json::from_slice(body).ok()?;
-        Some(VendorMessage {
-            code: code_text(&envelope.code),
-            message: envelope.message.unwrap_or_default(),
-        })
+        let code = code_text(&envelope.code);
+        let labels = [code.as_deref()];
+        Some(VendorMessage::new(
+            code.clone(),
+            envelope.message.unwrap_or_default(),
+            &labels,
+        ))
     }
 }

@@ -117,10 +117,12 @@ impl VendorApi for GeekAi {
 
     fn error_details(&self, body: &[u8]) -> Option<VendorMessage> {
         let body: ErrorBody = serde_json::from_slice(body).ok()?;
-        Some(VendorMessage {
-            code: Some(body.code),
-            message: body.message,
-        })
+        let labels = [Some(body.code.as_str())];
+        Some(VendorMessage::new(
+            Some(body.code.clone()),
+            body.message,
+            &labels,
+        ))
     }
 }
 

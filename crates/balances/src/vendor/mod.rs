@@ -56,6 +56,29 @@ pub(crate) fn api(vendor: Vendor) -> &'static dyn VendorApi {
 pub(crate) struct VendorMessage {
     pub(crate) code: Option<String>,
     pub(crate) message: String,
+    /// The body says the credentials were refused (an `unauthorized` code, an
+    /// `authentication_error` type), whatever the HTTP status.
+    pub(crate) authentication: bool,
+}
+
+impl VendorMessage {
+    /// A message whose `authentication` flag is read from the vendor's codes and types.
+    pub(crate) fn new(code: Option<String>, message: String, labels: &[Option<&str>]) -> Self {
+        Self {
+            authentication: labels.iter().flatten().any(|l| means_authentication(l)),
+            code,
+            message,
+        }
+    }
+}
+
+/// Whether a vendor's error code or type means "the key was refused". Vendors spell it
+/// `unauthorized`, `authentication_error`, `invalid_api_key`, `AuthenticationError`...
+fn means_authentication(label: &str) -> bool {
+    let label = label.to_ascii_lowercase();
+    ["auth", "invalid_api_key", "invalid_key", "api_key_invalid"]
+        .iter()
+        .any(|word| label.contains(word))
 }
 
 /// Why a 2xx body did not give a balance.
@@ -164,7 +187,37 @@ pub(crate) fn interpret(
                 retry_after: None,
             });
         }
-        return api.decode(account, body).map_err(|failure| match failure {
+        let failure = match api.decode(account, body) {
+            Ok(balance) => return Ok(balance),
+            Err(failure) => failure,
+        };
+        // Not a balance: a vendor or a gateway in front of it may have put its error in a
+        // 2xx body. When the body is the vendor's documented error body, say what it said.
+        if !matches!(failure, Failure::Vendor { .. })
+            && let Some(details) = api.error_details(body)
+        {
+            let message = redactor.redact(&details.message);
+            return Err(if details.authentication {
+                Error::Authentication {
+                    account: name,
+                    vendor,
+                    status,
+                    message,
+                }
+            } else {
+                Error::Vendor {
+                    account: name,
+                    vendor,
+                    status,
+                    code: details
+                        .code
+                        .map(|c| redactor.redact(&c))
+                        .unwrap_or_else(|| status.to_string()),
+                    message,
+                }
+            });
+        }
+        return Err(match failure {
             Failure::Json(e) if e.is_eof() => Error::Transient {
                 account: name.clone(),
                 vendor,
@@ -256,6 +309,12 @@ pub(crate) fn status_error(
         // Other 4xx (and stray 1xx/3xx; redirects are not followed): the vendor's own
         // error when the body says which, else an answer we cannot read.
         _ => match details {
+            Some(d) if d.authentication => Error::Authentication {
+                account: name,
+                vendor,
+                status,
+                message,
+            },
             Some(d) => Error::Vendor {
                 account: name,
                 vendor,
@@ -414,6 +473,50 @@ mod tests {
                 "{body:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_error_body_inside_a_2xx_says_what_the_vendor_said() {
+        let geekai = Account::geekai("a", "gk-test-key");
+        let body = r#"{"code":"unauthorized","message":"Invalid API key or token"}"#;
+        assert_eq!(
+            run(&geekai, raw(200, body)),
+            Err(Error::Authentication {
+                account: "a".into(),
+                vendor: Vendor::GeekAi,
+                status: 200,
+                message: "Invalid API key or token".into(),
+            })
+        );
+        let body = r#"{"code":"quota_exceeded","message":"slow down"}"#;
+        assert_eq!(
+            run(&geekai, raw(200, body)),
+            Err(Error::Vendor {
+                account: "a".into(),
+                vendor: Vendor::GeekAi,
+                status: 200,
+                code: "quota_exceeded".into(),
+                message: "slow down".into(),
+            })
+        );
+
+        // A gateway in front of DeepSeek answering 200 with an OpenAI-style error.
+        let deepseek = Account::deepseek("a", "sk-test-key");
+        let body = r#"{"error":{"message":"Incorrect API key","type":"authentication_error"}}"#;
+        let error = run(&deepseek, raw(200, body)).expect_err("an error body");
+        assert_eq!(error.kind(), ErrorKind::Authentication);
+        assert!(error.to_string().contains("Incorrect API key"), "{error}");
+        let body = r#"{"error":{"message":"upstream overloaded","type":"server_error"}}"#;
+        let error = run(&deepseek, raw(200, body)).expect_err("an error body");
+        assert_eq!(error.kind(), ErrorKind::Vendor);
+        assert!(error.to_string().contains("upstream overloaded"), "{error}");
+    }
+
+    #[test]
+    fn a_4xx_whose_code_means_authentication_is_authentication() {
+        let geekai = Account::geekai("a", "k");
+        let body = r#"{"code":"unauthorized","message":"Invalid API key or token"}"#;
+        assert_eq!(kind_of(&geekai, 400, body), ErrorKind::Authentication);
     }
 
     // Property tests over arbitrary bodies, statuses and near-valid JSON, through the
