@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use balances::{Balance, Vendor};
+use balances::{Balance, Vendor, escape_control};
+use unicode_width::UnicodeWidthStr;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -100,16 +101,23 @@ pub fn table(outcomes: &[Outcome]) -> String {
                 let message = message.strip_prefix(&context).unwrap_or(&message);
                 errors.push((
                     rows.len(),
-                    format!("error ({}): {message}", kind_name(error)),
+                    format!("error ({}): {}", kind_name(error), escape_control(message)),
                 ));
                 rows.push(vec![outcome.account.clone(), outcome.vendor.to_string()]);
             }
         }
     }
-    let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.chars().count()).collect();
+    // Every cell is shown through `escape_control`: an account name is the user's, but a
+    // currency code or message came from a vendor, and a control character in either would
+    // let it move the cursor and overwrite other rows.
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|row| row.iter().map(|cell| escape_control(cell).into_owned()).collect())
+        .collect();
+    let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.width()).collect();
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            *width = (*width).max(cell.width());
         }
     }
     let mut text = String::new();
@@ -139,7 +147,8 @@ fn push_row(
     for (i, cell) in cells.enumerate() {
         // Numbers align right so decimal points line up; text aligns left.
         let numeric = (3..=5).contains(&i);
-        let pad = widths[i].saturating_sub(cell.chars().count());
+        // Display columns, not chars: 工作 takes four columns on a terminal, not two.
+        let pad = widths[i].saturating_sub(cell.width());
         if i > 0 {
             line.push_str("  ");
         }
@@ -246,12 +255,14 @@ pub fn prometheus(outcomes: &[Outcome]) -> String {
     text
 }
 
-/// Escapes a label value as the exposition format requires.
+/// Escapes a label value as the exposition format requires, after escaping control
+/// characters (a label value may come from a vendor, and ends up on terminals and in logs).
 fn label(value: &str) -> String {
-    value
+    // Line breaks are control characters too: after `escape_control` only `\` and `"` are
+    // left for the exposition format to escape.
+    escape_control(value)
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -263,7 +274,9 @@ mod tests {
     #[test]
     fn label_values_are_escaped_as_the_exposition_format_requires() {
         assert_eq!(label(r#"a"b\c"#), r#"a\"b\\c"#);
-        assert_eq!(label("two\nlines"), "two\\nlines");
+        // A line break arrives as the text `\u{a}`, its backslash escaped for the format.
+        assert_eq!(label("two\nlines"), "two\\\\u{a}lines");
+        assert_eq!(label("\u{1b}[2J"), "\\\\u{1b}[2J");
     }
 
     #[test]
