@@ -188,6 +188,27 @@ fn echo(vendor: FakeVendor) -> Fault {
     }
 }
 
+/// Like [`echo`], with every credential (and EIOTClub's signed string) wrapped in terminal
+/// control sequences: escaping them for display must not undo the redaction.
+fn echo_in_control_sequences(vendor: FakeVendor) -> Fault {
+    let wrap = |text: &str| format!("\u{1b}[2J\u{1b}[31m{text}\u{1b}[0m\r\u{9b}K");
+    let (code, message) = match vendor {
+        FakeVendor::DeepSeek => (wrap(DS_KEY), format!("bad key {}", wrap(DS_KEY))),
+        FakeVendor::GeekAi => (wrap(GK_KEY), format!("bad key\r{}\n", wrap(GK_KEY))),
+        FakeVendor::Eiotclub => (
+            wrap(APPKEY),
+            format!(
+                "sign mismatch: {}",
+                wrap(&format!("appkey={APPKEY}&nonce=12345&timestamp=1700000000&secret={SECRET}"))
+            ),
+        ),
+    };
+    Fault::VendorError {
+        code: Value::String(code),
+        message,
+    }
+}
+
 fn scenarios() -> Vec<Scenario> {
     vec![
         Scenario {
@@ -278,6 +299,11 @@ fn scenarios() -> Vec<Scenario> {
         Scenario {
             name: "vendor-echoes-credentials",
             plan: |vendor| Plan::Always(echo(vendor)),
+            expect: all("vendor"),
+        },
+        Scenario {
+            name: "vendor-echoes-credentials-in-control-sequences",
+            plan: |vendor| Plan::Always(echo_in_control_sequences(vendor)),
             expect: all("vendor"),
         },
     ]
@@ -659,11 +685,18 @@ fn no_canary_in_any_output_on_configuration_errors() {
             "EIOTCLUB_SECRET",
         ),
         (
-            "a key that cannot go in a header (found when fetching)",
+            "a key that cannot go in a header (found when the config is loaded)",
             deepseek(&format!("api_key = \"{DS_KEY}\\n\"\nbase_url = \"{URL}\"")),
             &[],
-            3,
-            "invalid_config",
+            2,
+            "api_key",
+        ),
+        (
+            "a key with a control sequence in its variable",
+            deepseek(&format!("api_key_env = \"WORK_KEY\"\nbase_url = \"{URL}\"")),
+            &[("WORK_KEY", "sk-CANARY-7f3a9c\u{1b}[2J")],
+            2,
+            "api_key_env",
         ),
     ];
     let dir = tempfile::tempdir().expect("temp dir");
