@@ -3,9 +3,9 @@
 use std::fmt::Write as _;
 
 use balances::{Balance, Vendor, escape_control};
-use unicode_width::UnicodeWidthStr;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
 /// What fetching one account gave.
 #[derive(Debug)]
@@ -112,7 +112,11 @@ pub fn table(outcomes: &[Outcome]) -> String {
     // let it move the cursor and overwrite other rows.
     let rows: Vec<Vec<String>> = rows
         .into_iter()
-        .map(|row| row.iter().map(|cell| escape_control(cell).into_owned()).collect())
+        .map(|row| {
+            row.iter()
+                .map(|cell| escape_control(cell).into_owned())
+                .collect()
+        })
         .collect();
     let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.width()).collect();
     for row in &rows {

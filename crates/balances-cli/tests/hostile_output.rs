@@ -91,22 +91,39 @@ async fn table_output_never_carries_a_control_character_from_a_vendor() {
     let path = config(
         dir.path(),
         &server,
-        &[("clear", "sk-clear"), ("over", "sk-over"), ("cur", "sk-cur")],
+        &[
+            ("clear", "sk-clear"),
+            ("over", "sk-over"),
+            ("cur", "sk-cur"),
+        ],
     );
 
     let mut command = balances(dir.path());
-    command.arg("--config").arg(&path).args(["--format", "table"]);
+    command
+        .arg("--config")
+        .arg(&path)
+        .args(["--format", "table"]);
     let output = run(command).await;
     let stdout = String::from_utf8(output.stdout).expect("UTF-8");
     assert_eq!(output.status.code(), Some(3), "{stdout}");
     assert_eq!(raw_control(&stdout), None, "{stdout:?}");
-    assert!(stdout.contains("\\u{1b}[2J"), "escaped, still readable: {stdout}");
+    assert!(
+        stdout.contains("\\u{1b}[2J"),
+        "escaped, still readable: {stdout}"
+    );
     assert!(stdout.contains("bad\\u{d}deepseek"), "{stdout}");
-    assert_eq!(stdout.lines().count(), 4, "one header and three rows: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        4,
+        "one header and three rows: {stdout}"
+    );
 
     // JSON carries the same messages and stays valid JSON.
     let mut command = balances(dir.path());
-    command.arg("--config").arg(&path).args(["--format", "json"]);
+    command
+        .arg("--config")
+        .arg(&path)
+        .args(["--format", "json"]);
     let output = run(command).await;
     let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
     assert_eq!(rows[0]["error"]["kind"], "authentication");
@@ -149,7 +166,10 @@ async fn a_key_with_a_newline_from_the_environment_works_and_a_broken_one_is_exi
     let output = run(command).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("api_key_env") && stderr.contains("WORK_DS_KEY"), "{stderr}");
+    assert!(
+        stderr.contains("api_key_env") && stderr.contains("WORK_DS_KEY"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("schlüssel"), "{stderr}");
     assert!(output.stdout.is_empty(), "nothing was fetched");
 }
@@ -158,7 +178,11 @@ async fn a_key_with_a_newline_from_the_environment_works_and_a_broken_one_is_exi
 async fn wide_account_names_keep_the_columns_aligned() {
     let server = vendor(&[("sk-a", 200, deepseek_balance("CNY"))]).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = config(dir.path(), &server, &[("工作账户", "sk-a"), ("work", "sk-a")]);
+    let path = config(
+        dir.path(),
+        &server,
+        &[("工作账户", "sk-a"), ("work", "sk-a")],
+    );
     let mut command = balances(dir.path());
     command.arg("--config").arg(&path);
     let output = run(command).await;
@@ -171,7 +195,10 @@ async fn wide_account_names_keep_the_columns_aligned() {
         })
         .collect();
     assert_eq!(columns.len(), 3, "{stdout}");
-    assert!(columns.iter().all(|&c| c == columns[0]), "{columns:?}\n{stdout}");
+    assert!(
+        columns.iter().all(|&c| c == columns[0]),
+        "{columns:?}\n{stdout}"
+    );
 }
 
 /// Runs the binary under a pseudo-terminal (`script`), where log lines may be colored.
@@ -199,7 +226,10 @@ async fn no_color_turns_off_colored_logs_on_a_terminal() {
     // Debug logs are colored on a terminal: the control this test relies on.
     let colored = on_a_terminal("--demo -v", None).await;
     assert!(colored.contains("DEBUG"), "debug logs shown: {colored}");
-    assert!(colored.contains('\u{1b}'), "colored without NO_COLOR: {colored:?}");
+    assert!(
+        colored.contains('\u{1b}'),
+        "colored without NO_COLOR: {colored:?}"
+    );
 
     let plain = on_a_terminal("--demo -v", Some("1")).await;
     assert!(plain.contains("DEBUG"), "debug logs shown: {plain}");

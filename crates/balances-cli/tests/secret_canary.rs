@@ -199,7 +199,9 @@ fn echo_in_control_sequences(vendor: FakeVendor) -> Fault {
             wrap(APPKEY),
             format!(
                 "sign mismatch: {}",
-                wrap(&format!("appkey={APPKEY}&nonce=12345&timestamp=1700000000&secret={SECRET}"))
+                wrap(&format!(
+                    "appkey={APPKEY}&nonce=12345&timestamp=1700000000&secret={SECRET}"
+                ))
             ),
         ),
     };

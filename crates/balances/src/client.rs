@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use tokio::time::Instant;
@@ -11,7 +12,7 @@ use tracing::Instrument;
 use crate::account::Account;
 use crate::balance::Balance;
 use crate::eiotclub::AuthorizedClient;
-use crate::error::{ConfigError, Error};
+use crate::error::{ConfigError, Error, TimeoutLimit};
 use crate::retry::{RetryConfig, TimeoutConfig};
 use crate::vendor;
 
@@ -114,9 +115,8 @@ impl BalanceClientBuilder {
     pub fn build(self) -> Result<BalanceClient, Error> {
         let mut http = reqwest::Client::builder()
             .user_agent(self.user_agent)
-            // A balance call never needs a redirect, and following one could carry a signed
-            // body to another host. A 3xx is reported as an error instead.
-            .redirect(reqwest::redirect::Policy::none());
+            // Same-origin redirects only: credentials never follow a vendor elsewhere.
+            .redirect(crate::redirect::policy());
         if let Some(connect) = self.timeout.connect() {
             http = http.connect_timeout(connect);
         }
@@ -168,11 +168,7 @@ impl BalanceClient {
             account = account.name(),
             vendor = account.vendor().as_str()
         );
-        let deadline = self
-            .shared
-            .timeout
-            .call()
-            .map(|limit| Instant::now() + limit);
+        let deadline = self.shared.timeout.call().and_then(deadline_after);
         self.fetch_with_retries(account, deadline)
             .instrument(span)
             .await
@@ -219,7 +215,10 @@ impl BalanceClient {
                 Some(wait) => wait,
                 None => retry.backoff(attempt),
             };
-            if deadline.is_some_and(|deadline| Instant::now() + wait >= deadline) {
+            // A wait too long to add to the clock certainly passes any deadline.
+            if deadline
+                .is_some_and(|deadline| deadline_after(wait).is_none_or(|woken| woken >= deadline))
+            {
                 // Sleeping past the deadline would only turn this error into a timeout.
                 tracing::debug!(?wait, kind, "the wait would pass the call deadline");
                 return Err(error);
@@ -237,31 +236,40 @@ impl BalanceClient {
     ) -> Result<Balance, Error> {
         let shared = &self.shared;
         let attempt = vendor::attempt(&shared.http, account, shared.timeout.connect());
-        let attempt_deadline = shared.timeout.attempt().map(|limit| Instant::now() + limit);
-        let (deadline, limit) = match (attempt_deadline, call_deadline) {
+        let timeout = &shared.timeout;
+        let attempt_deadline = timeout
+            .attempt()
+            .and_then(|limit| Some((deadline_after(limit)?, limit, TimeoutLimit::Attempt)));
+        let call_deadline = call_deadline
+            .zip(timeout.call())
+            .map(|(at, limit)| (at, limit, TimeoutLimit::Call));
+        let (deadline, after, limit) = match (attempt_deadline, call_deadline) {
             (None, None) => return attempt.await,
-            (Some(ours), Some(call)) if call < ours => (call, shared.timeout.call()),
-            (Some(ours), _) => (ours, shared.timeout.attempt()),
-            (None, Some(call)) => (call, shared.timeout.call()),
+            (Some(ours), Some(call)) if call.0 < ours.0 => call,
+            (Some(ours), _) => ours,
+            (None, Some(call)) => call,
         };
         tokio::time::timeout_at(deadline, attempt)
             .await
             .unwrap_or_else(|_| {
-                tracing::debug!(?limit, "timed out");
+                tracing::debug!(?after, %limit, "timed out");
                 Err(Error::Timeout {
                     account: account.name().to_owned(),
                     vendor: account.vendor(),
-                    after: limit.unwrap_or_default(),
+                    after,
+                    limit,
                 })
             })
     }
 
-    /// The error for a call whose deadline passed between attempts.
+    /// The error for a call whose deadline passed between attempts (there is a deadline, so
+    /// there is a call limit).
     fn call_timeout(&self, account: &Account) -> Error {
         Error::Timeout {
             account: account.name().to_owned(),
             vendor: account.vendor(),
-            after: self.shared.timeout.call().unwrap_or_default(),
+            after: self.shared.timeout.call().unwrap_or(Duration::MAX),
+            limit: TimeoutLimit::Call,
         }
     }
 
@@ -305,4 +313,10 @@ impl BalanceClient {
         let (client, signer) = vendor::eiotclub::generated_client(&self.shared.http, account)?;
         Ok(AuthorizedClient::new(client, signer))
     }
+}
+
+/// The instant `limit` from now, or `None` when that is past what the clock can represent:
+/// a limit of centuries (`Duration::MAX`) never fires, which is what it means.
+fn deadline_after(limit: Duration) -> Option<Instant> {
+    Instant::now().checked_add(limit)
 }

@@ -5,6 +5,7 @@
 //! stored, and configuration errors name fields and variables, never values.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -324,10 +325,14 @@ pub enum Error {
         reason: String,
         /// How long the server asked to wait (`Retry-After` on a 503), if it did.
         retry_after: Option<Duration>,
+        /// The network error underneath (DNS, TLS, connect, a broken body), when there was
+        /// one; also what [`std::error::Error::source`] returns.
+        #[source]
+        source: Option<Cause>,
     },
     /// The call (or its last attempt) took longer than the configured
     /// [`crate::TimeoutConfig`].
-    #[error("{account} ({vendor}): timed out after {after:?}")]
+    #[error("{account} ({vendor}): timed out after {after:?} (the {limit} limit)")]
     Timeout {
         /// The account.
         account: String,
@@ -335,6 +340,8 @@ pub enum Error {
         vendor: Vendor,
         /// The limit that was hit.
         after: Duration,
+        /// Which limit of [`crate::TimeoutConfig`] it was.
+        limit: TimeoutLimit,
     },
     /// The response could not be understood: not JSON, not the documented shape, amounts
     /// that contradict each other, or an amount a `Decimal` cannot hold exactly (more than 28
@@ -363,10 +370,102 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// The vendor redirected the request to another origin (or more than
+    /// [`crate::redirect::MAX_REDIRECTS`] times); it was not followed, so no credential went
+    /// there. Same-origin redirects are followed. `origin` is the target's scheme, host and
+    /// port, never its path or query.
+    #[error("{account} ({vendor}): {}", if *too_many { format!("more than {} redirects", crate::redirect::MAX_REDIRECTS) } else { format!("redirected to another origin, {}: not followed (credentials go only to the account's server)", escape_control(origin)) })]
+    Redirected {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// The origin the vendor redirected to.
+        origin: String,
+        /// The redirects were followed until the limit, all within the origin.
+        too_many: bool,
+    },
+    /// A request of the escape hatch's generated client could not be built from what the
+    /// caller gave it; nothing was sent.
+    #[error("{account} ({vendor}): request not sent: {}", escape_control(reason))]
+    InvalidRequest {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// Why it could not be built.
+        reason: String,
+    },
     /// The configuration is wrong; nothing was sent.
     #[error(transparent)]
     InvalidConfig(#[from] ConfigError),
 }
+
+/// Which limit of [`crate::TimeoutConfig`] a [`Error::Timeout`] hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutLimit {
+    /// Establishing a connection.
+    Connect,
+    /// One attempt.
+    Attempt,
+    /// The whole call.
+    Call,
+}
+
+impl std::fmt::Display for TimeoutLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeoutLimit::Connect => "connect",
+            TimeoutLimit::Attempt => "attempt",
+            TimeoutLimit::Call => "call",
+        })
+    }
+}
+
+/// The error underneath an [`Error`]: the network error that caused a transient failure,
+/// with its own source chain (io errors, DNS, TLS). It holds no URL and no header, so no
+/// credential. Two causes are equal when they say the same.
+#[derive(Clone)]
+pub struct Cause(Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl Cause {
+    pub(crate) fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+
+    /// The underlying error, to downcast (for example to `reqwest::Error` or
+    /// `std::io::Error`).
+    pub fn get(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Cause {}
 
 fn fmt_status(status: Option<u16>) -> String {
     status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
@@ -403,6 +502,10 @@ pub enum ErrorKind {
     Undecodable,
     /// [`Error::ResponseTooLarge`]
     ResponseTooLarge,
+    /// [`Error::Redirected`]
+    Redirected,
+    /// [`Error::InvalidRequest`]
+    InvalidRequest,
     /// [`Error::InvalidConfig`]
     InvalidConfig,
 }
@@ -419,6 +522,8 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Undecodable => "undecodable",
             ErrorKind::ResponseTooLarge => "response_too_large",
+            ErrorKind::Redirected => "redirected",
+            ErrorKind::InvalidRequest => "invalid_request",
             ErrorKind::InvalidConfig => "invalid_config",
         }
     }
@@ -442,6 +547,8 @@ impl Error {
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Undecodable { .. } => ErrorKind::Undecodable,
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
+            Error::Redirected { .. } => ErrorKind::Redirected,
+            Error::InvalidRequest { .. } => ErrorKind::InvalidRequest,
             Error::InvalidConfig(_) => ErrorKind::InvalidConfig,
         }
     }
@@ -476,7 +583,9 @@ impl Error {
             | Error::Transient { account, .. }
             | Error::Timeout { account, .. }
             | Error::Undecodable { account, .. }
-            | Error::ResponseTooLarge { account, .. } => Some(account),
+            | Error::ResponseTooLarge { account, .. }
+            | Error::Redirected { account, .. }
+            | Error::InvalidRequest { account, .. } => Some(account),
             Error::InvalidConfig(e) => e.account(),
         }
     }
@@ -491,7 +600,9 @@ impl Error {
             | Error::Transient { vendor, .. }
             | Error::Timeout { vendor, .. }
             | Error::Undecodable { vendor, .. }
-            | Error::ResponseTooLarge { vendor, .. } => Some(*vendor),
+            | Error::ResponseTooLarge { vendor, .. }
+            | Error::Redirected { vendor, .. }
+            | Error::InvalidRequest { vendor, .. } => Some(*vendor),
             Error::InvalidConfig(ConfigError::FieldNotAllowed { vendor, .. }) => Some(*vendor),
             Error::InvalidConfig(ConfigError::WrongVendor { actual, .. }) => Some(*actual),
             Error::InvalidConfig(_) => None,
@@ -563,6 +674,7 @@ mod tests {
                     status: None,
                     reason: String::new(),
                     retry_after: None,
+                    source: None,
                 },
                 "transient",
                 true,
@@ -572,6 +684,7 @@ mod tests {
                     account: account.clone(),
                     vendor,
                     after: Duration::from_secs(1),
+                    limit: TimeoutLimit::Call,
                 },
                 "timeout",
                 true,

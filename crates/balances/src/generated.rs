@@ -9,7 +9,7 @@ use reqwest::header::HeaderMap;
 use crate::account::Account;
 use crate::auth::Redactor;
 use crate::client::BalanceClient;
-use crate::error::Error;
+use crate::error::{Cause, Error, TimeoutLimit};
 use crate::vendor::{self, MAX_RESPONSE_BODY_BYTES, status_error};
 
 /// Whether `error` or any of its causes is the generated clients' body-size limit.
@@ -70,6 +70,19 @@ impl BalanceClient {
             status: status.map(|s| s.as_u16()),
             reason: redactor.redact(&reason),
             retry_after: None,
+            source: None,
+        };
+        // A network error keeps its cause, without the URL.
+        let network = |e: reqwest::Error| {
+            let e = e.without_url();
+            Error::Transient {
+                account: name.clone(),
+                vendor,
+                status: e.status().map(|s| s.as_u16()),
+                reason: redactor.redact(&crate::transport::describe(&e)),
+                retry_after: None,
+                source: Some(Cause::new(e)),
+            }
         };
         let undecodable =
             |status: Option<StatusCode>, reason: String, body: &[u8]| Error::Undecodable {
@@ -113,14 +126,19 @@ impl BalanceClient {
             {
                 too_large()
             }
-            GeneratedError::CommunicationError(e) if e.is_timeout() => Error::Timeout {
-                account: name.clone(),
-                vendor,
-                after: self.timeout_config().connect().unwrap_or_default(),
-            },
+            GeneratedError::CommunicationError(e) if e.is_timeout() => {
+                match self.timeout_config().connect() {
+                    Some(after) => Error::Timeout {
+                        account: name.clone(),
+                        vendor,
+                        after,
+                        limit: TimeoutLimit::Connect,
+                    },
+                    None => network(e),
+                }
+            }
             GeneratedError::CommunicationError(e) | GeneratedError::ResponseBodyError(e) => {
-                let status = e.status();
-                transient(status, e.without_url().to_string())
+                network(e)
             }
             GeneratedError::InvalidResponsePayload(bytes, e) => {
                 if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -134,8 +152,13 @@ impl BalanceClient {
             GeneratedError::InvalidUpgrade(e) => {
                 undecodable(e.status(), e.without_url().to_string(), b"")
             }
+            // Nothing was sent: the request could not be built from what the caller gave.
             GeneratedError::InvalidRequest(reason) | GeneratedError::Custom(reason) => {
-                undecodable(None, format!("request not sent: {reason}"), b"")
+                Error::InvalidRequest {
+                    account: name.clone(),
+                    vendor,
+                    reason: redactor.redact(&reason),
+                }
             }
         }
     }

@@ -116,6 +116,7 @@ mod decode;
 pub mod eiotclub;
 mod error;
 mod generated;
+pub mod redirect;
 mod retry;
 mod text;
 mod transport;
@@ -126,7 +127,7 @@ pub use balance::{Amount, Balance, DuplicateCurrency, NativeAmount, balance_sche
 pub use client::{BalanceClient, BalanceClientBuilder, DEFAULT_CONCURRENCY};
 pub use config::Config;
 pub use decode::{decode, decode_response};
-pub use error::{ConfigError, Error, ErrorKind};
+pub use error::{Cause, ConfigError, Error, ErrorKind, TimeoutLimit};
 pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
 pub use text::escape_control;
 pub use vendor::MAX_RESPONSE_BODY_BYTES;

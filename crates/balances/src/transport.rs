@@ -16,27 +16,32 @@ pub(crate) struct RawResponse {
     pub(crate) body: Bytes,
 }
 
-/// Why no full response was read.
+/// Why no full response was read. Every reqwest error is kept (without its URL) so that the
+/// caller's error can name it as its source.
 #[derive(Debug)]
 pub(crate) enum TransportError {
     /// reqwest's own timeout (the connect timeout).
-    Timeout,
+    Timeout(reqwest::Error),
     /// Could not connect, or the connection broke before a response arrived.
-    Connect(String),
+    Connect(reqwest::Error),
     /// A response started but its body broke off (truncated, reset).
-    Body { status: StatusCode, reason: String },
+    Body {
+        status: StatusCode,
+        error: reqwest::Error,
+    },
     /// The body is larger than the cap.
     TooLarge { limit: usize },
-    /// Anything else reqwest reports (building the request, redirects, ...).
-    Other(String),
+    /// A redirect the policy refused (see [`crate::redirect`]).
+    Redirect { origin: String, too_many: bool },
+    /// Anything else reqwest reports.
+    Other(reqwest::Error),
 }
 
-/// A reqwest error as text, without the URL (it adds nothing here) but with its causes,
-/// which carry the useful part ("connection refused").
-fn describe(error: reqwest::Error) -> String {
-    let error = error.without_url();
+/// A reqwest error as text, with its causes, which carry the useful part ("connection
+/// refused"). The URL was removed when the error was kept.
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
+    let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());
@@ -51,12 +56,18 @@ pub(crate) async fn execute(
     limit: usize,
 ) -> Result<RawResponse, TransportError> {
     let mut response = request.send().await.map_err(|e| {
-        if e.is_timeout() {
-            TransportError::Timeout
+        let e = e.without_url();
+        if let Some(refused) = crate::redirect::refusal(&e) {
+            TransportError::Redirect {
+                origin: refused.origin.clone(),
+                too_many: refused.too_many,
+            }
+        } else if e.is_timeout() {
+            TransportError::Timeout(e)
         } else if e.is_connect() || e.is_request() {
-            TransportError::Connect(describe(e))
+            TransportError::Connect(e)
         } else {
-            TransportError::Other(describe(e))
+            TransportError::Other(e)
         }
     })?;
     let status = response.status();
@@ -93,11 +104,11 @@ pub(crate) async fn execute(
                 }
             }
             Ok(None) => break,
-            Err(e) if e.is_timeout() => return Err(TransportError::Timeout),
+            Err(e) if e.is_timeout() => return Err(TransportError::Timeout(e.without_url())),
             Err(e) => {
                 return Err(TransportError::Body {
                     status,
-                    reason: describe(e),
+                    error: e.without_url(),
                 });
             }
         }

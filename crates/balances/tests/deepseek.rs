@@ -373,6 +373,7 @@ async fn overloaded_until_retries_run_out_is_transient() {
             status: Some(503),
             reason: "Server Overloaded".into(),
             retry_after: None,
+            source: None,
         }
     );
     server.verify().await;
@@ -412,6 +413,7 @@ async fn empty_body_is_transient_and_retried() {
             status: Some(200),
             reason: "empty response body".into(),
             retry_after: None,
+            source: None,
         }
     );
     server.verify().await;
@@ -551,6 +553,7 @@ async fn slow_server_hits_the_call_timeout() {
             account: "work".into(),
             vendor: Vendor::DeepSeek,
             after: Duration::from_millis(300),
+            limit: balances::TimeoutLimit::Call,
         }
     );
 }
@@ -574,7 +577,10 @@ async fn slow_attempts_are_retried_then_reported_as_timeout() {
         .expect("client");
     let error = client.fetch(&account(&server)).await.expect_err("timeout");
     assert_eq!(error.kind(), ErrorKind::Timeout);
-    assert_eq!(error.to_string(), "work (deepseek): timed out after 200ms");
+    assert_eq!(
+        error.to_string(),
+        "work (deepseek): timed out after 200ms (the attempt limit)"
+    );
     server.verify().await;
 }
 

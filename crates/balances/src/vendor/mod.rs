@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use crate::account::{Account, Credentials, Vendor};
 use crate::auth::Redactor;
 use crate::balance::Balance;
-use crate::error::{ConfigError, Error};
+use crate::error::{Cause, ConfigError, Error, TimeoutLimit};
 use crate::retry::parse_retry_after;
 use crate::transport::{self, TransportError};
 
@@ -134,24 +134,43 @@ fn transport_error(
 ) -> Error {
     let redactor = Redactor::for_account(account);
     let (name, vendor) = (account.name().to_owned(), account.vendor());
-    let transient = |status: Option<StatusCode>, reason: String| Error::Transient {
-        account: name.clone(),
-        vendor,
-        status: status.map(|s| s.as_u16()),
-        reason: redactor.redact(&reason),
-        retry_after: None,
-    };
-    match error {
-        TransportError::Timeout => Error::Timeout {
+    let transient =
+        |status: Option<StatusCode>, reason: String, source: reqwest::Error| Error::Transient {
             account: name.clone(),
             vendor,
-            after: connect_timeout.unwrap_or_default(),
+            status: status.map(|s| s.as_u16()),
+            reason: redactor.redact(&reason),
+            retry_after: None,
+            source: Some(Cause::new(source)),
+        };
+    match error {
+        TransportError::Timeout(source) => match connect_timeout {
+            Some(after) => Error::Timeout {
+                account: name.clone(),
+                vendor,
+                after,
+                limit: TimeoutLimit::Connect,
+            },
+            // Without a connect limit reqwest has no timer of its own: report what it said.
+            None => transient(None, transport::describe(&source), source),
         },
-        TransportError::Connect(reason) => transient(None, format!("request failed: {reason}")),
-        TransportError::Body { status, reason } => {
-            transient(Some(status), format!("body broke off: {reason}"))
-        }
-        TransportError::Other(reason) => transient(None, reason),
+        TransportError::Connect(source) => transient(
+            None,
+            format!("request failed: {}", transport::describe(&source)),
+            source,
+        ),
+        TransportError::Body { status, error } => transient(
+            Some(status),
+            format!("body broke off: {}", transport::describe(&error)),
+            error,
+        ),
+        TransportError::Other(source) => transient(None, transport::describe(&source), source),
+        TransportError::Redirect { origin, too_many } => Error::Redirected {
+            account: name.clone(),
+            vendor,
+            origin,
+            too_many,
+        },
         TransportError::TooLarge { limit } => Error::ResponseTooLarge {
             account: name.clone(),
             vendor,
@@ -159,6 +178,8 @@ fn transport_error(
         },
     }
 }
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Turns a complete response into a balance or an error. The status decides first; the
 /// body only adds detail. The one decoding path: [`attempt`] calls it for responses read
@@ -170,6 +191,8 @@ pub(crate) fn interpret(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Balance, Error> {
+    // Some gateways put a UTF-8 byte order mark before the JSON; serde_json refuses it.
+    let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
     let redactor = Redactor::for_account(account);
     let (name, vendor) = (account.name().to_owned(), account.vendor());
     let status = http_status.as_u16();
@@ -185,6 +208,7 @@ pub(crate) fn interpret(
                 status: Some(status),
                 reason: "empty response body".into(),
                 retry_after: None,
+                source: None,
             });
         }
         let failure = match api.decode(account, body) {
@@ -224,6 +248,7 @@ pub(crate) fn interpret(
                 status: Some(status),
                 reason: "truncated response body".into(),
                 retry_after: None,
+                source: None,
             },
             Failure::Json(e) => Error::Undecodable {
                 account: name.clone(),
@@ -305,6 +330,7 @@ pub(crate) fn status_error(
             status: Some(status),
             reason: message,
             retry_after,
+            source: None,
         },
         // Other 4xx (and stray 1xx/3xx; redirects are not followed): the vendor's own
         // error when the body says which, else an answer we cannot read.

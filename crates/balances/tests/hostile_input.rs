@@ -1,0 +1,336 @@
+//! Hostile input, round two: durations at the edge of the clock, a BOM before the JSON,
+//! redirects to other origins, and errors that keep their cause and say which limit fired.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use balances::{
+    Account, BalanceClient, Error, ErrorKind, RetryConfig, TimeoutConfig, TimeoutLimit, Vendor,
+};
+use common::*;
+use proptest::prelude::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn deepseek(server: &MockServer) -> Account {
+    Account::deepseek("work", "sk-hostile")
+        .with_base_url(&server.uri())
+        .expect("loopback URL")
+}
+
+async fn answering(template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/user/balance"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
+fn rate_limited(retry_after: &str) -> ResponseTemplate {
+    ResponseTemplate::new(429).insert_header("retry-after", retry_after)
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_clock_is_an_error_not_a_panic() {
+    let server = answering(rate_limited("99999999999999999999")).await;
+    let client = BalanceClient::builder()
+        .retry(fast_retry(3).with_max_retry_after(Duration::MAX))
+        .build()
+        .expect("client");
+    let error = client
+        .fetch(&deepseek(&server))
+        .await
+        .expect_err("rate limited");
+    assert_eq!(error.kind(), ErrorKind::RateLimited);
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(u64::MAX)));
+}
+
+#[tokio::test]
+async fn limits_of_duration_max_mean_no_limit() {
+    let server = answering(json(200, DEEPSEEK_EXAMPLE)).await;
+    for timeout in [
+        TimeoutConfig::default().with_call(Duration::MAX),
+        TimeoutConfig::default().with_attempt(Duration::MAX),
+        TimeoutConfig::default().with_connect(Duration::MAX),
+        TimeoutConfig::default()
+            .with_call(Duration::MAX)
+            .with_attempt(Duration::MAX)
+            .with_connect(Duration::MAX),
+    ] {
+        let client = BalanceClient::builder()
+            .timeout(timeout.clone())
+            .build()
+            .expect("client");
+        client
+            .fetch(&deepseek(&server))
+            .await
+            .unwrap_or_else(|e| panic!("{timeout:?}: {e}"));
+    }
+}
+
+/// Durations a caller can pass: zero, tiny, ordinary, huge, the maximum, or none.
+fn any_limit() -> impl Strategy<Value = Option<Duration>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(Duration::MAX)),
+        Just(Some(Duration::ZERO)),
+        (0u64..=2_000_000).prop_map(|n| Some(Duration::from_micros(n))),
+        (any::<u64>(), 0u32..1_000_000_000).prop_map(|(s, n)| Some(Duration::new(s, n))),
+    ]
+}
+
+/// `Retry-After` values a server can send: seconds (small, huge, overflowing), HTTP dates
+/// far in the past and the future, and garbage.
+fn any_retry_after() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0u64..3).prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        Just("99999999999999999999999999999".to_owned()),
+        Just("Thu, 01 Jan 1970 00:00:00 GMT".to_owned()),
+        Just("Fri, 31 Dec 9999 23:59:59 GMT".to_owned()),
+        Just("-1".to_owned()),
+        "[ -~]{0,40}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Whatever the limits, a fetch ends with a balance or a typed error.
+    #[test]
+    fn any_timeout_config_gives_a_typed_result(
+        connect in any_limit(),
+        attempt in any_limit(),
+        call in any_limit(),
+    ) {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async {
+            let server = answering(json(200, DEEPSEEK_EXAMPLE)).await;
+            let timeout = TimeoutConfig::default()
+                .with_connect(connect)
+                .with_attempt(attempt)
+                .with_call(call);
+            let client = BalanceClient::builder().timeout(timeout).build().expect("client");
+            match client.fetch(&deepseek(&server)).await {
+                Ok(balance) => assert_eq!(balance.account, "work"),
+                Err(error) => assert_eq!(error.kind(), ErrorKind::Timeout, "{error}"),
+            }
+        });
+    }
+
+    /// Whatever a server says in `Retry-After`, and however long the caller allows waiting,
+    /// the call ends (within its deadline) with a typed error.
+    #[test]
+    fn any_retry_after_gives_a_typed_result(
+        retry_after in any_retry_after(),
+        max_retry_after in any_limit(),
+        call_millis in 1u64..300,
+    ) {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async {
+            let server = answering(rate_limited(&retry_after)).await;
+            let client = BalanceClient::builder()
+                .retry(fast_retry(3).with_max_retry_after(max_retry_after.unwrap_or(Duration::MAX)))
+                .timeout(TimeoutConfig::default().with_call(Duration::from_millis(call_millis)))
+                .build()
+                .expect("client");
+            let error = client.fetch(&deepseek(&server)).await.expect_err("always 429");
+            assert!(
+                matches!(error.kind(), ErrorKind::RateLimited | ErrorKind::Timeout),
+                "{error}"
+            );
+        });
+    }
+}
+
+#[tokio::test]
+async fn a_byte_order_mark_before_the_json_is_ignored() {
+    let mut body = b"\xEF\xBB\xBF".to_vec();
+    body.extend_from_slice(DEEPSEEK_EXAMPLE.as_bytes());
+    let server = answering(ResponseTemplate::new(200).set_body_raw(body, "application/json")).await;
+    let with_bom = client(1).fetch(&deepseek(&server)).await.expect("decodes");
+    let without = balances::decode(Vendor::DeepSeek, "work", 200, DEEPSEEK_EXAMPLE.as_bytes())
+        .expect("decodes");
+    assert_eq!(with_bom, without);
+
+    let mut body = b"\xEF\xBB\xBF".to_vec();
+    body.extend_from_slice(br#"{"balance": 150}"#);
+    let geekai = balances::decode(Vendor::GeekAi, "g", 200, &body).expect("GeekAI with a BOM");
+    assert_eq!(geekai.amounts[0].total, dec("1.50"));
+}
+
+/// A listener on 127.0.0.2 that answers any request with a balance and records whether it
+/// was sent an `Authorization` header.
+async fn other_origin() -> (String, Arc<AtomicUsize>, Arc<AtomicBool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.2:0")
+        .await
+        .expect("127.0.0.2 is loopback");
+    let address = listener.local_addr().expect("address");
+    let requests = Arc::new(AtomicUsize::new(0));
+    let saw_authorization = Arc::new(AtomicBool::new(false));
+    let (count, saw) = (requests.clone(), saw_authorization.clone());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = vec![0u8; 8192];
+            let read = socket.read(&mut request).await.unwrap_or(0);
+            let text = String::from_utf8_lossy(&request[..read]).to_ascii_lowercase();
+            count.fetch_add(1, Ordering::SeqCst);
+            if text.contains("\r\nauthorization:") {
+                saw.store(true, Ordering::SeqCst);
+            }
+            let body = DEEPSEEK_EXAMPLE;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+        }
+    });
+    (format!("http://{address}"), requests, saw_authorization)
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_refused_before_anything_is_sent_there() {
+    let (elsewhere, requests, saw_authorization) = other_origin().await;
+    let server = answering(ResponseTemplate::new(302).insert_header(
+        "location",
+        format!("{elsewhere}/user/balance?token=t0p").as_str(),
+    ))
+    .await;
+    let error = client(1)
+        .fetch(&deepseek(&server))
+        .await
+        .expect_err("refused");
+    assert_eq!(error.kind(), ErrorKind::Redirected);
+    match &error {
+        Error::Redirected { origin, .. } => assert_eq!(origin, &elsewhere),
+        other => panic!("{other:?}"),
+    }
+    let text = error.to_string();
+    assert!(text.contains(&elsewhere) && !text.contains("t0p"), "{text}");
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        0,
+        "nothing went to the other origin"
+    );
+    assert!(!saw_authorization.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn a_same_origin_redirect_is_followed_with_the_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/user/balance"))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", "/v2/user/balance"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/user/balance"))
+        .and(wiremock::matchers::header(
+            "authorization",
+            "Bearer sk-hostile",
+        ))
+        .respond_with(json(200, DEEPSEEK_EXAMPLE))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(1)
+        .fetch(&deepseek(&server))
+        .await
+        .expect("followed within the origin");
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_redirect_loop_ends_with_a_typed_error() {
+    let server =
+        answering(ResponseTemplate::new(302).insert_header("location", "/user/balance")).await;
+    let error = client(1).fetch(&deepseek(&server)).await.expect_err("loop");
+    assert!(
+        matches!(error, Error::Redirected { too_many: true, .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_network_error_is_the_source_of_the_transient_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let account = Account::deepseek("work", "sk-hostile")
+        .with_base_url(&format!("http://127.0.0.1:{port}"))
+        .expect("url");
+    let error = client(1).fetch(&account).await.expect_err("refused");
+    assert_eq!(error.kind(), ErrorKind::Transient);
+    let source = std::error::Error::source(&error).expect("the cause is kept");
+    let cause = source
+        .downcast_ref::<balances::Cause>()
+        .expect("a Cause")
+        .get();
+    let reqwest = cause
+        .downcast_ref::<reqwest::Error>()
+        .expect("the reqwest error underneath");
+    assert!(reqwest.is_connect(), "{reqwest:?}");
+    assert!(reqwest.url().is_none(), "no URL kept");
+}
+
+#[tokio::test]
+async fn a_timeout_names_the_limit_that_fired() {
+    let slow = json(200, DEEPSEEK_EXAMPLE).set_delay(Duration::from_secs(10));
+    let server = answering(slow).await;
+    let cases = [
+        (
+            TimeoutConfig::default()
+                .with_attempt(Duration::from_millis(100))
+                .with_call(Duration::from_secs(5)),
+            TimeoutLimit::Attempt,
+            Duration::from_millis(100),
+        ),
+        (
+            TimeoutConfig::default()
+                .with_attempt(None)
+                .with_call(Duration::from_millis(150)),
+            TimeoutLimit::Call,
+            Duration::from_millis(150),
+        ),
+    ];
+    for (timeout, limit, after) in cases {
+        let client = BalanceClient::builder()
+            .retry(RetryConfig::disabled())
+            .timeout(timeout)
+            .build()
+            .expect("client");
+        let error = client.fetch(&deepseek(&server)).await.expect_err("slow");
+        assert_eq!(
+            error,
+            Error::Timeout {
+                account: "work".into(),
+                vendor: Vendor::DeepSeek,
+                after,
+                limit,
+            }
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_request_the_escape_hatch_could_not_build_is_not_undecodable() {
+    let client = client(1);
+    let account = Account::deepseek("work", "sk-hostile");
+    let error = client
+        .generated_error::<()>(
+            &account,
+            balances::progenitor_client::Error::InvalidRequest("bad parameter".into()),
+        )
+        .await;
+    assert_eq!(error.kind(), ErrorKind::InvalidRequest);
+    assert!(!error.is_retryable());
+    assert!(error.to_string().contains("bad parameter"), "{error}");
+}
