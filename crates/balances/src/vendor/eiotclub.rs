@@ -103,6 +103,10 @@ impl VendorApi for EiotClub {
     fn error_details(&self, body: &[u8]) -> Option<VendorMessage> {
         let envelope: Envelope = serde_json::from_slice(body).ok()?;
         let code = code_text(&envelope.code);
+        // An envelope saying success is not an error body, whatever else is wrong with it.
+        if code.as_deref() == Some("200") {
+            return None;
+        }
         let labels = [code.as_deref()];
         Some(VendorMessage::new(
             code.clone(),
