@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::threshold::Threshold;
 
@@ -18,6 +18,18 @@ pub enum Exit {
     Config = 2,
     /// At least one account could not be fetched (its row shows why).
     FetchFailed = 3,
+}
+
+impl Exit {
+    /// What the status means, as `--help` says.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Ok => "every account was fetched",
+            Exit::Below => "an account is below the --below threshold",
+            Exit::Config => "bad usage or configuration",
+            Exit::FetchFailed => "an account could not be fetched",
+        }
+    }
 }
 
 impl From<Exit> for ExitCode {
@@ -39,7 +51,40 @@ Exit codes:
   3  at least one account could not be fetched (its row says why); this wins over 1
 
 Logs go to stderr: -v for debug, -vv for trace, or set BALANCES_LOG (e.g. BALANCES_LOG=debug).
-Keys and secrets never appear in output or logs.";
+Log colors follow --color; `auto` colors only a terminal and honours NO_COLOR. Keys and
+secrets never appear in output or logs.
+
+Examples:
+  balances --demo                           try it against local fake vendors, no keys
+  balances --config accounts.toml           every account in a file
+  DEEPSEEK_API_KEY=sk-... balances          one account from the environment
+  balances --format json | jq '.[].balance' for programs
+  balances --below 10CNY || notify-send low exit 1 when an account is below 10 CNY
+  balances completions bash > ~/.local/share/bash-completion/completions/balances
+  balances man > balances.1";
+
+/// Extra commands beside fetching balances.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout: `balances man | man -l -`.
+    Man,
+}
+
+/// When log lines on stderr are colored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
 
 /// Show how much money each account has left at DeepSeek, GeekAI and EIOTClub.
 #[derive(Debug, Parser)]
@@ -74,6 +119,13 @@ pub struct Args {
     /// More logs on stderr (-v debug, -vv trace).
     #[arg(long, short = 'v', action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Color log lines: auto (a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
 }
 
 /// How results are printed on stdout.

@@ -1,15 +1,50 @@
 //! `--demo`: the fake vendors in-process, so a newcomer sees real output with no keys.
+//!
+//! Only with the `demo` cargo feature: the fake vendor servers (axum, hyper, demo keys) stay
+//! out of a production `balances` binary.
 
-use balances::{Account, Config};
-use fake_vendors::{FakeVendors, FakeVendorsHandle};
+use balances::Account;
 
-/// Starts the demo vendors on 127.0.0.1 and returns the server with accounts pointing at it,
+/// The running demo: keep `server` alive while fetching.
+pub struct Demo {
+    /// Dropping it stops the fake vendors.
+    pub server: Box<dyn std::any::Any + Send>,
+    /// The demo accounts, pointing at the fake vendors.
+    pub accounts: Vec<Account>,
+    /// What to tell the user.
+    pub banner: String,
+}
+
+/// Starts the demo vendors on 127.0.0.1 and returns them with accounts pointing at them,
 /// read through the same config format a user writes.
-pub async fn start() -> std::io::Result<(FakeVendorsHandle, Vec<Account>)> {
-    let server = FakeVendors::demo().start().await?;
+#[cfg(feature = "demo")]
+pub async fn start() -> Result<Demo, String> {
+    let server = fake_vendors::FakeVendors::demo()
+        .start()
+        .await
+        .map_err(|e| format!("cannot start the demo vendors: {e}"))?;
     let config = fake_vendors::config_toml(&server.accounts());
-    let accounts = Config::from_toml_str(&config, |_| None)
-        .map_err(std::io::Error::other)?
+    let accounts = balances::Config::from_toml_str(&config, |_| None)
+        .map_err(|e| format!("the demo accounts do not load: {e}"))?
         .into_accounts();
-    Ok((server, accounts))
+    let banner = format!(
+        "demo: fake vendors on http://{} with {} accounts; no keys needed",
+        server.addr(),
+        accounts.len()
+    );
+    Ok(Demo {
+        server: Box::new(server),
+        accounts,
+        banner,
+    })
+}
+
+/// Without the `demo` feature there are no fake vendors to start.
+#[cfg(not(feature = "demo"))]
+pub async fn start() -> Result<Demo, String> {
+    Err(
+        "this `balances` was built without the demo; build it with the `demo` feature: \
+         cargo run -p balances-cli --features demo -- --demo"
+            .to_owned(),
+    )
 }

@@ -25,7 +25,10 @@ const PROGRESS_BAR_MIN_ACCOUNTS: usize = 8;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    init_logging(args.verbose);
+    if let Some(command) = &args.command {
+        return print_generated(command).into();
+    }
+    init_logging(args.verbose, args.color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -39,7 +42,27 @@ fn main() -> ExitCode {
     runtime.block_on(run(args)).into()
 }
 
-fn init_logging(verbose: u8) {
+/// Completions and the man page, generated from the same clap definition as `--help`.
+fn print_generated(command: &cli::Command) -> Exit {
+    let mut definition = <Args as clap::CommandFactory>::command();
+    let mut out = std::io::stdout().lock();
+    let written = match command {
+        cli::Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut definition, "balances", &mut out);
+            Ok(())
+        }
+        cli::Command::Man => clap_mangen::Man::new(definition).render(&mut out),
+    };
+    match written {
+        Ok(()) => Exit::Ok,
+        Err(error) => {
+            eprintln!("error: {error}");
+            Exit::Config
+        }
+    }
+}
+
+fn init_logging(verbose: u8, color: cli::Color) {
     let default = match verbose {
         0 => "warn",
         1 => "debug",
@@ -51,32 +74,33 @@ fn init_logging(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(log_colors(
+            color,
             std::io::stderr().is_terminal(),
             std::env::var_os("NO_COLOR").as_deref(),
         ))
         .init();
 }
 
-/// Colors in log lines only on a terminal, and never when `NO_COLOR` is set to a non-empty
-/// value (<https://no-color.org>).
-fn log_colors(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
-    terminal && no_color.is_none_or(|v| v.is_empty())
+/// Whether log lines are colored: `--color always`/`never` decide; `auto` colors only a
+/// terminal, and never when `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
+fn log_colors(color: cli::Color, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    match color {
+        cli::Color::Always => true,
+        cli::Color::Never => false,
+        cli::Color::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
 }
 
 async fn run(args: Args) -> Exit {
     // The demo server must outlive the fetches; it stops when this binding is dropped.
     let (_demo_server, accounts) = if args.demo {
         match demo::start().await {
-            Ok((server, accounts)) => {
-                eprintln!(
-                    "demo: fake vendors on http://{} with {} accounts; no keys needed",
-                    server.addr(),
-                    accounts.len()
-                );
-                (Some(server), accounts)
+            Ok(demo) => {
+                eprintln!("{}", demo.banner);
+                (Some(demo.server), demo.accounts)
             }
             Err(error) => {
-                eprintln!("error: cannot start the demo vendors: {error}");
+                eprintln!("error: {error}");
                 return Exit::Config;
             }
         }
@@ -122,7 +146,18 @@ async fn run(args: Args) -> Exit {
     // A closed stdout (`balances | head`) is not worth a panic or an error message.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 
-    exit_for(&outcomes, args.below.as_ref())
+    let exit = exit_for(&outcomes, args.below.as_ref());
+    if args.demo && exit != Exit::Ok {
+        // The demo is a newcomer's first command: it shows an error row on purpose, and
+        // says what that would mean instead of ending as a failure.
+        eprintln!(
+            "demo: with real accounts this run would exit with status {} ({}); the demo exits 0",
+            exit as u8,
+            exit.meaning()
+        );
+        return Exit::Ok;
+    }
+    exit
 }
 
 async fn fetch(client: &BalanceClient, accounts: &[Account], show_progress: bool) -> Vec<Outcome> {

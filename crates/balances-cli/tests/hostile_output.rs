@@ -234,4 +234,26 @@ async fn no_color_turns_off_colored_logs_on_a_terminal() {
     let plain = on_a_terminal("--demo -v", Some("1")).await;
     assert!(plain.contains("DEBUG"), "debug logs shown: {plain}");
     assert!(!plain.contains('\u{1b}'), "no escape sequence: {plain:?}");
+
+    let never = on_a_terminal("--demo -v --color never", None).await;
+    assert!(
+        never.contains("DEBUG") && !never.contains('\u{1b}'),
+        "{never:?}"
+    );
+}
+
+#[tokio::test]
+async fn color_always_colors_logs_even_into_a_pipe() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut command = balances(dir.path());
+    command.args(["--demo", "-v", "--color", "always"]);
+    let output = run(command).await;
+    assert!(output.stderr.contains(&0x1b), "colored on request");
+    let mut command = balances(dir.path());
+    command.args(["--demo", "-v"]);
+    let output = run(command).await;
+    assert!(
+        !output.stderr.contains(&0x1b),
+        "auto: a pipe is not a terminal"
+    );
 }
