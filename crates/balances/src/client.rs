@@ -72,6 +72,7 @@ pub struct BalanceClientBuilder {
     timeout: TimeoutConfig,
     concurrency: usize,
     user_agent: String,
+    http: Option<reqwest::Client>,
 }
 
 impl Default for BalanceClientBuilder {
@@ -81,6 +82,7 @@ impl Default for BalanceClientBuilder {
             timeout: TimeoutConfig::default(),
             concurrency: DEFAULT_CONCURRENCY,
             user_agent: concat!("balances/", env!("CARGO_PKG_VERSION")).to_owned(),
+            http: None,
         }
     }
 }
@@ -111,8 +113,49 @@ impl BalanceClientBuilder {
         self
     }
 
+    /// Sends every request through `http`, a `reqwest::Client` of the caller's: a proxy, a
+    /// custom CA or client certificate (mTLS), its own connection pool, TLS backend or
+    /// middleware built into it.
+    ///
+    /// The facade still applies, per request, everything that is not a property of the
+    /// `reqwest::Client`: the response size cap, the attempt and call timeouts, retries with
+    /// backoff, auth headers and signatures, redaction of credentials. What the caller's client
+    /// decides, and must therefore not loosen:
+    ///
+    /// - **redirects**: the facade's own client follows same-origin redirects only (see
+    ///   [`crate::redirect`]); build yours with `redirect(Policy::none())` or a policy that
+    ///   never leaves the origin, or a vendor could send the key elsewhere;
+    /// - **the connect timeout** (`connect_timeout`): [`TimeoutConfig::connect`] is not applied
+    ///   to a client built elsewhere;
+    /// - **default headers**: an `Authorization` default header would be sent to every vendor;
+    /// - the `User-Agent` ([`BalanceClientBuilder::user_agent`] is then ignored).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .connect_timeout(std::time::Duration::from_secs(3))
+    ///     .build()?;
+    /// let client = balances::BalanceClient::builder().http_client(http).build()?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
     /// Builds the client and its connection pool.
     pub fn build(self) -> Result<BalanceClient, Error> {
+        if let Some(http) = self.http {
+            return Ok(BalanceClient::with_parts(
+                http,
+                self.retry,
+                self.timeout,
+                self.concurrency,
+            ));
+        }
         let mut http = reqwest::Client::builder()
             .user_agent(self.user_agent)
             // Same-origin redirects only: credentials never follow a vendor elsewhere.
@@ -123,18 +166,32 @@ impl BalanceClientBuilder {
         let http = http.build().map_err(|e| ConfigError::HttpClient {
             message: e.to_string(),
         })?;
-        Ok(BalanceClient {
-            shared: Arc::new(Shared {
-                http,
-                retry: self.retry,
-                timeout: self.timeout,
-                concurrency: self.concurrency,
-            }),
-        })
+        Ok(BalanceClient::with_parts(
+            http,
+            self.retry,
+            self.timeout,
+            self.concurrency,
+        ))
     }
 }
 
 impl BalanceClient {
+    fn with_parts(
+        http: reqwest::Client,
+        retry: RetryConfig,
+        timeout: TimeoutConfig,
+        concurrency: usize,
+    ) -> Self {
+        BalanceClient {
+            shared: Arc::new(Shared {
+                http,
+                retry,
+                timeout,
+                concurrency,
+            }),
+        }
+    }
+
     /// A builder with the defaults.
     pub fn builder() -> BalanceClientBuilder {
         BalanceClientBuilder::default()

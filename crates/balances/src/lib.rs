@@ -132,11 +132,14 @@ pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
 pub use text::escape_control;
 pub use vendor::MAX_RESPONSE_BODY_BYTES;
 
-// The workspace README's examples ("Using the facade") are compiled with the doctests, so
-// they cannot drift from the API.
+// This crate's own README (shown on crates.io) is compiled too.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-mod readme {}
+#[doc = include_str!("../README.md")]
+mod crate_readme {}
+
+// The workspace README's examples ("Using the facade") are compiled as doctests of the
+// `workspace-tests` crate (tests/src/lib.rs): a published crate may not include a file from
+// outside its package.
 
 // The generated clients and the types callers meet in this API, so that one dependency is
 // enough.
@@ -144,5 +147,6 @@ pub use deepseek_client;
 pub use eiotclub_client;
 pub use geekai_client;
 pub use progenitor_client;
+pub use reqwest;
 pub use rust_decimal::{self, Decimal};
 pub use secrecy::{self, ExposeSecret, SecretString};

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use balances::{
-    Account, BalanceClient, ConfigError, Error, ErrorKind, SecretString, Vendor, eiotclub,
+    Account, BalanceClient, ConfigError, Error, ErrorKind, RetryConfig, SecretString,
+    TimeoutConfig, Vendor, eiotclub,
 };
 use common::*;
 use wiremock::matchers::{header, method, path};
@@ -375,4 +376,56 @@ async fn generated_eiotclub_errors_keep_the_vendor_envelope() {
             message: "参数错误".into(),
         }
     );
+}
+
+/// A caller's own `reqwest::Client` carries its settings (here a default header standing in
+/// for a proxy or mTLS setup), and the facade still caps bodies and enforces timeouts.
+#[tokio::test]
+async fn a_callers_http_client_is_used_and_the_facades_limits_still_apply() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/ok/user/balance"))
+        .and(header("x-callers-client", "yes"))
+        .respond_with(json(200, DEEPSEEK_EXAMPLE))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/big/user/balance"))
+        .respond_with(json(200, &" ".repeat(2 * 1024 * 1024)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/slow/user/balance"))
+        .respond_with(json(200, DEEPSEEK_EXAMPLE).set_delay(Duration::from_secs(10)))
+        .mount(&server)
+        .await;
+
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-callers-client", "yes".parse().expect("header value"));
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("reqwest client");
+    let client = BalanceClient::builder()
+        .http_client(http)
+        .retry(RetryConfig::disabled())
+        .timeout(TimeoutConfig::default().with_attempt(Duration::from_millis(200)))
+        .build()
+        .expect("client");
+    let at = |prefix: &str| {
+        Account::deepseek("work", "sk-own")
+            .with_base_url(&format!("{}/{prefix}", server.uri()))
+            .expect("url")
+    };
+    client
+        .fetch(&at("ok"))
+        .await
+        .expect("through the caller's client");
+    let too_large = client.fetch(&at("big")).await.expect_err("over the cap");
+    assert_eq!(too_large.kind(), balances::ErrorKind::ResponseTooLarge);
+    let slow = client.fetch(&at("slow")).await.expect_err("attempt limit");
+    assert_eq!(slow.kind(), balances::ErrorKind::Timeout);
+    server.verify().await;
 }

@@ -131,6 +131,10 @@ pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenEr
             contents: generated.lib_rs,
         },
         PlannedFile {
+            relative: crate_dir.join("README.md"),
+            contents: generated.readme,
+        },
+        PlannedFile {
             relative: generated_file,
             contents: openapi_json,
         },

@@ -16,16 +16,22 @@ fn generating_twice_gives_byte_identical_files() {
         let names: Vec<_> = first.files.iter().map(|f| f.relative.clone()).collect();
         assert_eq!(
             names,
-            ["source.toml", "Cargo.toml", "src/lib.rs", "openapi.json"]
-                .iter()
-                .map(|file| {
-                    if *file == "source.toml" {
-                        std::path::PathBuf::from(format!("specs/{vendor}/source.toml"))
-                    } else {
-                        std::path::PathBuf::from(format!("crates/{vendor}-client/{file}"))
-                    }
-                })
-                .collect::<Vec<_>>(),
+            [
+                "source.toml",
+                "Cargo.toml",
+                "src/lib.rs",
+                "README.md",
+                "openapi.json"
+            ]
+            .iter()
+            .map(|file| {
+                if *file == "source.toml" {
+                    std::path::PathBuf::from(format!("specs/{vendor}/source.toml"))
+                } else {
+                    std::path::PathBuf::from(format!("crates/{vendor}-client/{file}"))
+                }
+            })
+            .collect::<Vec<_>>(),
             "{vendor}: planned files"
         );
         assert_eq!(first.files.len(), second.files.len());
