@@ -73,6 +73,8 @@ pub enum Command {
     },
     /// Print the manual page (roff) on stdout: `balances man | man -l -`.
     Man,
+    /// Print the JSON Schema of `--format json` output on stdout.
+    Schema,
 }
 
 /// When log lines on stderr are colored.

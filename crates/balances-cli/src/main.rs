@@ -52,6 +52,7 @@ fn print_generated(command: &cli::Command) -> Exit {
             Ok(())
         }
         cli::Command::Man => clap_mangen::Man::new(definition).render(&mut out),
+        cli::Command::Schema => out.write_all(report::json_schema().as_bytes()),
     };
     match written {
         Ok(()) => Exit::Ok,

@@ -15,19 +15,43 @@ pub struct Outcome {
     pub result: Result<Balance, balances::Error>,
 }
 
-/// One element of the JSON output.
-#[derive(Serialize)]
+/// One account in the output of `balances --format json` (an array of these, in config
+/// order). Exactly one of `balance` and `error` is set.
+//
+// (Plain text: these doc comments become the descriptions in output.schema.json.)
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Outcome")]
 struct JsonOutcome<'a> {
+    /// The account's name, as configured.
     account: &'a str,
+    /// The account's vendor.
     vendor: Vendor,
+    /// The balance, when it was fetched.
     balance: Option<&'a Balance>,
+    /// Why it was not, otherwise.
     error: Option<JsonError>,
 }
 
-#[derive(Serialize)]
+/// Why an account's balance could not be fetched.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "OutcomeError")]
 struct JsonError {
+    /// A stable name for the kind of failure.
     kind: balances::ErrorKind,
+    /// The error, for people: the vendor's own text with control characters escaped.
     message: String,
+}
+
+/// The JSON Schema of `--format json` output, checked in as `output.schema.json`.
+pub fn json_schema() -> String {
+    let mut schema = schemars::schema_for!(Vec<JsonOutcome<'static>>);
+    schema.insert(
+        "title".to_owned(),
+        "Output of `balances --format json`: one object per account, in config order".into(),
+    );
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// An array with one object per account, in config order; amounts are decimal strings.
