@@ -28,6 +28,8 @@ use crate::error::ConfigError;
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
+// Vendors are added in minor releases.
+#[non_exhaustive]
 pub enum Vendor {
     /// DeepSeek (`GET /user/balance`, bearer API key).
     DeepSeek,
@@ -87,6 +89,7 @@ impl FromStr for Vendor {
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Region {
     /// Mainland China: `https://geekai.co/api`.
     #[default]

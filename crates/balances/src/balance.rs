@@ -15,6 +15,8 @@ use crate::account::Vendor;
 // (Plain text above: these doc comments become the descriptions in balance.schema.json.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+// Built only through `Balance::new`, which sorts and refuses duplicate currencies.
+#[non_exhaustive]
 pub struct Balance {
     /// The account's name, as configured.
     pub account: String,
@@ -30,6 +32,7 @@ pub struct Balance {
 /// The balance in one currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Amount {
     /// ISO 4217 code as the vendor reports it, such as `CNY` or `USD`.
     pub currency: String,
@@ -46,6 +49,7 @@ pub struct Amount {
 /// A balance in a vendor's own unit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct NativeAmount {
     /// The unit, such as `coin`.
     pub unit: String,
@@ -53,7 +57,35 @@ pub struct NativeAmount {
     pub amount: Decimal,
 }
 
+impl NativeAmount {
+    /// `amount` in the vendor's own `unit`.
+    pub fn new(unit: impl Into<String>, amount: Decimal) -> Self {
+        Self {
+            unit: unit.into(),
+            amount,
+        }
+    }
+}
+
 impl Amount {
+    /// The granted part of the total.
+    pub fn with_granted(mut self, granted: Decimal) -> Self {
+        self.granted = Some(granted);
+        self
+    }
+
+    /// The topped-up part of the total.
+    pub fn with_topped_up(mut self, topped_up: Decimal) -> Self {
+        self.topped_up = Some(topped_up);
+        self
+    }
+
+    /// The same balance in the vendor's own unit.
+    pub fn with_native(mut self, native: NativeAmount) -> Self {
+        self.native = Some(native);
+        self
+    }
+
     /// An amount with only a total.
     pub fn total(currency: impl Into<String>, total: Decimal) -> Self {
         Self {

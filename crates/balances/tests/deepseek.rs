@@ -43,18 +43,17 @@ async fn documented_example() {
     let balance = client(1).fetch(&account(&server)).await.expect("balance");
     assert_eq!(
         balance,
-        Balance {
-            account: "work".into(),
-            vendor: Vendor::DeepSeek,
-            available: Some(true),
-            amounts: vec![Amount {
-                currency: "CNY".into(),
-                total: dec("110.00"),
-                granted: Some(dec("10.00")),
-                topped_up: Some(dec("100.00")),
-                native: None,
-            }],
-        }
+        Balance::new(
+            "work",
+            Vendor::DeepSeek,
+            Some(true),
+            vec![
+                Amount::total("CNY", dec("110.00"))
+                    .with_granted(dec("10.00"))
+                    .with_topped_up(dec("100.00"))
+            ],
+        )
+        .expect("one currency")
     );
     // Exact text, trailing zeros included.
     assert_eq!(

@@ -70,12 +70,13 @@ async fn documented_envelope() {
     let balance = client(1).fetch(&account(&server)).await.expect("balance");
     assert_eq!(
         balance,
-        Balance {
-            account: "iot".into(),
-            vendor: Vendor::EiotClub,
-            available: None,
-            amounts: vec![Amount::total("USD", dec("0.00"))],
-        }
+        Balance::new(
+            "iot",
+            Vendor::EiotClub,
+            None,
+            vec![Amount::total("USD", dec("0.00"))]
+        )
+        .expect("one currency")
     );
     assert_eq!(
         serde_json::to_string(&balance).expect("serializes"),

@@ -24,21 +24,8 @@ async fn serve(server: &MockServer, response: ResponseTemplate) {
 }
 
 fn coins_balance(cny: &str, coins: &str) -> Balance {
-    Balance {
-        account: "geek".into(),
-        vendor: Vendor::GeekAi,
-        available: None,
-        amounts: vec![Amount {
-            currency: "CNY".into(),
-            total: dec(cny),
-            granted: None,
-            topped_up: None,
-            native: Some(NativeAmount {
-                unit: "coin".into(),
-                amount: dec(coins),
-            }),
-        }],
-    }
+    let amount = Amount::total("CNY", dec(cny)).with_native(NativeAmount::new("coin", dec(coins)));
+    Balance::new("geek", Vendor::GeekAi, None, vec![amount]).expect("one currency")
 }
 
 #[tokio::test]

@@ -347,6 +347,7 @@ fn account_for(vendor: Vendor) -> Account {
         Vendor::DeepSeek => Account::deepseek("a", KEY),
         Vendor::GeekAi => Account::geekai("a", KEY),
         Vendor::EiotClub => Account::eiotclub("a", KEY, SECRET),
+        other => panic!("no test account for {other} yet"),
     }
 }
 
@@ -525,6 +526,7 @@ fn near_valid(vendor: Vendor) -> BoxedStrategy<Value> {
                 ("data", data.boxed()),
             ])
         }
+        other => panic!("no near-valid bodies written for {other} yet"),
     }
 }
 
