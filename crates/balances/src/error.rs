@@ -21,6 +21,7 @@ use crate::text::escape_control;
 pub enum ConfigError {
     /// The config file could not be read.
     #[error("cannot read config file {}: {message}", path.display())]
+    #[non_exhaustive]
     Io {
         /// The file.
         path: PathBuf,
@@ -29,6 +30,7 @@ pub enum ConfigError {
     },
     /// The file is not valid TOML, or its top level is not `[[accounts]]` tables.
     #[error("config is not valid: {message} (line {line}, column {column})")]
+    #[non_exhaustive]
     Syntax {
         /// 1-based line of the problem.
         line: usize,
@@ -39,6 +41,7 @@ pub enum ConfigError {
     },
     /// A field this crate does not know, usually a typo.
     #[error("account {account}: unknown field `{field}`")]
+    #[non_exhaustive]
     UnknownField {
         /// The account.
         account: String,
@@ -48,6 +51,7 @@ pub enum ConfigError {
     /// A known field that the account's vendor does not use (`region` on DeepSeek,
     /// `appkey` on GeekAI, ...).
     #[error("account {account}: field `{field}` does not apply to {vendor} accounts")]
+    #[non_exhaustive]
     FieldNotAllowed {
         /// The account.
         account: String,
@@ -58,6 +62,7 @@ pub enum ConfigError {
     },
     /// A field of the wrong TOML type. The value is not shown: it may be a secret.
     #[error("account {account}: field `{field}` must be {expected}")]
+    #[non_exhaustive]
     InvalidType {
         /// The account.
         account: String,
@@ -68,6 +73,7 @@ pub enum ConfigError {
     },
     /// A required field is absent.
     #[error("account {account}: missing field `{field}`")]
+    #[non_exhaustive]
     MissingField {
         /// The account.
         account: String,
@@ -78,6 +84,7 @@ pub enum ConfigError {
     #[error(
         "account {account}: missing `{field}` (or `{env_field}` naming an environment variable)"
     )]
+    #[non_exhaustive]
     MissingCredential {
         /// The account.
         account: String,
@@ -88,6 +95,7 @@ pub enum ConfigError {
     },
     /// A value is given both inline and through an environment variable.
     #[error("account {account}: set `{field}` or `{env_field}`, not both")]
+    #[non_exhaustive]
     Conflicting {
         /// The account.
         account: String,
@@ -100,6 +108,7 @@ pub enum ConfigError {
     #[error(
         "account {account}: field `{field}` names environment variable `{variable}`, which is unset or empty"
     )]
+    #[non_exhaustive]
     UnsetEnv {
         /// The account.
         account: String,
@@ -110,6 +119,7 @@ pub enum ConfigError {
     },
     /// A field is present but empty.
     #[error("account {account}: field `{field}` is empty")]
+    #[non_exhaustive]
     EmptyValue {
         /// The account.
         account: String,
@@ -123,6 +133,7 @@ pub enum ConfigError {
         "account {account}: field `{field}`{}: the value {reason}; it is not shown (see \"Where credentials come from\" in the README)",
         variable.as_ref().map(|v| format!(" (environment variable `{v}`)")).unwrap_or_default()
     )]
+    #[non_exhaustive]
     InvalidCredential {
         /// The account.
         account: String,
@@ -137,6 +148,7 @@ pub enum ConfigError {
     #[error(
         "account {account}: field `vendor`: unknown vendor `{value}` (expected deepseek, geekai or eiotclub)"
     )]
+    #[non_exhaustive]
     UnknownVendor {
         /// The account.
         account: String,
@@ -145,6 +157,7 @@ pub enum ConfigError {
     },
     /// `region` is not `cn` or `global`.
     #[error("account {account}: field `region`: unknown region `{value}` (expected cn or global)")]
+    #[non_exhaustive]
     UnknownRegion {
         /// The account.
         account: String,
@@ -153,6 +166,7 @@ pub enum ConfigError {
     },
     /// Two accounts share a name; names identify accounts in output.
     #[error("account {account}: field `name`: the name is used by more than one account")]
+    #[non_exhaustive]
     DuplicateName {
         /// The repeated name.
         account: String,
@@ -160,6 +174,7 @@ pub enum ConfigError {
     /// `base_url` is malformed, not https (outside loopback), or carries user info, a
     /// query or a fragment. The URL itself is not repeated.
     #[error("account {account}: field `base_url` {reason}")]
+    #[non_exhaustive]
     InvalidBaseUrl {
         /// The account.
         account: String,
@@ -168,6 +183,7 @@ pub enum ConfigError {
     },
     /// Only one variable of a pair that belongs together is set.
     #[error("environment variable `{set}` is set but `{missing}` is not")]
+    #[non_exhaustive]
     IncompleteEnv {
         /// The variable that is set.
         set: String,
@@ -177,6 +193,7 @@ pub enum ConfigError {
     /// An account of one vendor was handed to an operation for another
     /// (for example [`crate::BalanceClient::deepseek_client`] with a GeekAI account).
     #[error("account {account}: is a {actual} account, not a {expected} account")]
+    #[non_exhaustive]
     WrongVendor {
         /// The account.
         account: String,
@@ -187,6 +204,7 @@ pub enum ConfigError {
     },
     /// The HTTP client could not be built (for example, no TLS roots).
     #[error("cannot build the HTTP client: {message}")]
+    #[non_exhaustive]
     HttpClient {
         /// Why.
         message: String,
@@ -256,6 +274,7 @@ pub enum Error {
         "{account} ({vendor}): authentication failed (HTTP {status}): {}",
         escape_control(message)
     )]
+    #[non_exhaustive]
     Authentication {
         /// The account.
         account: String,
@@ -272,6 +291,7 @@ pub enum Error {
         "{account} ({vendor}): insufficient balance (HTTP 402): {}",
         escape_control(message)
     )]
+    #[non_exhaustive]
     InsufficientBalance {
         /// The account.
         account: String,
@@ -283,6 +303,7 @@ pub enum Error {
     /// Too many requests (HTTP 429), still so after the retries allowed. Wait
     /// `retry_after` (from the `Retry-After` header) when the vendor said how long.
     #[error("{account} ({vendor}): rate limited (HTTP 429){}", fmt_retry_after(*retry_after))]
+    #[non_exhaustive]
     RateLimited {
         /// The account.
         account: String,
@@ -299,6 +320,7 @@ pub enum Error {
         escape_control(code),
         escape_control(message)
     )]
+    #[non_exhaustive]
     Vendor {
         /// The account.
         account: String,
@@ -314,6 +336,7 @@ pub enum Error {
     /// A failure that may pass: HTTP 5xx, a connection error, an empty or truncated body.
     /// Retried automatically; returned when the retries ran out.
     #[error("{account} ({vendor}): transient failure{}: {}", fmt_status(*status), escape_control(reason))]
+    #[non_exhaustive]
     Transient {
         /// The account.
         account: String,
@@ -333,6 +356,7 @@ pub enum Error {
     /// The call (or its last attempt) took longer than the configured
     /// [`crate::TimeoutConfig`].
     #[error("{account} ({vendor}): timed out after {after:?} (the {limit} limit)")]
+    #[non_exhaustive]
     Timeout {
         /// The account.
         account: String,
@@ -348,6 +372,7 @@ pub enum Error {
     /// decimal places or 96 bits): it is refused, never rounded. `excerpt` is the start of the body, at most 200
     /// characters, with credentials redacted.
     #[error("{account} ({vendor}): undecodable response{}: {}; body starts: {excerpt:?}", fmt_status(*status), escape_control(reason))]
+    #[non_exhaustive]
     Undecodable {
         /// The account.
         account: String,
@@ -362,6 +387,7 @@ pub enum Error {
     },
     /// The response body was larger than the limit, so reading stopped.
     #[error("{account} ({vendor}): response body larger than {limit} bytes")]
+    #[non_exhaustive]
     ResponseTooLarge {
         /// The account.
         account: String,
@@ -375,6 +401,7 @@ pub enum Error {
     /// there. Same-origin redirects are followed. `origin` is the target's scheme, host and
     /// port, never its path or query.
     #[error("{account} ({vendor}): {}", if *too_many { format!("more than {} redirects", crate::redirect::MAX_REDIRECTS) } else { format!("redirected to another origin, {}: not followed (credentials go only to the account's server)", escape_control(origin)) })]
+    #[non_exhaustive]
     Redirected {
         /// The account.
         account: String,
@@ -388,6 +415,7 @@ pub enum Error {
     /// A request of the escape hatch's generated client could not be built from what the
     /// caller gave it; nothing was sent.
     #[error("{account} ({vendor}): request not sent: {}", escape_control(reason))]
+    #[non_exhaustive]
     InvalidRequest {
         /// The account.
         account: String,

@@ -282,13 +282,16 @@ async fn escape_hatch_eiotclub_client_signs_with_the_signer() {
 fn escape_hatch_refuses_an_account_of_another_vendor() {
     let client = BalanceClient::new().expect("client");
     let geekai = Account::geekai("gk", "k");
-    assert_eq!(
-        client.deepseek_client(&geekai).map(|_| ()),
-        Err(Error::InvalidConfig(ConfigError::WrongVendor {
-            account: "gk".into(),
+    let Err(Error::InvalidConfig(error)) = client.deepseek_client(&geekai).map(|_| ()) else {
+        panic!("a GeekAI account is not a DeepSeek account");
+    };
+    assert_variant!(
+        error,
+        ConfigError::WrongVendor {
+            account: String::from("gk"),
             expected: Vendor::DeepSeek,
             actual: Vendor::GeekAi,
-        }))
+        }
     );
     let deepseek = Account::deepseek("ds", "k");
     assert!(client.geekai_client(&deepseek).is_err());
@@ -366,14 +369,14 @@ async fn generated_eiotclub_errors_keep_the_vendor_envelope() {
         .send()
         .await
         .expect_err("400 is undocumented for EIOTClub");
-    assert_eq!(
+    assert_variant!(
         client.generated_error(&account, error).await,
         Error::Vendor {
-            account: "iot".into(),
+            account: String::from("iot"),
             vendor: Vendor::EiotClub,
             status: 400,
-            code: "400".into(),
-            message: "参数错误".into(),
+            code: String::from("400"),
+            message: String::from("参数错误"),
         }
     );
 }

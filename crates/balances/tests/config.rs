@@ -195,11 +195,11 @@ fn from_path_reads_a_file_and_reports_a_missing_one() {
 
 #[test]
 fn unknown_vendor() {
-    assert_eq!(
+    assert_variant!(
         parse_err("[[accounts]]\nname = \"a\"\nvendor = \"openai\"\napi_key = \"k\"\n"),
         ConfigError::UnknownVendor {
-            account: "a".into(),
-            value: "openai".into()
+            account: String::from("a"),
+            value: String::from("openai")
         }
     );
 }
@@ -207,38 +207,38 @@ fn unknown_vendor() {
 #[test]
 fn missing_key() {
     let error = parse_err("[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\n");
-    assert_eq!(
+    assert_variant!(
         error,
         ConfigError::MissingCredential {
-            account: "a".into(),
-            field: "api_key".into(),
-            env_field: "api_key_env".into()
+            account: String::from("a"),
+            field: String::from("api_key"),
+            env_field: String::from("api_key_env")
         }
     );
     assert_eq!(
         error.to_string(),
         "account a: missing `api_key` (or `api_key_env` naming an environment variable)"
     );
-    assert_eq!(
+    assert_variant!(
         parse_err("[[accounts]]\nname = \"a\"\nvendor = \"eiotclub\"\nappkey = \"x\"\n"),
         ConfigError::MissingCredential {
-            account: "a".into(),
-            field: "secret".into(),
-            env_field: "secret_env".into()
+            account: String::from("a"),
+            field: String::from("secret"),
+            env_field: String::from("secret_env")
         }
     );
 }
 
 #[test]
 fn both_key_and_key_env() {
-    assert_eq!(
+    assert_variant!(
         parse_err(
             "[[accounts]]\nname = \"a\"\nvendor = \"geekai\"\napi_key = \"k\"\napi_key_env = \"SET\"\n"
         ),
         ConfigError::Conflicting {
-            account: "a".into(),
-            field: "api_key".into(),
-            env_field: "api_key_env".into()
+            account: String::from("a"),
+            field: String::from("api_key"),
+            env_field: String::from("api_key_env")
         }
     );
 }
@@ -246,29 +246,26 @@ fn both_key_and_key_env() {
 #[test]
 fn unset_or_empty_env_var() {
     let text = "[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_key_env = \"NOT_SET\"\n";
-    let expected = ConfigError::UnsetEnv {
-        account: "a".into(),
-        field: "api_key_env".into(),
-        variable: "NOT_SET".into(),
-    };
-    assert_eq!(
-        Config::from_toml_str(text, no_env).map(|_| ()),
-        Err(expected.clone())
-    );
-    assert_eq!(
-        Config::from_toml_str(text, env(&[("NOT_SET", "")])).map(|_| ()),
-        Err(expected)
-    );
+    for lookup in [env(&[]), env(&[("NOT_SET", "")])] {
+        assert_variant!(
+            Config::from_toml_str(text, lookup).expect_err("unset or empty"),
+            ConfigError::UnsetEnv {
+                account: String::from("a"),
+                field: String::from("api_key_env"),
+                variable: String::from("NOT_SET"),
+            }
+        );
+    }
 }
 
 #[test]
 fn duplicate_account_name() {
     let text = "[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_key = \"k\"\n\
                 [[accounts]]\nname = \"a\"\nvendor = \"geekai\"\napi_key = \"k\"\n";
-    assert_eq!(
+    assert_variant!(
         parse_err(text),
         ConfigError::DuplicateName {
-            account: "a".into()
+            account: String::from("a")
         }
     );
 }
@@ -287,7 +284,9 @@ fn malformed_and_non_https_urls() {
         ("https://user:hunter2@api.example.com", "user info"),
     ] {
         match with_url(url) {
-            ConfigError::InvalidBaseUrl { account, reason: r } => {
+            ConfigError::InvalidBaseUrl {
+                account, reason: r, ..
+            } => {
                 assert_eq!(account, "a");
                 assert!(r.contains(reason), "{url}: {r}");
                 assert!(!r.contains("hunter2"));
@@ -310,42 +309,42 @@ fn malformed_and_non_https_urls() {
 
 #[test]
 fn region_on_a_non_geekai_account() {
-    assert_eq!(
+    assert_variant!(
         parse_err(
             "[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_key = \"k\"\nregion = \"global\"\n"
         ),
         ConfigError::FieldNotAllowed {
-            account: "a".into(),
-            field: "region".into(),
+            account: String::from("a"),
+            field: String::from("region"),
             vendor: Vendor::DeepSeek
         }
     );
-    assert_eq!(
+    assert_variant!(
         parse_err(
             "[[accounts]]\nname = \"a\"\nvendor = \"geekai\"\napi_key = \"k\"\nregion = \"mars\"\n"
         ),
         ConfigError::UnknownRegion {
-            account: "a".into(),
-            value: "mars".into()
+            account: String::from("a"),
+            value: String::from("mars")
         }
     );
 }
 
 #[test]
 fn credential_fields_of_another_vendor() {
-    assert_eq!(
+    assert_variant!(
         parse_err("[[accounts]]\nname = \"a\"\nvendor = \"eiotclub\"\napi_key = \"k\"\n"),
         ConfigError::FieldNotAllowed {
-            account: "a".into(),
-            field: "api_key".into(),
+            account: String::from("a"),
+            field: String::from("api_key"),
             vendor: Vendor::EiotClub
         }
     );
-    assert_eq!(
+    assert_variant!(
         parse_err("[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\nsecret = \"s\"\n"),
         ConfigError::FieldNotAllowed {
-            account: "a".into(),
-            field: "secret".into(),
+            account: String::from("a"),
+            field: String::from("secret"),
             vendor: Vendor::DeepSeek
         }
     );
@@ -353,11 +352,11 @@ fn credential_fields_of_another_vendor() {
 
 #[test]
 fn unknown_field() {
-    assert_eq!(
+    assert_variant!(
         parse_err("[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_kye = \"k\"\n"),
         ConfigError::UnknownField {
-            account: "a".into(),
-            field: "api_kye".into()
+            account: String::from("a"),
+            field: String::from("api_kye")
         }
     );
 }
@@ -366,11 +365,11 @@ fn unknown_field() {
 fn account_without_a_name_is_named_by_position() {
     let text = "[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_key = \"k\"\n\
                 [[accounts]]\nvendor = \"deepseek\"\napi_key = \"k\"\n";
-    assert_eq!(
+    assert_variant!(
         parse_err(text),
         ConfigError::MissingField {
-            account: "accounts[1]".into(),
-            field: "name".into()
+            account: String::from("accounts[1]"),
+            field: String::from("name")
         }
     );
 }
@@ -379,12 +378,12 @@ fn account_without_a_name_is_named_by_position() {
 fn wrong_type_is_reported_without_the_value() {
     let error =
         parse_err("[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_key = 123456789\n");
-    assert_eq!(
+    assert_variant!(
         error,
         ConfigError::InvalidType {
-            account: "a".into(),
-            field: "api_key".into(),
-            expected: "a string".into()
+            account: String::from("a"),
+            field: String::from("api_key"),
+            expected: String::from("a string")
         }
     );
     assert!(!error.to_string().contains("123456789"));
@@ -392,11 +391,11 @@ fn wrong_type_is_reported_without_the_value() {
 
 #[test]
 fn empty_values() {
-    assert_eq!(
+    assert_variant!(
         parse_err("[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_key = \"\"\n"),
         ConfigError::EmptyValue {
-            account: "a".into(),
-            field: "api_key".into()
+            account: String::from("a"),
+            field: String::from("api_key")
         }
     );
 }
@@ -476,4 +475,16 @@ fn variables_read_without_a_file_follow_the_same_rule() {
     assert_eq!(error.field(), Some("GEEKAI_API_KEY"));
     assert_eq!(error.account(), Some("geekai"));
     assert!(!error.to_string().contains("κλειδί"), "{error}");
+}
+
+/// The helper the assertions above rely on fails on a wrong field value.
+#[test]
+#[should_panic(expected = "assertion `left == right` failed")]
+fn assert_variant_fails_on_a_wrong_field() {
+    assert_variant!(
+        parse_err("[[accounts]]\nvendor = \"deepseek\"\napi_key = \"k\"\n"),
+        ConfigError::MissingField {
+            field: String::from("vendor"),
+        }
+    );
 }

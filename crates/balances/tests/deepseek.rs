@@ -195,13 +195,13 @@ async fn unauthorized_is_authentication_with_the_vendor_message() {
         .mount(&server)
         .await;
     let error = client(3).fetch(&account(&server)).await.expect_err("401");
-    assert_eq!(
+    assert_variant!(
         error,
         Error::Authentication {
-            account: "work".into(),
+            account: String::from("work"),
             vendor: Vendor::DeepSeek,
             status: 401,
-            message: "Authentication Fails (no such user)".into(),
+            message: String::from("Authentication Fails (no such user)"),
         }
     );
     assert!(!error.is_retryable());
@@ -239,14 +239,14 @@ async fn invalid_format_and_parameters_are_vendor_errors() {
         )
         .await;
         let error = client(3).fetch(&account(&server)).await.expect_err("4xx");
-        assert_eq!(
+        assert_variant!(
             error,
             Error::Vendor {
-                account: "work".into(),
+                account: String::from("work"),
                 vendor: Vendor::DeepSeek,
-                status,
-                code: "invalid_parameters".into(),
-                message: "Invalid Parameters".into(),
+                status: status,
+                code: String::from("invalid_parameters"),
+                message: String::from("Invalid Parameters"),
             }
         );
         assert_eq!(server.received_requests().await.map(|r| r.len()), Some(1));
@@ -282,10 +282,10 @@ async fn rate_limit_reports_the_wait_when_retries_run_out() {
         .mount(&server)
         .await;
     let error = client(3).fetch(&account(&server)).await.expect_err("429");
-    assert_eq!(
+    assert_variant!(
         error,
         Error::RateLimited {
-            account: "work".into(),
+            account: String::from("work"),
             vendor: Vendor::DeepSeek,
             retry_after: Some(Duration::ZERO),
         }
@@ -364,13 +364,13 @@ async fn overloaded_until_retries_run_out_is_transient() {
         .mount(&server)
         .await;
     let error = client(3).fetch(&account(&server)).await.expect_err("503");
-    assert_eq!(
+    assert_variant!(
         error,
         Error::Transient {
-            account: "work".into(),
+            account: String::from("work"),
             vendor: Vendor::DeepSeek,
             status: Some(503),
-            reason: "Server Overloaded".into(),
+            reason: String::from("Server Overloaded"),
             retry_after: None,
             source: None,
         }
@@ -404,13 +404,13 @@ async fn empty_body_is_transient_and_retried() {
         .mount(&server)
         .await;
     let error = client(2).fetch(&account(&server)).await.expect_err("empty");
-    assert_eq!(
+    assert_variant!(
         error,
         Error::Transient {
-            account: "work".into(),
+            account: String::from("work"),
             vendor: Vendor::DeepSeek,
             status: Some(200),
-            reason: "empty response body".into(),
+            reason: String::from("empty response body"),
             retry_after: None,
             source: None,
         }
@@ -509,10 +509,10 @@ async fn five_mebibyte_body_is_too_large() {
         .fetch(&account(&server))
         .await
         .expect_err("too large");
-    assert_eq!(
+    assert_variant!(
         error,
         Error::ResponseTooLarge {
-            account: "work".into(),
+            account: String::from("work"),
             vendor: Vendor::DeepSeek,
             limit: 1024 * 1024,
         }
@@ -546,10 +546,10 @@ async fn slow_server_hits_the_call_timeout() {
     let started = Instant::now();
     let error = client.fetch(&account(&server)).await.expect_err("timeout");
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(
+    assert_variant!(
         error,
         Error::Timeout {
-            account: "work".into(),
+            account: String::from("work"),
             vendor: Vendor::DeepSeek,
             after: Duration::from_millis(300),
             limit: balances::TimeoutLimit::Call,

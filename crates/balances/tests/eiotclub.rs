@@ -145,14 +145,14 @@ async fn non_200_code_as_string_is_a_vendor_error() {
         .fetch(&account(&server))
         .await
         .expect_err("code 401");
-    assert_eq!(
+    assert_variant!(
         error,
         Error::Vendor {
-            account: "iot".into(),
+            account: String::from("iot"),
             vendor: Vendor::EiotClub,
             status: 200,
-            code: "401".into(),
-            message: "签名错误".into(),
+            code: String::from("401"),
+            message: String::from("签名错误"),
         }
     );
 }
@@ -167,14 +167,14 @@ async fn non_200_code_as_number_is_a_vendor_error() {
     )
     .await;
     let error = client(1).fetch(&account(&server)).await.expect_err("code");
-    assert_eq!(
+    assert_variant!(
         error,
         Error::Vendor {
-            account: "iot".into(),
+            account: String::from("iot"),
             vendor: Vendor::EiotClub,
             status: 200,
-            code: "10000".into(),
-            message: "appkey不存在".into(),
+            code: String::from("10000"),
+            message: String::from("appkey不存在"),
         }
     );
 }

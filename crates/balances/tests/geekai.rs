@@ -163,13 +163,13 @@ async fn unauthorized_keeps_code_and_message() {
     )
     .await;
     let error = client(1).fetch(&account(&server)).await.expect_err("401");
-    assert_eq!(
+    assert_variant!(
         error,
         Error::Authentication {
-            account: "geek".into(),
+            account: String::from("geek"),
             vendor: Vendor::GeekAi,
             status: 401,
-            message: "Invalid API key or token".into(),
+            message: String::from("Invalid API key or token"),
         }
     );
 }
@@ -183,14 +183,14 @@ async fn payload_too_large_is_a_vendor_error_with_its_code() {
     )
     .await;
     let error = client(1).fetch(&account(&server)).await.expect_err("413");
-    assert_eq!(
+    assert_variant!(
         error,
         Error::Vendor {
-            account: "geek".into(),
+            account: String::from("geek"),
             vendor: Vendor::GeekAi,
             status: 413,
-            code: "payload_too_large".into(),
-            message: "too big".into(),
+            code: String::from("payload_too_large"),
+            message: String::from("too big"),
         }
     );
 }

@@ -308,13 +308,13 @@ async fn a_timeout_names_the_limit_that_fired() {
             .build()
             .expect("client");
         let error = client.fetch(&deepseek(&server)).await.expect_err("slow");
-        assert_eq!(
+        assert_variant!(
             error,
             Error::Timeout {
-                account: "work".into(),
+                account: String::from("work"),
                 vendor: Vendor::DeepSeek,
-                after,
-                limit,
+                after: after,
+                limit: limit,
             }
         );
     }

@@ -131,3 +131,21 @@ pub fn chunked_response(size: usize) -> Vec<u8> {
     out.extend_from_slice(b"0\r\n\r\n");
     out
 }
+
+/// Asserts that `value` is the given variant with the given fields (the variants are
+/// `#[non_exhaustive]`, so tests cannot build one to compare with). Fields not listed are not
+/// compared. The expected values are evaluated before the match, so a field's name in an
+/// expected expression means the test's variable, never the field itself.
+#[macro_export]
+macro_rules! assert_variant {
+    ($value:expr, $($path:ident)::+ { $($field:ident : $expected:expr),* $(,)? }) => {{
+        let value = &$value;
+        let expected = ( $( $expected, )* );
+        let actual = match value {
+            $($path)::+ { $($field,)* .. } => ( $( $field.clone(), )* ),
+            #[allow(unreachable_patterns)]
+            other => panic!("expected {}, got {other:?}", stringify!($($path)::+)),
+        };
+        assert_eq!(actual, expected, "{value:?}");
+    }};
+}
