@@ -29,6 +29,10 @@ pub struct SourceInfo {
     pub retrieved: String,
     /// Hex sha256 of the upstream file's bytes.
     pub sha256: String,
+    /// The operations to generate (operationIds as published, or `"METHOD /path"`); all of
+    /// them when absent. See [`super::select`].
+    #[serde(default)]
+    pub operations: Option<Vec<String>>,
 }
 
 /// One vendor folder, read from disk.

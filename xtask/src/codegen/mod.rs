@@ -9,6 +9,7 @@ pub mod generate;
 pub mod load;
 pub mod overlay;
 pub mod repair;
+pub mod select;
 pub mod validate;
 pub mod write;
 
@@ -85,6 +86,18 @@ pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenEr
     let relative_upstream = relative(root, &spec.upstream_path);
 
     let mut document = spec.document.clone();
+    if let Some(operations) = &spec.source.operations {
+        select::select_operations(&mut document, operations).map_err(|message| {
+            CodegenError::file(
+                vendor,
+                relative(root, &spec.dir.join(load::SOURCE_FILE)),
+                format!(
+                    "`operations`: {message} in {relative_upstream}",
+                    relative_upstream = relative_upstream.display()
+                ),
+            )
+        })?;
+    }
     let repairs =
         repair::repair(&mut document).map_err(|p| p.in_file(vendor, &relative_upstream))?;
     if let Some((overlay_path, overlay_text)) = &spec.overlay {

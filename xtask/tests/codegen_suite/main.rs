@@ -10,5 +10,6 @@ mod errors;
 mod new_vendor;
 mod openapi31;
 mod repairs;
+mod selection;
 mod snapshots;
 mod support;
