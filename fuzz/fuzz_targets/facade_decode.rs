@@ -51,15 +51,15 @@ fuzz_target!(|data: &[u8]| {
 
 fn check_balance(balance: &Balance, vendor: Vendor, status: u16) {
     assert!((200..300).contains(&status), "a balance from HTTP {status}");
-    assert_eq!(balance.vendor, vendor);
+    assert_eq!(balance.vendor(), vendor);
     assert!(
         balance
-            .amounts
+            .amounts()
             .windows(2)
             .all(|w| w[0].currency < w[1].currency),
         "amounts not sorted or repeated: {balance:?}"
     );
-    for amount in &balance.amounts {
+    for amount in balance.amounts() {
         let values = [Some(amount.total), amount.granted, amount.topped_up]
             .into_iter()
             .flatten()

@@ -90,12 +90,12 @@ pub fn table(outcomes: &[Outcome]) -> String {
     for outcome in outcomes {
         match &outcome.result {
             Ok(balance) => {
-                let available = match balance.available {
+                let available = match balance.available() {
                     Some(true) => "yes",
                     Some(false) => "no",
                     None => "-",
                 };
-                if balance.amounts.is_empty() {
+                if balance.amounts().is_empty() {
                     rows.push(vec![
                         outcome.account.clone(),
                         outcome.vendor.to_string(),
@@ -106,7 +106,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
                         available.into(),
                     ]);
                 }
-                for amount in &balance.amounts {
+                for amount in balance.amounts() {
                     rows.push(vec![
                         outcome.account.clone(),
                         outcome.vendor.to_string(),
@@ -231,7 +231,7 @@ pub fn prometheus(outcomes: &[Outcome]) -> String {
             .iter()
             .filter_map(|o| o.result.as_ref().ok().map(|b| (o, b)))
             .flat_map(|(o, balance)| {
-                balance.amounts.iter().filter_map(move |amount| {
+                balance.amounts().iter().filter_map(move |amount| {
                     pick(amount).map(|value| {
                         format!(
                             "{name}{{account=\"{}\",vendor=\"{}\",currency=\"{}\"}} {value}\n",
@@ -251,7 +251,7 @@ pub fn prometheus(outcomes: &[Outcome]) -> String {
     let available: Vec<String> = outcomes
         .iter()
         .filter_map(|o| {
-            let flag = o.result.as_ref().ok()?.available?;
+            let flag = o.result.as_ref().ok()?.available()?;
             Some(format!(
                 "balances_available{{account=\"{}\",vendor=\"{}\"}} {}\n",
                 label(&o.account),

@@ -57,7 +57,7 @@ impl Threshold {
     /// account without an amount in the threshold's currency is not below it.
     pub fn is_below(&self, balance: &Balance) -> bool {
         balance
-            .amounts
+            .amounts()
             .iter()
             .filter(|amount| {
                 self.currency

@@ -15,18 +15,19 @@ use crate::account::Vendor;
 // (Plain text above: these doc comments become the descriptions in balance.schema.json.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-// Built only through `Balance::new`, which sorts and refuses duplicate currencies.
+// Built only through `Balance::new`, which sorts and refuses duplicate currencies; read
+// through accessors, so nothing can unsort it afterwards.
 #[non_exhaustive]
 pub struct Balance {
     /// The account's name, as configured.
-    pub account: String,
+    account: String,
     /// The vendor.
-    pub vendor: Vendor,
+    vendor: Vendor,
     /// Whether the vendor says the account can make API calls; `null` when the vendor does
     /// not say (GeekAI, EIOTClub).
-    pub available: Option<bool>,
+    available: Option<bool>,
     /// One entry per currency, sorted by currency code.
-    pub amounts: Vec<Amount>,
+    amounts: Vec<Amount>,
 }
 
 /// The balance in one currency.
@@ -117,6 +118,26 @@ impl Balance {
             available,
             amounts,
         })
+    }
+
+    /// The account's name, as configured.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The vendor.
+    pub fn vendor(&self) -> Vendor {
+        self.vendor
+    }
+
+    /// Whether the vendor says the account can make API calls; `None` when it does not say.
+    pub fn available(&self) -> Option<bool> {
+        self.available
+    }
+
+    /// One entry per currency, sorted by currency code, at most one per currency.
+    pub fn amounts(&self) -> &[Amount] {
+        &self.amounts
     }
 
     /// The amount in `currency`, if the account has one.

@@ -112,7 +112,7 @@ async fn fetch_all_keeps_input_order_and_isolates_failures() {
     let summary: Vec<(String, Result<String, ErrorKind>)> = results
         .into_iter()
         .map(|r| match r {
-            Ok(b) => (b.account, Ok(b.amounts[0].total.to_string())),
+            Ok(b) => (b.account().to_owned(), Ok(b.amounts()[0].total.to_string())),
             Err(e) => (e.account().unwrap_or("?").to_owned(), Err(e.kind())),
         })
         .collect();
@@ -182,7 +182,7 @@ async fn fetch_stream_yields_every_index_once() {
         .fetch_stream(&accounts)
         .map(|(index, result)| {
             assert_eq!(
-                result.expect("success").account,
+                result.expect("success").account(),
                 accounts[index].name(),
                 "index matches account"
             );

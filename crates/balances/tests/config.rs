@@ -102,7 +102,11 @@ async fn ten_accounts_across_three_vendors() {
         .into_iter()
         .map(|r| {
             let b = r.expect("every account succeeds");
-            (b.account, b.vendor, b.amounts[0].total.to_string())
+            (
+                b.account().to_owned(),
+                b.vendor(),
+                b.amounts()[0].total.to_string(),
+            )
         })
         .collect();
     let expected: Vec<(String, Vendor, String)> = [

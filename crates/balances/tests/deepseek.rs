@@ -57,7 +57,7 @@ async fn documented_example() {
     );
     // Exact text, trailing zeros included.
     assert_eq!(
-        serde_json::to_string(&balance.amounts[0]).expect("serializes"),
+        serde_json::to_string(&balance.amounts()[0]).expect("serializes"),
         r#"{"currency":"CNY","total":"110.00","granted":"10.00","topped_up":"100.00","native":null}"#
     );
 }
@@ -121,7 +121,7 @@ async fn overdrawn_amounts_keep_their_sign() {
     )
     .await;
     let balance = client(1).fetch(&account(&server)).await.expect("balance");
-    assert_eq!(balance.available, Some(false));
+    assert_eq!(balance.available(), Some(false));
     let cny = balance.amount("CNY").expect("CNY row");
     assert_eq!(cny.total, dec("-12.34"));
     assert!(cny.total.is_sign_negative());
@@ -138,7 +138,7 @@ async fn keep_alive_blank_lines_before_the_body_are_fine() {
     let server = MockServer::start().await;
     serve(&server, json(200, &format!("\n\n\n{DEEPSEEK_EXAMPLE}"))).await;
     let balance = client(1).fetch(&account(&server)).await.expect("balance");
-    assert_eq!(balance.amounts[0].total, dec("110.00"));
+    assert_eq!(balance.amounts()[0].total, dec("110.00"));
 }
 
 #[tokio::test]
@@ -267,7 +267,7 @@ async fn rate_limit_waits_out_retry_after_then_succeeds() {
     let started = Instant::now();
     let balance = client(2).fetch(&account(&server)).await.expect("balance");
     let elapsed = started.elapsed();
-    assert_eq!(balance.amounts[0].total, dec("110.00"));
+    assert_eq!(balance.amounts()[0].total, dec("110.00"));
     // The backoff alone would be a few milliseconds: only Retry-After explains a second.
     assert!(elapsed >= Duration::from_secs(1), "waited only {elapsed:?}");
     server.verify().await;
@@ -348,7 +348,7 @@ async fn server_error_then_success_is_retried() {
     )
     .await;
     let balance = client(3).fetch(&account(&server)).await.expect("balance");
-    assert_eq!(balance.amounts[0].total, dec("110.00"));
+    assert_eq!(balance.amounts()[0].total, dec("110.00"));
     server.verify().await;
 }
 
@@ -435,7 +435,7 @@ async fn truncated_json_is_transient_and_retried() {
         .fetch(&account(&server))
         .await
         .expect("second attempt");
-    assert_eq!(balance.amounts[0].total, dec("110.00"));
+    assert_eq!(balance.amounts()[0].total, dec("110.00"));
     server.verify().await;
 }
 
@@ -611,7 +611,7 @@ async fn base_url_with_a_path_prefix() {
         .with_base_url(&format!("{}/proxy/deepseek/", server.uri()))
         .expect("url");
     let balance = client(1).fetch(&account).await.expect("balance");
-    assert_eq!(balance.amounts[0].total, dec("110.00"));
+    assert_eq!(balance.amounts()[0].total, dec("110.00"));
     server.verify().await;
 }
 

@@ -191,7 +191,7 @@ async fn code_200_as_number_is_success() {
     )
     .await;
     let balance = client(1).fetch(&account(&server)).await.expect("balance");
-    assert_eq!(balance.amounts, vec![Amount::total("CNY", dec("-3.20"))]);
+    assert_eq!(balance.amounts(), vec![Amount::total("CNY", dec("-3.20"))]);
 }
 
 #[tokio::test]

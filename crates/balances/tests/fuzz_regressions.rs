@@ -80,7 +80,7 @@ fn seeds_decode_as_named() {
             (_, 200) if name.contains("error") || name.contains("no_data") => None,
             (_, 200) => {
                 let balance = result.unwrap_or_else(|e| panic!("{name}: {e}"));
-                assert!(!balance.amounts.is_empty(), "{name}");
+                assert!(!balance.amounts().is_empty(), "{name}");
                 seen += 1;
                 continue;
             }

@@ -118,7 +118,7 @@ proptest! {
                 .with_call(call);
             let client = BalanceClient::builder().timeout(timeout).build().expect("client");
             match client.fetch(&deepseek(&server)).await {
-                Ok(balance) => assert_eq!(balance.account, "work"),
+                Ok(balance) => assert_eq!(balance.account(), "work"),
                 Err(error) => assert_eq!(error.kind(), ErrorKind::Timeout, "{error}"),
             }
         });
@@ -162,7 +162,7 @@ async fn a_byte_order_mark_before_the_json_is_ignored() {
     let mut body = b"\xEF\xBB\xBF".to_vec();
     body.extend_from_slice(br#"{"balance": 150}"#);
     let geekai = balances::decode(Vendor::GeekAi, "g", 200, &body).expect("GeekAI with a BOM");
-    assert_eq!(geekai.amounts[0].total, dec("1.50"));
+    assert_eq!(geekai.amounts()[0].total, dec("1.50"));
 }
 
 /// A listener on 127.0.0.2 that answers any request with a balance and records whether it
