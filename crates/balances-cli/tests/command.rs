@@ -1,6 +1,9 @@
 //! The real `balances` binary against the fake vendors on 127.0.0.1: every format, every exit
 //! code, a failing account among good ones, the demo, and bad configuration.
 
+mod common;
+
+use common::balances;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -49,17 +52,6 @@ fn write_config(dir: &Path, accounts: &[AccountInfo]) -> PathBuf {
 fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-/// The binary with a clean environment: no vendor variables, no default config file.
-fn balances(home: &Path) -> Command {
-    let mut command = Command::cargo_bin("balances").unwrap();
-    command
-        .env_clear()
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .timeout(Duration::from_secs(60));
-    command
 }
 
 /// Runs the binary off the async runtime that serves the fake vendors.

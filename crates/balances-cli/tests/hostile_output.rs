@@ -2,9 +2,11 @@
 //! keys, wide account names and `NO_COLOR`: what reaches a terminal is what the user should
 //! see, and nothing a vendor sends can move the cursor or repaint the screen.
 
+mod common;
+
+use common::balances;
 use std::path::Path;
 use std::process::Output;
-use std::time::Duration;
 
 use assert_cmd::Command;
 use unicode_width::UnicodeWidthStr;
@@ -13,17 +15,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const HOSTILE: &str = "\u{1b}[2J\u{1b}[31mHACKED\r\n";
 const OVERWRITE: &str = "bad\rdeepseek  CNY  999999.00  yes\u{9b}2K";
-
-/// The binary with a clean environment (no vendor variables, no default config file).
-fn balances(home: &Path) -> Command {
-    let mut command = Command::cargo_bin("balances").expect("the balances binary");
-    command
-        .env_clear()
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .timeout(Duration::from_secs(60));
-    command
-}
 
 fn deepseek_error(message: &str) -> String {
     serde_json::json!({"error": {"message": message, "type": "t", "param": null, "code": "c\u{7}"}})

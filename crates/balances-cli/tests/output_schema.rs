@@ -2,19 +2,12 @@
 //! `balances schema`), and real output, success and error rows alike, validates against it
 //! and, per balance, against the facade's `balance.schema.json`.
 
+mod common;
+
+use common::balances;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn balances(home: &Path) -> Command {
-    let mut command = Command::cargo_bin("balances").expect("the balances binary");
-    command
-        .env_clear()
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"));
-    command
-}
 
 fn read_json(path: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
