@@ -12,6 +12,7 @@
 //! [`RequestHeaders`] given to [`Client::new`] go on every request (authentication), and
 //! response bodies larger than [`MAX_RESPONSE_BODY_BYTES`] fail instead of being read.
 #![allow(clippy::all, unused_imports, missing_debug_implementations)]
+#![warn(missing_docs)]
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -26,14 +27,18 @@ pub mod types {
         ///ISO currency code, for example CNY or USD.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: ::std::option::Option<::std::string::String>,
+        /// The `granted_balance` property (the spec gives no description).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub granted_balance: ::std::option::Option<::rust_decimal::Decimal>,
+        /// The `topped_up_balance` property (the spec gives no description).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub topped_up_balance: ::std::option::Option<::rust_decimal::Decimal>,
+        /// The `total_balance` property (the spec gives no description).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_balance: ::std::option::Option<::rust_decimal::Decimal>,
     }
     impl BalanceInfo {
+        /// A builder for this type.
         pub fn builder() -> builder::BalanceInfo {
             Default::default()
         }
@@ -41,9 +46,11 @@ pub mod types {
     ///`ErrorBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorBody {
+        /// The `error` property (the spec gives no description).
         pub error: ErrorDetail,
     }
     impl ErrorBody {
+        /// A builder for this type.
         pub fn builder() -> builder::ErrorBody {
             Default::default()
         }
@@ -51,11 +58,15 @@ pub mod types {
     ///`ErrorDetail`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorDetail {
+        /// The `code` property (the spec gives no description).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
+        /// The `message` property (the spec gives no description).
         pub message: ::std::string::String,
+        /// The `param` property (the spec gives no description).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub param: ::std::option::Option<::std::string::String>,
+        /// The `type_` property (the spec gives no description).
         #[serde(
             rename = "type",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -63,6 +74,7 @@ pub mod types {
         pub type_: ::std::option::Option<::std::string::String>,
     }
     impl ErrorDetail {
+        /// A builder for this type.
         pub fn builder() -> builder::ErrorDetail {
             Default::default()
         }
@@ -70,16 +82,20 @@ pub mod types {
     ///`GetUserBalanceResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetUserBalanceResponse {
+        /// The `balance_infos` property (the spec gives no description).
         pub balance_infos: ::std::vec::Vec<BalanceInfo>,
+        /// The `is_available` property (the spec gives no description).
         pub is_available: bool,
     }
     impl GetUserBalanceResponse {
+        /// A builder for this type.
         pub fn builder() -> builder::GetUserBalanceResponse {
             Default::default()
         }
     }
     /// Types for composing complex structures.
     pub mod builder {
+        /// The `BalanceInfo` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct BalanceInfo {
             currency: ::std::result::Result<
@@ -110,6 +126,7 @@ pub mod types {
             }
         }
         impl BalanceInfo {
+            /// Sets `currency`.
             pub fn currency<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -120,6 +137,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for currency: {e}"));
                 self
             }
+            /// Sets `granted_balance`.
             pub fn granted_balance<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
@@ -130,6 +148,7 @@ pub mod types {
                 });
                 self
             }
+            /// Sets `topped_up_balance`.
             pub fn topped_up_balance<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
@@ -140,6 +159,7 @@ pub mod types {
                 });
                 self
             }
+            /// Sets `total_balance`.
             pub fn total_balance<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
@@ -174,6 +194,7 @@ pub mod types {
                 }
             }
         }
+        /// The `ErrorBody` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct ErrorBody {
             error: ::std::result::Result<super::ErrorDetail, ::std::string::String>,
@@ -186,6 +207,7 @@ pub mod types {
             }
         }
         impl ErrorBody {
+            /// Sets `error`.
             pub fn error<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ErrorDetail>,
@@ -214,6 +236,7 @@ pub mod types {
                 }
             }
         }
+        /// The `ErrorDetail` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct ErrorDetail {
             code: ::std::result::Result<
@@ -241,6 +264,7 @@ pub mod types {
             }
         }
         impl ErrorDetail {
+            /// Sets `code`.
             pub fn code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -251,6 +275,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for code: {e}"));
                 self
             }
+            /// Sets `message`.
             pub fn message<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -261,6 +286,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for message: {e}"));
                 self
             }
+            /// Sets `param`.
             pub fn param<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -271,6 +297,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for param: {e}"));
                 self
             }
+            /// Sets `type_`.
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -305,6 +332,7 @@ pub mod types {
                 }
             }
         }
+        /// The `GetUserBalanceResponse` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct GetUserBalanceResponse {
             balance_infos:
@@ -320,6 +348,7 @@ pub mod types {
             }
         }
         impl GetUserBalanceResponse {
+            /// Sets `balance_infos`.
             pub fn balance_infos<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceInfo>>,
@@ -330,6 +359,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for balance_infos: {e}"));
                 self
             }
+            /// Sets `is_available`.
             pub fn is_available<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -481,6 +511,7 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> GetUserBalance<'a> {
+        /// Creates a new value.
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }

@@ -12,6 +12,7 @@
 //! [`RequestHeaders`] given to [`Client::new`] go on every request (authentication), and
 //! response bodies larger than [`MAX_RESPONSE_BODY_BYTES`] fail instead of being read.
 #![allow(clippy::all, unused_imports, missing_debug_implementations)]
+#![warn(missing_docs)]
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -29,6 +30,7 @@ pub mod types {
         pub currency: ::std::string::String,
     }
     impl AgentBalance {
+        /// A builder for this type.
         pub fn builder() -> builder::AgentBalance {
             Default::default()
         }
@@ -50,6 +52,7 @@ pub mod types {
         pub timestamp: i64,
     }
     impl GetAgentBalanceBody {
+        /// A builder for this type.
         pub fn builder() -> builder::GetAgentBalanceBody {
             Default::default()
         }
@@ -59,18 +62,21 @@ pub mod types {
     pub struct GetAgentBalanceResponse {
         ///"200" means success, anything else failure; a string or a number.
         pub code: ::serde_json::Value,
+        /// The `data` property (the spec gives no description).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<AgentBalance>,
         ///成功或失败原因
         pub message: ::std::string::String,
     }
     impl GetAgentBalanceResponse {
+        /// A builder for this type.
         pub fn builder() -> builder::GetAgentBalanceResponse {
             Default::default()
         }
     }
     /// Types for composing complex structures.
     pub mod builder {
+        /// The `AgentBalance` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct AgentBalance {
             balance: ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
@@ -85,6 +91,7 @@ pub mod types {
             }
         }
         impl AgentBalance {
+            /// Sets `balance`.
             pub fn balance<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::rust_decimal::Decimal>,
@@ -95,6 +102,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for balance: {e}"));
                 self
             }
+            /// Sets `currency`.
             pub fn currency<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -125,6 +133,7 @@ pub mod types {
                 }
             }
         }
+        /// The `GetAgentBalanceBody` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct GetAgentBalanceBody {
             appkey: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -145,6 +154,7 @@ pub mod types {
             }
         }
         impl GetAgentBalanceBody {
+            /// Sets `appkey`.
             pub fn appkey<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -155,6 +165,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for appkey: {e}"));
                 self
             }
+            /// Sets `nonce`.
             pub fn nonce<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i64>,
@@ -165,6 +176,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for nonce: {e}"));
                 self
             }
+            /// Sets `operator`.
             pub fn operator<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -175,6 +187,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for operator: {e}"));
                 self
             }
+            /// Sets `sign`.
             pub fn sign<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -185,6 +198,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for sign: {e}"));
                 self
             }
+            /// Sets `timestamp`.
             pub fn timestamp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i64>,
@@ -221,6 +235,7 @@ pub mod types {
                 }
             }
         }
+        /// The `GetAgentBalanceResponse` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct GetAgentBalanceResponse {
             code: ::std::result::Result<::serde_json::Value, ::std::string::String>,
@@ -240,6 +255,7 @@ pub mod types {
             }
         }
         impl GetAgentBalanceResponse {
+            /// Sets `code`.
             pub fn code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::serde_json::Value>,
@@ -250,6 +266,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for code: {e}"));
                 self
             }
+            /// Sets `data`.
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::AgentBalance>>,
@@ -260,6 +277,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for data: {e}"));
                 self
             }
+            /// Sets `message`.
             pub fn message<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -417,12 +435,14 @@ pub mod builder {
         body: Result<types::builder::GetAgentBalanceBody, String>,
     }
     impl<'a> GetAgentBalance<'a> {
+        /// Creates a new value.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
             }
         }
+        /// `body` (the spec gives no description).
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::GetAgentBalanceBody>,
@@ -434,6 +454,7 @@ pub mod builder {
                 .map_err(|s| format!("conversion to `GetAgentBalanceBody` for body failed: {}", s));
             self
         }
+        /// `body_map` (the spec gives no description).
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(

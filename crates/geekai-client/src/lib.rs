@@ -12,6 +12,7 @@
 //! [`RequestHeaders`] given to [`Client::new`] go on every request (authentication), and
 //! response bodies larger than [`MAX_RESPONSE_BODY_BYTES`] fail instead of being read.
 #![allow(clippy::all, unused_imports, missing_debug_implementations)]
+#![warn(missing_docs)]
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -28,6 +29,7 @@ pub mod types {
         pub balance: ::std::option::Option<::rust_decimal::Decimal>,
     }
     impl CreditBalanceData {
+        /// A builder for this type.
         pub fn builder() -> builder::CreditBalanceData {
             Default::default()
         }
@@ -41,6 +43,7 @@ pub mod types {
         pub message: ::std::string::String,
     }
     impl ErrorBody {
+        /// A builder for this type.
         pub fn builder() -> builder::ErrorBody {
             Default::default()
         }
@@ -51,16 +54,19 @@ pub mod types {
         ///单位：金币，100金币=1元
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub balance: ::std::option::Option<::rust_decimal::Decimal>,
+        /// The `data` property (the spec gives no description).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<CreditBalanceData>,
     }
     impl GetCreditBalanceResponse {
+        /// A builder for this type.
         pub fn builder() -> builder::GetCreditBalanceResponse {
             Default::default()
         }
     }
     /// Types for composing complex structures.
     pub mod builder {
+        /// The `CreditBalanceData` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct CreditBalanceData {
             balance: ::std::result::Result<
@@ -76,6 +82,7 @@ pub mod types {
             }
         }
         impl CreditBalanceData {
+            /// Sets `balance`.
             pub fn balance<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
@@ -104,6 +111,7 @@ pub mod types {
                 }
             }
         }
+        /// The `ErrorBody` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct ErrorBody {
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -118,6 +126,7 @@ pub mod types {
             }
         }
         impl ErrorBody {
+            /// Sets `code`.
             pub fn code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -128,6 +137,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for code: {e}"));
                 self
             }
+            /// Sets `message`.
             pub fn message<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -158,6 +168,7 @@ pub mod types {
                 }
             }
         }
+        /// The `GetCreditBalanceResponse` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct GetCreditBalanceResponse {
             balance: ::std::result::Result<
@@ -178,6 +189,7 @@ pub mod types {
             }
         }
         impl GetCreditBalanceResponse {
+            /// Sets `balance`.
             pub fn balance<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
@@ -188,6 +200,7 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for balance: {e}"));
                 self
             }
+            /// Sets `data`.
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::CreditBalanceData>>,
@@ -341,6 +354,7 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> GetCreditBalance<'a> {
+        /// Creates a new value.
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }

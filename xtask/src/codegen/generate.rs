@@ -30,7 +30,8 @@ pub fn generate(vendor: &VendorSpec, spec: &OpenAPI) -> Result<GeneratedCrate, S
     })?;
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| SpecProblem::new("$", format!("progenitor produced invalid Rust: {e}")))?;
-    let code = block_docs_to_line_docs(&prettyplease::unparse(&file));
+    let code =
+        super::docs::document_public_items(&block_docs_to_line_docs(&prettyplease::unparse(&file)));
     Ok(GeneratedCrate {
         lib_rs: rustfmt_to_fixpoint(lib_rs(vendor, spec, &code))?,
         cargo_toml: cargo_toml(vendor, spec, &code),
@@ -309,7 +310,8 @@ fn lib_rs(vendor: &VendorSpec, spec: &OpenAPI, code: &str) -> String {
          //! Amounts marked `format: decimal` are [`rust_decimal::Decimal`], exact for any input.\n\
          //! [`RequestHeaders`] given to [`Client::new`] go on every request (authentication), and\n\
          //! response bodies larger than [`MAX_RESPONSE_BODY_BYTES`] fail instead of being read.\n\
-         #![allow(clippy::all, unused_imports, missing_debug_implementations)]\n\n\
+         #![allow(clippy::all, unused_imports, missing_debug_implementations)]\n\
+         #![warn(missing_docs)]\n\n\
          {code}\n\
          {client_hooks}",
         header = header(vendor, "//"),

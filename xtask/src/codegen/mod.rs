@@ -4,6 +4,7 @@
 //! [`validate`] → [`generate`] → [`write`](mod@write). Nothing here knows a vendor by name: a vendor is a
 //! folder under `specs/`.
 
+pub mod docs;
 pub mod error;
 pub mod generate;
 pub mod load;
