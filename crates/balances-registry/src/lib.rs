@@ -48,6 +48,7 @@ pub type Pointer = String;
 /// One vendor as compiled by `cargo xtask codegen`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct VendorEntry {
     /// The vendor's id: its folder name under `specs/`, lower case (`deepseek`).
     pub id: String,
@@ -68,6 +69,7 @@ pub struct VendorEntry {
 /// `specs/<vendor>/vendor.toml`: everything about a vendor that is data, not code.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Description {
     /// Display name (`DeepSeek`).
     pub name: String,
@@ -96,6 +98,7 @@ pub struct Description {
 /// An auth scheme the facade implements once, for every vendor that uses it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "scheme", rename_all = "kebab-case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Auth {
     /// `Authorization: Bearer <api_key>`.
     Bearer,
@@ -126,6 +129,7 @@ impl Auth {
 /// A named deployment of a vendor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Region {
     /// `cn`, `global`, ...
     pub name: String,
@@ -140,6 +144,7 @@ pub struct Region {
 /// Which operation gives the balance and how its response becomes amounts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct BalanceMapping {
     /// The operationId in the vendor's (repaired, overlaid) spec.
     pub operation: String,
@@ -171,6 +176,7 @@ pub struct BalanceMapping {
 /// One condition of a success envelope.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Condition {
     /// Where the value is, from the body's root.
     pub pointer: Pointer,
@@ -181,6 +187,7 @@ pub struct Condition {
 /// Where a body's rows are.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Rows {
     /// One row: the object at this pointer (`""`: the body itself).
     Object(Pointer),
@@ -201,6 +208,7 @@ impl Default for Rows {
 /// What a row's amounts are counted in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Denomination {
     /// A currency code read from the row at this pointer (upper-cased: `usd` is `USD`).
     CurrencyField(Pointer),
@@ -217,6 +225,7 @@ pub enum Denomination {
 /// The denomination of one key of a [`Rows::Map`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum KeyDenomination {
     /// Money in this currency.
     Currency(String),
@@ -228,6 +237,7 @@ pub enum KeyDenomination {
 /// or a JSON number, read from its text, never through a float.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum AmountSource {
     /// The amount at this pointer (must be present).
     At(Pointer),
@@ -244,6 +254,7 @@ pub enum AmountSource {
 /// The vendor counts in a fraction of the denomination.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Scale {
     /// How many of the vendor's units make one unit of the denomination (`"100"`,
     /// `"10000"`, `"500000"`), a decimal string. Amounts are divided by it exactly; a result
@@ -257,6 +268,7 @@ pub struct Scale {
 /// How error bodies and statuses are read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ErrorMapping {
     /// Where the vendor's error code is, tried in order (in error bodies and failed
     /// envelopes): `["/error/code", "/code"]`. A string or a number.
@@ -278,6 +290,7 @@ pub struct ErrorMapping {
 /// The kinds a description may map a status or code to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorKindName {
     /// The key is wrong, revoked or of the wrong kind.
     Authentication,
@@ -295,6 +308,7 @@ pub enum ErrorKindName {
 /// Expected results are written by a person, never derived from the description.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Example {
     /// The file's stem; filled in by the xtask (not written in the file).
     #[serde(default)]
@@ -321,6 +335,7 @@ pub struct Example {
 /// The result an example must give.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Expected {
     /// A balance, exactly.
     Balance(ExpectedBalance),
@@ -331,6 +346,7 @@ pub enum Expected {
 /// An expected balance (account and vendor are the test's).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ExpectedBalance {
     /// `available`, when the vendor says.
     #[serde(default)]
@@ -342,6 +358,7 @@ pub struct ExpectedBalance {
 /// One expected amount; decimals as strings, compared exactly (scale and sign included).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ExpectedAmount {
     /// The currency, for money.
     #[serde(default)]
@@ -365,6 +382,7 @@ pub struct ExpectedAmount {
 /// An expected native amount.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ExpectedNative {
     /// The unit (`coin`).
     pub unit: String,
@@ -375,6 +393,7 @@ pub struct ExpectedNative {
 /// An expected error.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ExpectedError {
     /// The facade's `ErrorKind` name (`authentication`, `vendor`, ...).
     pub kind: String,

@@ -150,6 +150,7 @@ impl EiotclubBalance {
 
 /// Any vendor's seeded balance.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Balance {
     /// A DeepSeek balance.
     DeepSeek(DeepSeekBalance),

@@ -7,6 +7,7 @@ pub const HUGE_BODY_BYTES: usize = 5 * 1024 * 1024;
 
 /// The value of a `Retry-After` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RetryAfter {
     /// `Retry-After: <seconds>`.
     Seconds(u64),
