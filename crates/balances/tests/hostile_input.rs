@@ -149,20 +149,53 @@ proptest! {
     }
 }
 
+fn with_bom(body: &str) -> Vec<u8> {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(body.as_bytes());
+    bytes
+}
+
 #[tokio::test]
 async fn a_byte_order_mark_before_the_json_is_ignored() {
-    let mut body = b"\xEF\xBB\xBF".to_vec();
-    body.extend_from_slice(DEEPSEEK_EXAMPLE.as_bytes());
-    let server = answering(ResponseTemplate::new(200).set_body_raw(body, "application/json")).await;
-    let with_bom = client(1).fetch(&deepseek(&server)).await.expect("decodes");
-    let without = balances::decode(Vendor::DeepSeek, "work", 200, DEEPSEEK_EXAMPLE.as_bytes())
+    // Over the network (the path every fetch takes).
+    let server = answering(
+        ResponseTemplate::new(200).set_body_raw(with_bom(DEEPSEEK_EXAMPLE), "application/json"),
+    )
+    .await;
+    let fetched = client(1).fetch(&deepseek(&server)).await.expect("decodes");
+    let plain = balances::decode(Vendor::DeepSeek, "work", 200, DEEPSEEK_EXAMPLE.as_bytes())
         .expect("decodes");
-    assert_eq!(with_bom, without);
+    assert_eq!(fetched, plain);
 
-    let mut body = b"\xEF\xBB\xBF".to_vec();
-    body.extend_from_slice(br#"{"balance": 150}"#);
-    let geekai = balances::decode(Vendor::GeekAi, "g", 200, &body).expect("GeekAI with a BOM");
-    assert_eq!(geekai.amounts()[0].total, dec("1.50"));
+    // Every vendor, success and error bodies: with a BOM exactly as without.
+    let cases = [
+        (Vendor::DeepSeek, 200, DEEPSEEK_EXAMPLE),
+        (Vendor::DeepSeek, 401, DEEPSEEK_AUTH_ERROR),
+        (Vendor::GeekAi, 200, r#"{"balance": 150}"#),
+        (
+            Vendor::GeekAi,
+            200,
+            r#"{"code":"unauthorized","message":"Invalid API key or token"}"#,
+        ),
+        (Vendor::EiotClub, 200, EIOTCLUB_EXAMPLE),
+        (
+            Vendor::EiotClub,
+            200,
+            r#"{"code":"500","message":"签名错误","data":null}"#,
+        ),
+    ];
+    for (vendor, status, body) in cases {
+        let plain = balances::decode(vendor, "work", status, body.as_bytes());
+        let bom = balances::decode(vendor, "work", status, &with_bom(body));
+        assert_eq!(bom, plain, "{vendor:?} {status} {body}");
+        if let Err(error) = &bom {
+            assert_ne!(error.kind(), ErrorKind::Undecodable, "{error}");
+        }
+    }
+    // Only one BOM is a BOM: a second one is not JSON.
+    let twice = [b"\xEF\xBB\xBF".as_slice(), &with_bom(DEEPSEEK_EXAMPLE)].concat();
+    let error = balances::decode(Vendor::DeepSeek, "work", 200, &twice).expect_err("two BOMs");
+    assert_eq!(error.kind(), ErrorKind::Undecodable);
 }
 
 /// A listener on 127.0.0.2 that answers any request with a balance and records whether it
