@@ -51,27 +51,40 @@ async fn a_retry_after_beyond_the_clock_is_an_error_not_a_panic() {
     assert_eq!(error.retry_after(), Some(Duration::from_secs(u64::MAX)));
 }
 
-#[tokio::test]
-async fn limits_of_duration_max_mean_no_limit() {
+/// A fetch under `timeout` succeeds: a limit of `Duration::MAX` is past what the clock can
+/// represent, so it never fires (it used to overflow `Instant::now() + limit` and panic).
+async fn fetches_within(timeout: TimeoutConfig) {
     let server = answering(json(200, DEEPSEEK_EXAMPLE)).await;
-    for timeout in [
-        TimeoutConfig::default().with_call(Duration::MAX),
-        TimeoutConfig::default().with_attempt(Duration::MAX),
-        TimeoutConfig::default().with_connect(Duration::MAX),
+    let client = BalanceClient::builder()
+        .timeout(timeout.clone())
+        .build()
+        .expect("client");
+    client
+        .fetch(&deepseek(&server))
+        .await
+        .unwrap_or_else(|e| panic!("{timeout:?}: {e}"));
+}
+
+#[tokio::test]
+async fn a_call_limit_of_duration_max_means_no_limit() {
+    fetches_within(TimeoutConfig::default().with_call(Duration::MAX)).await;
+}
+
+#[tokio::test]
+async fn an_attempt_limit_of_duration_max_means_no_limit() {
+    fetches_within(TimeoutConfig::default().with_attempt(Duration::MAX)).await;
+}
+
+#[tokio::test]
+async fn every_limit_of_duration_max_means_no_limit() {
+    fetches_within(TimeoutConfig::default().with_connect(Duration::MAX)).await;
+    fetches_within(
         TimeoutConfig::default()
             .with_call(Duration::MAX)
             .with_attempt(Duration::MAX)
             .with_connect(Duration::MAX),
-    ] {
-        let client = BalanceClient::builder()
-            .timeout(timeout.clone())
-            .build()
-            .expect("client");
-        client
-            .fetch(&deepseek(&server))
-            .await
-            .unwrap_or_else(|e| panic!("{timeout:?}: {e}"));
-    }
+    )
+    .await;
 }
 
 /// Durations a caller can pass: zero, tiny, ordinary, huge, the maximum, or none.
