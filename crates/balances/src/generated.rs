@@ -9,7 +9,7 @@ use reqwest::header::HeaderMap;
 use crate::account::Account;
 use crate::auth::Redactor;
 use crate::client::BalanceClient;
-use crate::error::{Cause, Error, TimeoutLimit};
+use crate::error::{Error, TimeoutLimit};
 use crate::vendor::{self, MAX_RESPONSE_BODY_BYTES, status_error};
 
 /// Whether `error` or any of its causes is the generated clients' body-size limit.
@@ -75,14 +75,7 @@ impl BalanceClient {
         // A network error keeps its cause, without the URL.
         let network = |e: reqwest::Error| {
             let e = e.without_url();
-            Error::Transient {
-                account: name.clone(),
-                vendor,
-                status: e.status().map(|s| s.as_u16()),
-                reason: redactor.redact(&crate::transport::describe(&e)),
-                retry_after: None,
-                source: Some(Cause::new(e)),
-            }
+            vendor::network_failure(account, e.status(), crate::transport::describe(&e), e)
         };
         let undecodable =
             |status: Option<StatusCode>, reason: String, body: &[u8]| Error::Undecodable {

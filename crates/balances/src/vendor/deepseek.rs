@@ -8,7 +8,7 @@ use deepseek_client::ClientInfo;
 use deepseek_client::types::{ErrorBody, GetUserBalanceResponse};
 use reqwest::header::{ACCEPT, HeaderValue};
 
-use super::{Failure, VendorApi, VendorMessage, api_key};
+use super::{Failure, VendorApi, VendorMessage, api_key, means_authentication};
 use crate::account::{Account, Vendor};
 use crate::auth::bearer_headers;
 use crate::balance::{Amount, AmountTexts, Balance};
@@ -98,8 +98,15 @@ impl VendorApi for DeepSeek {
 
     fn error_details(&self, body: &[u8]) -> Option<VendorMessage> {
         let body: ErrorBody = serde_json::from_slice(body).ok()?;
-        let labels = [body.error.code.as_deref(), body.error.type_.as_deref()];
-        let code = body.error.code.clone().or_else(|| body.error.type_.clone());
-        Some(VendorMessage::new(code, body.error.message, &labels))
+        let error = body.error;
+        let authentication = [&error.code, &error.type_]
+            .into_iter()
+            .flatten()
+            .any(|label| means_authentication(label));
+        Some(VendorMessage {
+            code: error.code.or(error.type_),
+            message: error.message,
+            authentication,
+        })
     }
 }

@@ -10,7 +10,7 @@ use reqwest::header::{ACCEPT, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Failure, VendorApi, VendorMessage, wrong_vendor};
+use super::{Failure, VendorApi, VendorMessage, means_authentication, wrong_vendor};
 use crate::account::{Account, Credentials, Vendor};
 use crate::balance::{Amount, AmountTexts, Balance};
 use crate::eiotclub::Signer;
@@ -107,11 +107,10 @@ impl VendorApi for EiotClub {
         if code.as_deref() == Some("200") {
             return None;
         }
-        let labels = [code.as_deref()];
-        Some(VendorMessage::new(
-            code.clone(),
-            envelope.message.unwrap_or_default(),
-            &labels,
-        ))
+        Some(VendorMessage {
+            authentication: code.as_deref().is_some_and(means_authentication),
+            code,
+            message: envelope.message.unwrap_or_default(),
+        })
     }
 }

@@ -10,7 +10,7 @@ use geekai_client::types::{ErrorBody, GetCreditBalanceResponse};
 use reqwest::header::{ACCEPT, HeaderValue};
 use rust_decimal::Decimal;
 
-use super::{Failure, VendorApi, VendorMessage, api_key};
+use super::{Failure, VendorApi, VendorMessage, api_key, means_authentication};
 use crate::account::{Account, Vendor};
 use crate::auth::bearer_headers;
 use crate::balance::{Amount, AmountTexts, Balance, NativeAmount};
@@ -117,12 +117,11 @@ impl VendorApi for GeekAi {
 
     fn error_details(&self, body: &[u8]) -> Option<VendorMessage> {
         let body: ErrorBody = serde_json::from_slice(body).ok()?;
-        let labels = [Some(body.code.as_str())];
-        Some(VendorMessage::new(
-            Some(body.code.clone()),
-            body.message,
-            &labels,
-        ))
+        Some(VendorMessage {
+            authentication: means_authentication(&body.code),
+            code: Some(body.code),
+            message: body.message,
+        })
     }
 }
 

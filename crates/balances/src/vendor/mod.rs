@@ -61,20 +61,9 @@ pub(crate) struct VendorMessage {
     pub(crate) authentication: bool,
 }
 
-impl VendorMessage {
-    /// A message whose `authentication` flag is read from the vendor's codes and types.
-    pub(crate) fn new(code: Option<String>, message: String, labels: &[Option<&str>]) -> Self {
-        Self {
-            authentication: labels.iter().flatten().any(|l| means_authentication(l)),
-            code,
-            message,
-        }
-    }
-}
-
 /// Whether a vendor's error code or type means "the key was refused". Vendors spell it
 /// `unauthorized`, `authentication_error`, `invalid_api_key`, `AuthenticationError`...
-fn means_authentication(label: &str) -> bool {
+pub(crate) fn means_authentication(label: &str) -> bool {
     let label = label.to_ascii_lowercase();
     ["auth", "invalid_api_key", "invalid_key", "api_key_invalid"]
         .iter()
@@ -132,17 +121,10 @@ fn transport_error(
     error: TransportError,
     connect_timeout: Option<std::time::Duration>,
 ) -> Error {
-    let redactor = Redactor::for_account(account);
     let (name, vendor) = (account.name().to_owned(), account.vendor());
-    let transient =
-        |status: Option<StatusCode>, reason: String, source: reqwest::Error| Error::Transient {
-            account: name.clone(),
-            vendor,
-            status: status.map(|s| s.as_u16()),
-            reason: redactor.redact(&reason),
-            retry_after: None,
-            source: Some(Cause::new(source)),
-        };
+    let transient = |status: Option<StatusCode>, reason: String, source: reqwest::Error| {
+        network_failure(account, status, reason, source)
+    };
     match error {
         TransportError::Timeout(source) => match connect_timeout {
             Some(after) => Error::Timeout {
@@ -176,6 +158,24 @@ fn transport_error(
             vendor,
             limit,
         },
+    }
+}
+
+/// A transient failure caused by the network: `reason` (redacted) for people, `source` (its
+/// URL already removed) for callers that look at the cause.
+pub(crate) fn network_failure(
+    account: &Account,
+    status: Option<StatusCode>,
+    reason: String,
+    source: reqwest::Error,
+) -> Error {
+    Error::Transient {
+        account: account.name().to_owned(),
+        vendor: account.vendor(),
+        status: status.map(|s| s.as_u16()),
+        reason: Redactor::for_account(account).redact(&reason),
+        retry_after: None,
+        source: Some(Cause::new(source)),
     }
 }
 
@@ -220,26 +220,7 @@ pub(crate) fn interpret(
         if !matches!(failure, Failure::Vendor { .. })
             && let Some(details) = api.error_details(body)
         {
-            let message = redactor.redact(&details.message);
-            return Err(if details.authentication {
-                Error::Authentication {
-                    account: name,
-                    vendor,
-                    status,
-                    message,
-                }
-            } else {
-                Error::Vendor {
-                    account: name,
-                    vendor,
-                    status,
-                    code: details
-                        .code
-                        .map(|c| redactor.redact(&c))
-                        .unwrap_or_else(|| status.to_string()),
-                    message,
-                }
-            });
+            return Err(vendor_error(account, &redactor, status, details));
         }
         return Err(match failure {
             Failure::Json(e) if e.is_eof() => Error::Transient {
@@ -332,25 +313,11 @@ pub(crate) fn status_error(
             retry_after,
             source: None,
         },
-        // Other 4xx (and stray 1xx/3xx; redirects are not followed): the vendor's own
-        // error when the body says which, else an answer we cannot read.
+        // Other 4xx (and stray 1xx, or a 3xx the redirect policy left unfollowed, such as one
+        // without a Location): the vendor's own error when the body says which, else an
+        // answer we cannot read.
         _ => match details {
-            Some(d) if d.authentication => Error::Authentication {
-                account: name,
-                vendor,
-                status,
-                message,
-            },
-            Some(d) => Error::Vendor {
-                account: name,
-                vendor,
-                status,
-                code: d
-                    .code
-                    .map(|c| redactor.redact(&c))
-                    .unwrap_or_else(|| status.to_string()),
-                message,
-            },
+            Some(details) => vendor_error(account, &redactor, status, details),
             None => Error::Undecodable {
                 account: name,
                 vendor,
@@ -359,6 +326,36 @@ pub(crate) fn status_error(
                 excerpt: redactor.excerpt(body),
             },
         },
+    }
+}
+
+/// The error a vendor's own error body describes: authentication when its code or type says
+/// the key was refused, else the vendor's error with its code (or the status, without one).
+fn vendor_error(
+    account: &Account,
+    redactor: &Redactor<'_>,
+    status: u16,
+    details: VendorMessage,
+) -> Error {
+    let (account, vendor) = (account.name().to_owned(), account.vendor());
+    let message = redactor.redact(&details.message);
+    if details.authentication {
+        return Error::Authentication {
+            account,
+            vendor,
+            status,
+            message,
+        };
+    }
+    Error::Vendor {
+        account,
+        vendor,
+        status,
+        code: details
+            .code
+            .map(|code| redactor.redact(&code))
+            .unwrap_or_else(|| status.to_string()),
+        message,
     }
 }
 
