@@ -33,13 +33,13 @@ pub fn select_operations(document: &mut Value, wanted: &[String]) -> Result<(), 
             };
             let id = operation.get("operationId").and_then(Value::as_str);
             let by_path = format!("{} {path}", method.to_ascii_uppercase());
-            let keep = wanted
-                .iter()
-                .enumerate()
-                .filter(|(_, entry)| Some(entry.as_str()) == id || **entry == by_path)
-                .map(|(index, _)| matched[index] = true)
-                .count()
-                > 0;
+            let mut keep = false;
+            for (entry, matched) in wanted.iter().zip(matched.iter_mut()) {
+                if Some(entry.as_str()) == id || *entry == by_path {
+                    *matched = true;
+                    keep = true;
+                }
+            }
             if !keep {
                 item.remove(method);
             }
