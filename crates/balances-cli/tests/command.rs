@@ -3,11 +3,10 @@
 
 mod common;
 
-use common::balances;
+use common::{balances, run};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use fake_vendors::{
     AccountInfo, AccountSeed, DeepSeekBalance, DeepSeekRow, FakeVendors, FakeVendorsHandle, Fault,
 };
@@ -52,13 +51,6 @@ fn write_config(dir: &Path, accounts: &[AccountInfo]) -> PathBuf {
 fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-/// Runs the binary off the async runtime that serves the fake vendors.
-async fn run(mut command: Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
 }
 
 /// Runs the binary with a config file naming `accounts`, plus `args`.

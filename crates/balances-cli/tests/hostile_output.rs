@@ -4,11 +4,9 @@
 
 mod common;
 
-use common::balances;
+use common::{balances, run};
 use std::path::Path;
-use std::process::Output;
 
-use assert_cmd::Command;
 use unicode_width::UnicodeWidthStr;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -57,12 +55,6 @@ fn config(dir: &Path, server: &MockServer, accounts: &[(&str, &str)]) -> std::pa
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     path
-}
-
-async fn run(mut command: Command) -> Output {
-    tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
-        .await
-        .expect("joined")
 }
 
 /// Every C0 control but the line feed that ends each line, DEL, and every C1 control.

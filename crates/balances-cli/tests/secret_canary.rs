@@ -11,6 +11,9 @@
 //! in the chosen format, requests reaching the fake, trace logs actually containing the HTTP
 //! stack), so a run that silently did nothing cannot pass as "no leak".
 
+mod common;
+
+use common::run;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -390,12 +393,6 @@ fn balances(home: &Path, level: &Level) -> Command {
         command.env("BALANCES_LOG", filter);
     }
     command
-}
-
-async fn run(mut command: Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
-        .await
-        .expect("the blocking task ends")
 }
 
 /// Checks that `stdout` (in `format`) reports `name` as expected: a balance, or an error of

@@ -1,4 +1,5 @@
 //! Helpers shared by the command's integration tests.
+#![allow(dead_code)] // Each test binary uses a different subset.
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,4 +16,11 @@ pub fn balances(home: &Path) -> Command {
         .env("XDG_CONFIG_HOME", home.join("config"))
         .timeout(Duration::from_secs(60));
     command
+}
+
+/// Runs the binary off the async runtime that serves the test's vendors.
+pub async fn run(mut command: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
+        .await
+        .expect("the blocking task ends")
 }
