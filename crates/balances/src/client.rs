@@ -48,6 +48,10 @@ pub struct BalanceClient {
 
 struct Shared {
     http: reqwest::Client,
+    /// The connect limit `http` itself enforces: [`TimeoutConfig::connect`] for the facade's
+    /// own client, unknown (`None`) for a caller's, so that a timeout reqwest reports is only
+    /// ever called the connect limit when it is that limit.
+    http_connect_limit: Option<Duration>,
     retry: RetryConfig,
     timeout: TimeoutConfig,
     concurrency: usize,
@@ -147,17 +151,12 @@ impl BalanceClientBuilder {
     }
 
     /// Builds the client and its connection pool.
-    pub fn build(self) -> Result<BalanceClient, Error> {
-        if let Some(http) = self.http {
-            return Ok(BalanceClient::with_parts(
-                http,
-                self.retry,
-                self.timeout,
-                self.concurrency,
-            ));
+    pub fn build(mut self) -> Result<BalanceClient, Error> {
+        if let Some(http) = self.http.take() {
+            return Ok(BalanceClient::with_parts(self, http, None));
         }
         let mut http = reqwest::Client::builder()
-            .user_agent(self.user_agent)
+            .user_agent(&self.user_agent)
             // Same-origin redirects only: credentials never follow a vendor elsewhere.
             .redirect(crate::redirect::policy());
         if let Some(connect) = self.timeout.connect() {
@@ -166,30 +165,31 @@ impl BalanceClientBuilder {
         let http = http.build().map_err(|e| ConfigError::HttpClient {
             message: e.to_string(),
         })?;
-        Ok(BalanceClient::with_parts(
-            http,
-            self.retry,
-            self.timeout,
-            self.concurrency,
-        ))
+        let connect = self.timeout.connect();
+        Ok(BalanceClient::with_parts(self, http, connect))
     }
 }
 
 impl BalanceClient {
     fn with_parts(
+        builder: BalanceClientBuilder,
         http: reqwest::Client,
-        retry: RetryConfig,
-        timeout: TimeoutConfig,
-        concurrency: usize,
+        http_connect_limit: Option<Duration>,
     ) -> Self {
         BalanceClient {
             shared: Arc::new(Shared {
                 http,
-                retry,
-                timeout,
-                concurrency,
+                http_connect_limit,
+                retry: builder.retry,
+                timeout: builder.timeout,
+                concurrency: builder.concurrency,
             }),
         }
+    }
+
+    /// The connect limit the HTTP client enforces, if the facade knows it.
+    pub(crate) fn http_connect_limit(&self) -> Option<Duration> {
+        self.shared.http_connect_limit
     }
 
     /// A builder with the defaults.
@@ -292,7 +292,7 @@ impl BalanceClient {
         call_deadline: Option<Instant>,
     ) -> Result<Balance, Error> {
         let shared = &self.shared;
-        let attempt = vendor::attempt(&shared.http, account, shared.timeout.connect());
+        let attempt = vendor::attempt(&shared.http, account, shared.http_connect_limit);
         let timeout = &shared.timeout;
         let attempt_deadline = timeout
             .attempt()

@@ -120,7 +120,7 @@ impl BalanceClient {
                 too_large()
             }
             GeneratedError::CommunicationError(e) if e.is_timeout() => {
-                match self.timeout_config().connect() {
+                match self.http_connect_limit() {
                     Some(after) => Error::Timeout {
                         account: name.clone(),
                         vendor,

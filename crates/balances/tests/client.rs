@@ -432,3 +432,36 @@ async fn a_callers_http_client_is_used_and_the_facades_limits_still_apply() {
     assert_eq!(slow.kind(), balances::ErrorKind::Timeout);
     server.verify().await;
 }
+
+/// A timeout enforced by a caller's own client is not reported as the facade's connect limit
+/// (which that client does not apply): it is a transient failure whose cause says timeout.
+#[tokio::test]
+async fn a_timeout_of_the_callers_client_is_not_called_the_connect_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(200, DEEPSEEK_EXAMPLE).set_delay(Duration::from_secs(10)))
+        .mount(&server)
+        .await;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .expect("reqwest client");
+    let client = BalanceClient::builder()
+        .http_client(http)
+        .retry(RetryConfig::disabled())
+        .build()
+        .expect("client");
+    let account = Account::deepseek("work", "sk-own")
+        .with_base_url(&server.uri())
+        .expect("url");
+    let error = client
+        .fetch(&account)
+        .await
+        .expect_err("the caller's timeout");
+    assert_eq!(error.kind(), ErrorKind::Transient, "{error:?}");
+    let cause = std::error::Error::source(&error)
+        .and_then(|s| s.downcast_ref::<balances::Cause>())
+        .and_then(|c| c.get().downcast_ref::<reqwest::Error>())
+        .expect("the reqwest error is the cause");
+    assert!(cause.is_timeout(), "{cause:?}");
+}
