@@ -5,14 +5,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::threshold::Threshold;
+use balances::Threshold;
 
 /// What the process exit status means. Documented in `--help`; scripts depend on the numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Every account was fetched (and, with `--below`, none is below the threshold).
     Ok = 0,
-    /// Every account was fetched, and at least one is below the `--below` threshold.
+    /// Every account was fetched, and at least one is below its threshold (`--below`, else
+    /// its `alert_below`).
     Below = 1,
     /// Bad usage or configuration: nothing was fetched.
     Config = 2,
@@ -25,7 +26,7 @@ impl Exit {
     pub fn meaning(self) -> &'static str {
         match self {
             Exit::Ok => "every account was fetched",
-            Exit::Below => "an account is below the --below threshold",
+            Exit::Below => "an account is below its threshold",
             Exit::Config => "bad usage or configuration",
             Exit::FetchFailed => "an account could not be fetched",
         }
@@ -44,9 +45,11 @@ Accounts are read from, in order: --config FILE; the default config file
 exists; otherwise the environment (DEEPSEEK_API_KEY, GEEKAI_API_KEY, EIOTCLUB_APPKEY with
 EIOTCLUB_SECRET).
 
+An account's threshold is --below when given, else its `alert_below` in the config file.
+
 Exit codes:
-  0  every account was fetched (and none is below the --below threshold)
-  1  every account was fetched, and at least one is below the --below threshold
+  0  every account was fetched (and none is below its threshold)
+  1  every account was fetched, and at least one is below its threshold
   2  bad usage or configuration; nothing was fetched
   3  at least one account could not be fetched (its row says why); this wins over 1
 
@@ -60,6 +63,8 @@ Examples:
   DEEPSEEK_API_KEY=sk-... balances          one account from the environment
   balances --format json | jq '.[].balance' for programs
   balances --below 10CNY || notify-send low exit 1 when an account is below 10 CNY
+  balances serve --config accounts.toml     a Prometheus exporter on 127.0.0.1:9464
+  balances -f prometheus -o /var/lib/node_exporter/balances.prom   for node_exporter (cron)
   balances completions bash > ~/.local/share/bash-completion/completions/balances
   balances man > balances.1";
 
@@ -75,6 +80,24 @@ pub enum Command {
     Man,
     /// Print the JSON Schema of `--format json` output on stdout.
     Schema,
+    /// Run a Prometheus exporter: refresh every account in the background and serve
+    /// /metrics, /balances (JSON) and /healthz. SIGHUP reloads the config; SIGTERM stops.
+    Serve(ServeArgs),
+}
+
+/// `balances serve` options (besides --config, --demo, --concurrency, --timeout, -v).
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on. 9464 is the port OpenTelemetry's Prometheus exporters use; the
+    /// exporter port registry (9100-9999) has no free numbers left. Port 0 picks a free one.
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:9464")]
+    pub listen: std::net::SocketAddr,
+
+    /// Seconds between refreshes of every account (each wait varies by up to 10% so that
+    /// exporters do not call a vendor in lockstep). Balances move slowly and vendors
+    /// rate-limit: the default calls each account 288 times a day.
+    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_seconds)]
+    pub interval: f64,
 }
 
 /// When log lines on stderr are colored.
@@ -93,37 +116,42 @@ pub enum Color {
 #[command(name = "balances", version, after_help = AFTER_HELP)]
 pub struct Args {
     /// Read accounts from this TOML file instead of the default config file.
-    #[arg(long, short = 'c', value_name = "FILE")]
+    #[arg(long, short = 'c', value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    /// Write the output to FILE instead of stdout, atomically (a temporary file in the
+    /// same directory, then a rename), as node_exporter's textfile collector needs.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
     /// Exit with 1 when any account's balance is below AMOUNT (in CURRENCY, if given), e.g.
-    /// `--below 10` or `--below 5CNY`.
+    /// `--below 10` or `--below 5CNY`; replaces the accounts' own `alert_below`.
     #[arg(long, value_name = "AMOUNT[CURRENCY]")]
     pub below: Option<Threshold>,
 
     /// Start local fake vendors with a handful of accounts and show the real output against
     /// them: no keys needed.
-    #[arg(long, conflicts_with = "config")]
+    #[arg(long, conflicts_with = "config", global = true)]
     pub demo: bool,
 
     /// How many accounts to fetch at once.
-    #[arg(long, value_name = "N", default_value_t = balances::DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    #[arg(long, value_name = "N", default_value_t = balances::DEFAULT_CONCURRENCY, value_parser = parse_concurrency, global = true)]
     pub concurrency: usize,
 
     /// Give up on an account after this many seconds, retries included.
-    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, global = true)]
     pub timeout: Option<f64>,
 
     /// More logs on stderr (-v debug, -vv trace).
-    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    #[arg(long, short = 'v', action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
     /// Color log lines: auto (a terminal, unless NO_COLOR is set), always or never.
-    #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN", global = true)]
     pub color: Color,
 
     #[command(subcommand)]

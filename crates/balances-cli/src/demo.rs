@@ -15,6 +15,10 @@ pub struct Demo {
     pub banner: String,
 }
 
+/// The demo config's file-wide `alert_below`.
+#[cfg(feature = "demo")]
+const DEMO_ALERT_BELOW: &str = "5";
+
 /// Starts the demo vendors on 127.0.0.1 and returns them with accounts pointing at them,
 /// read through the same config format a user writes.
 #[cfg(feature = "demo")]
@@ -23,7 +27,12 @@ pub async fn start() -> Result<Demo, String> {
         .start()
         .await
         .map_err(|e| format!("cannot start the demo vendors: {e}"))?;
-    let config = fake_vendors::config_toml(&server.accounts());
+    // A file-wide threshold, as a user would set one: the low accounts show up as below it
+    // (exit status 1, the `balances_alert_threshold` series of `balances serve --demo`).
+    let config = format!(
+        "alert_below = \"{DEMO_ALERT_BELOW}\"\n{}",
+        fake_vendors::config_toml(&server.accounts())
+    );
     let accounts = balances::Config::from_toml_str(&config, |_| None)
         .map_err(|e| format!("the demo accounts do not load: {e}"))?
         .into_accounts();

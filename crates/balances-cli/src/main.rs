@@ -6,10 +6,13 @@
 mod accounts;
 mod cli;
 mod demo;
+mod fetch;
+mod metrics;
+mod output;
 mod report;
-mod threshold;
+mod serve;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -25,7 +28,11 @@ const PROGRESS_BAR_MIN_ACCOUNTS: usize = 8;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Some(command) = &args.command {
+    if let Some(command) = args
+        .command
+        .as_ref()
+        .filter(|c| !matches!(c, cli::Command::Serve(_)))
+    {
         return print_generated(command).into();
     }
     init_logging(args.verbose, args.color);
@@ -52,7 +59,11 @@ fn print_generated(command: &cli::Command) -> Exit {
             Ok(())
         }
         cli::Command::Man => clap_mangen::Man::new(definition).render(&mut out),
-        cli::Command::Schema => out.write_all(report::json_schema().as_bytes()),
+        cli::Command::Schema => {
+            std::io::Write::write_all(&mut out, report::json_schema().as_bytes())
+        }
+        // Not generated: `main` runs it.
+        cli::Command::Serve(_) => Ok(()),
     };
     match written {
         Ok(()) => Exit::Ok,
@@ -134,20 +145,38 @@ async fn run(args: Args) -> Exit {
         }
     };
 
+    if let Some(cli::Command::Serve(serve_args)) = &args.command {
+        return run_exporter(serve_args, &args, client, accounts).await;
+    }
+
     let show_progress = args.format == Format::Table
+        && args.output.is_none()
         && accounts.len() >= PROGRESS_BAR_MIN_ACCOUNTS
         && std::io::stderr().is_terminal();
-    let outcomes = fetch(&client, &accounts, show_progress).await;
+    let outcomes = fetch(&client, &accounts, args.below.as_ref(), show_progress).await;
 
     let text = match args.format {
         Format::Table => report::table(&outcomes),
         Format::Json => report::json(&outcomes),
-        Format::Prometheus => report::prometheus(&outcomes),
+        Format::Prometheus => {
+            let series: Vec<_> = outcomes.iter().map(Outcome::series).collect();
+            metrics::render(&series, None, metrics::Exposition::Prometheus)
+        }
     };
-    // A closed stdout (`balances | head`) is not worth a panic or an error message.
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    match &args.output {
+        Some(path) => {
+            if let Err(error) = output::write_atomically(path, text.as_bytes()) {
+                eprintln!("error: {error}");
+                return Exit::Config;
+            }
+        }
+        // A closed stdout (`balances | head`) is not worth a panic or an error message.
+        None => {
+            let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+        }
+    }
 
-    let exit = exit_for(&outcomes, args.below.as_ref());
+    let exit = exit_for(&outcomes);
     if args.demo && exit != Exit::Ok {
         // The demo is a newcomer's first command: it shows an error row on purpose, and
         // says what that would mean instead of ending as a failure.
@@ -161,7 +190,44 @@ async fn run(args: Args) -> Exit {
     exit
 }
 
-async fn fetch(client: &BalanceClient, accounts: &[Account], show_progress: bool) -> Vec<Outcome> {
+/// `balances serve`. A SIGHUP reloads the accounts from where they first came from; the
+/// demo's accounts are fixed.
+async fn run_exporter(
+    serve_args: &cli::ServeArgs,
+    args: &Args,
+    client: BalanceClient,
+    accounts: Vec<Account>,
+) -> Exit {
+    let reload: serve::Loader = if args.demo {
+        let demo_accounts = accounts.clone();
+        Box::new(move || Ok(demo_accounts.clone()))
+    } else {
+        let config = args.config.clone();
+        Box::new(move || {
+            accounts::load(config.as_deref())
+                .map(|loaded| loaded.accounts)
+                .map_err(|error| error.to_string())
+        })
+    };
+    let settings = serve::Settings {
+        listen: serve_args.listen,
+        interval: Duration::from_secs_f64(serve_args.interval),
+    };
+    match serve::run(settings, client, accounts, reload).await {
+        Ok(()) => Exit::Ok,
+        Err(error) => {
+            eprintln!("error: {error}");
+            Exit::Config
+        }
+    }
+}
+
+async fn fetch(
+    client: &BalanceClient,
+    accounts: &[Account],
+    below: Option<&balances::Threshold>,
+    show_progress: bool,
+) -> Vec<Outcome> {
     let progress = show_progress.then(|| {
         let bar = indicatif::ProgressBar::new(accounts.len() as u64);
         if let Ok(style) =
@@ -171,17 +237,17 @@ async fn fetch(client: &BalanceClient, accounts: &[Account], show_progress: bool
         }
         bar
     });
-    let mut results: Vec<Option<Result<balances::Balance, balances::Error>>> =
-        std::iter::repeat_with(|| None)
-            .take(accounts.len())
-            .collect();
-    let mut stream = client.fetch_stream(accounts);
-    while let Some((index, result)) = stream.next().await {
+    let mut fetched: Vec<Option<fetch::Fetched>> = std::iter::repeat_with(|| None)
+        .take(accounts.len())
+        .collect();
+    let mut stream = fetch::fetch_timed(client, accounts);
+    while let Some(one) = stream.next().await {
         if let Some(bar) = &progress {
             bar.inc(1);
         }
-        if let Some(slot) = results.get_mut(index) {
-            *slot = Some(result);
+        let index = one.index;
+        if let Some(slot) = fetched.get_mut(index) {
+            *slot = Some(one);
         }
     }
     if let Some(bar) = progress {
@@ -189,26 +255,27 @@ async fn fetch(client: &BalanceClient, accounts: &[Account], show_progress: bool
     }
     accounts
         .iter()
-        .zip(results)
-        .filter_map(|(account, result)| {
+        .zip(fetched)
+        .filter_map(|(account, fetched)| {
+            let fetched = fetched?;
             Some(Outcome {
                 account: account.name().to_owned(),
                 vendor: account.vendor(),
-                result: result?,
+                result: fetched.result,
+                threshold: below.or(account.alert_below()).cloned(),
+                duration: fetched.duration,
+                finished_at: fetched.finished_at,
             })
         })
         .collect()
 }
 
-fn exit_for(outcomes: &[Outcome], below: Option<&threshold::Threshold>) -> Exit {
+fn exit_for(outcomes: &[Outcome]) -> Exit {
     if outcomes.iter().any(|outcome| outcome.result.is_err()) {
-        return Exit::FetchFailed;
+        Exit::FetchFailed
+    } else if outcomes.iter().any(Outcome::is_below_threshold) {
+        Exit::Below
+    } else {
+        Exit::Ok
     }
-    let any_below = below.is_some_and(|threshold| {
-        outcomes
-            .iter()
-            .filter_map(|outcome| outcome.result.as_ref().ok())
-            .any(|balance| threshold.is_below(balance))
-    });
-    if any_below { Exit::Below } else { Exit::Ok }
 }

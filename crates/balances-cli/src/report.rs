@@ -1,8 +1,9 @@
-//! Renders fetch outcomes for a person (table), a program (JSON) or a monitor (Prometheus).
+//! Renders fetch outcomes for a person (table) or a program (JSON); monitoring output is
+//! `metrics`.
 
-use std::fmt::Write as _;
+use std::time::{Duration, SystemTime};
 
-use balances::{Balance, Vendor, escape_control};
+use balances::{Balance, Threshold, Vendor, escape_control};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
@@ -13,10 +14,42 @@ pub struct Outcome {
     pub account: String,
     pub vendor: Vendor,
     pub result: Result<Balance, balances::Error>,
+    /// The threshold the account is checked against (`--below`, else its `alert_below`).
+    pub threshold: Option<Threshold>,
+    pub duration: Duration,
+    pub finished_at: SystemTime,
+}
+
+impl Outcome {
+    /// The metric series of a one-shot fetch.
+    pub fn series(&self) -> crate::metrics::AccountSeries<'_> {
+        let ok = self.result.is_ok();
+        crate::metrics::AccountSeries {
+            account: &self.account,
+            vendor: self.vendor,
+            threshold: self.threshold.as_ref(),
+            balance: self.result.as_ref().ok(),
+            error: self.result.as_ref().err().map(balances::Error::kind),
+            last_attempt: Some(self.finished_at),
+            last_success: ok.then_some(self.finished_at),
+            duration: Some(self.duration),
+            fetches: None,
+        }
+    }
+
+    /// True when the account was fetched and is below its threshold.
+    pub fn is_below_threshold(&self) -> bool {
+        match (&self.result, &self.threshold) {
+            (Ok(balance), Some(threshold)) => threshold.is_below(balance),
+            _ => false,
+        }
+    }
 }
 
 /// One account in the output of `balances --format json` (an array of these, in config
-/// order). Exactly one of `balance` and `error` is set.
+/// order). Exactly one of `balance` and `error` is set, except from `balances serve`'s
+/// `/balances`: there `balance` is the last balance fetched and `error` why the latest
+/// refresh failed, so both may be set, and both are null until the first refresh ends.
 //
 // (Plain text: these doc comments become the descriptions in output.schema.json.)
 #[derive(Serialize, schemars::JsonSchema)]
@@ -26,9 +59,9 @@ struct JsonOutcome<'a> {
     account: &'a str,
     /// The account's vendor.
     vendor: Vendor,
-    /// The balance, when it was fetched.
+    /// The balance, when it was fetched (from `balances serve`: the last one fetched).
     balance: Option<&'a Balance>,
-    /// Why it was not, otherwise.
+    /// Why it was not (from `balances serve`: why the latest refresh failed).
     error: Option<JsonError>,
 }
 
@@ -56,13 +89,34 @@ pub fn json_schema() -> String {
 
 /// An array with one object per account, in config order; amounts are decimal strings.
 pub fn json(outcomes: &[Outcome]) -> String {
-    let items: Vec<JsonOutcome<'_>> = outcomes
-        .iter()
-        .map(|outcome| JsonOutcome {
-            account: &outcome.account,
-            vendor: outcome.vendor,
-            balance: outcome.result.as_ref().ok(),
-            error: outcome.result.as_ref().err().map(|error| JsonError {
+    json_of(outcomes.iter().map(|outcome| {
+        (
+            outcome.account.as_str(),
+            outcome.vendor,
+            outcome.result.as_ref().ok(),
+            outcome.result.as_ref().err(),
+        )
+    }))
+}
+
+/// The JSON array of `(account, vendor, balance, error)`: one-shot results have one of
+/// the two; the exporter's may have both (the last balance, and why a later refresh failed).
+pub fn json_of<'a>(
+    items: impl Iterator<
+        Item = (
+            &'a str,
+            Vendor,
+            Option<&'a Balance>,
+            Option<&'a balances::Error>,
+        ),
+    >,
+) -> String {
+    let items: Vec<JsonOutcome<'_>> = items
+        .map(|(account, vendor, balance, error)| JsonOutcome {
+            account,
+            vendor,
+            balance,
+            error: error.map(|error| JsonError {
                 kind: error.kind(),
                 message: error.to_string(),
             }),
@@ -125,7 +179,11 @@ pub fn table(outcomes: &[Outcome]) -> String {
                 let message = message.strip_prefix(&context).unwrap_or(&message);
                 errors.push((
                     rows.len(),
-                    format!("error ({}): {}", kind_name(error), escape_control(message)),
+                    format!(
+                        "error ({}): {}",
+                        error.kind().as_str(),
+                        escape_control(message)
+                    ),
                 ));
                 rows.push(vec![outcome.account.clone(), outcome.vendor.to_string()]);
             }
@@ -198,139 +256,4 @@ fn push_row(
 
 fn optional(value: Option<Decimal>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
-}
-
-fn kind_name(error: &balances::Error) -> String {
-    serde_json::to_value(error.kind())
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "error".to_owned())
-}
-
-/// Prometheus text exposition: gauges per account and currency, and a fetch-success gauge.
-pub fn prometheus(outcomes: &[Outcome]) -> String {
-    let mut text = String::new();
-    type Pick = fn(&balances::Amount) -> Option<Decimal>;
-    let gauges: [(&str, &str, Pick); 3] = [
-        ("balances_total", "Total balance, in currency units.", |a| {
-            Some(a.total)
-        }),
-        (
-            "balances_granted",
-            "Granted (promotional) part of the balance, in currency units.",
-            |a| a.granted,
-        ),
-        (
-            "balances_topped_up",
-            "Paid-in part of the balance, in currency units.",
-            |a| a.topped_up,
-        ),
-    ];
-    for (name, help, pick) in gauges {
-        let samples: Vec<String> = outcomes
-            .iter()
-            .filter_map(|o| o.result.as_ref().ok().map(|b| (o, b)))
-            .flat_map(|(o, balance)| {
-                balance.amounts().iter().filter_map(move |amount| {
-                    pick(amount).map(|value| {
-                        format!(
-                            "{name}{{account=\"{}\",vendor=\"{}\",currency=\"{}\"}} {value}\n",
-                            label(&o.account),
-                            o.vendor,
-                            label(&amount.currency)
-                        )
-                    })
-                })
-            })
-            .collect();
-        if !samples.is_empty() {
-            let _ = write!(text, "# HELP {name} {help}\n# TYPE {name} gauge\n");
-            text.extend(samples);
-        }
-    }
-    let available: Vec<String> = outcomes
-        .iter()
-        .filter_map(|o| {
-            let flag = o.result.as_ref().ok()?.available()?;
-            Some(format!(
-                "balances_available{{account=\"{}\",vendor=\"{}\"}} {}\n",
-                label(&o.account),
-                o.vendor,
-                u8::from(flag)
-            ))
-        })
-        .collect();
-    if !available.is_empty() {
-        text.push_str(
-            "# HELP balances_available 1 when the vendor says the account can make API calls.\n",
-        );
-        text.push_str("# TYPE balances_available gauge\n");
-        text.extend(available);
-    }
-    text.push_str(
-        "# HELP balances_fetch_success 1 when the balance was fetched, 0 when it was not.\n",
-    );
-    text.push_str("# TYPE balances_fetch_success gauge\n");
-    for outcome in outcomes {
-        let _ = writeln!(
-            text,
-            "balances_fetch_success{{account=\"{}\",vendor=\"{}\"}} {}",
-            label(&outcome.account),
-            outcome.vendor,
-            u8::from(outcome.result.is_ok())
-        );
-    }
-    text
-}
-
-/// Escapes a label value as the exposition format requires, after escaping control
-/// characters (a label value may come from a vendor, and ends up on terminals and in logs).
-fn label(value: &str) -> String {
-    // Line breaks are control characters too: after `escape_control` only `\` and `"` are
-    // left for the exposition format to escape.
-    escape_control(value)
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use balances::{Amount, Balance, Vendor};
-    use std::str::FromStr;
-
-    #[test]
-    fn label_values_are_escaped_as_the_exposition_format_requires() {
-        assert_eq!(label(r#"a"b\c"#), r#"a\"b\\c"#);
-        // A line break arrives as the text `\u{a}`, its backslash escaped for the format.
-        assert_eq!(label("two\nlines"), "two\\\\u{a}lines");
-        assert_eq!(label("\u{1b}[2J"), "\\\\u{1b}[2J");
-    }
-
-    #[test]
-    fn an_account_name_with_quotes_stays_one_valid_sample() {
-        let total = Decimal::from_str("12.50").unwrap();
-        let balance = Balance::new(
-            r#"team "a""#,
-            Vendor::GeekAi,
-            None,
-            vec![Amount::total("CNY", total)],
-        )
-        .unwrap();
-        let outcomes = [Outcome {
-            account: r#"team "a""#.to_owned(),
-            vendor: Vendor::GeekAi,
-            result: Ok(balance),
-        }];
-        let text = prometheus(&outcomes);
-        assert!(
-            text.lines().any(|l| l
-                == r#"balances_total{account="team \"a\"",vendor="geekai",currency="CNY"} 12.50"#),
-            "{text}"
-        );
-        assert!(
-            !text.contains("balances_available"),
-            "GeekAI does not say: {text}"
-        );
-    }
 }

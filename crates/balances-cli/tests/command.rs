@@ -172,14 +172,16 @@ async fn prometheus_exposes_gauges_and_fetch_success() {
     assert_eq!(output.status.code(), Some(3));
     let text = stdout(&output);
     for line in [
-        "# TYPE balances_total gauge",
-        r#"balances_total{account="work",vendor="deepseek",currency="CNY"} 110.00"#,
-        r#"balances_total{account="iot",vendor="eiotclub",currency="USD"} 88.50"#,
-        r#"balances_granted{account="work",vendor="deepseek",currency="USD"} 0.00"#,
+        "# TYPE balances_balance gauge",
+        r#"balances_balance{account="work",vendor="deepseek",currency="CNY"} 110.00"#,
+        r#"balances_balance{account="iot",vendor="eiotclub",currency="USD"} 88.50"#,
+        r#"balances_granted_balance{account="work",vendor="deepseek",currency="USD"} 0.00"#,
         r#"balances_available{account="work",vendor="deepseek"} 1"#,
         "# TYPE balances_fetch_success gauge",
         r#"balances_fetch_success{account="work",vendor="deepseek"} 1"#,
         r#"balances_fetch_success{account="revoked",vendor="deepseek"} 0"#,
+        r#"balances_fetch_error_info{account="revoked",vendor="deepseek",kind="authentication"} 1"#,
+        "balances_accounts 4",
     ] {
         assert!(
             text.lines().any(|l| l == line),

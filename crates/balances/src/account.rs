@@ -10,6 +10,7 @@ use url::{Host, Url};
 
 use crate::credential;
 use crate::error::ConfigError;
+use crate::threshold::Threshold;
 
 /// A balance API this crate can query.
 ///
@@ -177,6 +178,7 @@ pub struct Account {
     credentials: Credentials,
     base_url: Option<Url>,
     region: Option<Region>,
+    alert_below: Option<Threshold>,
 }
 
 impl fmt::Debug for Account {
@@ -188,6 +190,7 @@ impl fmt::Debug for Account {
             .field("credentials", &"[REDACTED]")
             .field("base_url", &self.base_url.as_ref().map(Url::as_str))
             .field("region", &self.region)
+            .field("alert_below", &self.alert_below)
             .finish()
     }
 }
@@ -247,6 +250,7 @@ impl Account {
             credentials,
             base_url: None,
             region: None,
+            alert_below: None,
         }
     }
 
@@ -273,6 +277,18 @@ impl Account {
         }
         self.region = Some(region);
         Ok(self)
+    }
+
+    /// Sets the level below which this account's owner wants to be alerted: the command's
+    /// exit status 1 and the exporter's `balances_alert_threshold` gauge.
+    pub fn with_alert_below(mut self, threshold: Threshold) -> Self {
+        self.alert_below = Some(threshold);
+        self
+    }
+
+    /// The account's low-balance threshold, when one was set.
+    pub fn alert_below(&self) -> Option<&Threshold> {
+        self.alert_below.as_ref()
     }
 
     /// The account's name, unique within a configuration.

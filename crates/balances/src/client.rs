@@ -212,6 +212,11 @@ impl BalanceClient {
         &self.shared.timeout
     }
 
+    /// How many accounts [`BalanceClient::fetch_all`] fetches at once.
+    pub fn concurrency(&self) -> usize {
+        self.shared.concurrency
+    }
+
     /// The shared `reqwest::Client` (one connection pool for every account).
     pub fn http_client(&self) -> &reqwest::Client {
         &self.shared.http

@@ -11,10 +11,13 @@ use toml::{Table, Value};
 use crate::account::{Account, Region, Vendor};
 use crate::credential;
 use crate::error::ConfigError;
+use crate::threshold::Threshold;
 
 /// A list of accounts loaded from a TOML file.
 ///
 /// ```toml
+/// alert_below = "5"             # optional: default threshold for accounts without one
+///
 /// [[accounts]]
 /// name = "work"                 # unique, used in output
 /// vendor = "deepseek"           # deepseek | geekai | eiotclub
@@ -26,6 +29,7 @@ use crate::error::ConfigError;
 /// vendor = "geekai"
 /// api_key_env = "GEEKAI_GLOBAL_KEY"
 /// region = "global"             # cn (default) | global; GeekAI only
+/// alert_below = "10 CNY"        # optional: low-balance threshold for this account
 ///
 /// [[accounts]]
 /// name = "iot"
@@ -84,6 +88,8 @@ pub struct Config {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    /// The file-wide default for accounts without their own `alert_below`.
+    alert_below: Option<String>,
     #[serde(default, deserialize_with = "account_tables")]
     accounts: Vec<Table>,
 }
@@ -116,6 +122,7 @@ const FIELDS: &[&str] = &[
     "secret_env",
     "base_url",
     "region",
+    "alert_below",
 ];
 
 impl Config {
@@ -126,10 +133,20 @@ impl Config {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| syntax_error(text, &e))?;
+        let default_threshold = raw
+            .alert_below
+            .as_deref()
+            .map(|text| parse_threshold(None, text))
+            .transpose()?;
         let mut names = HashSet::new();
         let mut accounts = Vec::with_capacity(raw.accounts.len());
         for (index, table) in raw.accounts.into_iter().enumerate() {
-            let account = parse_account(index, table, &lookup)?;
+            let mut account = parse_account(index, table, &lookup)?;
+            if account.alert_below().is_none()
+                && let Some(threshold) = &default_threshold
+            {
+                account = account.with_alert_below(threshold.clone());
+            }
             if !names.insert(account.name().to_owned()) {
                 return Err(ConfigError::DuplicateName {
                     account: account.name().to_owned(),
@@ -369,6 +386,9 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
         })?;
         account = account.with_region(region)?;
     }
+    if let Some(text) = fields.string("alert_below")? {
+        account = account.with_alert_below(parse_threshold(Some(&fields.account), &text)?);
+    }
     if let Some(url) = fields.string("base_url")? {
         account = account.with_base_url(&url).map_err(|e| match e {
             // Report under the label used for every other error of this account.
@@ -380,6 +400,15 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
         })?;
     }
     Ok(account)
+}
+
+fn parse_threshold(account: Option<&str>, text: &str) -> Result<Threshold, ConfigError> {
+    text.parse().map_err(
+        |error: crate::InvalidThreshold| ConfigError::InvalidThreshold {
+            account: account.map(str::to_owned),
+            reason: error.to_string(),
+        },
+    )
 }
 
 /// Conventional environment variable names: upper-case letters, digits and `_`, not starting
@@ -504,6 +533,53 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("deepsek")
+        );
+    }
+
+    #[test]
+    fn alert_below_per_account_overrides_the_file_default() {
+        let text = r#"
+            alert_below = "5"
+            [[accounts]]
+            name = "own"
+            vendor = "deepseek"
+            api_key = "sk-a"
+            alert_below = "10 cny"
+            [[accounts]]
+            name = "default"
+            vendor = "deepseek"
+            api_key = "sk-b"
+        "#;
+        let config = Config::from_toml_str(text, no_env).unwrap();
+        let thresholds: Vec<String> = config
+            .accounts()
+            .iter()
+            .map(|a| a.alert_below().map(ToString::to_string).unwrap_or_default())
+            .collect();
+        assert_eq!(thresholds, ["10 CNY", "5"]);
+    }
+
+    #[test]
+    fn no_alert_below_anywhere_leaves_accounts_without_threshold() {
+        let text = "[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_key = \"sk-a\"\n";
+        let config = Config::from_toml_str(text, no_env).unwrap();
+        assert_eq!(config.accounts()[0].alert_below(), None);
+    }
+
+    #[test]
+    fn a_bad_alert_below_names_the_account_or_the_file_and_the_field() {
+        let per_account = "[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\napi_key = \"sk-a\"\nalert_below = \"ten\"\n";
+        let error = Config::from_toml_str(per_account, no_env).unwrap_err();
+        assert_eq!(error.account(), Some("a"));
+        assert_eq!(error.field(), Some("alert_below"));
+        assert!(error.to_string().contains("AMOUNT[CURRENCY]"), "{error}");
+
+        let file_wide = format!("alert_below = \"10 EURO\"\n{per_account}");
+        let error = Config::from_toml_str(&file_wide, no_env).unwrap_err();
+        assert_eq!(error.account(), None);
+        assert!(
+            error.to_string().starts_with("field `alert_below`: `EURO`"),
+            "{error}"
         );
     }
 }

@@ -202,6 +202,19 @@ pub enum ConfigError {
         /// The account's vendor.
         actual: Vendor,
     },
+    /// An `alert_below` threshold that is not `AMOUNT[CURRENCY]`, on an account or (with no
+    /// account) for the whole file.
+    #[error(
+        "{}field `alert_below`: {reason}",
+        account.as_ref().map(|a| format!("account {a}: ")).unwrap_or_default()
+    )]
+    #[non_exhaustive]
+    InvalidThreshold {
+        /// The account, or `None` for the file-wide default.
+        account: Option<String>,
+        /// What is wrong, and what was expected.
+        reason: String,
+    },
     /// The HTTP client could not be built (for example, no TLS roots).
     #[error("cannot build the HTTP client: {message}")]
     #[non_exhaustive]
@@ -229,6 +242,7 @@ impl ConfigError {
             | ConfigError::DuplicateName { account }
             | ConfigError::InvalidBaseUrl { account, .. }
             | ConfigError::WrongVendor { account, .. } => Some(account),
+            ConfigError::InvalidThreshold { account, .. } => account.as_deref(),
             ConfigError::Io { .. }
             | ConfigError::Syntax { .. }
             | ConfigError::IncompleteEnv { .. }
@@ -252,6 +266,7 @@ impl ConfigError {
             ConfigError::UnknownRegion { .. } => Some("region"),
             ConfigError::DuplicateName { .. } => Some("name"),
             ConfigError::InvalidBaseUrl { .. } => Some("base_url"),
+            ConfigError::InvalidThreshold { .. } => Some("alert_below"),
             ConfigError::Io { .. }
             | ConfigError::Syntax { .. }
             | ConfigError::IncompleteEnv { .. }

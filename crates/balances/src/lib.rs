@@ -119,6 +119,7 @@ mod generated;
 pub mod redirect;
 mod retry;
 mod text;
+mod threshold;
 mod transport;
 mod vendor;
 
@@ -130,6 +131,7 @@ pub use decode::{decode, decode_response};
 pub use error::{Cause, ConfigError, Error, ErrorKind, TimeoutLimit};
 pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
 pub use text::escape_control;
+pub use threshold::{InvalidThreshold, Threshold};
 pub use vendor::MAX_RESPONSE_BODY_BYTES;
 
 // This crate's own README (shown on crates.io) is compiled too.

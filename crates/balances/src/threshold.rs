@@ -1,21 +1,37 @@
-//! `--below AMOUNT[CURRENCY]`: the low-balance threshold scripts gate on.
+//! Low-balance thresholds: an account's `alert_below`, the command's `--below`.
 
 use std::fmt;
 use std::str::FromStr;
 
-use balances::Balance;
 use rust_decimal::Decimal;
 
-/// An amount, optionally in one currency (`10`, `10CNY`, `2.5 usd`).
+use crate::Balance;
+
+/// A low-balance threshold: an amount, optionally in one currency (`10`, `10CNY`,
+/// `2.5 usd`). Parsed from text with [`str::parse`]; shown as `10 CNY`.
+///
+/// ```
+/// use balances::Threshold;
+///
+/// let threshold: Threshold = "10 cny".parse()?;
+/// assert_eq!(threshold.currency(), Some("CNY"));
+/// assert_eq!(threshold.to_string(), "10 CNY");
+/// # Ok::<(), balances::InvalidThreshold>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Threshold {
-    pub amount: Decimal,
-    /// Upper-case ISO code; `None` applies the amount to every currency.
-    pub currency: Option<String>,
+    amount: Decimal,
+    /// Upper-case code; `None` applies the amount to every currency.
+    currency: Option<String>,
 }
 
+/// Text that is not a threshold, with what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidThreshold(String);
+
 impl FromStr for Threshold {
-    type Err = String;
+    type Err = InvalidThreshold;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
@@ -24,9 +40,10 @@ impl FromStr for Threshold {
             .unwrap_or(text.len());
         let (amount, currency) = text.split_at(split);
         let amount = Decimal::from_str(amount.trim()).map_err(|_| {
-            format!(
-                "`{text}` is not AMOUNT[CURRENCY]: expected a decimal amount such as 10 or 2.50CNY"
-            )
+            InvalidThreshold(format!(
+                "`{}` is not AMOUNT[CURRENCY]: expected a decimal amount such as 10 or 2.50CNY",
+                crate::escape_control(text)
+            ))
         })?;
         let currency = currency.trim();
         let currency = if currency.is_empty() {
@@ -34,9 +51,10 @@ impl FromStr for Threshold {
         } else if currency.len() == 3 && currency.chars().all(|c| c.is_ascii_alphabetic()) {
             Some(currency.to_ascii_uppercase())
         } else {
-            return Err(format!(
-                "`{currency}` is not a three-letter currency code such as CNY or USD"
-            ));
+            return Err(InvalidThreshold(format!(
+                "`{}` is not a three-letter currency code such as CNY or USD",
+                crate::escape_control(currency)
+            )));
         };
         Ok(Self { amount, currency })
     }
@@ -53,17 +71,38 @@ impl fmt::Display for Threshold {
 }
 
 impl Threshold {
+    /// A threshold of `amount`, in `currency` (upper-cased) or, with `None`, in every currency.
+    pub fn new(amount: Decimal, currency: Option<&str>) -> Self {
+        Self {
+            amount,
+            currency: currency.map(str::to_ascii_uppercase),
+        }
+    }
+
+    /// The amount.
+    pub fn amount(&self) -> Decimal {
+        self.amount
+    }
+
+    /// The currency it applies to, upper-case; `None` when it applies to every currency.
+    pub fn currency(&self) -> Option<&str> {
+        self.currency.as_deref()
+    }
+
+    /// Whether the threshold applies to amounts in `currency`.
+    pub fn applies_to(&self, currency: &str) -> bool {
+        self.currency
+            .as_ref()
+            .is_none_or(|c| currency.eq_ignore_ascii_case(c))
+    }
+
     /// True when any amount this threshold applies to has a total strictly below it. An
     /// account without an amount in the threshold's currency is not below it.
     pub fn is_below(&self, balance: &Balance) -> bool {
         balance
             .amounts()
             .iter()
-            .filter(|amount| {
-                self.currency
-                    .as_ref()
-                    .is_none_or(|c| amount.currency.eq_ignore_ascii_case(c))
-            })
+            .filter(|amount| self.applies_to(&amount.currency))
             .any(|amount| amount.total < self.amount)
     }
 }
@@ -71,7 +110,7 @@ impl Threshold {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use balances::{Amount, Vendor};
+    use crate::{Amount, Vendor};
 
     fn dec(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
@@ -89,24 +128,15 @@ mod tests {
     fn parses_amounts_with_and_without_currency() {
         assert_eq!(
             "10".parse::<Threshold>().unwrap(),
-            Threshold {
-                amount: dec("10"),
-                currency: None
-            }
+            Threshold::new(dec("10"), None)
         );
         assert_eq!(
             "2.50cny".parse::<Threshold>().unwrap(),
-            Threshold {
-                amount: dec("2.50"),
-                currency: Some("CNY".into())
-            }
+            Threshold::new(dec("2.50"), Some("cny"))
         );
         assert_eq!(
             "-1 USD".parse::<Threshold>().unwrap(),
-            Threshold {
-                amount: dec("-1"),
-                currency: Some("USD".into())
-            }
+            Threshold::new(dec("-1"), Some("USD"))
         );
         for bad in ["", "CNY", "ten", "10EURO", "10C1Y", "1e3"] {
             assert!(

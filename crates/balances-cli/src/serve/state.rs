@@ -1,0 +1,267 @@
+//! What the exporter knows: per account, the last balance and how its refreshes went.
+//! Refreshes write here; scrapes only read, so a scrape never waits on a vendor.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use balances::{Account, Balance, Error};
+
+use crate::fetch::Fetched;
+use crate::metrics::{self, AccountSeries, ExporterStatus, Exposition, Fetches};
+
+/// The exporter's shared state.
+#[derive(Debug)]
+pub struct Exporter {
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    accounts: Vec<Tracked>,
+    config_reload_successful: bool,
+}
+
+#[derive(Debug)]
+struct Tracked {
+    account: Account,
+    balance: Option<Balance>,
+    error: Option<Error>,
+    last_attempt: Option<SystemTime>,
+    last_success: Option<SystemTime>,
+    duration: Option<Duration>,
+    fetches: Fetches,
+}
+
+impl Tracked {
+    fn new(account: Account) -> Self {
+        Self {
+            account,
+            balance: None,
+            error: None,
+            last_attempt: None,
+            last_success: None,
+            duration: None,
+            fetches: Fetches::default(),
+        }
+    }
+}
+
+impl Exporter {
+    pub fn new(accounts: Vec<Account>) -> Self {
+        Self {
+            state: Mutex::new(State {
+                accounts: accounts.into_iter().map(Tracked::new).collect(),
+                config_reload_successful: true,
+            }),
+        }
+    }
+
+    /// A refresh never holds the lock while it calls a vendor, and a panic elsewhere must
+    /// not take the metrics down with it: a poisoned lock is still read.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The accounts a refresh fetches, in config order.
+    pub fn accounts(&self) -> Vec<Account> {
+        self.lock()
+            .accounts
+            .iter()
+            .map(|t| t.account.clone())
+            .collect()
+    }
+
+    /// Records one account's fetch. `index` is its position in [`Exporter::accounts`] as
+    /// taken by the refresh, which is cancelled before a reload changes the list.
+    pub fn record(&self, fetched: Fetched) {
+        let mut state = self.lock();
+        let Some(tracked) = state.accounts.get_mut(fetched.index) else {
+            return;
+        };
+        tracked.last_attempt = Some(fetched.finished_at);
+        tracked.duration = Some(fetched.duration);
+        match fetched.result {
+            Ok(balance) => {
+                tracked.balance = Some(balance);
+                tracked.error = None;
+                tracked.last_success = Some(fetched.finished_at);
+                tracked.fetches.successes += 1;
+            }
+            Err(error) => {
+                // The last good balance stays: the failure is exported beside it.
+                tracked.error = Some(error);
+                tracked.fetches.failures += 1;
+            }
+        }
+    }
+
+    /// Swaps in a reloaded account list. An account whose name and vendor did not change
+    /// keeps what the exporter knew about it (its series continue); the rest start empty.
+    pub fn replace_accounts(&self, accounts: Vec<Account>) {
+        let mut state = self.lock();
+        let mut previous = std::mem::take(&mut state.accounts);
+        state.accounts = accounts
+            .into_iter()
+            .map(|account| {
+                let kept = previous.iter().position(|t| {
+                    t.account.name() == account.name() && t.account.vendor() == account.vendor()
+                });
+                match kept {
+                    Some(at) => Tracked {
+                        account,
+                        ..previous.swap_remove(at)
+                    },
+                    None => Tracked::new(account),
+                }
+            })
+            .collect();
+        state.config_reload_successful = true;
+    }
+
+    /// A reload failed: the previous accounts stay, and the metrics say so.
+    pub fn reload_failed(&self) {
+        self.lock().config_reload_successful = false;
+    }
+
+    /// `/metrics`.
+    pub fn metrics(&self, format: Exposition) -> String {
+        let state = self.lock();
+        let series: Vec<AccountSeries<'_>> = state
+            .accounts
+            .iter()
+            .map(|t| AccountSeries {
+                account: t.account.name(),
+                vendor: t.account.vendor(),
+                threshold: t.account.alert_below(),
+                balance: t.balance.as_ref(),
+                error: t.error.as_ref().map(Error::kind),
+                last_attempt: t.last_attempt,
+                last_success: t.last_success,
+                duration: t.duration,
+                fetches: Some(t.fetches),
+            })
+            .collect();
+        metrics::render(
+            &series,
+            Some(ExporterStatus {
+                config_reload_successful: state.config_reload_successful,
+            }),
+            format,
+        )
+    }
+
+    /// `/balances`: the JSON of `--format json`, with the last balance beside a later error.
+    pub fn balances_json(&self) -> String {
+        let state = self.lock();
+        crate::report::json_of(state.accounts.iter().map(|t| {
+            (
+                t.account.name(),
+                t.account.vendor(),
+                t.balance.as_ref(),
+                t.error.as_ref(),
+            )
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use balances::{Amount, Decimal, Vendor};
+    use std::str::FromStr;
+
+    fn fetched(index: usize, result: Result<Balance, Error>) -> Fetched {
+        Fetched {
+            index,
+            result,
+            duration: Duration::from_millis(20),
+            finished_at: SystemTime::now(),
+        }
+    }
+
+    fn balance(total: &str) -> Balance {
+        Balance::new(
+            "a",
+            Vendor::DeepSeek,
+            Some(true),
+            vec![Amount::total("CNY", Decimal::from_str(total).unwrap())],
+        )
+        .unwrap()
+    }
+
+    fn failure() -> Error {
+        balances::decode(Vendor::DeepSeek, "a", 401, br#"{"error":"bad key"}"#).unwrap_err()
+    }
+
+    fn sample<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+    }
+
+    #[test]
+    fn a_failed_refresh_keeps_the_last_balance_and_says_why() {
+        let exporter = Exporter::new(vec![Account::deepseek("a", "sk-a")]);
+        exporter.record(fetched(0, Ok(balance("12.50"))));
+        exporter.record(fetched(0, Err(failure())));
+        let text = exporter.metrics(Exposition::Prometheus);
+        assert_eq!(sample(&text, "balances_balance{"), Some("12.50"), "{text}");
+        assert_eq!(sample(&text, "balances_fetch_success{"), Some("0"));
+        assert!(
+            text.contains(r#"balances_fetch_error_info{account="a",vendor="deepseek",kind="authentication"} 1"#),
+            "{text}"
+        );
+        assert_eq!(
+            sample(
+                &text,
+                r#"balances_fetches_total{account="a",vendor="deepseek",result="failure"}"#
+            ),
+            Some("1")
+        );
+        let json: serde_json::Value = serde_json::from_str(&exporter.balances_json()).unwrap();
+        assert_eq!(json[0]["balance"]["amounts"][0]["total"], "12.50");
+        assert_eq!(json[0]["error"]["kind"], "authentication");
+
+        exporter.record(fetched(0, Ok(balance("11.00"))));
+        let text = exporter.metrics(Exposition::Prometheus);
+        assert_eq!(sample(&text, "balances_balance{"), Some("11.00"));
+        assert!(!text.contains("balances_fetch_error_info"), "{text}");
+    }
+
+    #[test]
+    fn a_reload_keeps_what_is_known_about_accounts_that_stay() {
+        let exporter = Exporter::new(vec![
+            Account::deepseek("stays", "sk-a"),
+            Account::deepseek("goes", "sk-b"),
+        ]);
+        exporter.record(fetched(0, Ok(balance("1"))));
+        exporter.record(fetched(1, Ok(balance("2"))));
+        exporter.reload_failed();
+        assert!(
+            exporter
+                .metrics(Exposition::Prometheus)
+                .contains("balances_config_last_reload_successful 0")
+        );
+        exporter.replace_accounts(vec![
+            Account::deepseek("new", "sk-c"),
+            Account::deepseek("stays", "sk-a2"),
+        ]);
+        let text = exporter.metrics(Exposition::Prometheus);
+        let balances: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("balances_balance{"))
+            .collect();
+        assert_eq!(
+            balances,
+            [r#"balances_balance{account="stays",vendor="deepseek",currency="CNY"} 1"#]
+        );
+        assert!(text.contains("balances_config_last_reload_successful 1"));
+        assert!(text.contains("balances_accounts 2"));
+        let names: Vec<String> = exporter
+            .accounts()
+            .iter()
+            .map(|a| a.name().to_owned())
+            .collect();
+        assert_eq!(names, ["new", "stays"]);
+    }
+}
