@@ -5,6 +5,8 @@
 
 #![forbid(unsafe_code)]
 
+mod exporter;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -16,7 +18,7 @@ use serde::Serialize;
 
 /// One result: `value` (ours) against `baseline` (the bare alternative), lower is better.
 #[derive(Debug, Serialize)]
-struct Row {
+pub(crate) struct Row {
     name: &'static str,
     value: f64,
     baseline: f64,
@@ -25,7 +27,7 @@ struct Row {
 }
 
 impl Row {
-    fn new(name: &'static str, value: f64, baseline: f64, unit: &'static str) -> Self {
+    pub(crate) fn new(name: &'static str, value: f64, baseline: f64, unit: &'static str) -> Self {
         let ratio = if baseline > 0.0 {
             value / baseline
         } else {
@@ -52,6 +54,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     rows.extend(fan_out().await?);
     if let Some(bin) = balances_bin {
         rows.push(command_start(&bin).await?);
+        rows.extend(exporter::rows(&bin).await?);
     }
     println!("{}", serde_json::to_string_pretty(&rows)?);
     Ok(())
@@ -73,7 +76,7 @@ async fn one_deepseek_account() -> std::io::Result<fake_vendors::FakeVendorsHand
         .await
 }
 
-fn median(samples: &mut [Duration]) -> Duration {
+pub(crate) fn median(samples: &mut [Duration]) -> Duration {
     samples.sort_unstable();
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
@@ -304,13 +307,13 @@ async fn time_command(command: &mut Command) -> Result<Duration, Box<dyn std::er
 }
 
 #[cfg(unix)]
-fn set_private(path: &std::path::Path) -> std::io::Result<()> {
+pub(crate) fn set_private(path: &std::path::Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
 }
 
 #[cfg(not(unix))]
-fn set_private(_: &std::path::Path) -> std::io::Result<()> {
+pub(crate) fn set_private(_: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
