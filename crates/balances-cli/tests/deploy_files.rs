@@ -534,9 +534,10 @@ fn metric_names(expr: &str) -> Vec<String> {
     names
 }
 
-/// Every word in `text` that starts with `balances_`: a metric name wherever it appears.
+/// Every word in `text` that starts with `balances_`: a metric name wherever it appears (a
+/// colon ends the word, as in prose like "balances_up: 1 while ...").
 fn balances_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !is_name_char(c))
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .filter(|w| w.starts_with("balances_"))
         .map(str::to_owned)
         .collect()
@@ -573,7 +574,7 @@ fn the_scanner_finds_metric_names_and_nothing_else() {
         ["balance_balance", "balances_threshold"]
     );
     assert_eq!(
-        balances_words("query(\"balances_alert_treshold{a=\\\"b\\\"}\") balances-x"),
-        ["balances_alert_treshold"]
+        balances_words("query(\"balances_alert_treshold{a=\\\"b\\\"}\") balances-x balances_up: 1"),
+        ["balances_alert_treshold", "balances_up"]
     );
 }
