@@ -24,6 +24,10 @@ enum Task {
         /// Only this vendor (a folder name under specs/).
         #[arg(long, value_name = "VENDOR")]
         only: Option<String>,
+        /// Write a changed crate without compiling it first (by default each changed crate
+        /// is built alone before anything of its vendor is written).
+        #[arg(long, conflicts_with = "check")]
+        no_build: bool,
         /// The workspace root; defaults to the one this xtask was built from.
         #[arg(long, value_name = "DIR", hide = true)]
         root: Option<PathBuf>,
@@ -43,9 +47,19 @@ enum Task {
 
 fn main() -> ExitCode {
     match Cli::parse().task {
-        Task::Codegen { check, only, root } => {
+        Task::Codegen {
+            check,
+            only,
+            no_build,
+            root,
+        } => {
             let root = root.unwrap_or_else(workspace_root);
-            run_codegen(codegen::Options { root, only, check })
+            run_codegen(codegen::Options {
+                root,
+                only,
+                check,
+                build: !no_build,
+            })
         }
         Task::Bench => match xtask::bench::run(&workspace_root()) {
             Ok(rows) => {

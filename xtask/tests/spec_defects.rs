@@ -97,9 +97,17 @@ const FIXTURES: &[(&str, Expect)] = &[
     ),
     (
         "prefix-items.yaml",
+        Expect::Generates(&[
+            "ResponseValue<::std::vec::Vec<types::GetPairResponseItem>>",
+            "pub enum GetPairResponseItem",
+        ]),
+    ),
+    (
+        "if-then-else.yaml",
         Expect::Fails(&[
-            "prefix-items: specs/prefix-items/upstream.yaml at ",
-            "$.paths['/pair'].get.responses['200'].content['application/json'].schema.prefixItems",
+            "if-then-else: specs/if-then-else/upstream.yaml at ",
+            "$.paths['/pair'].get.responses['200'].content['application/json'].schema.if",
+            "overlay",
         ]),
     ),
     (

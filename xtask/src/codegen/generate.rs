@@ -1,6 +1,7 @@
 //! Step 5, **generate**: progenitor (builder style, merged tags) with `format: decimal`
 //! mapped to `rust_decimal::Decimal`, pretty-printed, under a `@generated` header.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
@@ -22,12 +23,10 @@ pub struct GeneratedCrate {
 }
 
 /// Runs progenitor over a validated spec. progenitor reports some problems by panicking
-/// (`todo!`, `assert!`); those panics are caught and returned as [`SpecProblem`]s.
+/// (`todo!`, `assert!`); those panics are caught and returned as [`SpecProblem`]s that name
+/// the schema or operation at fault and say which construct was not supported.
 pub fn generate(vendor: &VendorSpec, spec: &OpenAPI) -> Result<GeneratedCrate, SpecProblem> {
-    let tokens = run_progenitor(spec).map_err(|mut problem| {
-        problem.json_path = failing_operation(spec).unwrap_or(problem.json_path);
-        problem
-    })?;
+    let tokens = run_progenitor(spec).map_err(|problem| locate(spec, problem))?;
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| SpecProblem::new("$", format!("progenitor produced invalid Rust: {e}")))?;
     let code =
@@ -44,8 +43,128 @@ fn run_progenitor(spec: &OpenAPI) -> Result<proc_macro2::TokenStream, SpecProble
         .map_err(|e| SpecProblem::new("$", format!("progenitor rejected the document: {e}")))
 }
 
-/// progenitor reports neither where it panicked nor which operation it rejected. Generating
-/// each operation alone finds the first one that fails, so the error can name its JSON path.
+/// progenitor reports neither where it failed nor why in terms of the document. Generating
+/// parts of the document alone finds the place: the component schemas first (progenitor
+/// turns every one into a type, used or not), then each operation.
+fn locate(spec: &OpenAPI, problem: SpecProblem) -> SpecProblem {
+    let message = explain(&problem.message);
+    if let Some(schema) = failing_component(spec) {
+        let path = JsonPath::root()
+            .key("components")
+            .key("schemas")
+            .key(&schema);
+        return SpecProblem::new(path.to_string(), message);
+    }
+    match failing_operation(spec) {
+        Some(path) => SpecProblem::new(path, message),
+        None => SpecProblem::new(problem.json_path, message),
+    }
+}
+
+/// Known panics of progenitor and typify, as the construct they stand for and what to do.
+const KNOWN_FAILURES: &[(&str, &str)] = &[
+    (
+        "reference.is_none()",
+        "typify cannot merge this `allOf`: one of its members refers (`$ref`) to a schema it \
+         would have to merge again; inline the member or give the merged object in the overlay",
+    ),
+    (
+        "response_types.len() <= 1",
+        "the operation has success responses of different kinds (a body and none, or \
+         different bodies), which progenitor cannot return as one type; keep one in the overlay",
+    ),
+    (
+        "invalid type: null",
+        "a schema of `type: null` outside a union, which typify cannot turn into a type; \
+         replace it in the overlay",
+    ),
+    (
+        "media type encoding, no schema",
+        "a media type without a `schema`, which progenitor cannot decode; give it one in the \
+         overlay",
+    ),
+    (
+        "invalid (or unexpected) schema",
+        "a schema typify does not understand (for example `type: object` with a `format`); \
+         simplify it in the overlay",
+    ),
+];
+
+/// The panic text with what it means in terms of the document, when it is a known one.
+fn explain(panic_message: &str) -> String {
+    match KNOWN_FAILURES
+        .iter()
+        .find(|(needle, _)| panic_message.contains(needle))
+    {
+        Some((_, meaning)) => format!("{meaning} ({panic_message})"),
+        None => format!(
+            "progenitor cannot generate this part of the document ({panic_message}); \
+             simplify or replace it in the overlay"
+        ),
+    }
+}
+
+/// The component schema whose generation fails with the fewest schemas around it: each one
+/// is generated alone with what it refers to, smallest closure first, so the first failure
+/// is the schema at fault (or the one nearest to it).
+fn failing_component(spec: &OpenAPI) -> Option<String> {
+    let components = spec.components.as_ref()?;
+    let mut without_paths = spec.clone();
+    without_paths.paths.paths.clear();
+    run_progenitor(&without_paths).err()?;
+    let schemas: BTreeMap<String, serde_json::Value> = components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| Some((name.clone(), serde_json::to_value(schema).ok()?)))
+        .collect();
+    let mut closures: Vec<(String, BTreeSet<String>)> = schemas
+        .keys()
+        .map(|name| (name.clone(), schema_closure(&schemas, name)))
+        .collect();
+    closures.sort_by_key(|(name, closure)| (closure.len(), name.clone()));
+    closures.into_iter().find_map(|(name, closure)| {
+        let mut alone = without_paths.clone();
+        if let Some(components) = alone.components.as_mut() {
+            components.schemas.retain(|key, _| closure.contains(key));
+        }
+        run_progenitor(&alone).is_err().then_some(name)
+    })
+}
+
+/// `name` and every component schema it reaches through `$ref`.
+fn schema_closure(schemas: &BTreeMap<String, serde_json::Value>, name: &str) -> BTreeSet<String> {
+    let mut reached = BTreeSet::new();
+    let mut pending = vec![name.to_owned()];
+    while let Some(next) = pending.pop() {
+        if !reached.insert(next.clone()) {
+            continue;
+        }
+        if let Some(schema) = schemas.get(&next) {
+            collect_schema_refs(schema, &mut pending);
+        }
+    }
+    reached
+}
+
+fn collect_schema_refs(value: &serde_json::Value, into: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(target) = map
+                .get("$ref")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                into.push(target.to_owned());
+            }
+            map.values().for_each(|v| collect_schema_refs(v, into));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_schema_refs(v, into)),
+        _ => {}
+    }
+}
+
+/// Generating each operation alone finds the first one that fails, so the error can name its
+/// JSON path.
 fn failing_operation(spec: &OpenAPI) -> Option<String> {
     spec.paths.paths.iter().find_map(|(template, item)| {
         let item = item.as_item()?;
@@ -280,7 +399,8 @@ fn readme(vendor: &VendorSpec, spec: &OpenAPI) -> String {
          authentication, retries and timeouts across vendors. This crate is its escape hatch:\n\
          every generated operation and type, with `RequestHeaders` for credentials and a cap on\n\
          response bodies (`MAX_RESPONSE_BODY_BYTES`).\n\n\
-         TLS: the `rustls` feature (default) or `native-tls`.\n",
+         TLS: the `rustls` feature (default) or `native-tls`.\n{omitted}",
+        omitted = omitted_operations(spec),
         header = header(vendor, "").trim(),
         name = vendor.name,
         display = source.vendor,
@@ -288,6 +408,22 @@ fn readme(vendor: &VendorSpec, spec: &OpenAPI) -> String {
         url = source.upstream_url,
         sha = vendor.actual_sha256,
     )
+}
+
+/// The README section listing operations the pipeline had to leave out, if any.
+fn omitted_operations(spec: &OpenAPI) -> String {
+    let Some(serde_json::Value::Array(omitted)) =
+        spec.extensions.get(super::repair::OMITTED_OPERATIONS)
+    else {
+        return String::new();
+    };
+    let mut text = String::from(
+        "\n## Operations left out\n\nprogenitor cannot generate these; they are not in this client:\n\n",
+    );
+    for operation in omitted.iter().filter_map(serde_json::Value::as_str) {
+        text.push_str(&format!("- {operation}\n"));
+    }
+    text
 }
 
 fn lib_rs(vendor: &VendorSpec, spec: &OpenAPI, code: &str) -> String {

@@ -1,9 +1,10 @@
 //! `cargo xtask codegen`: one typed client crate per vendored spec.
 //!
-//! Data flows one way, each step a plain function: [`load`] → [`repair`] → [`overlay`] →
-//! [`validate`] → [`generate`] → [`write`](mod@write). Nothing here knows a vendor by name: a vendor is a
+//! Data flows one way, each step a plain function: [`load`] → [`select`] → [`repair`] →
+//! [`overlay`] → [`validate`] → [`generate`] → [`build`] → [`write`](mod@write). Nothing here knows a vendor by name: a vendor is a
 //! folder under `specs/`.
 
+pub mod build;
 pub mod docs;
 pub mod error;
 pub mod generate;
@@ -32,6 +33,8 @@ pub struct Options {
     pub only: Option<String>,
     /// Write nothing; report what is out of date.
     pub check: bool,
+    /// Before writing a vendor's changed crate, compile it alone (see [`build`]).
+    pub build: bool,
 }
 
 /// What happened to one vendor.
@@ -66,6 +69,9 @@ pub fn run(options: &Options) -> Result<Vec<VendorOutcome>, CodegenError> {
         let generated = generate_vendor(&options.root, &vendor)?;
         let changed = write::stale_files(&options.root, &generated.files);
         if !options.check {
+            if options.build && !changed.is_empty() {
+                build::check_crate_builds(&options.root, &vendor, &generated.files)?;
+            }
             let paths: Vec<PathBuf> = changed.iter().map(|(path, _)| path.clone()).collect();
             write::write_files(&vendor, &options.root, &generated.files, &paths)?;
         }

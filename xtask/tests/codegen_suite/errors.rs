@@ -8,8 +8,8 @@ use xtask::codegen::{CodegenError, Options, generate_vendor, run};
 
 use crate::support::{codegen_bin, temp_workspace, write_vendor};
 
-/// A tuple schema: OpenAPI 3.0 cannot say it, and dropping it would change the type.
-const PREFIX_ITEMS: &str = include_str!("../fixtures/defects/prefix-items.yaml");
+/// A conditional schema: OpenAPI 3.0 cannot say it, and dropping it would change the type.
+const IF_THEN_ELSE: &str = include_str!("../fixtures/defects/if-then-else.yaml");
 
 /// A JSON response without a schema: valid OpenAPI, but progenitor-impl 0.15.1 hits
 /// `todo!("media type encoding, no schema")` in method.rs on it.
@@ -43,15 +43,13 @@ fn generate_error(root: &Path, vendor: &str) -> CodegenError {
 #[test]
 fn an_unrepairable_construct_names_vendor_file_and_json_path() {
     let temp = tempfile::tempdir().expect("temporary folder");
-    write_vendor(temp.path(), "tuple", PREFIX_ITEMS, None);
+    write_vendor(temp.path(), "tuple", IF_THEN_ELSE, None);
     let error = generate_error(temp.path(), "tuple");
     assert_eq!(error.vendor, "tuple");
     assert_eq!(error.file, Path::new("specs/tuple/upstream.yaml"));
     assert_eq!(
         error.json_path.as_deref(),
-        Some(
-            "$.paths['/pair'].get.responses['200'].content['application/json'].schema.prefixItems"
-        )
+        Some("$.paths['/pair'].get.responses['200'].content['application/json'].schema.if")
     );
     assert!(
         error.message.contains("overlay"),
@@ -95,7 +93,8 @@ fn a_progenitor_panic_is_an_error_naming_vendor_file_and_operation() {
     run.assert_failure();
     assert!(
         run.stderr.contains(
-            "error: noschema: crates/noschema-client/openapi.json at $.paths['/balance'].get: progenitor panicked"
+            "error: noschema: crates/noschema-client/openapi.json at $.paths['/balance'].get: \
+             a media type without a `schema`, which progenitor cannot decode; give it one in the overlay"
         ),
         "{}",
         run.stderr
@@ -184,6 +183,7 @@ fn a_wrong_recorded_sha256_is_reported_by_check() {
         root: root.to_owned(),
         only: Some("eiotclub".to_owned()),
         check: true,
+        build: false,
     })
     .expect("check runs");
     let stale: Vec<_> = outcomes[0].changed.iter().map(|(p, _)| p.clone()).collect();

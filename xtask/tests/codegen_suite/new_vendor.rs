@@ -1,10 +1,10 @@
 //! Adding a vendor is a new `specs/<vendor>/` folder and one `codegen` run; the crate that
-//! appears compiles. The only test here that compiles generated code.
+//! appears compiles (codegen builds it before writing it), and a crate that would not build
+//! is never written.
 
 use std::fs;
-use std::process::Command;
 
-use crate::support::{codegen_bin, sha256_hex, temp_workspace, workspace_root};
+use crate::support::{codegen_bin, codegen_bin_building, sha256_hex, temp_workspace};
 
 const ACME_UPSTREAM: &str = r#"openapi: 3.0.3
 info:
@@ -86,7 +86,7 @@ fn a_new_vendor_folder_becomes_a_crate_that_compiles() {
     )
     .expect("write");
 
-    let run = codegen_bin(root, &[]);
+    let run = codegen_bin_building(root, &[]);
     run.assert_success();
     let states = run.vendor_states();
     assert_eq!(states["acme"], "updated", "{}", run.stdout);
@@ -135,49 +135,72 @@ fn a_new_vendor_folder_becomes_a_crate_that_compiles() {
     );
     codegen_bin(root, &["--check"]).assert_success();
 
-    // Make the copy a workspace of just its crates (the facade, the xtask and the tests are
-    // not copied), keeping [workspace.package], [workspace.dependencies] and Cargo.lock.
-    let manifest_path = root.join("Cargo.toml");
-    let mut manifest: toml::Table = fs::read_to_string(&manifest_path)
-        .expect("read Cargo.toml")
-        .parse()
-        .expect("Cargo.toml parses");
-    let workspace = manifest
-        .get_mut("workspace")
-        .and_then(toml::Value::as_table_mut)
-        .expect("[workspace]");
-    workspace.insert(
-        "members".to_owned(),
-        toml::Value::Array(vec!["crates/*".into()]),
-    );
-    fs::write(
-        &manifest_path,
-        toml::to_string(&manifest).expect("Cargo.toml prints"),
-    )
-    .expect("write Cargo.toml");
+    // Written means built: codegen compiled the crate alone before writing it (the next
+    // test shows a crate that does not build is refused).
+}
 
-    // A target dir of its own under the real one: dependencies are reused from run to run,
-    // and the main target dir's lock is not held while this builds.
-    let target_dir = workspace_root().join("target").join("xtask-tests");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args([
-            "check",
-            "--offline",
-            "--quiet",
-            "-p",
-            "acme-client",
-            "--manifest-path",
-        ])
-        .arg(&manifest_path)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .current_dir(root)
-        .output()
-        .expect("run cargo check");
+const CLASH_UPSTREAM: &str = r#"openapi: 3.0.3
+info: {title: Clash, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/UserInfo'}
+components:
+  schemas:
+    UserInfo: {type: object, properties: {a: {type: string}}}
+"#;
+
+/// Applied after the repairs, so their renaming of colliding names cannot save it: a
+/// maintainer's mistake that progenitor turns into a type defined twice (E0428).
+const CLASH_OVERLAY: &str = r#"overlay: 1.0.0
+info: {title: clash, version: 1.0.0}
+actions:
+  - target: $.components.schemas
+    description: a second schema whose Rust name is the same
+    update:
+      user_info: {type: object, properties: {b: {type: integer}}}
+"#;
+
+#[test]
+fn a_crate_that_does_not_build_is_an_error_naming_the_vendor_and_nothing_is_written() {
+    let temp = temp_workspace();
+    let root = temp.path();
+    let clash = root.join("specs/clash");
+    fs::create_dir_all(&clash).expect("create specs/clash");
+    fs::write(clash.join("upstream.yaml"), CLASH_UPSTREAM).expect("write");
+    fs::write(clash.join("overlay.yaml"), CLASH_OVERLAY).expect("write");
+    fs::write(
+        clash.join("source.toml"),
+        format!(
+            "vendor = \"Clash\"\nupstream_url = \"https://example.invalid\"\n\
+             retrieved = \"2026-12-04\"\nsha256 = \"{}\"\n",
+            sha256_hex(CLASH_UPSTREAM.as_bytes())
+        ),
+    )
+    .expect("write");
+    let source_before = fs::read_to_string(clash.join("source.toml")).expect("read");
+
+    let run = codegen_bin_building(root, &["--only", "clash"]);
+    run.assert_failure();
     assert!(
-        output.status.success(),
-        "cargo check -p acme-client failed\n--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+        run.stderr.contains(
+            "error: clash: crates/clash-client/src/lib.rs: the generated crate does not build"
+        ) && run.stderr.contains("E0428"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !root.join("crates/clash-client").exists(),
+        "nothing of the vendor is written"
+    );
+    assert_eq!(
+        fs::read_to_string(clash.join("source.toml")).expect("read"),
+        source_before
     );
 }

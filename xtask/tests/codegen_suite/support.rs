@@ -85,12 +85,37 @@ pub fn write_vendor(root: &Path, vendor: &str, upstream: &str, overlay: Option<&
 }
 
 /// Runs the built xtask binary: `xtask codegen <args> --root <root>`.
+/// Runs `xtask codegen` on `root`. Written crates are not compiled first (`--no-build`):
+/// the build check has tests of its own ([`codegen_bin_building`]), and compiling in every
+/// test would cost minutes.
 pub fn codegen_bin(root: &Path, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.arg("codegen").args(args);
+    if !args.contains(&"--check") {
+        command.arg("--no-build");
+    }
+    Run::from(
+        command
+            .arg("--root")
+            .arg(root)
+            .output()
+            .expect("run the xtask binary"),
+    )
+}
+
+/// Runs `xtask codegen` on `root` with its build check, compiling into a target dir of the
+/// tests' own under the real one (dependencies are reused from run to run, and the main
+/// target dir's lock is not held while this builds).
+pub fn codegen_bin_building(root: &Path, args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("codegen")
         .args(args)
         .arg("--root")
         .arg(root)
+        .env(
+            "CARGO_TARGET_DIR",
+            workspace_root().join("target").join("xtask-tests"),
+        )
         .output()
         .expect("run the xtask binary");
     Run::from(output)

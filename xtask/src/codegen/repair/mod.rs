@@ -9,7 +9,10 @@
 mod exporter;
 mod openapi31;
 mod operations;
+mod schemas;
 pub mod walk;
+
+pub use operations::OMITTED_OPERATIONS;
 
 use serde_json::Value;
 
@@ -39,6 +42,10 @@ pub const PASSES: &[Pass] = &[
         run: openapi31::downgrade_openapi_31_document,
     },
     Pass {
+        name: "hoisted_defs",
+        run: openapi31::hoisted_defs,
+    },
+    Pass {
         name: "unsupported_schema_keywords",
         run: openapi31::unsupported_schema_keywords,
     },
@@ -49,6 +56,10 @@ pub const PASSES: &[Pass] = &[
     Pass {
         name: "null_members_of_unions",
         run: openapi31::null_members_of_unions,
+    },
+    Pass {
+        name: "lone_null_type",
+        run: schemas::lone_null_type,
     },
     Pass {
         name: "numeric_exclusive_bounds",
@@ -65,6 +76,26 @@ pub const PASSES: &[Pass] = &[
     Pass {
         name: "ref_siblings",
         run: openapi31::ref_siblings,
+    },
+    Pass {
+        name: "all_of_inheritance",
+        run: schemas::all_of_inheritance,
+    },
+    Pass {
+        name: "format_on_structured_types",
+        run: schemas::format_on_structured_types,
+    },
+    Pass {
+        name: "defaults_and_examples_of_the_wrong_type",
+        run: schemas::defaults_and_examples_of_the_wrong_type,
+    },
+    Pass {
+        name: "integer_bounds_beyond_64_bits",
+        run: schemas::integer_bounds_beyond_64_bits,
+    },
+    Pass {
+        name: "schema_names_that_collide",
+        run: schemas::schema_names_that_collide,
     },
     Pass {
         name: "empty_titles",
@@ -93,6 +124,10 @@ pub const PASSES: &[Pass] = &[
     Pass {
         name: "request_body_media_types",
         run: operations::request_body_media_types,
+    },
+    Pass {
+        name: "request_bodies_progenitor_cannot_send",
+        run: operations::request_bodies_progenitor_cannot_send,
     },
     Pass {
         name: "differing_response_bodies",

@@ -42,23 +42,13 @@ pub fn downgrade_openapi_31_document(doc: &mut Value) -> Result<usize, SpecProbl
     Ok(changed)
 }
 
-/// JSON Schema keywords that OpenAPI 3.0 cannot express. Dropping them would loosen or change
-/// the decoded types, so they are reported instead.
-const INEXPRESSIBLE_KEYWORDS: [&str; 11] = [
-    "prefixItems",
-    "if",
-    "then",
-    "else",
-    "dependentSchemas",
-    "dependentRequired",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-    "$dynamicRef",
-    "patternProperties",
-    "contains",
-];
-/// Annotations without effect on the decoded value; 3.0 does not allow them in a schema.
-const ANNOTATION_ONLY_KEYWORDS: [&str; 8] = [
+/// JSON Schema keywords that OpenAPI 3.0 cannot express and that cannot be lowered without
+/// guessing what the author meant; they are reported with what to put in the overlay.
+const INEXPRESSIBLE_KEYWORDS: [&str; 4] = ["if", "then", "else", "$dynamicRef"];
+/// Annotations and validation-only keywords without effect on the decoded type; 3.0 does
+/// not allow them in a schema. A client decodes what the server sends, so dropping a
+/// server-side validation rule (`dependentRequired`, `contains`) loses nothing it checks.
+const DROPPED_KEYWORDS: [&str; 11] = [
     "$schema",
     "$id",
     "$anchor",
@@ -67,10 +57,19 @@ const ANNOTATION_ONLY_KEYWORDS: [&str; 8] = [
     "contentMediaType",
     "contentEncoding",
     "contentSchema",
+    "dependentRequired",
+    "contains",
+    "unevaluatedItems",
 ];
 
-/// Drops 3.1 annotation keywords and rejects keywords 3.0 cannot express (`prefixItems`,
-/// `if`/`then`/`else`, `patternProperties`, `unevaluated*`, ...) with their JSON path.
+/// Lowers JSON Schema 2020-12 keywords to what OpenAPI 3.0 can say, or reports them:
+/// - `prefixItems` (a tuple) becomes `items` of its member schemas (`anyOf` when they
+///   differ), with `maxItems` when no further items are allowed;
+/// - `dependentSchemas` adds its properties to the object as optional ones;
+/// - `unevaluatedProperties` and a single `patternProperties` entry become
+///   `additionalProperties`;
+/// - annotations and validation-only keywords are dropped;
+/// - `if`/`then`/`else` and `$dynamicRef` are errors with their JSON path.
 pub fn unsupported_schema_keywords(doc: &mut Value) -> Result<usize, SpecProblem> {
     let mut changed = 0;
     for_each_schema(doc, &mut |path, schema| {
@@ -82,12 +81,139 @@ pub fn unsupported_schema_keywords(doc: &mut Value) -> Result<usize, SpecProblem
                 "`{keyword}` has no OpenAPI 3.0 equivalent; replace this schema in the overlay"
             )));
         }
-        for keyword in ANNOTATION_ONLY_KEYWORDS {
+        for keyword in DROPPED_KEYWORDS {
             changed += usize::from(schema.remove(keyword).is_some());
+        }
+        if let Some(prefix) = schema.remove("prefixItems") {
+            lower_prefix_items(schema, prefix);
+            changed += 1;
+        }
+        if let Some(Value::Object(dependents)) = schema.remove("dependentSchemas") {
+            for dependent in dependents.into_values() {
+                if let Some(Value::Object(extra)) = dependent.get("properties").cloned() {
+                    let properties = schema.entry("properties").or_insert_with(|| json!({}));
+                    if let Some(properties) = properties.as_object_mut() {
+                        for (name, property) in extra {
+                            properties.entry(name).or_insert(property);
+                        }
+                    }
+                }
+            }
+            changed += 1;
+        }
+        if let Some(unevaluated) = schema.remove("unevaluatedProperties") {
+            schema.entry("additionalProperties").or_insert(unevaluated);
+            changed += 1;
+        }
+        if let Some(Value::Object(patterns)) = schema.remove("patternProperties") {
+            if patterns.len() != 1 {
+                return Err(path.key("patternProperties").problem(
+                    "several `patternProperties` have no OpenAPI 3.0 equivalent; give one \
+                     `additionalProperties` schema in the overlay",
+                ));
+            }
+            if let Some(pattern_schema) = patterns.into_values().next() {
+                schema
+                    .entry("additionalProperties")
+                    .or_insert(pattern_schema);
+            }
+            changed += 1;
         }
         Ok(())
     })?;
     Ok(changed)
+}
+
+/// `prefixItems: [A, B]` (with `items: false`, or `items: C` for the rest) as an array of
+/// `A`, `B` (and `C`): one schema when they are all the same, else their `anyOf`.
+fn lower_prefix_items(schema: &mut Map<String, Value>, prefix: Value) {
+    let Value::Array(prefix) = prefix else {
+        return;
+    };
+    let count = prefix.len();
+    let mut members = prefix;
+    match schema.remove("items") {
+        Some(Value::Bool(false)) => {
+            schema.entry("maxItems").or_insert(json!(count));
+        }
+        Some(Value::Bool(true)) | None => {}
+        Some(rest) => members.push(rest),
+    }
+    let mut distinct: Vec<Value> = Vec::new();
+    for member in members {
+        if !distinct.contains(&member) {
+            distinct.push(member);
+        }
+    }
+    let items = match distinct.len() {
+        0 => json!({}),
+        1 => distinct.remove(0),
+        _ => json!({ "anyOf": distinct }),
+    };
+    schema.insert("items".into(), items);
+}
+
+/// Hoists `$defs` out of component schemas into `components.schemas` (as `<Parent><Name>`),
+/// and points their `$ref`s there: 3.0 has no `$defs`.
+pub fn hoisted_defs(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(0);
+    };
+    let mut hoisted: Vec<(String, Value)> = Vec::new();
+    let mut targets: std::collections::BTreeMap<String, String> = Default::default();
+    let mut short_names: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let existing: Vec<String> = schemas.keys().cloned().collect();
+    for (parent, schema) in schemas.iter_mut() {
+        let Some(Value::Object(defs)) = schema.as_object_mut().and_then(|s| s.remove("$defs"))
+        else {
+            continue;
+        };
+        for (name, def) in defs {
+            let mut new_name = format!("{parent}{name}");
+            while existing.contains(&new_name) || hoisted.iter().any(|(n, _)| *n == new_name) {
+                new_name.push('_');
+            }
+            let target = format!("#/components/schemas/{new_name}");
+            targets.insert(
+                format!("#/components/schemas/{parent}/$defs/{name}"),
+                target.clone(),
+            );
+            short_names.entry(name.clone()).or_default().push(target);
+            hoisted.push((new_name, def));
+        }
+    }
+    // `#/$defs/Name` names a definition by itself; it is unambiguous when one schema has it.
+    for (name, found) in short_names {
+        if let [target] = found.as_slice() {
+            targets.insert(format!("#/$defs/{name}"), target.clone());
+        }
+    }
+    let changed = hoisted.len();
+    schemas.extend(hoisted);
+    rewrite_refs(doc, &targets);
+    Ok(changed)
+}
+
+/// Points every `$ref` found in `targets` at its new place.
+pub(super) fn rewrite_refs(
+    value: &mut Value,
+    targets: &std::collections::BTreeMap<String, String>,
+) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match child.as_str().and_then(|r| targets.get(r)) {
+                    Some(new) if key == "$ref" => *child = Value::String(new.clone()),
+                    _ => rewrite_refs(child, targets),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_refs(v, targets)),
+        _ => {}
+    }
 }
 
 /// Rewrites `type` arrays: `[T, "null"]` becomes `type: T` with `nullable: true`, `[T]` becomes
@@ -292,14 +418,82 @@ mod tests {
 
     #[test]
     fn inexpressible_keywords_are_errors_with_their_path() {
-        let mut doc = schema_doc(json!({"type": "array", "prefixItems": [{"type": "string"}]}));
+        let mut doc = schema_doc(json!({"if": {"type": "string"}, "then": {"minLength": 1}}));
         let problem = unsupported_schema_keywords(&mut doc).unwrap_err();
-        assert_eq!(problem.json_path, "$.components.schemas.S.prefixItems");
+        assert_eq!(problem.json_path, "$.components.schemas.S.if");
+        assert!(problem.message.contains("overlay"), "{}", problem.message);
+        let mut doc = schema_doc(json!({"type": "object", "patternProperties": {
+            "^a": {"type": "string"}, "^b": {"type": "integer"}}}));
+        let problem = unsupported_schema_keywords(&mut doc).unwrap_err();
+        assert_eq!(
+            problem.json_path,
+            "$.components.schemas.S.patternProperties"
+        );
         let mut doc = schema_doc(
             json!({"type": "string", "$comment": "c", "contentMediaType": "text/plain"}),
         );
         assert_eq!(unsupported_schema_keywords(&mut doc).unwrap(), 2);
         assert_eq!(schema_of(&doc), &json!({"type": "string"}));
+    }
+
+    #[test]
+    fn tuples_become_arrays_of_their_members() {
+        let mut doc = schema_doc(json!({"type": "array",
+            "prefixItems": [{"type": "string"}, {"type": "number"}], "items": false}));
+        assert_eq!(unsupported_schema_keywords(&mut doc).unwrap(), 1);
+        assert_eq!(
+            schema_of(&doc),
+            &json!({"type": "array", "maxItems": 2,
+                    "items": {"anyOf": [{"type": "string"}, {"type": "number"}]}})
+        );
+        let mut doc = schema_doc(json!({"type": "array",
+            "prefixItems": [{"type": "string"}, {"type": "string"}]}));
+        unsupported_schema_keywords(&mut doc).unwrap();
+        assert_eq!(
+            schema_of(&doc),
+            &json!({"type": "array", "items": {"type": "string"}})
+        );
+    }
+
+    #[test]
+    fn object_keywords_of_2020_12_become_properties_or_additional_properties() {
+        let mut doc = schema_doc(json!({"type": "object",
+            "properties": {"card": {"type": "string"}},
+            "dependentRequired": {"card": ["cvc"]},
+            "dependentSchemas": {"card": {"properties": {"cvc": {"type": "string"}}}},
+            "unevaluatedProperties": false}));
+        assert_eq!(unsupported_schema_keywords(&mut doc).unwrap(), 3);
+        assert_eq!(
+            schema_of(&doc),
+            &json!({"type": "object", "additionalProperties": false,
+                    "properties": {"card": {"type": "string"}, "cvc": {"type": "string"}}})
+        );
+        let mut doc = schema_doc(json!({"type": "object",
+            "patternProperties": {"^x-": {"type": "integer"}}}));
+        unsupported_schema_keywords(&mut doc).unwrap();
+        assert_eq!(
+            schema_of(&doc),
+            &json!({"type": "object", "additionalProperties": {"type": "integer"}})
+        );
+    }
+
+    #[test]
+    fn defs_are_hoisted_into_components_and_refs_follow() {
+        let mut doc = json!({"openapi": "3.1.0", "paths": {}, "components": {"schemas": {
+            "Order": {"type": "object", "$defs": {"Line": {"type": "string"}},
+                      "properties": {
+                          "a": {"$ref": "#/components/schemas/Order/$defs/Line"},
+                          "b": {"$ref": "#/$defs/Line"}}}}}});
+        assert_eq!(hoisted_defs(&mut doc).unwrap(), 1);
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(schemas["OrderLine"], json!({"type": "string"}));
+        assert!(schemas["Order"].get("$defs").is_none());
+        for property in ["a", "b"] {
+            assert_eq!(
+                schemas["Order"]["properties"][property]["$ref"],
+                "#/components/schemas/OrderLine"
+            );
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use super::walk::for_each_operation;
+use super::walk::{HTTP_METHODS, for_each_operation};
 use crate::codegen::error::{JsonPath, SpecProblem};
 
 /// Removes `in: path` parameters whose `{name}` does not occur in the path template. Exporters
@@ -62,7 +62,7 @@ pub fn undeclared_path_parameters(doc: &mut Value) -> Result<usize, SpecProblem>
             continue;
         };
         let declared_on_item = declared_path_parameters(item.get("parameters"), &shared);
-        for method in super::walk::HTTP_METHODS {
+        for method in HTTP_METHODS {
             let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else {
                 continue;
             };
@@ -233,7 +233,7 @@ fn derived_operation_id(method: &str, template: &str) -> String {
 }
 
 /// Keeps one media type of a request body that offers several (progenitor accepts exactly one):
-/// JSON if offered, otherwise the first listed.
+/// JSON if offered, else one progenitor can send, otherwise the first listed.
 pub fn request_body_media_types(doc: &mut Value) -> Result<usize, SpecProblem> {
     let mut changed = 0;
     for_each_operation(doc, &mut |_, _, _, operation| {
@@ -250,6 +250,7 @@ pub fn request_body_media_types(doc: &mut Value) -> Result<usize, SpecProblem> {
         let keep = content
             .keys()
             .find(|media_type| is_json(media_type))
+            .or_else(|| content.keys().find(|m| progenitor_can_send(m)))
             .or_else(|| content.keys().next())
             .cloned()
             .unwrap_or_default();
@@ -258,6 +259,69 @@ pub fn request_body_media_types(doc: &mut Value) -> Result<usize, SpecProblem> {
         Ok(())
     })?;
     Ok(changed)
+}
+
+/// The document-level list of operations left out of the client, with why; the generated
+/// crate's README shows it.
+pub const OMITTED_OPERATIONS: &str = "x-omitted-operations";
+
+/// Request media types progenitor can send (`multipart/form-data` is not one of them).
+fn progenitor_can_send(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or("").trim();
+    matches!(
+        essence,
+        "application/json"
+            | "application/octet-stream"
+            | "application/x-www-form-urlencoded"
+            | "text/plain"
+            | "text/x-markdown"
+    )
+}
+
+/// Leaves out operations whose request body progenitor cannot send (`multipart/form-data`,
+/// vendor media types): generating them is impossible, and the rest of the API should not
+/// be lost for them. Each is listed under `x-omitted-operations` with its media type, and the
+/// generated crate's README names it; select the operations you need in `source.toml` to
+/// avoid them altogether.
+pub fn request_bodies_progenitor_cannot_send(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut omitted: Vec<Value> = Vec::new();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Ok(0);
+    };
+    for (template, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for method in HTTP_METHODS {
+            let unsendable = item
+                .get(method)
+                .and_then(|operation| operation.pointer("/requestBody/content"))
+                .and_then(Value::as_object)
+                .and_then(|content| content.keys().find(|m| !progenitor_can_send(m)))
+                .cloned();
+            if let Some(media_type) = unsendable {
+                item.remove(method);
+                omitted.push(
+                    format!(
+                        "{} {template}: a `{media_type}` request body, which progenitor cannot send",
+                        method.to_ascii_uppercase()
+                    )
+                    .into(),
+                );
+            }
+        }
+    }
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_none_or(|item| HTTP_METHODS.iter().any(|m| item.contains_key(*m)))
+    });
+    let count = omitted.len();
+    if count > 0
+        && let Some(root) = doc.as_object_mut()
+    {
+        root.insert(OMITTED_OPERATIONS.into(), Value::Array(omitted));
+    }
+    Ok(count)
 }
 
 fn is_json(media_type: &str) -> bool {

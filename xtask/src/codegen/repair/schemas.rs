@@ -1,0 +1,494 @@
+//! Schema shapes that real specs carry and typify rejects or mis-generates: `allOf`
+//! "inheritance", lone `null` types, formats on objects, defaults and examples that do not
+//! match their schema, integer bounds beyond 64 bits, and names that collide once they are
+//! Rust identifiers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Number, Value, json};
+
+use super::walk::for_each_schema;
+use crate::codegen::error::SpecProblem;
+
+const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
+
+/// Flattens `allOf` whose members are all plain objects (directly or through `$ref`) into
+/// one object: the exporters' way of writing inheritance (`allOf: [{$ref: Base}, {properties:
+/// ...}]`). typify merges such members itself, and panics (`a.reference.is_none()`) when a
+/// property is defined by both sides, as when an extension narrows an inherited property.
+/// Here a later member's definition of a property replaces an earlier one (what the author
+/// of an extension means); `required` lists are joined. `allOf` with a union member is left
+/// to typify.
+pub fn all_of_inheritance(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let components = component_schemas(doc);
+    let mut changed = 0;
+    for_each_schema(doc, &mut |_, schema| {
+        // A single member (`allOf: [{$ref}]` beside `nullable`, as a null union is lowered)
+        // is how 3.0 annotates a reference; typify keeps the referenced type for it.
+        let Some(Value::Array(members)) = schema
+            .get("allOf")
+            .filter(|m| m.as_array().is_some_and(|m| m.len() > 1))
+        else {
+            return Ok(());
+        };
+        let mut seen = BTreeSet::new();
+        let Some(flat) = flatten_members(members, &components, &mut seen) else {
+            return Ok(());
+        };
+        schema.remove("allOf");
+        let own = std::mem::take(schema);
+        *schema = merge_objects(flat.into_iter().chain([own]));
+        changed += 1;
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
+fn component_schemas(doc: &Value) -> BTreeMap<String, Value> {
+    doc.pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| {
+            schemas
+                .iter()
+                .map(|(name, schema)| (name.clone(), schema.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The members of an `allOf`, `$ref`s resolved and nested `allOf`s spliced in; `None` when
+/// one of them is not a plain object (a union, a primitive, an unresolvable or cyclic ref).
+fn flatten_members(
+    members: &[Value],
+    components: &BTreeMap<String, Value>,
+    seen: &mut BTreeSet<String>,
+) -> Option<Vec<Map<String, Value>>> {
+    let mut flat = Vec::new();
+    for member in members {
+        let mut member = member.as_object()?.clone();
+        if let Some(reference) = member.get("$ref").and_then(Value::as_str) {
+            let name = reference.strip_prefix(SCHEMA_REF_PREFIX)?.to_owned();
+            if !seen.insert(name.clone()) {
+                return None;
+            }
+            member = components.get(&name)?.as_object()?.clone();
+        }
+        if let Some(Value::Array(nested)) = member.remove("allOf") {
+            flat.extend(flatten_members(&nested, components, seen)?);
+        }
+        if !is_plain_object(&member) {
+            return None;
+        }
+        flat.push(member);
+    }
+    Some(flat)
+}
+
+fn is_plain_object(schema: &Map<String, Value>) -> bool {
+    let typed_object = match schema.get("type") {
+        None => true,
+        Some(kind) => kind == "object",
+    };
+    typed_object
+        && ![
+            "anyOf",
+            "oneOf",
+            "not",
+            "discriminator",
+            "$ref",
+            "items",
+            "enum",
+        ]
+        .iter()
+        .any(|k| schema.contains_key(*k))
+}
+
+fn merge_objects(members: impl Iterator<Item = Map<String, Value>>) -> Map<String, Value> {
+    let mut merged = Map::new();
+    let mut properties = Map::new();
+    let mut required: Vec<Value> = Vec::new();
+    for mut member in members {
+        if let Some(Value::Object(own)) = member.remove("properties") {
+            properties.extend(own);
+        }
+        if let Some(Value::Array(names)) = member.remove("required") {
+            for name in names {
+                if !required.contains(&name) {
+                    required.push(name);
+                }
+            }
+        }
+        // `additionalProperties: false` on a base forbids its extension's own properties:
+        // the merged object takes the last member's setting that is a schema, if any.
+        match member.remove("additionalProperties") {
+            Some(Value::Bool(false)) | None => {}
+            Some(other) => {
+                merged.insert("additionalProperties".into(), other);
+            }
+        }
+        member.remove("type");
+        // Annotations of later members (the outer schema last) win.
+        merged.extend(member);
+    }
+    merged.insert("type".into(), "object".into());
+    if !properties.is_empty() {
+        merged.insert("properties".into(), Value::Object(properties));
+    }
+    if !required.is_empty() {
+        merged.insert("required".into(), Value::Array(required));
+    }
+    merged
+}
+
+/// Replaces a lone `type: null` (a property that is always null, outside any union) with a
+/// nullable schema of any value: typify has no type for "only null".
+pub fn lone_null_type(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut changed = 0;
+    for_each_schema(doc, &mut |_, schema| {
+        if schema.get("type").and_then(Value::as_str) == Some("null") {
+            schema.remove("type");
+            schema.remove("enum");
+            schema.insert("nullable".into(), true.into());
+            changed += 1;
+        }
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
+/// Removes `format` from objects, arrays and booleans (`type: object, format: json`): a
+/// format only means something for strings and numbers, and typify rejects the schema.
+pub fn format_on_structured_types(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut changed = 0;
+    for_each_schema(doc, &mut |_, schema| {
+        let structured = matches!(
+            schema.get("type").and_then(Value::as_str),
+            Some("object" | "array" | "boolean")
+        );
+        if structured && schema.remove("format").is_some() {
+            changed += 1;
+        }
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
+/// Makes `default` and `example` match their schema's type: `"1024"` on an integer becomes
+/// 1024, `"false"` on a boolean becomes `false`; a value that cannot be read as the type
+/// (`default: null` on a non-nullable schema, `"auto"` on a number) is dropped. utoipa and
+/// other exporters write defaults as strings; typify would refuse the schema.
+pub fn defaults_and_examples_of_the_wrong_type(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut changed = 0;
+    for_each_schema(doc, &mut |_, schema| {
+        let Some(kind) = schema
+            .get("type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            return Ok(());
+        };
+        let nullable = schema.get("nullable") == Some(&Value::Bool(true));
+        for key in ["default", "example"] {
+            let Some(value) = schema.get(key) else {
+                continue;
+            };
+            match coerce(value, &kind, nullable) {
+                Coerced::Fits => {}
+                Coerced::Into(fixed) => {
+                    schema.insert(key.into(), fixed);
+                    changed += 1;
+                }
+                Coerced::Drop => {
+                    schema.remove(key);
+                    changed += 1;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
+enum Coerced {
+    Fits,
+    Into(Value),
+    Drop,
+}
+
+fn coerce(value: &Value, kind: &str, nullable: bool) -> Coerced {
+    let fits = match (kind, value) {
+        (_, Value::Null) => nullable,
+        ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+        ("number", Value::Number(_))
+        | ("string", Value::String(_))
+        | ("boolean", Value::Bool(_))
+        | ("array", Value::Array(_))
+        | ("object", Value::Object(_)) => true,
+        _ => false,
+    };
+    if fits {
+        return Coerced::Fits;
+    }
+    let converted = match (kind, value) {
+        ("integer", Value::String(text)) => text.trim().parse::<i64>().ok().map(Value::from),
+        ("integer", Value::Number(n)) => n
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| Value::from(f as i64)),
+        ("number", Value::String(text)) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(Number::from_f64)
+            .map(Value::Number),
+        ("boolean", Value::String(text)) => match text.trim() {
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        ("string", Value::Number(n)) => Some(Value::String(n.to_string())),
+        ("string", Value::Bool(b)) => Some(Value::String(b.to_string())),
+        _ => None,
+    };
+    converted.map_or(Coerced::Drop, Coerced::Into)
+}
+
+/// Integer bounds beyond 64 bits (`minimum: -9223372036854776000`, the float JavaScript
+/// exporters print for `i64::MIN`) are dropped: an `i64` cannot go past them anyway, and
+/// the OpenAPI model reads integer bounds as 64-bit integers. A fractional bound on an
+/// integer is rounded inwards.
+pub fn integer_bounds_beyond_64_bits(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut changed = 0;
+    for_each_schema(doc, &mut |_, schema| {
+        if schema.get("type").and_then(Value::as_str) != Some("integer") {
+            return Ok(());
+        }
+        for (key, round_up) in [
+            ("minimum", true),
+            ("maximum", false),
+            ("exclusiveMinimum", true),
+            ("exclusiveMaximum", false),
+            ("multipleOf", true),
+        ] {
+            let Some(Value::Number(bound)) = schema.get(key) else {
+                continue;
+            };
+            if bound.is_i64()
+                || bound.is_u64() && bound.as_u64().is_some_and(|u| u <= i64::MAX as u64)
+            {
+                continue;
+            }
+            let as_float = bound.as_f64().unwrap_or(f64::INFINITY);
+            let rounded = if round_up {
+                as_float.ceil()
+            } else {
+                as_float.floor()
+            };
+            // 2^63 as a float: anything at or past it is outside i64.
+            const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+            if rounded.is_finite() && rounded > -LIMIT && rounded < LIMIT {
+                schema.insert(key.into(), json!(rounded as i64));
+            } else {
+                schema.remove(key);
+            }
+            changed += 1;
+        }
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
+/// Renames component schemas whose names become the same Rust type name (`user_info` and
+/// `UserInfo`, `Foo-Bar` and `FooBar`), which would define one type twice (E0428). Names
+/// are compared as typify turns them into identifiers, ignoring case and separators; the
+/// second and later get a numeric suffix (`UserInfo2`), and every `$ref` follows.
+pub fn schema_names_that_collide(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(0);
+    };
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut renames: BTreeMap<String, String> = BTreeMap::new();
+    let names: Vec<String> = schemas.keys().cloned().collect();
+    let all_keys: BTreeSet<String> = names.iter().map(|n| identifier_key(n)).collect();
+    for name in &names {
+        let key = identifier_key(name);
+        if taken.insert(key.clone()) {
+            continue;
+        }
+        let renamed = (2..)
+            .map(|n| format!("{name}{n}"))
+            .find(|candidate| {
+                let candidate_key = identifier_key(candidate);
+                !taken.contains(&candidate_key) && !all_keys.contains(&candidate_key)
+            })
+            .unwrap_or_else(|| format!("{name}_"));
+        taken.insert(identifier_key(&renamed));
+        renames.insert(name.clone(), renamed);
+    }
+    if renames.is_empty() {
+        return Ok(0);
+    }
+    for (old, new) in &renames {
+        if let Some(schema) = schemas.remove(old) {
+            schemas.insert(new.clone(), schema);
+        }
+    }
+    let targets: BTreeMap<String, String> = renames
+        .iter()
+        .map(|(old, new)| {
+            (
+                format!("{SCHEMA_REF_PREFIX}{old}"),
+                format!("{SCHEMA_REF_PREFIX}{new}"),
+            )
+        })
+        .collect();
+    super::openapi31::rewrite_refs(doc, &targets);
+    Ok(renames.len())
+}
+
+/// What distinguishes two names once they are Rust type names: their letters and digits,
+/// ignoring case.
+fn identifier_key(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(schemas: Value) -> Value {
+        json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
+               "components": {"schemas": schemas}})
+    }
+
+    #[test]
+    fn all_of_inheritance_merges_and_lets_the_extension_override() {
+        let mut d = doc(json!({
+            "Base": {"type": "object", "required": ["id"], "additionalProperties": false,
+                     "properties": {"id": {"type": "string"}, "item": {"oneOf": [{"type": "string"}]}}},
+            "Child": {"description": "kept", "allOf": [
+                {"$ref": "#/components/schemas/Base"},
+                {"type": "object", "required": ["item"], "properties": {"item": {"$ref": "#/components/schemas/Other"}}}
+            ]},
+            "Other": {"type": "string"}
+        }));
+        assert_eq!(all_of_inheritance(&mut d).unwrap(), 1);
+        assert_eq!(
+            d["components"]["schemas"]["Child"],
+            json!({"description": "kept", "type": "object", "required": ["id", "item"],
+                   "properties": {"id": {"type": "string"}, "item": {"$ref": "#/components/schemas/Other"}}})
+        );
+    }
+
+    #[test]
+    fn a_single_reference_keeps_its_type() {
+        let mut d = doc(json!({
+            "Owner": {"type": "object"},
+            "X": {"nullable": true, "allOf": [{"$ref": "#/components/schemas/Owner"}]}
+        }));
+        assert_eq!(all_of_inheritance(&mut d).unwrap(), 0);
+    }
+
+    #[test]
+    fn all_of_with_a_union_member_is_left_alone() {
+        let mut d = doc(json!({
+            "U": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+            "X": {"allOf": [{"$ref": "#/components/schemas/U"}, {"type": "object"}]}
+        }));
+        let before = d.clone();
+        assert_eq!(all_of_inheritance(&mut d).unwrap(), 0);
+        assert_eq!(d, before);
+    }
+
+    #[test]
+    fn a_cyclic_all_of_is_left_alone() {
+        let mut d = doc(json!({
+            "A": {"allOf": [{"$ref": "#/components/schemas/B"}]},
+            "B": {"allOf": [{"$ref": "#/components/schemas/A"}]}
+        }));
+        assert_eq!(all_of_inheritance(&mut d).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_lone_null_becomes_a_nullable_any() {
+        let mut d = doc(json!({"T": {"type": "object", "properties": {
+            "gone": {"type": "null", "description": "always null"}}}}));
+        assert_eq!(lone_null_type(&mut d).unwrap(), 1);
+        assert_eq!(
+            d["components"]["schemas"]["T"]["properties"]["gone"],
+            json!({"nullable": true, "description": "always null"})
+        );
+    }
+
+    #[test]
+    fn format_is_removed_from_objects_only() {
+        let mut d = doc(json!({
+            "O": {"type": "object", "format": "json"},
+            "S": {"type": "string", "format": "date-time"}
+        }));
+        assert_eq!(format_on_structured_types(&mut d).unwrap(), 1);
+        assert_eq!(d["components"]["schemas"]["O"], json!({"type": "object"}));
+        assert_eq!(d["components"]["schemas"]["S"]["format"], "date-time");
+    }
+
+    #[test]
+    fn defaults_are_converted_or_dropped() {
+        let mut d = doc(json!({
+            "I": {"type": "integer", "default": "1024", "example": "many"},
+            "B": {"type": "boolean", "default": "false"},
+            "N": {"type": "string", "default": null},
+            "M": {"type": "string", "nullable": true, "default": null},
+            "F": {"type": "number", "default": "0.5"},
+            "OK": {"type": "integer", "default": 3}
+        }));
+        assert_eq!(defaults_and_examples_of_the_wrong_type(&mut d).unwrap(), 5);
+        let s = &d["components"]["schemas"];
+        assert_eq!(s["I"], json!({"type": "integer", "default": 1024}));
+        assert_eq!(s["B"]["default"], json!(false));
+        assert_eq!(s["N"], json!({"type": "string"}));
+        assert_eq!(s["M"]["default"], Value::Null);
+        assert_eq!(s["F"]["default"], json!(0.5));
+        assert_eq!(s["OK"]["default"], json!(3));
+    }
+
+    #[test]
+    fn integer_bounds_past_i64_are_dropped_and_fractions_rounded_inwards() {
+        let mut d = doc(json!({
+            "Wide": {"type": "integer", "minimum": -9223372036854776000.0_f64, "maximum": 1.0e19},
+            "Frac": {"type": "integer", "minimum": 0.5, "maximum": 9.5},
+            "Fine": {"type": "integer", "minimum": -5}
+        }));
+        assert_eq!(integer_bounds_beyond_64_bits(&mut d).unwrap(), 4);
+        let s = &d["components"]["schemas"];
+        assert_eq!(s["Wide"], json!({"type": "integer"}));
+        assert_eq!(
+            s["Frac"],
+            json!({"type": "integer", "minimum": 1, "maximum": 9})
+        );
+        assert_eq!(s["Fine"]["minimum"], json!(-5));
+    }
+
+    #[test]
+    fn colliding_names_get_a_suffix_and_refs_follow() {
+        let mut d = doc(json!({
+            "UserInfo": {"type": "string"},
+            "user_info": {"type": "integer"},
+            "UserInfo2": {"type": "boolean"},
+            "Holder": {"type": "object", "properties": {"a": {"$ref": "#/components/schemas/user_info"}}}
+        }));
+        assert_eq!(schema_names_that_collide(&mut d).unwrap(), 1);
+        let s = &d["components"]["schemas"];
+        assert!(s.get("user_info").is_none());
+        assert_eq!(s["user_info3"], json!({"type": "integer"}));
+        assert_eq!(
+            s["Holder"]["properties"]["a"]["$ref"],
+            "#/components/schemas/user_info3"
+        );
+    }
+}
