@@ -32,6 +32,14 @@ enum Task {
         #[arg(long, value_name = "DIR", hide = true)]
         root: Option<PathBuf>,
     },
+    /// Run every spec of the real-world corpus (xtask/tests/corpus/) through the pipeline and
+    /// through plain progenitor, compiling each result; prints a table and writes
+    /// target/corpus/report.json. Slow: minutes.
+    Corpus {
+        /// Only specs whose name contains this.
+        #[arg(long, value_name = "TEXT")]
+        only: Option<String>,
+    },
     /// Benchmark the facade and the command against the fake vendors (release build); writes
     /// target/bench/report.json.
     Bench,
@@ -61,6 +69,16 @@ fn main() -> ExitCode {
                 build: !no_build,
             })
         }
+        Task::Corpus { only } => match xtask::corpus::run(&workspace_root(), only.as_deref()) {
+            Ok(rows) => {
+                print!("{}", xtask::corpus::table(&rows));
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        },
         Task::Bench => match xtask::bench::run(&workspace_root()) {
             Ok(rows) => {
                 print!("{}", xtask::bench::table(&rows));

@@ -25,9 +25,18 @@ pub fn check_crate_builds(
     vendor: &str,
     files: &[PlannedFile],
 ) -> Result<(), CodegenError> {
+    check_crate_builds_in(root, vendor, files, &scratch_dir(root))
+}
+
+/// [`check_crate_builds`] with its scratch workspace and target dir under `scratch`.
+pub fn check_crate_builds_in(
+    root: &Path,
+    vendor: &str,
+    files: &[PlannedFile],
+    scratch: &Path,
+) -> Result<(), CodegenError> {
     let crate_name = format!("{vendor}-client");
     let crate_prefix = Path::new("crates").join(&crate_name);
-    let scratch = scratch_dir(root);
     // One scratch workspace per vendor: two vendors (or two tests) can check at once.
     let workspace = scratch.join("workspaces").join(vendor);
     let failed = |message: String| {

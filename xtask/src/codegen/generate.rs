@@ -38,6 +38,38 @@ pub fn generate(vendor: &VendorSpec, spec: &OpenAPI) -> Result<GeneratedCrate, S
     })
 }
 
+/// What progenitor alone makes of `spec`, with its default settings (the corpus report's
+/// comparison): the code, pretty-printed, or the failure, panics caught.
+pub fn plain_progenitor(spec: &OpenAPI) -> Result<String, SpecProblem> {
+    let tokens = catch_generator_panics(|| {
+        Generator::new(&GenerationSettings::default()).generate_tokens(spec)
+    })?
+    .map_err(|e| SpecProblem::new("$", format!("progenitor rejected the document: {e}")))?;
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| SpecProblem::new("$", format!("progenitor produced invalid Rust: {e}")))?;
+    Ok(prettyplease::unparse(&file))
+}
+
+/// A manifest for [`plain_progenitor`]'s code: the dependencies progenitor's README asks
+/// for, at the workspace's versions.
+pub fn plain_manifest(name: &str, code: &str) -> String {
+    let mut dependencies = vec!["progenitor-client", "reqwest", "serde", "serde_json"];
+    dependencies.extend(
+        OPTIONAL_DEPENDENCIES
+            .iter()
+            .filter(|(_, needle)| code.contains(needle))
+            .map(|(name, _)| *name),
+    );
+    let dependencies: String = dependencies
+        .iter()
+        .map(|name| format!("{name}.workspace = true\n"))
+        .collect();
+    format!(
+        "[package]\nname = \"{name}-client\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\n{dependencies}"
+    )
+}
+
 fn run_progenitor(spec: &OpenAPI) -> Result<proc_macro2::TokenStream, SpecProblem> {
     catch_generator_panics(|| Generator::new(&settings()).generate_tokens(spec))?
         .map_err(|e| SpecProblem::new("$", format!("progenitor rejected the document: {e}")))
@@ -418,7 +450,7 @@ fn omitted_operations(spec: &OpenAPI) -> String {
         return String::new();
     };
     let mut text = String::from(
-        "\n## Operations left out\n\nprogenitor cannot generate these; they are not in this client:\n\n",
+        "\n## Left out\n\nprogenitor cannot generate these; they are not in this client:\n\n",
     );
     for operation in omitted.iter().filter_map(serde_json::Value::as_str) {
         text.push_str(&format!("- {operation}\n"));
@@ -521,12 +553,15 @@ fn limit_response_body(response: reqwest::Response, limit: usize) -> reqwest::Re
 "#;
 
 /// Crates the generated code may name, with how to find out whether it does.
-const OPTIONAL_DEPENDENCIES: [(&str, &str); 5] = [
+const OPTIONAL_DEPENDENCIES: [(&str, &str); 7] = [
     ("chrono", "chrono::"),
     ("uuid", "uuid::"),
     ("regress", "regress::"),
     ("futures", "futures::"),
     ("bytes", "bytes::"),
+    // WebSocket upgrades: a random `Sec-WebSocket-Key`, base64-encoded.
+    ("base64", "::base64::"),
+    ("rand", "::rand::"),
 ];
 
 fn cargo_toml(vendor: &VendorSpec, spec: &OpenAPI, code: &str) -> String {

@@ -180,11 +180,53 @@ pub fn parse_document(bytes: &[u8], is_json: bool) -> Result<Value, SpecProblem>
             )
         });
     }
-    let mut yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)
-        .map_err(|e| SpecProblem::new("$", format!("invalid YAML: {e}")))?;
+    let mut yaml = parse_yaml_with_wide_integers(text)?;
     yaml.apply_merge()
         .map_err(|e| SpecProblem::new("$", format!("invalid YAML merge key: {e}")))?;
     yaml_to_json(yaml, &JsonPath::root())
+}
+
+/// YAML integers beyond 64 bits (`minimum: -9223372036854776000`, what JavaScript exporters
+/// print for `i64::MIN`) cannot be held by the YAML model; JSON reads such numbers as floats,
+/// and so does this: each one the parser refuses is given a `.0` and the text parsed again.
+/// (Integer bounds that are then out of range are handled by a repair pass.)
+fn parse_yaml_with_wide_integers(text: &str) -> Result<serde_yaml_ng::Value, SpecProblem> {
+    const MAX_REWRITES: usize = 10_000;
+    let mut text = std::borrow::Cow::Borrowed(text);
+    for _ in 0..MAX_REWRITES {
+        let error = match serde_yaml_ng::from_str(&text) {
+            Ok(yaml) => return Ok(yaml),
+            Err(error) => error,
+        };
+        let message = error.to_string();
+        let wide = message.contains("as i128") || message.contains("as u128");
+        let rewritten = error
+            .location()
+            .filter(|_| wide)
+            .and_then(|at| as_float_at(&text, at.index()));
+        match rewritten {
+            Some(fixed) => text = std::borrow::Cow::Owned(fixed),
+            None => return Err(SpecProblem::new("$", format!("invalid YAML: {message}"))),
+        }
+    }
+    Err(SpecProblem::new(
+        "$",
+        "invalid YAML: too many integers beyond 64 bits",
+    ))
+}
+
+/// `text` with the integer literal that starts at byte `index` written as a float.
+fn as_float_at(text: &str, index: usize) -> Option<String> {
+    let rest = text.get(index..)?;
+    let length = rest
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(rest.len(), |(i, _)| i);
+    let literal = &rest[..length];
+    if !literal.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!("{}{literal}.0{}", &text[..index], &rest[length..]))
 }
 
 fn yaml_to_json(yaml: serde_yaml_ng::Value, path: &JsonPath) -> Result<Value, SpecProblem> {
@@ -243,6 +285,22 @@ fn yaml_number_to_json(n: &serde_yaml_ng::Number) -> Option<Value> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn yaml_integers_beyond_64_bits_are_read_as_floats() {
+        let text = "a: {minimum: -9223372036854776000, maximum: 18446744073709551616, n: 5}\n";
+        let value = parse_document(text.as_bytes(), false).expect("parses");
+        assert_eq!(
+            value["a"]["minimum"].as_f64(),
+            Some(-9_223_372_036_854_776_000.0)
+        );
+        assert_eq!(
+            value["a"]["maximum"].as_f64(),
+            Some(18_446_744_073_709_551_616.0)
+        );
+        assert_eq!(value["a"]["n"], serde_json::json!(5));
+    }
+
     use super::*;
     use serde_json::json;
 

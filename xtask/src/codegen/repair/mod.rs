@@ -62,6 +62,14 @@ pub const PASSES: &[Pass] = &[
         run: schemas::lone_null_type,
     },
     Pass {
+        name: "null_in_enums",
+        run: schemas::null_in_enums,
+    },
+    Pass {
+        name: "nullable_component_unions",
+        run: schemas::nullable_component_unions,
+    },
+    Pass {
         name: "numeric_exclusive_bounds",
         run: openapi31::numeric_exclusive_bounds,
     },
@@ -98,6 +106,14 @@ pub const PASSES: &[Pass] = &[
         run: schemas::schema_names_that_collide,
     },
     Pass {
+        name: "titles_that_collide",
+        run: schemas::titles_that_collide,
+    },
+    Pass {
+        name: "enums_with_colliding_variant_names",
+        run: schemas::enums_with_colliding_variant_names,
+    },
+    Pass {
         name: "empty_titles",
         run: exporter::empty_titles,
     },
@@ -128,6 +144,10 @@ pub const PASSES: &[Pass] = &[
     Pass {
         name: "request_bodies_progenitor_cannot_send",
         run: operations::request_bodies_progenitor_cannot_send,
+    },
+    Pass {
+        name: "parameters_that_collide_as_identifiers",
+        run: operations::parameters_that_collide_as_identifiers,
     },
     Pass {
         name: "differing_response_bodies",

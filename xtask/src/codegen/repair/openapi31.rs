@@ -12,7 +12,8 @@ const TARGET_VERSION: &str = "3.0.3";
 
 /// Rewrites a 3.1 document's top level for 3.0.3: the version string, and the 3.1-only fields
 /// that have no 3.0 meaning for a client (`jsonSchemaDialect`, `webhooks`, `info.summary`,
-/// `license.identifier`, `components.pathItems`); adds the `paths` object 3.0 requires.
+/// `license.identifier`, `components.pathItems`); adds the `paths` object and the operation
+/// `responses` that 3.0 requires (a `default` response without a body).
 pub fn downgrade_openapi_31_document(doc: &mut Value) -> Result<usize, SpecProblem> {
     let is_31 = doc
         .get("openapi")
@@ -38,6 +39,22 @@ pub fn downgrade_openapi_31_document(doc: &mut Value) -> Result<usize, SpecProbl
     if !object.contains_key("paths") {
         object.insert("paths".into(), json!({}));
         changed += 1;
+    }
+    // 3.1 made `responses` optional; 3.0 requires it.
+    if let Some(paths) = object.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for method in super::walk::HTTP_METHODS {
+                if let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut)
+                    && !operation.contains_key("responses")
+                {
+                    operation.insert(
+                        "responses".into(),
+                        json!({"default": {"description": "The document describes no response."}}),
+                    );
+                    changed += 1;
+                }
+            }
+        }
     }
     Ok(changed)
 }
@@ -414,6 +431,17 @@ mod tests {
         );
         let mut doc30 = json!({"openapi": "3.0.1", "webhooks": {}});
         assert_eq!(downgrade_openapi_31_document(&mut doc30).unwrap(), 0);
+    }
+
+    #[test]
+    fn an_operation_without_responses_gets_a_default_one() {
+        let mut doc =
+            json!({"openapi": "3.1.0", "paths": {"/ping": {"post": {"operationId": "ping"}}}});
+        assert_eq!(downgrade_openapi_31_document(&mut doc).unwrap(), 2);
+        assert_eq!(
+            doc["paths"]["/ping"]["post"]["responses"],
+            json!({"default": {"description": "The document describes no response."}})
+        );
     }
 
     #[test]

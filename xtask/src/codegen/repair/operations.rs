@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use super::walk::{HTTP_METHODS, for_each_operation};
-use crate::codegen::error::{JsonPath, SpecProblem};
+use crate::codegen::error::SpecProblem;
 
 /// Removes `in: path` parameters whose `{name}` does not occur in the path template. Exporters
 /// copy shared parameters onto operations that do not take them; generators then demand an
@@ -261,8 +261,8 @@ pub fn request_body_media_types(doc: &mut Value) -> Result<usize, SpecProblem> {
     Ok(changed)
 }
 
-/// The document-level list of operations left out of the client, with why; the generated
-/// crate's README shows it.
+/// The document-level list of operations and parameters left out of the client, with why;
+/// the generated crate's README shows it.
 pub const OMITTED_OPERATIONS: &str = "x-omitted-operations";
 
 /// Request media types progenitor can send (`multipart/form-data` is not one of them).
@@ -324,6 +324,86 @@ pub fn request_bodies_progenitor_cannot_send(doc: &mut Value) -> Result<usize, S
     Ok(count)
 }
 
+/// Leaves out optional parameters whose Rust name collides with another parameter of the
+/// same operation (Twilio's `StartTime`, `StartTime<` and `StartTime>` are all `start_time`):
+/// progenitor would bind one identifier twice (E0416). The first keeps its place; the rest
+/// are listed under `x-omitted-operations`. A required one cannot be left out and is an error.
+pub fn parameters_that_collide_as_identifiers(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let components = doc
+        .pointer("/components/parameters")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let name_of = |parameter: &Value| -> Option<(String, bool)> {
+        let resolved = match parameter
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/parameters/"))
+        {
+            Some(name) => components.get(name)?,
+            None => parameter,
+        };
+        let required = resolved.get("required") == Some(&Value::Bool(true));
+        Some((resolved.get("name")?.as_str()?.to_owned(), required))
+    };
+    let key = |name: &str| -> String {
+        name.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let mut omitted: Vec<Value> = Vec::new();
+    let mut problem = None;
+    for_each_operation(doc, &mut |path, template, method, operation| {
+        let Some(Value::Array(parameters)) = operation.get_mut("parameters") else {
+            return Ok(());
+        };
+        let mut seen = BTreeSet::new();
+        let mut keep = Vec::with_capacity(parameters.len());
+        for parameter in parameters.drain(..) {
+            let Some((name, required)) = name_of(&parameter) else {
+                keep.push(parameter);
+                continue;
+            };
+            if seen.insert(key(&name)) {
+                keep.push(parameter);
+            } else if required {
+                problem.get_or_insert_with(|| {
+                    path.key("parameters").problem(format!(
+                        "the required parameter `{name}` has the same Rust name as another \
+                         parameter of this operation; rename one in the overlay"
+                    ))
+                });
+                keep.push(parameter);
+            } else {
+                omitted.push(
+                    format!(
+                        "{} {template}: parameter `{name}`, whose Rust name another parameter has",
+                        method.to_ascii_uppercase()
+                    )
+                    .into(),
+                );
+            }
+        }
+        *parameters = keep;
+        Ok(())
+    })?;
+    if let Some(problem) = problem {
+        return Err(problem);
+    }
+    let count = omitted.len();
+    if count > 0
+        && let Some(root) = doc.as_object_mut()
+    {
+        let list = root
+            .entry(OMITTED_OPERATIONS)
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(list) = list.as_array_mut() {
+            list.extend(omitted);
+        }
+    }
+    Ok(count)
+}
+
 fn is_json(media_type: &str) -> bool {
     media_type == "application/json" || media_type.starts_with("application/json;")
 }
@@ -353,15 +433,15 @@ fn body_of(response: &Value) -> Body {
 ///
 /// JSON object bodies are merged into one component schema (`<OperationId>ErrorBody` /
 /// `<OperationId>SuccessBody`): the union of their properties, required only where all agree.
-/// Bodiless responses in a group that has JSON bodies are dropped from the operation, so those
-/// statuses reach the caller as unexpected responses. Bodies that are not objects cannot be
-/// merged and are reported.
+/// Bodies that are not all objects become one `anyOf` of them (an untagged enum). Bodiless
+/// responses in a group that has JSON bodies are dropped from the operation, so those statuses
+/// reach the caller as unexpected responses.
 pub fn differing_response_bodies(doc: &mut Value) -> Result<usize, SpecProblem> {
     let schemas = components(doc, "schemas");
     let responses = components(doc, "responses");
     let mut new_schemas: BTreeMap<String, Value> = BTreeMap::new();
     let mut changed = 0;
-    for_each_operation(doc, &mut |at, _, _, operation| {
+    for_each_operation(doc, &mut |_, _, _, operation| {
         let operation_id = operation
             .get("operationId")
             .and_then(Value::as_str)
@@ -409,11 +489,10 @@ pub fn differing_response_bodies(doc: &mut Value) -> Result<usize, SpecProblem> 
             {
                 continue;
             }
-            let responses_at = at.key("responses");
             let merged = if json_bodies.iter().all(|body| *body == json_bodies[0]) {
                 json_bodies[0].clone()
             } else {
-                merge_object_schemas(&json_bodies, &schemas, &responses_at)?
+                merge_bodies(&json_bodies, &schemas)
             };
             let name = unique_schema_name(
                 &format!("{}{suffix}", pascal_case(&operation_id)),
@@ -490,23 +569,27 @@ impl Group {
 
 /// The union of object schemas: every property of any of them (the first definition wins when
 /// they disagree on a property, replaced by an unconstrained schema), required where all agree.
-fn merge_object_schemas(
-    bodies: &[&Value],
-    schemas: &Value,
-    at: &JsonPath,
-) -> Result<Value, SpecProblem> {
+fn merge_bodies(bodies: &[&Value], schemas: &Value) -> Value {
+    let is_object = |body: &Value| {
+        let body = resolve(body, schemas, "#/components/schemas/");
+        body.get("type").and_then(Value::as_str) == Some("object")
+            || body.get("properties").is_some()
+    };
+    if !bodies.iter().all(|body| is_object(body)) {
+        // An array beside an object, a string beside an object: one type that is either,
+        // decoded by trying each in turn.
+        let mut members: Vec<Value> = Vec::new();
+        for body in bodies {
+            if !members.contains(body) {
+                members.push((*body).clone());
+            }
+        }
+        return json!({ "anyOf": members });
+    }
     let mut properties = Map::new();
     let mut required: Option<BTreeSet<String>> = None;
     for body in bodies {
         let body = resolve(body, schemas, "#/components/schemas/");
-        let is_object = body.get("type").and_then(Value::as_str) == Some("object")
-            || body.get("properties").is_some();
-        if !is_object {
-            return Err(at.problem(
-                "responses of one group have different bodies that are not all objects, so they \
-                 cannot be merged into one type; pick one body in the overlay",
-            ));
-        }
         for (name, schema) in body
             .get("properties")
             .and_then(Value::as_object)
@@ -540,7 +623,7 @@ fn merge_object_schemas(
     if let Some(required) = required.filter(|r| !r.is_empty()) {
         merged["required"] = json!(required);
     }
-    Ok(merged)
+    merged
 }
 
 fn pascal_case(id: &str) -> String {
@@ -569,6 +652,66 @@ fn unique_schema_name(base: &str, existing: &Value, added: &BTreeMap<String, Val
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_operation_progenitor_cannot_send_is_left_out_and_listed() {
+        let mut doc = json!({"paths": {
+            "/files": {
+                "post": {"requestBody": {"content": {"multipart/form-data": {"schema": {}}}}},
+                "get": {"responses": {}}
+            },
+            "/upload": {"put": {"requestBody": {"content": {"multipart/form-data": {}}}}},
+            "/json": {"post": {"requestBody": {"content": {"application/json; charset=utf-8": {}}}}}
+        }});
+        assert_eq!(request_bodies_progenitor_cannot_send(&mut doc).unwrap(), 2);
+        assert!(doc["paths"]["/files"].get("post").is_none());
+        assert!(doc["paths"]["/files"].get("get").is_some());
+        assert!(doc["paths"].get("/upload").is_none(), "no operation left");
+        assert!(doc["paths"]["/json"].get("post").is_some());
+        assert_eq!(
+            doc[OMITTED_OPERATIONS][0],
+            "POST /files: a `multipart/form-data` request body, which progenitor cannot send"
+        );
+    }
+
+    #[test]
+    fn a_sendable_media_type_is_preferred_over_the_first_listed() {
+        let mut doc = json!({"paths": {"/f": {"post": {"requestBody": {"content": {
+            "multipart/form-data": {}, "application/x-www-form-urlencoded": {}}}}}}});
+        request_body_media_types(&mut doc).unwrap();
+        let content = doc["paths"]["/f"]["post"]["requestBody"]["content"]
+            .as_object()
+            .unwrap();
+        assert_eq!(
+            content.keys().collect::<Vec<_>>(),
+            ["application/x-www-form-urlencoded"]
+        );
+    }
+
+    #[test]
+    fn optional_parameters_with_the_same_rust_name_are_left_out() {
+        let mut doc = json!({"paths": {"/calls": {"get": {"parameters": [
+            {"name": "StartTime", "in": "query"},
+            {"name": "StartTime<", "in": "query"},
+            {"name": "StartTime>", "in": "query"},
+            {"name": "Status", "in": "query"}
+        ]}}}});
+        assert_eq!(parameters_that_collide_as_identifiers(&mut doc).unwrap(), 2);
+        let names: Vec<&str> = doc["paths"]["/calls"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["StartTime", "Status"]);
+        assert_eq!(doc[OMITTED_OPERATIONS].as_array().unwrap().len(), 2);
+
+        let mut required = json!({"paths": {"/x": {"get": {"parameters": [
+            {"name": "a_b", "in": "query"}, {"name": "aB", "in": "query", "required": true}
+        ]}}}});
+        let problem = parameters_that_collide_as_identifiers(&mut required).unwrap_err();
+        assert_eq!(problem.json_path, "$.paths['/x'].get.parameters");
+    }
 
     #[test]
     fn path_parameters_missing_from_the_template_are_removed() {
@@ -748,12 +891,19 @@ mod tests {
     }
 
     #[test]
-    fn non_object_bodies_that_differ_are_an_error_with_a_path() {
+    fn bodies_that_are_not_all_objects_become_one_union() {
         let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
             "400": {"description": "", "content": {"application/json": {"schema": {"type": "string"}}}},
-            "500": {"description": "", "content": {"application/json": {"schema": {"type": "integer"}}}}
+            "500": {"description": "", "content": {"application/json": {"schema": {"type": "object"}}}}
         }}}}});
-        let problem = differing_response_bodies(&mut doc).unwrap_err();
-        assert_eq!(problem.json_path, "$.paths['/a'].get.responses");
+        assert_eq!(differing_response_bodies(&mut doc).unwrap(), 2);
+        assert_eq!(
+            doc["components"]["schemas"]["AErrorBody"],
+            json!({"anyOf": [{"type": "string"}, {"type": "object"}]})
+        );
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["responses"]["400"]["content"]["application/json"]["schema"],
+            json!({"$ref": "#/components/schemas/AErrorBody"})
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Number, Value, json};
 
 use super::walk::for_each_schema;
-use crate::codegen::error::SpecProblem;
+use crate::codegen::error::{JsonPath, SpecProblem};
 
 const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
 
@@ -138,6 +138,159 @@ fn merge_objects(members: impl Iterator<Item = Map<String, Value>>) -> Map<Strin
         merged.insert("required".into(), Value::Array(required));
     }
     merged
+}
+
+/// Moves `nullable` from a component union or enum (`X: {anyOf: [..], nullable: true}`, as a
+/// null member of a union is lowered) to every reference to it: typify names the non-null
+/// inner type of such a component after the component itself, and defines it twice (E0428).
+/// A component that admits null makes every use of it admit null, so the references say it.
+pub fn nullable_component_unions(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(0);
+    };
+    let mut targets = BTreeSet::new();
+    for (name, schema) in schemas.iter_mut() {
+        let Some(schema) = schema.as_object_mut() else {
+            continue;
+        };
+        let named_inner_type = ["anyOf", "oneOf", "enum"]
+            .iter()
+            .any(|k| schema.contains_key(*k));
+        if named_inner_type && schema.get("nullable") == Some(&Value::Bool(true)) {
+            schema.remove("nullable");
+            targets.insert(format!("{SCHEMA_REF_PREFIX}{name}"));
+        }
+    }
+    if targets.is_empty() {
+        return Ok(0);
+    }
+    nullable_refs(doc, &targets);
+    Ok(targets.len())
+}
+
+/// Rewrites each `{$ref: X}` with X in `targets` as `{allOf: [{$ref: X}], nullable: true}`.
+fn nullable_refs(value: &mut Value, targets: &BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            let points_at_target = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .is_some_and(|r| targets.contains(r));
+            if points_at_target {
+                if let Some(reference) = map.remove("$ref") {
+                    map.insert("allOf".into(), json!([{ "$ref": reference }]));
+                    map.insert("nullable".into(), true.into());
+                }
+                return;
+            }
+            map.values_mut().for_each(|v| nullable_refs(v, targets));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| nullable_refs(v, targets)),
+        _ => {}
+    }
+}
+
+/// `enum: [null, "a", "b"]` becomes `enum: ["a", "b"]` with `nullable: true`: 3.0 says "or
+/// null" with `nullable`, and typify cannot name a variant for null.
+pub fn null_in_enums(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut changed = 0;
+    for_each_schema(doc, &mut |_, schema| {
+        let Some(Value::Array(values)) = schema.get_mut("enum") else {
+            return Ok(());
+        };
+        let before = values.len();
+        values.retain(|v| !v.is_null());
+        if values.len() != before && !values.is_empty() {
+            schema.insert("nullable".into(), true.into());
+            changed += 1;
+        }
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
+/// An enum whose values differ only in case or punctuation (`ASC`, `asc`) cannot get one
+/// Rust variant per value, and typify panics ("Failed to make unique variant names"); it
+/// becomes a plain string of its type, which accepts every value it listed.
+pub fn enums_with_colliding_variant_names(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut changed = 0;
+    for_each_schema(doc, &mut |_, schema| {
+        let Some(Value::Array(values)) = schema.get("enum") else {
+            return Ok(());
+        };
+        let mut keys = BTreeSet::new();
+        let collides = values
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|value| !keys.insert(identifier_key(value)));
+        if collides {
+            schema.remove("enum");
+            changed += 1;
+        }
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
+/// Removes `title`s that would name two types alike: typify names an inline schema after its
+/// title, so an inline title equal to a component's name (`title: InterpreterOutput` inside
+/// another schema), or one title on inline schemas that differ (`title: Object` on two
+/// properties), defines a type twice or makes a default fail to match "its" type. Without
+/// the title typify names the inline type after where it is. A component's title that only
+/// repeats its own name is removed too: typify copies it when it merges the component.
+pub fn titles_that_collide(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let names = component_schemas(doc);
+    let components: BTreeSet<String> = names.keys().map(|name| identifier_key(name)).collect();
+    let roots: BTreeSet<String> = names
+        .keys()
+        .map(|name| {
+            JsonPath::root()
+                .key("components")
+                .key("schemas")
+                .key(name)
+                .to_string()
+        })
+        .collect();
+    let is_component_root = |path: &JsonPath| roots.contains(path.as_str());
+    let mut inline_titles: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for_each_schema(doc, &mut |path, schema| {
+        if let (false, Some(title)) = (
+            is_component_root(path),
+            schema.get("title").and_then(Value::as_str),
+        ) {
+            let mut content = schema.clone();
+            content.remove("title");
+            inline_titles
+                .entry(identifier_key(title))
+                .or_default()
+                .insert(Value::Object(content).to_string());
+        }
+        Ok(())
+    })?;
+    let mut changed = 0;
+    for_each_schema(doc, &mut |path, schema| {
+        let Some(key) = schema
+            .get("title")
+            .and_then(Value::as_str)
+            .map(identifier_key)
+        else {
+            return Ok(());
+        };
+        let collides = if is_component_root(path) {
+            components.contains(&key)
+        } else {
+            components.contains(&key) || inline_titles.get(&key).is_some_and(|c| c.len() > 1)
+        };
+        if collides {
+            schema.remove("title");
+            changed += 1;
+        }
+        Ok(())
+    })?;
+    Ok(changed)
 }
 
 /// Replaces a lone `type: null` (a property that is always null, outside any union) with a
@@ -413,6 +566,79 @@ mod tests {
             "B": {"allOf": [{"$ref": "#/components/schemas/A"}]}
         }));
         assert_eq!(all_of_inheritance(&mut d).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_nullable_component_union_makes_its_references_nullable() {
+        let mut d = doc(json!({
+            "Cutoff": {"anyOf": [{"type": "number"}, {"type": "string"}], "nullable": true},
+            "Plain": {"type": "string", "nullable": true},
+            "Uses": {"type": "object", "properties": {
+                "a": {"$ref": "#/components/schemas/Cutoff"},
+                "b": {"$ref": "#/components/schemas/Plain"}}}
+        }));
+        assert_eq!(nullable_component_unions(&mut d).unwrap(), 1);
+        let s = &d["components"]["schemas"];
+        assert!(s["Cutoff"].get("nullable").is_none());
+        assert_eq!(
+            s["Uses"]["properties"]["a"],
+            json!({"allOf": [{"$ref": "#/components/schemas/Cutoff"}], "nullable": true})
+        );
+        assert_eq!(
+            s["Uses"]["properties"]["b"],
+            json!({"$ref": "#/components/schemas/Plain"})
+        );
+    }
+
+    #[test]
+    fn null_leaves_an_enum_for_nullable() {
+        let mut d = doc(json!({"Level": {"type": "string", "enum": [null, "info", "error"]}}));
+        assert_eq!(null_in_enums(&mut d).unwrap(), 1);
+        assert_eq!(
+            d["components"]["schemas"]["Level"],
+            json!({"type": "string", "enum": ["info", "error"], "nullable": true})
+        );
+    }
+
+    #[test]
+    fn an_enum_whose_values_collide_as_names_becomes_a_string() {
+        let mut d = doc(json!({
+            "Order": {"type": "string", "enum": ["ASC", "DESC", "asc", "desc"]},
+            "Fine": {"type": "string", "enum": ["a", "b"]}
+        }));
+        assert_eq!(enums_with_colliding_variant_names(&mut d).unwrap(), 1);
+        assert_eq!(
+            d["components"]["schemas"]["Order"],
+            json!({"type": "string"})
+        );
+        assert_eq!(
+            d["components"]["schemas"]["Fine"]["enum"],
+            json!(["a", "b"])
+        );
+    }
+
+    #[test]
+    fn titles_that_would_name_two_types_alike_are_removed() {
+        let mut d = doc(json!({
+            "InterpreterOutput": {"type": "object", "title": "InterpreterOutput"},
+            "User--Mini": {"type": "object", "title": "User (Mini)"},
+            "Kept": {"type": "object", "title": "A nice name"},
+            "Batch": {"type": "object", "properties": {
+                "object": {"type": "string", "enum": ["batch"], "title": "Object"},
+                "output": {"type": "object", "title": "InterpreterOutput"},
+                "unique": {"type": "string", "title": "Unique"}}},
+            "List": {"type": "object", "properties": {
+                "object": {"type": "string", "enum": ["list"], "title": "Object"}}}
+        }));
+        assert_eq!(titles_that_collide(&mut d).unwrap(), 5);
+        let s = &d["components"]["schemas"];
+        assert!(s["InterpreterOutput"].get("title").is_none());
+        assert!(s["User--Mini"].get("title").is_none());
+        assert_eq!(s["Kept"]["title"], "A nice name");
+        assert!(s["Batch"]["properties"]["object"].get("title").is_none());
+        assert!(s["Batch"]["properties"]["output"].get("title").is_none());
+        assert_eq!(s["Batch"]["properties"]["unique"]["title"], "Unique");
+        assert!(s["List"]["properties"]["object"].get("title").is_none());
     }
 
     #[test]

@@ -1,0 +1,62 @@
+//! The real-world spec corpus (`xtask/tests/corpus/`): its manifest is checked on every
+//! `cargo test`; the full run, which compiles a crate per spec (minutes), is `#[ignore]`d:
+//! `cargo test -p xtask --test corpus -- --ignored`, or `cargo xtask corpus` for the table.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use xtask::corpus::{self, Outcome};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ has a parent folder")
+        .to_owned()
+}
+
+#[test]
+fn the_manifest_names_every_file_with_its_checksum_and_a_varied_origin() {
+    let entries = corpus::entries(&workspace_root()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(entries.len() >= 15, "{} specs", entries.len());
+    let origins: BTreeSet<&str> = entries.iter().map(|e| e.origin.as_str()).collect();
+    assert!(origins.len() >= 8, "{origins:?}");
+    let versions = |prefix: &str| {
+        entries
+            .iter()
+            .filter(|e| e.openapi.starts_with(prefix))
+            .count()
+    };
+    assert!(versions("3.0") >= 5 && versions("3.1") >= 5 && versions("2.0") >= 1);
+    assert!(entries.iter().any(|e| e.bytes < 5_000));
+    assert!(entries.iter().any(|e| e.bytes > 2_500_000));
+    for entry in &entries {
+        assert_eq!(entry.commit.len(), 40, "{}: a full commit id", entry.name);
+    }
+}
+
+#[test]
+#[ignore = "compiles a crate per spec, minutes: run with --ignored or `cargo xtask corpus`"]
+fn the_pipeline_compiles_at_least_80_percent_and_fails_clearly_on_the_rest() {
+    let rows = corpus::run(&workspace_root(), None).unwrap_or_else(|e| panic!("{e}"));
+    println!("{}", corpus::table(&rows));
+    let compiles = rows
+        .iter()
+        .filter(|r| r.pipeline == Outcome::Compiles)
+        .count();
+    assert!(
+        compiles * 100 >= rows.len() * 80,
+        "{compiles} of {} compile",
+        rows.len()
+    );
+    for row in &rows {
+        match &row.pipeline {
+            Outcome::Compiles => {}
+            Outcome::FailsClearly(message) => assert!(
+                message.starts_with(&format!("{}: ", row.name)) && message.contains(" at $"),
+                "{}: names the vendor, the file and the JSON path: {message}",
+                row.name
+            ),
+            other => panic!("{}: {other:?}", row.name),
+        }
+    }
+}
