@@ -42,6 +42,10 @@ pub const PASSES: &[Pass] = &[
         run: openapi31::downgrade_openapi_31_document,
     },
     Pass {
+        name: "references_into_schemas",
+        run: schemas::references_into_schemas,
+    },
+    Pass {
         name: "hoisted_defs",
         run: openapi31::hoisted_defs,
     },
@@ -144,6 +148,10 @@ pub const PASSES: &[Pass] = &[
     Pass {
         name: "request_bodies_progenitor_cannot_send",
         run: operations::request_bodies_progenitor_cannot_send,
+    },
+    Pass {
+        name: "parameters_given_by_content",
+        run: operations::parameters_given_by_content,
     },
     Pass {
         name: "parameters_that_collide_as_identifiers",

@@ -324,6 +324,49 @@ pub fn request_bodies_progenitor_cannot_send(doc: &mut Value) -> Result<usize, S
     Ok(count)
 }
 
+/// A parameter given by `content` (`{application/json: {schema}}`) instead of `schema`, which
+/// progenitor rejects, becomes a string parameter: the value is the serialized text, which is
+/// what `content` means for a parameter.
+pub fn parameters_given_by_content(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut changed = 0;
+    let mut convert = |parameter: &mut Value| {
+        let Some(parameter) = parameter.as_object_mut() else {
+            return;
+        };
+        if parameter.contains_key("schema") {
+            return;
+        }
+        let Some(Value::Object(content)) = parameter.remove("content") else {
+            return;
+        };
+        let media_type = content.keys().next().cloned().unwrap_or_default();
+        parameter.insert(
+            "schema".into(),
+            json!({"type": "string", "description": format!("`{media_type}` text")}),
+        );
+        changed += 1;
+    };
+    if let Some(Value::Object(parameters)) = doc.pointer_mut("/components/parameters") {
+        parameters.values_mut().for_each(&mut convert);
+    }
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            if let Some(Value::Array(list)) = item.get_mut("parameters") {
+                list.iter_mut().for_each(&mut convert);
+            }
+            for method in HTTP_METHODS {
+                if let Some(Value::Array(list)) = item
+                    .get_mut(method)
+                    .and_then(|operation| operation.get_mut("parameters"))
+                {
+                    list.iter_mut().for_each(&mut convert);
+                }
+            }
+        }
+    }
+    Ok(changed)
+}
+
 /// Leaves out optional parameters whose Rust name collides with another parameter of the
 /// same operation (Twilio's `StartTime`, `StartTime<` and `StartTime>` are all `start_time`):
 /// progenitor would bind one identifier twice (E0416). The first keeps its place; the rest
@@ -483,6 +526,23 @@ pub fn differing_response_bodies(doc: &mut Value) -> Result<usize, SpecProblem> 
                 && json_bodies
                     .first()
                     .is_none_or(|schema| schema.get("$ref").is_some());
+            // A raw body (a file download) beside bodiless statuses (202, 204): the raw body
+            // is the type; the bodiless statuses reach the caller as unexpected responses.
+            let raw_beside_none = json_bodies.is_empty()
+                && distinct.contains(&&Body::Raw)
+                && distinct.contains(&&Body::None);
+            if raw_beside_none {
+                let bodiless: Vec<String> = members
+                    .iter()
+                    .filter(|(_, body)| *body == Body::None)
+                    .map(|(status, _)| status.clone())
+                    .collect();
+                for status in bodiless {
+                    operation_responses.remove(&status);
+                    changed += 1;
+                }
+                continue;
+            }
             if json_bodies.is_empty()
                 || all_same_reference
                 || (json_bodies.len() == 1 && distinct.len() == 1)
@@ -686,6 +746,36 @@ mod tests {
             content.keys().collect::<Vec<_>>(),
             ["application/x-www-form-urlencoded"]
         );
+    }
+
+    #[test]
+    fn a_parameter_given_by_content_becomes_a_string() {
+        let mut doc = json!({"paths": {"/a": {"get": {"parameters": [
+            {"name": "metadata", "in": "query", "content": {"application/json": {"schema": {"type": "object"}}}},
+            {"name": "page", "in": "query", "schema": {"type": "integer"}}
+        ]}}}});
+        assert_eq!(parameters_given_by_content(&mut doc).unwrap(), 1);
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["parameters"][0],
+            json!({"name": "metadata", "in": "query",
+                   "schema": {"type": "string", "description": "`application/json` text"}})
+        );
+    }
+
+    #[test]
+    fn a_download_beside_bodiless_statuses_keeps_the_download() {
+        let mut doc = json!({"paths": {"/f": {"get": {"operationId": "f", "responses": {
+            "200": {"description": "", "content": {"application/octet-stream": {}}},
+            "202": {"description": "retry later"},
+            "default": {"description": "", "content": {"application/json": {"schema": {"type": "object"}}}}
+        }}}}});
+        assert_eq!(differing_response_bodies(&mut doc).unwrap(), 1);
+        let statuses: Vec<&String> = doc["paths"]["/f"]["get"]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(statuses, ["200", "default"]);
     }
 
     #[test]

@@ -293,6 +293,50 @@ pub fn titles_that_collide(doc: &mut Value) -> Result<usize, SpecProblem> {
     Ok(changed)
 }
 
+/// Inlines `$ref`s that point inside a component schema (`#/components/schemas/Tag/allOf/0`):
+/// typify resolves references to whole components only ("unresolved reference"). The
+/// target is copied in place; a target that is missing is left for validation to report.
+pub fn references_into_schemas(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let snapshot = doc.clone();
+    let mut changed = 0;
+    inline_deep_refs(doc, &snapshot, &mut changed, 0);
+    Ok(changed)
+}
+
+/// Deep refs inside an inlined target are inlined too, up to a depth that only a cycle
+/// reaches.
+fn inline_deep_refs(value: &mut Value, doc: &Value, changed: &mut usize, depth: usize) {
+    const MAX_DEPTH: usize = 32;
+    match value {
+        Value::Object(map) => {
+            let target = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix(SCHEMA_REF_PREFIX))
+                .filter(|rest| rest.contains('/'))
+                .and_then(|rest| doc.pointer(&format!("/components/schemas/{rest}")))
+                .cloned();
+            if let (Some(mut target), true) = (target, depth < MAX_DEPTH) {
+                inline_deep_refs(&mut target, doc, changed, depth + 1);
+                map.remove("$ref");
+                if let Value::Object(target) = target {
+                    for (key, value) in target {
+                        map.entry(key).or_insert(value);
+                    }
+                }
+                *changed += 1;
+                return;
+            }
+            map.values_mut()
+                .for_each(|v| inline_deep_refs(v, doc, changed, depth));
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| inline_deep_refs(v, doc, changed, depth)),
+        _ => {}
+    }
+}
+
 /// Replaces a lone `type: null` (a property that is always null, outside any union) with a
 /// nullable schema of any value: typify has no type for "only null".
 pub fn lone_null_type(doc: &mut Value) -> Result<usize, SpecProblem> {
@@ -328,11 +372,21 @@ pub fn format_on_structured_types(doc: &mut Value) -> Result<usize, SpecProblem>
 
 /// Makes `default` and `example` match their schema's type: `"1024"` on an integer becomes
 /// 1024, `"false"` on a boolean becomes `false`; a value that cannot be read as the type
-/// (`default: null` on a non-nullable schema, `"auto"` on a number) is dropped. utoipa and
-/// other exporters write defaults as strings; typify would refuse the schema.
+/// (`default: null` on a non-nullable schema, `"auto"` on a number, a value outside the
+/// `enum`) is dropped, and so is a default on a union or reference, which cannot be checked
+/// here. utoipa and other exporters write defaults as strings; typify would refuse the schema.
 pub fn defaults_and_examples_of_the_wrong_type(doc: &mut Value) -> Result<usize, SpecProblem> {
     let mut changed = 0;
     for_each_schema(doc, &mut |_, schema| {
+        // typify checks a default against the type it generates; for a union, a reference
+        // or a combination that is not something this pass can check, so it goes (only a
+        // request builder's default value is lost).
+        let unchecked = ["anyOf", "oneOf", "allOf", "$ref"]
+            .iter()
+            .any(|k| schema.contains_key(*k));
+        if unchecked && schema.remove("default").is_some() {
+            changed += 1;
+        }
         let Some(kind) = schema
             .get("type")
             .and_then(Value::as_str)
@@ -340,6 +394,13 @@ pub fn defaults_and_examples_of_the_wrong_type(doc: &mut Value) -> Result<usize,
         else {
             return Ok(());
         };
+        if let (Some(Value::Array(allowed)), Some(default)) =
+            (schema.get("enum"), schema.get("default"))
+            && !allowed.contains(default)
+        {
+            schema.remove("default");
+            changed += 1;
+        }
         let nullable = schema.get("nullable") == Some(&Value::Bool(true));
         for key in ["default", "example"] {
             let Some(value) = schema.get(key) else {
@@ -681,6 +742,37 @@ mod tests {
         assert_eq!(s["M"]["default"], Value::Null);
         assert_eq!(s["F"]["default"], json!(0.5));
         assert_eq!(s["OK"]["default"], json!(3));
+    }
+
+    #[test]
+    fn defaults_of_unions_and_outside_the_enum_are_dropped() {
+        let mut d = doc(json!({
+            "U": {"anyOf": [{"type": "string"}, {"type": "string", "enum": ["x"]}], "default": "x"},
+            "E": {"type": "string", "enum": ["a"], "default": "b"},
+            "K": {"type": "string", "enum": ["a"], "default": "a"}
+        }));
+        assert_eq!(defaults_and_examples_of_the_wrong_type(&mut d).unwrap(), 2);
+        let s = &d["components"]["schemas"];
+        assert!(s["U"].get("default").is_none());
+        assert!(s["E"].get("default").is_none());
+        assert_eq!(s["K"]["default"], "a");
+    }
+
+    #[test]
+    fn references_into_a_schema_are_inlined() {
+        let mut d = doc(json!({
+            "Tag": {"allOf": [{"type": "object", "properties": {"id": {"type": "string"}}}]},
+            "Uses": {"type": "object", "properties": {
+                "tag": {"$ref": "#/components/schemas/Tag/allOf/0"},
+                "whole": {"$ref": "#/components/schemas/Tag"}}}
+        }));
+        assert_eq!(references_into_schemas(&mut d).unwrap(), 1);
+        let uses = &d["components"]["schemas"]["Uses"]["properties"];
+        assert_eq!(
+            uses["tag"],
+            json!({"type": "object", "properties": {"id": {"type": "string"}}})
+        );
+        assert_eq!(uses["whole"]["$ref"], "#/components/schemas/Tag");
     }
 
     #[test]
