@@ -146,12 +146,24 @@ pub const PASSES: &[Pass] = &[
         run: operations::request_body_media_types,
     },
     Pass {
+        name: "response_media_types",
+        run: operations::response_media_types,
+    },
+    Pass {
         name: "request_bodies_progenitor_cannot_send",
         run: operations::request_bodies_progenitor_cannot_send,
     },
     Pass {
+        name: "nullable_headers",
+        run: operations::nullable_headers,
+    },
+    Pass {
         name: "parameters_given_by_content",
         run: operations::parameters_given_by_content,
+    },
+    Pass {
+        name: "parameters_progenitor_cannot_send",
+        run: operations::parameters_progenitor_cannot_send,
     },
     Pass {
         name: "parameters_that_collide_as_identifiers",

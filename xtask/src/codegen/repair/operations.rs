@@ -232,20 +232,48 @@ fn derived_operation_id(method: &str, template: &str) -> String {
     words.join("_")
 }
 
+/// Keeps one media type of a response that offers several (progenitor panics on "more media
+/// types than expected"): JSON if offered, otherwise the first listed.
+pub fn response_media_types(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut changed = 0;
+    let mut keep_one = |response: &mut Value| {
+        let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+            return;
+        };
+        if content.len() < 2 {
+            return;
+        }
+        let keep = content
+            .keys()
+            .find(|media_type| is_json(media_type))
+            .or_else(|| content.keys().next())
+            .cloned()
+            .unwrap_or_default();
+        changed += content.len() - 1;
+        content.retain(|media_type, _| *media_type == keep);
+    };
+    if let Some(Value::Object(responses)) = doc.pointer_mut("/components/responses") {
+        responses.values_mut().for_each(&mut keep_one);
+    }
+    for_each_operation(doc, &mut |_, _, _, operation| {
+        if let Some(Value::Object(responses)) = operation.get_mut("responses") {
+            responses.values_mut().for_each(&mut keep_one);
+        }
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
 /// Keeps one media type of a request body that offers several (progenitor accepts exactly one):
 /// JSON if offered, else one progenitor can send, otherwise the first listed.
 pub fn request_body_media_types(doc: &mut Value) -> Result<usize, SpecProblem> {
     let mut changed = 0;
-    for_each_operation(doc, &mut |_, _, _, operation| {
-        let Some(content) = operation
-            .get_mut("requestBody")
-            .and_then(|body| body.get_mut("content"))
-            .and_then(Value::as_object_mut)
-        else {
-            return Ok(());
+    let mut keep_one = |body: &mut Value| {
+        let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else {
+            return;
         };
         if content.len() < 2 {
-            return Ok(());
+            return;
         }
         let keep = content
             .keys()
@@ -256,8 +284,50 @@ pub fn request_body_media_types(doc: &mut Value) -> Result<usize, SpecProblem> {
             .unwrap_or_default();
         changed += content.len() - 1;
         content.retain(|media_type, _| *media_type == keep);
+    };
+    if let Some(Value::Object(bodies)) = doc.pointer_mut("/components/requestBodies") {
+        bodies.values_mut().for_each(&mut keep_one);
+    }
+    for_each_operation(doc, &mut |_, _, _, operation| {
+        if let Some(body) = operation.get_mut("requestBody") {
+            keep_one(body);
+        }
         Ok(())
     })?;
+    Ok(changed)
+}
+
+/// A header parameter that may be `null` (`anyOf: [string, null]`) is an optional string: a
+/// header is sent or not, and progenitor writes its value with `Display`, which an `Option`
+/// lacks.
+pub fn nullable_headers(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let mut changed = 0;
+    let mut plain = |parameter: &mut Value| {
+        if parameter.get("in").and_then(Value::as_str) == Some("header")
+            && let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut)
+            && schema.remove("nullable").is_some()
+        {
+            changed += 1;
+        }
+    };
+    if let Some(Value::Object(parameters)) = doc.pointer_mut("/components/parameters") {
+        parameters.values_mut().for_each(&mut plain);
+    }
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            if let Some(Value::Array(list)) = item.get_mut("parameters") {
+                list.iter_mut().for_each(&mut plain);
+            }
+            for method in HTTP_METHODS {
+                if let Some(Value::Array(list)) = item
+                    .get_mut(method)
+                    .and_then(|operation| operation.get_mut("parameters"))
+                {
+                    list.iter_mut().for_each(&mut plain);
+                }
+            }
+        }
+    }
     Ok(changed)
 }
 
@@ -365,6 +435,127 @@ pub fn parameters_given_by_content(doc: &mut Value) -> Result<usize, SpecProblem
         }
     }
     Ok(changed)
+}
+
+/// Leaves out parameters progenitor cannot send: a query parameter whose value is an object
+/// (`style: deepObject`, a struct of filters; progenitor rejects `deepObject` and hits
+/// `unreachable!` on an optional struct) and a header whose value is a list or an object (it
+/// writes headers with `Display`). An optional one is left out of its operation; an operation
+/// that requires one is left out. Each is listed under `x-omitted-operations`.
+pub fn parameters_progenitor_cannot_send(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let components = doc.get("components").cloned().unwrap_or(Value::Null);
+    let resolve = |value: &Value| -> Value {
+        let mut current = value.clone();
+        for _ in 0..8 {
+            let Some(pointer) = current
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components"))
+            else {
+                break;
+            };
+            match components.pointer(pointer) {
+                Some(target) => current = target.clone(),
+                None => break,
+            }
+        }
+        current
+    };
+    let unsendable = |parameter: &Value| -> Option<(String, bool)> {
+        let parameter = resolve(parameter);
+        let location = parameter.get("in").and_then(Value::as_str)?;
+        let mut schema = resolve(parameter.get("schema")?);
+        // `allOf: [{$ref}]` is how a reference with a default or a description is written.
+        if let Some([only]) = schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            schema = resolve(only);
+        }
+        let kind = schema.get("type").and_then(Value::as_str);
+        let object = kind == Some("object")
+            || schema.get("properties").is_some()
+            || schema.get("additionalProperties").is_some();
+        let deep = parameter.get("style").and_then(Value::as_str) == Some("deepObject");
+        let cannot = match location {
+            "query" => object || deep,
+            // A header value is written with `Display`, which lists and objects lack.
+            "header" => object || kind == Some("array"),
+            _ => false,
+        };
+        cannot.then(|| {
+            (
+                parameter
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned(),
+                parameter.get("required") == Some(&Value::Bool(true)),
+            )
+        })
+    };
+    let mut omitted: Vec<Value> = Vec::new();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Ok(0);
+    };
+    for (template, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let shared: Vec<Value> = item
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for method in HTTP_METHODS {
+            let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let shown = method.to_ascii_uppercase();
+            let own = operation.get("parameters").and_then(Value::as_array);
+            let required_unsendable = own
+                .into_iter()
+                .flatten()
+                .chain(&shared)
+                .filter_map(|p| unsendable(p))
+                .find(|(_, required)| *required);
+            if let Some((name, _)) = required_unsendable {
+                item.remove(method);
+                omitted.push(
+                    format!("{shown} {template}: it requires `{name}`, an object or list progenitor cannot send there").into(),
+                );
+                continue;
+            }
+            if let Some(Value::Array(parameters)) = operation.get_mut("parameters") {
+                parameters.retain(|p| match unsendable(p) {
+                    Some((name, _)) => {
+                        omitted.push(
+                            format!("{shown} {template}: parameter `{name}`, an object or list progenitor cannot send there").into(),
+                        );
+                        false
+                    }
+                    None => true,
+                });
+            }
+        }
+    }
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_none_or(|item| HTTP_METHODS.iter().any(|m| item.contains_key(*m)))
+    });
+    let count = omitted.len();
+    if count > 0
+        && let Some(root) = doc.as_object_mut()
+    {
+        let list = root
+            .entry(OMITTED_OPERATIONS)
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(list) = list.as_array_mut() {
+            list.extend(omitted);
+        }
+    }
+    Ok(count)
 }
 
 /// Leaves out optional parameters whose Rust name collides with another parameter of the
@@ -776,6 +967,75 @@ mod tests {
             .keys()
             .collect();
         assert_eq!(statuses, ["200", "default"]);
+    }
+
+    #[test]
+    fn object_query_parameters_are_left_out_or_their_operation_is() {
+        let mut doc = json!({
+            "components": {"schemas": {"Filters": {"type": "object", "properties": {"a": {"type": "boolean"}}}}},
+            "paths": {
+                "/list": {"get": {"parameters": [
+                    {"name": "filters", "in": "query", "schema": {"$ref": "#/components/schemas/Filters"}},
+                    {"name": "metadata", "in": "query", "style": "deepObject", "schema": {"type": "object"}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer"}}
+                ]}},
+                "/must": {"get": {"parameters": [
+                    {"name": "filters", "in": "query", "required": true, "schema": {"type": "object"}}
+                ]}}
+            }
+        });
+        assert_eq!(parameters_progenitor_cannot_send(&mut doc).unwrap(), 3);
+        let kept: Vec<&str> = doc["paths"]["/list"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(kept, ["page"]);
+        assert!(doc["paths"].get("/must").is_none());
+        assert_eq!(doc[OMITTED_OPERATIONS].as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_response_keeps_one_media_type() {
+        let mut doc = json!({"paths": {"/a": {"post": {"responses": {"200": {"description": "",
+            "content": {"application/xml": {}, "application/json": {}, "text/csv": {}}}}}}}});
+        assert_eq!(response_media_types(&mut doc).unwrap(), 2);
+        let content = doc["paths"]["/a"]["post"]["responses"]["200"]["content"]
+            .as_object()
+            .unwrap();
+        assert_eq!(content.keys().collect::<Vec<_>>(), ["application/json"]);
+    }
+
+    #[test]
+    fn a_shared_request_body_keeps_one_media_type_and_headers_are_not_nullable() {
+        let mut doc = json!({
+            "components": {"requestBodies": {"B": {"content": {
+                "application/xml": {}, "application/json": {}}}}},
+            "paths": {"/a": {"get": {"parameters": [
+                {"name": "X-Trace", "in": "header", "schema": {"type": "string", "nullable": true}}
+            ]}}}
+        });
+        assert_eq!(request_body_media_types(&mut doc).unwrap(), 1);
+        assert_eq!(nullable_headers(&mut doc).unwrap(), 1);
+        assert_eq!(
+            doc["components"]["requestBodies"]["B"]["content"],
+            json!({"application/json": {}})
+        );
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["parameters"][0]["schema"],
+            json!({"type": "string"})
+        );
+    }
+
+    #[test]
+    fn list_headers_are_left_out() {
+        let mut doc = json!({"paths": {"/a": {"get": {"parameters": [
+            {"name": "OpenAI-Beta", "in": "header", "schema": {"type": "array", "items": {"type": "string"}}},
+            {"name": "X-Id", "in": "header", "schema": {"type": "string"}}
+        ]}}}});
+        assert_eq!(parameters_progenitor_cannot_send(&mut doc).unwrap(), 1);
+        assert_eq!(doc["paths"]["/a"]["get"]["parameters"][0]["name"], "X-Id");
     }
 
     #[test]

@@ -293,14 +293,23 @@ pub fn titles_that_collide(doc: &mut Value) -> Result<usize, SpecProblem> {
     Ok(changed)
 }
 
-/// Inlines `$ref`s that point inside a component schema (`#/components/schemas/Tag/allOf/0`):
-/// typify resolves references to whole components only ("unresolved reference"). The
+/// Inlines `$ref`s that point inside a component (`#/components/schemas/Tag/allOf/0`,
+/// `#/components/parameters/p/schema`): typify resolves references to whole component
+/// schemas only ("unresolved reference", "$ref ... is missing"). The
 /// target is copied in place; a target that is missing is left for validation to report.
 pub fn references_into_schemas(doc: &mut Value) -> Result<usize, SpecProblem> {
     let snapshot = doc.clone();
     let mut changed = 0;
     inline_deep_refs(doc, &snapshot, &mut changed, 0);
     Ok(changed)
+}
+
+/// A local reference to something inside a component (`#/components/schemas/Tag/allOf/0`,
+/// `#/components/parameters/p/schema`) rather than to a whole one.
+fn is_deep_reference(reference: &str) -> bool {
+    reference
+        .strip_prefix("#/components/")
+        .is_some_and(|rest| rest.split('/').count() > 2)
 }
 
 /// Deep refs inside an inlined target are inlined too, up to a depth that only a cycle
@@ -312,9 +321,8 @@ fn inline_deep_refs(value: &mut Value, doc: &Value, changed: &mut usize, depth: 
             let target = map
                 .get("$ref")
                 .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix(SCHEMA_REF_PREFIX))
-                .filter(|rest| rest.contains('/'))
-                .and_then(|rest| doc.pointer(&format!("/components/schemas/{rest}")))
+                .filter(|r| is_deep_reference(r))
+                .and_then(|r| doc.pointer(r.trim_start_matches('#')))
                 .cloned();
             if let (Some(mut target), true) = (target, depth < MAX_DEPTH) {
                 inline_deep_refs(&mut target, doc, changed, depth + 1);
