@@ -518,7 +518,7 @@ pub fn parameters_progenitor_cannot_send(doc: &mut Value) -> Result<usize, SpecP
                 .into_iter()
                 .flatten()
                 .chain(&shared)
-                .filter_map(|p| unsendable(p))
+                .filter_map(&unsendable)
                 .find(|(_, required)| *required);
             if let Some((name, _)) = required_unsendable {
                 item.remove(method);
