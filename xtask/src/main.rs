@@ -80,8 +80,8 @@ fn main() -> ExitCode {
             }
         },
         Task::Bench => match xtask::bench::run(&workspace_root()) {
-            Ok(rows) => {
-                print!("{}", xtask::bench::table(&rows));
+            Ok(report) => {
+                print!("{}", xtask::bench::table(&report));
                 println!("report: target/bench/report.json");
                 ExitCode::SUCCESS
             }

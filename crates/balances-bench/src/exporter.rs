@@ -1,6 +1,6 @@
 //! `balances serve` with 1,000 accounts: memory after an hour's worth of refreshes, CPU per
-//! refresh, and `/metrics` latency. Linux only (`/proc`); elsewhere the rows are left out
-//! with a message on stderr.
+//! refresh, and `/metrics` latency. Memory and CPU are read from `/proc`; elsewhere those rows
+//! have no value and say why.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use fake_vendors::FakeVendors;
 
-use crate::{Row, median, set_private};
+use crate::measure::{process_cpu_ms, rss_mib, stat_field};
+use crate::{Row, Target, set_private};
 
 const ACCOUNTS: usize = 1_000;
 /// An hour of refreshes at `--interval 60`; run back to back here.
@@ -111,59 +112,22 @@ async fn wait_for_fetches(
     }
 }
 
-/// Field `n` (1-based, as `man proc` numbers them) of `/proc/<pid>/stat`, after the
-/// parenthesised command name, which may contain spaces.
-fn stat_field(stat: &str, n: usize) -> Option<u64> {
-    let after_name = stat.rsplit_once(')')?.1;
-    after_name.split_whitespace().nth(n - 3)?.parse().ok()
-}
-
-/// CPU time (user + system) of a process, and of its waited-for children.
-fn cpu(pid: u32) -> Option<(Duration, Duration)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Clock ticks; 100 per second on every Linux this runs on (USER_HZ).
-    let ticks = |a, b| {
-        Some(Duration::from_millis(
-            (stat_field(&stat, a)? + stat_field(&stat, b)?) * 10,
-        ))
-    };
-    Some((ticks(14, 15)?, ticks(16, 17)?))
-}
-
-fn rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib / 1024.0)
-}
-
-/// CPU time of one `balances --format prometheus` run over the same accounts: the shell
-/// waits for it, then reads its own children's CPU time.
-fn one_shot_cpu(balances: &Path, config: &Path) -> Result<Duration, BenchError> {
+/// CPU time (ms) of one `balances --format prometheus` run over the same accounts: the
+/// shell waits for it, then reads its own children's CPU time from `/proc`.
+fn one_shot_cpu_ms(balances: &Path, config: &Path) -> Option<f64> {
     let output = Command::new("sh")
         .arg("-c")
         .arg(r#""$0" --config "$1" --concurrency 64 --format prometheus >/dev/null; cat /proc/$$/stat"#)
         .arg(balances)
         .arg(config)
-        .output()?;
-    let stat = String::from_utf8(output.stdout)?;
-    let children = stat_field(&stat, 16)
-        .zip(stat_field(&stat, 17))
-        .ok_or("no /proc stat")?;
-    Ok(Duration::from_millis((children.0 + children.1) * 10))
+        .output()
+        .ok()?;
+    let stat = String::from_utf8(output.stdout).ok()?;
+    let ticks = stat_field(&stat, 16)? + stat_field(&stat, 17)?;
+    Some(ticks as f64 * 10.0)
 }
 
 pub async fn rows(balances: &Path) -> Result<Vec<Row>, BenchError> {
-    if !Path::new("/proc/self/stat").exists() {
-        eprintln!("exporter rows skipped: they read /proc, which this system does not have");
-        return Ok(Vec::new());
-    }
     let server = FakeVendors::bulk(ACCOUNTS).start().await?;
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("config.toml");
@@ -171,21 +135,22 @@ pub async fn rows(balances: &Path) -> Result<Vec<Row>, BenchError> {
     set_private(&config)?;
     let client = reqwest::Client::new();
     let accounts = ACCOUNTS as u64;
+    let no_proc = "no /proc on this system";
 
     // Memory and CPU: refresh back to back, compare after the first and after the last.
     let busy = start(balances, &config, "0.01")?;
     let pid = busy.child.id();
     wait_for_fetches(&client, &busy, accounts).await?;
-    let (rss_first, (cpu_first, _)) = (rss_mib(pid).ok_or("no VmRSS")?, cpu(pid).ok_or("no stat")?);
+    let (rss_first, cpu_first) = (rss_mib(pid), process_cpu_ms(pid));
     wait_for_fetches(&client, &busy, REFRESHES * accounts).await?;
-    let (rss_last, (cpu_last, _)) = (rss_mib(pid).ok_or("no VmRSS")?, cpu(pid).ok_or("no stat")?);
+    let (rss_last, cpu_last) = (rss_mib(pid), process_cpu_ms(pid));
     let (successes, _) = fetch_counts(&get(&client, &busy, "/metrics").await?);
     drop(busy);
-    let refreshes_measured = (successes / accounts).saturating_sub(1).max(1) as u32;
-    let cpu_per_refresh = (cpu_last.saturating_sub(cpu_first)) / refreshes_measured;
-    let mut one_shot: Vec<Duration> = (0..3)
-        .map(|_| one_shot_cpu(balances, &config))
-        .collect::<Result<_, _>>()?;
+    let refreshes_measured = (successes / accounts).saturating_sub(1).max(1) as f64;
+    let cpu_per_refresh = cpu_first
+        .zip(cpu_last)
+        .map(|(first, last)| (last - first) / refreshes_measured);
+    let one_shot: Option<Vec<f64>> = (0..3).map(|_| one_shot_cpu_ms(balances, &config)).collect();
 
     // Latency: an exporter that refreshed once and is idle, so scrapes are all it does.
     let idle = start(balances, &config, "86400")?;
@@ -194,30 +159,35 @@ pub async fn rows(balances: &Path) -> Result<Vec<Row>, BenchError> {
     for _ in 0..30 {
         let started = Instant::now();
         get(&client, &idle, "/metrics").await?;
-        metrics.push(started.elapsed());
+        metrics.push(started.elapsed().as_secs_f64() * 1e3);
         let started = Instant::now();
         get(&client, &idle, "/healthz").await?;
-        health.push(started.elapsed());
+        health.push(started.elapsed().as_secs_f64() * 1e3);
     }
-    let millis = |d: Duration| d.as_secs_f64() * 1e3;
     Ok(vec![
-        Row::new(
-            "exporter RSS, 1000 accounts, after 60 refreshes (vs after 1)",
-            rss_last,
-            rss_first,
+        Row::from_samples(
+            format!("exporter RSS, {ACCOUNTS} accounts, after {REFRESHES} refreshes (vs after 1)"),
+            rss_last.map(|v| vec![v]),
+            rss_first.map(|v| vec![v]),
             "MiB",
+            Some(Target::RatioAtMost(1.25)),
+            no_proc,
         ),
-        Row::new(
-            "exporter CPU per refresh of 1000 accounts (vs one-shot command)",
-            millis(cpu_per_refresh),
-            millis(median(&mut one_shot)),
+        Row::from_samples(
+            format!("exporter CPU per refresh of {ACCOUNTS} accounts (vs one-shot command)"),
+            cpu_per_refresh.map(|v| vec![v]),
+            one_shot,
             "ms",
+            Some(Target::RatioAtMost(1.0)),
+            no_proc,
         ),
-        Row::new(
-            "exporter /metrics latency, 1000 accounts (vs /healthz)",
-            millis(median(&mut metrics)),
-            millis(median(&mut health)),
+        Row::from_samples(
+            format!("exporter /metrics latency, {ACCOUNTS} accounts (vs /healthz)"),
+            Some(metrics),
+            Some(health),
             "ms",
+            None,
+            "",
         ),
     ])
 }
