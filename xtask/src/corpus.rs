@@ -175,10 +175,13 @@ fn prepare_root(root: &Path, into: &Path, entry: &Entry, bytes: &[u8]) -> Result
     std::fs::write(specs.join("source.toml"), source).map_err(|e| e.to_string())
 }
 
+/// A crate that does not build is a clear failure when the error points at the place in
+/// the document (a type defined twice, traced to its component).
 fn compile(root: &Path, vendor: &str, files: &[PlannedFile], build_dir: &Path) -> Outcome {
     match codegen::build::check_crate_builds_in(root, vendor, files, build_dir) {
         Ok(()) => Outcome::Compiles,
-        Err(error) => Outcome::DoesNotCompile(error.message),
+        Err(error) if error.json_path.is_some() => Outcome::FailsClearly(error.to_string()),
+        Err(error) => Outcome::DoesNotCompile(error.to_string()),
     }
 }
 

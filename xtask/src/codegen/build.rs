@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::error::CodegenError;
+use super::error::{CodegenError, JsonPath};
 use super::write::PlannedFile;
 
 /// The scratch workspace and its target dir live under the target dir cargo uses for this
@@ -91,9 +91,59 @@ pub fn check_crate_builds_in(
     } else {
         errors.join("; ")
     };
+    if let Some(located) = locate_duplicate_type(vendor, &crate_prefix, files, &stderr) {
+        return Err(located);
+    }
     Err(failed(format!(
         "the generated crate does not build: {detail}"
     )))
+}
+
+/// A type defined twice (E0428) is usually a component schema and another schema typify
+/// named alike: the error then points at that component in the crate's `openapi.json`.
+fn locate_duplicate_type(
+    vendor: &str,
+    crate_prefix: &Path,
+    files: &[PlannedFile],
+    stderr: &str,
+) -> Option<CodegenError> {
+    let name = stderr
+        .lines()
+        .find(|line| line.contains("E0428"))?
+        .split('`')
+        .nth(1)?
+        .to_owned();
+    let openapi = files
+        .iter()
+        .find(|file| file.relative == crate_prefix.join("openapi.json"))?;
+    let document: serde_json::Value = serde_json::from_str(&openapi.contents).ok()?;
+    let key = |text: &str| -> String {
+        text.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let component = document
+        .pointer("/components/schemas")?
+        .as_object()?
+        .keys()
+        .find(|component| key(component) == key(&name))?;
+    Some(CodegenError {
+        vendor: vendor.to_owned(),
+        file: openapi.relative.clone(),
+        json_path: Some(
+            JsonPath::root()
+                .key("components")
+                .key("schemas")
+                .key(component)
+                .to_string(),
+        ),
+        message: format!(
+            "the generated crate does not build: two types are named `{name}` (E0428), this \
+             schema and another one typify names after it; give the other a `title` of its own \
+             in the overlay; nothing was written for this vendor"
+        ),
+    })
 }
 
 /// A workspace of the one crate, with the real workspace's package defaults and dependency

@@ -190,8 +190,9 @@ fn a_crate_that_does_not_build_is_an_error_naming_the_vendor_and_nothing_is_writ
     run.assert_failure();
     assert!(
         run.stderr.contains(
-            "error: clash: crates/clash-client/src/lib.rs: the generated crate does not build"
-        ) && run.stderr.contains("E0428"),
+            "error: clash: crates/clash-client/openapi.json at $.components.schemas.UserInfo: \
+             the generated crate does not build: two types are named `UserInfo` (E0428)"
+        ),
         "{}",
         run.stderr
     );
