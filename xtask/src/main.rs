@@ -125,6 +125,21 @@ fn run_codegen(options: codegen::Options) -> ExitCode {
             (false, false) => "updated",
             (false, true) => "STALE",
         };
+        if outcome.vendor == codegen::REGISTRY_OUTCOME {
+            println!(
+                "{:<12} {:<9} {}",
+                outcome.vendor,
+                state,
+                codegen::describe::REGISTRY_FILE
+            );
+            if options.check {
+                for (_, diff) in &outcome.changed {
+                    stale = true;
+                    print!("{diff}");
+                }
+            }
+            continue;
+        }
         let repairs: Vec<String> = outcome
             .repairs
             .applied
@@ -149,11 +164,11 @@ fn run_codegen(options: codegen::Options) -> ExitCode {
             }
         }
     }
-    println!(
-        "codegen: {} vendor(s) in {:.2?}",
-        outcomes.len(),
-        started.elapsed()
-    );
+    let vendors = outcomes
+        .iter()
+        .filter(|o| o.vendor != codegen::REGISTRY_OUTCOME)
+        .count();
+    println!("codegen: {vendors} vendor(s) in {:.2?}", started.elapsed());
     if stale {
         eprintln!("error: generated files are out of date; run `cargo xtask codegen`");
         ExitCode::FAILURE

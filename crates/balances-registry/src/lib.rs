@@ -9,10 +9,10 @@
 //! command, the fake vendors, the bench, the fuzz targets and the conformance tests enumerate
 //! vendors from here; no hand-written Rust names a vendor.
 //!
-//! Status: the types are the agreed format; `cargo xtask codegen` does not write
-//! `registry.json` yet (it is an empty list) and nothing reads the registry yet. When codegen
-//! writes it, it becomes a generated file: never to be edited by hand, proven current by
-//! `cargo xtask codegen --check`.
+//! Status: `cargo xtask codegen` writes `registry.json` (a generated file: never edited by
+//! hand, proven current by `--check`), and the facade's conformance suite runs every
+//! example through the facade. The facade's fetch path, the command and the fake vendors do
+//! not read the registry yet: they still know the three vendors in Rust.
 //!
 //! Pointers ([`Pointer`]) are JSON Pointers (RFC 6901): `""` is the whole value,
 //! `/data/balance` a member of a member.
@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-/// The registry (an empty list until `cargo xtask codegen` writes it).
+/// The registry, as `cargo xtask codegen` wrote it.
 pub const REGISTRY_JSON: &str = include_str!("../registry.json");
 
 static VENDORS: LazyLock<Vec<VendorEntry>> = LazyLock::new(|| {
@@ -42,6 +42,28 @@ pub fn vendors() -> &'static [VendorEntry] {
 /// The vendor with this id (its folder name), if there is one.
 pub fn find(id: &str) -> Option<&'static VendorEntry> {
     vendors().iter().find(|v| v.id == id)
+}
+
+impl VendorEntry {
+    /// The entry for the vendor in folder `id`, its environment prefix and client crate
+    /// derived from the id (the one place that rule lives).
+    pub fn compiled(
+        id: &str,
+        description: Description,
+        method: &str,
+        path: &str,
+        examples: Vec<Example>,
+    ) -> Self {
+        Self {
+            id: id.to_owned(),
+            env_prefix: id.to_ascii_uppercase().replace('-', "_"),
+            client_crate: format!("{id}-client"),
+            description,
+            method: method.to_owned(),
+            path: path.to_owned(),
+            examples,
+        }
+    }
 }
 
 /// A JSON Pointer (RFC 6901).

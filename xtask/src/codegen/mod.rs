@@ -1,10 +1,12 @@
 //! `cargo xtask codegen`: one typed client crate per vendored spec.
 //!
 //! Data flows one way, each step a plain function: [`load`] → [`select`] → [`repair`] →
-//! [`overlay`] → [`validate`] → [`generate`] → [`build`] → [`write`](mod@write). Nothing here knows a vendor by name: a vendor is a
+//! [`overlay`] → [`validate`] → [`generate`] → [`describe`] → [`build`] →
+//! [`write`](mod@write). Nothing here knows a vendor by name: a vendor is a
 //! folder under `specs/`.
 
 pub mod build;
+pub mod describe;
 pub mod docs;
 pub mod error;
 pub mod generate;
@@ -55,6 +57,8 @@ pub struct Generated {
     /// The document given to progenitor.
     pub document: Value,
     pub files: Vec<PlannedFile>,
+    /// The vendor's registry entry, when its folder has a `vendor.toml`.
+    pub entry: Option<balances_registry::VendorEntry>,
 }
 
 /// Runs the pipeline for every selected vendor.
@@ -64,9 +68,11 @@ pub fn run(options: &Options) -> Result<Vec<VendorOutcome>, CodegenError> {
         Some(only) => vec![only.clone()],
         None => load::vendor_names(&specs_dir)?,
     };
-    let mut outcomes = Vec::with_capacity(vendors.len());
+    let mut outcomes = Vec::with_capacity(vendors.len() + 1);
+    let mut entries = Vec::new();
     for vendor in vendors {
-        let generated = generate_vendor(&options.root, &vendor)?;
+        let mut generated = generate_vendor(&options.root, &vendor)?;
+        entries.extend(generated.entry.take());
         let changed = write::stale_files(&options.root, &generated.files);
         if !options.check {
             if options.build && !changed.is_empty() {
@@ -81,7 +87,35 @@ pub fn run(options: &Options) -> Result<Vec<VendorOutcome>, CodegenError> {
             changed,
         });
     }
+    // The registry is every vendor's entry: with `--only`, the others are not at hand.
+    if options.only.is_none() {
+        outcomes.push(write_registry(options, entries)?);
+    }
     Ok(outcomes)
+}
+
+/// The name [`run`] gives the registry's outcome, after the vendors'.
+pub const REGISTRY_OUTCOME: &str = "registry";
+
+/// Compares (and, unless checking, writes) `crates/balances-registry/registry.json`.
+fn write_registry(
+    options: &Options,
+    entries: Vec<balances_registry::VendorEntry>,
+) -> Result<VendorOutcome, CodegenError> {
+    let files = [PlannedFile {
+        relative: PathBuf::from(describe::REGISTRY_FILE),
+        contents: describe::registry_json(entries),
+    }];
+    let changed = write::stale_files(&options.root, &files);
+    if !options.check {
+        let paths: Vec<PathBuf> = changed.iter().map(|(path, _)| path.clone()).collect();
+        write::write_files(REGISTRY_OUTCOME, &options.root, &files, &paths)?;
+    }
+    Ok(VendorOutcome {
+        vendor: REGISTRY_OUTCOME.to_owned(),
+        repairs: RepairReport::default(),
+        changed,
+    })
 }
 
 /// load → repair → overlay → validate → generate for one vendor folder; writes nothing.
@@ -132,6 +166,7 @@ pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenEr
         validate::validate(&openapi_json).map_err(|p| p.in_file(vendor, &generated_file))?;
     let generated =
         generate::generate(&spec, &openapi).map_err(|p| p.in_file(vendor, &generated_file))?;
+    let entry = describe::describe(root, vendor, &document)?;
 
     let source_toml = relative(root, &spec.dir.join(load::SOURCE_FILE));
     let files = vec![
@@ -164,6 +199,7 @@ pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenEr
         repairs,
         document,
         files,
+        entry,
     })
 }
 

@@ -202,8 +202,14 @@ fn codegen_twice_in_a_row_leaves_every_file_byte_identical() {
         assert_states(run, &unchanged);
         assert_eq!(
             run.stdout.lines().count(),
-            VENDORS.len() + 1,
-            "one line per vendor and a total:\n{}",
+            VENDORS.len() + 2,
+            "one line per vendor, the registry and a total:\n{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("registry     unchanged crates/balances-registry/registry.json"),
+            "{}",
             run.stdout
         );
         assert_total_line(run, VENDORS.len());

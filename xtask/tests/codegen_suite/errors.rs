@@ -222,3 +222,51 @@ fn a_missing_source_toml_field_or_spec_names_the_file() {
     assert!(error.file.ends_with("specs/broken/source.toml"), "{error}");
     assert!(error.message.contains("invalid source.toml"), "{error}");
 }
+
+#[test]
+fn a_description_that_does_not_fit_the_spec_names_the_file_and_the_key() {
+    let temp = temp_workspace();
+    let root = temp.path();
+    let description = root.join("specs/deepseek/vendor.toml");
+    let original = fs::read_to_string(&description).expect("read vendor.toml");
+    for (edit, expected) in [
+        (
+            ("total = \"/total_balance\"", "total = \"/total\""),
+            "deepseek: specs/deepseek/vendor.toml: balance.total: `/total` is not in the success response of `getUserBalance`",
+        ),
+        (
+            (
+                "available = \"/is_available\"",
+                "available = \"/balance_infos\"",
+            ),
+            "deepseek: specs/deepseek/vendor.toml: balance.available: `/balance_infos` is array in the spec, not a boolean",
+        ),
+        (
+            (
+                "operation = \"getUserBalance\"",
+                "operation = \"getBalance\"",
+            ),
+            "deepseek: specs/deepseek/vendor.toml: balance.operation: the spec has no operation `getBalance`",
+        ),
+    ] {
+        fs::write(&description, original.replace(edit.0, edit.1)).expect("write");
+        let error = generate_error(root, "deepseek");
+        assert_eq!(error.to_string(), expected);
+    }
+
+    // A hand edit of the compiled registry is stale for `--check`.
+    fs::write(&description, &original).expect("write");
+    let registry = root.join("crates/balances-registry/registry.json");
+    let compiled = fs::read_to_string(&registry).expect("read registry");
+    fs::write(&registry, compiled.replace("\"DeepSeek\"", "\"DeepSeek!\"")).expect("write");
+    let check = codegen_bin(root, &["--check"]);
+    check.assert_failure();
+    assert!(
+        check.stdout.contains("registry     STALE")
+            && check
+                .stdout
+                .contains("--- a/crates/balances-registry/registry.json"),
+        "{}",
+        check.stdout
+    );
+}

@@ -40,8 +40,8 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A temporary copy of what the xtask binary reads and writes under `--root`: `specs/` of the
-/// vendored vendors and their generated `crates/<vendor>-client/`, plus the root `Cargo.toml`
-/// and `Cargo.lock`.
+/// vendored vendors and their generated `crates/<vendor>-client/`, the root `Cargo.toml` and
+/// `Cargo.lock`, and the vendor registry.
 pub fn temp_workspace() -> TempDir {
     let root = workspace_root();
     let temp = tempfile::Builder::new()
@@ -59,8 +59,16 @@ pub fn temp_workspace() -> TempDir {
             &temp.path().join("crates").join(&client),
         );
     }
-    for file in ["Cargo.toml", "Cargo.lock"] {
-        fs::copy(root.join(file), temp.path().join(file)).expect("copy workspace file");
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "crates/balances-registry/registry.json",
+    ] {
+        let target = temp.path().join(file);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).expect("create folder");
+        }
+        fs::copy(root.join(file), target).expect("copy workspace file");
     }
     temp
 }

@@ -1,0 +1,478 @@
+//! Step 6, **describe**: a vendor folder's `vendor.toml` (how the facade talks to the
+//! vendor) and `examples/*.toml` (documented responses and the results a person wrote down),
+//! checked against the vendor's repaired spec and compiled into a registry entry. Every
+//! entry together is `crates/balances-registry/registry.json`.
+//!
+//! A mistake is an error naming the file and the key: an operation the spec does not have, a
+//! pointer that is not in the operation's success response, a money field that is not a
+//! string or a number, a divisor that cannot divide exactly, a region that does not exist.
+
+use std::path::{Path, PathBuf};
+
+use balances_registry::{
+    AmountSource, BalanceMapping, Denomination, Description, Example, Rows, VendorEntry,
+};
+use serde_json::Value;
+
+use super::error::CodegenError;
+use super::repair::walk::HTTP_METHODS;
+
+/// The description's file name in a vendor folder.
+pub const DESCRIPTION_FILE: &str = "vendor.toml";
+/// The folder of a vendor's examples.
+pub const EXAMPLES_DIR: &str = "examples";
+/// Where the compiled registry is written, relative to the workspace root.
+pub const REGISTRY_FILE: &str = "crates/balances-registry/registry.json";
+
+/// The vendor's registry entry, or `None` for a folder without a `vendor.toml` (a client
+/// crate only).
+pub fn describe(
+    root: &Path,
+    vendor: &str,
+    document: &Value,
+) -> Result<Option<VendorEntry>, CodegenError> {
+    let folder = Path::new("specs").join(vendor);
+    let file = folder.join(DESCRIPTION_FILE);
+    let Ok(text) = std::fs::read_to_string(root.join(&file)) else {
+        return Ok(None);
+    };
+    let at = |key: &str, message: String| {
+        CodegenError::file(vendor, file.clone(), format!("{key}: {message}"))
+    };
+    let description: Description = toml::from_str(&text)
+        .map_err(|e| CodegenError::file(vendor, file.clone(), e.message().trim().to_owned()))?;
+
+    let (method, path, operation) = find_operation(document, &description.balance.operation)
+        .ok_or_else(|| {
+            at(
+                "balance.operation",
+                format!(
+                    "the spec has no operation `{}`",
+                    description.balance.operation
+                ),
+            )
+        })?;
+    let body = success_schema(operation).ok_or_else(|| {
+        at(
+            "balance.operation",
+            format!(
+                "`{}` has no JSON success response to read a balance from",
+                description.balance.operation
+            ),
+        )
+    })?;
+    let checker = Checker {
+        document,
+        operation: &description.balance.operation,
+    };
+    checker
+        .check_balance(&description.balance, &body)
+        .map_err(|(key, message)| at(&key, message))?;
+    check_regions(&description).map_err(|(key, message)| at(key, message))?;
+
+    let examples = load_examples(root, vendor, &folder, &description)?;
+    Ok(Some(VendorEntry::compiled(
+        vendor,
+        description,
+        &method.to_ascii_uppercase(),
+        &path,
+        examples,
+    )))
+}
+
+/// The registry file: every entry, sorted by id, pretty JSON.
+pub fn registry_json(mut entries: Vec<VendorEntry>) -> String {
+    entries.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut text = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".to_owned());
+    text.push('\n');
+    text
+}
+
+fn find_operation<'d>(
+    document: &'d Value,
+    operation_id: &str,
+) -> Option<(&'static str, String, &'d Value)> {
+    document
+        .get("paths")?
+        .as_object()?
+        .iter()
+        .find_map(|(path, item)| {
+            HTTP_METHODS.iter().find_map(|method| {
+                let operation = item.get(*method)?;
+                (operation.get("operationId")?.as_str()? == operation_id)
+                    .then(|| (*method, path.clone(), operation))
+            })
+        })
+}
+
+/// The JSON schema of the operation's first 2xx response.
+fn success_schema(operation: &Value) -> Option<Value> {
+    let responses = operation.get("responses")?.as_object()?;
+    responses
+        .iter()
+        .filter(|(status, _)| status.starts_with('2'))
+        .find_map(|(_, response)| {
+            let content = response.get("content")?.as_object()?;
+            content
+                .iter()
+                .find(|(media, _)| media.contains("json"))
+                .and_then(|(_, media)| media.get("schema").cloned())
+        })
+}
+
+struct Checker<'a> {
+    document: &'a Value,
+    operation: &'a str,
+}
+
+/// What a checked pointer may hold.
+#[derive(Clone, Copy)]
+enum Kind {
+    Money,
+    Text,
+    Flag,
+    Any,
+}
+
+impl Kind {
+    fn fits(self, schema_type: Option<&str>) -> bool {
+        match (self, schema_type) {
+            (Kind::Any, _) | (_, None) => true,
+            (Kind::Money, Some(t)) => matches!(t, "string" | "number" | "integer"),
+            (Kind::Text, Some(t)) => t == "string",
+            (Kind::Flag, Some(t)) => t == "boolean",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Money => "a decimal string or a number",
+            Kind::Text => "a string",
+            Kind::Flag => "a boolean",
+            Kind::Any => "a value",
+        }
+    }
+}
+
+type KeyedError = (String, String);
+
+impl Checker<'_> {
+    fn check_balance(&self, balance: &BalanceMapping, body: &Value) -> Result<(), KeyedError> {
+        for (index, condition) in balance.success.iter().enumerate() {
+            self.expect(
+                body,
+                &condition.pointer,
+                Kind::Any,
+                &format!("balance.success[{index}].pointer"),
+            )?;
+        }
+        let row = match &balance.rows {
+            Rows::Object(pointer) => self.expect(body, pointer, Kind::Any, "balance.rows")?,
+            Rows::Array(pointer) => {
+                let array = self.expect(body, pointer, Kind::Any, "balance.rows")?;
+                self.resolve(array.get("items").cloned().unwrap_or(Value::Null))
+            }
+            Rows::Map(pointer) => {
+                let map = self.expect(body, pointer, Kind::Any, "balance.rows")?;
+                self.resolve(
+                    map.get("additionalProperties")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                )
+            }
+            _ => return Ok(()),
+        };
+        if let Denomination::CurrencyField(pointer) = &balance.denomination {
+            self.expect(
+                &row,
+                pointer,
+                Kind::Text,
+                "balance.denomination.currency_field",
+            )?;
+        }
+        self.check_amount(&row, &balance.total, "balance.total")?;
+        if let Some(granted) = &balance.granted {
+            self.check_amount(&row, granted, "balance.granted")?;
+        }
+        if let Some(topped_up) = &balance.topped_up {
+            self.check_amount(&row, topped_up, "balance.topped_up")?;
+        }
+        if let Some(available) = &balance.available {
+            // On the body (DeepSeek's `is_available`) or, failing that, on the row.
+            let on_body = self.expect(body, available, Kind::Flag, "balance.available");
+            if self.exists(body, available) {
+                on_body?;
+            } else {
+                self.expect(&row, available, Kind::Flag, "balance.available")?;
+            }
+        }
+        if let Some(scale) = &balance.scale {
+            exact_divisor(&scale.divisor)
+                .map_err(|message| ("balance.scale.divisor".to_owned(), message))?;
+        }
+        Ok(())
+    }
+
+    fn check_amount(
+        &self,
+        row: &Value,
+        source: &AmountSource,
+        key: &str,
+    ) -> Result<(), KeyedError> {
+        match source {
+            AmountSource::At(pointer) => self.expect(row, pointer, Kind::Money, key).map(drop),
+            // Alternative shapes: the spec documents at least one of them.
+            AmountSource::FirstOf(pointers) => {
+                let mut first_error = None;
+                for pointer in pointers {
+                    match self.expect(row, pointer, Kind::Money, key) {
+                        Ok(_) => return Ok(()),
+                        Err(error) => {
+                            first_error.get_or_insert(error);
+                        }
+                    }
+                }
+                Err(first_error.unwrap_or_else(|| (key.to_owned(), "no pointer given".to_owned())))
+            }
+            AmountSource::Difference { minus } => {
+                for pointer in minus {
+                    self.expect(row, pointer, Kind::Money, key)?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The schema at `pointer` inside `schema`, which must fit `kind`.
+    fn expect(
+        &self,
+        schema: &Value,
+        pointer: &str,
+        kind: Kind,
+        key: &str,
+    ) -> Result<Value, KeyedError> {
+        let not_there = || {
+            (
+                key.to_owned(),
+                format!(
+                    "`{pointer}` is not in the success response of `{}`",
+                    self.operation
+                ),
+            )
+        };
+        let mut current = self.resolve(schema.clone());
+        for segment in pointer.split('/').skip(1) {
+            let segment = segment.replace("~1", "/").replace("~0", "~");
+            let next = current
+                .get("properties")
+                .and_then(|p| p.get(&segment))
+                .cloned()
+                .or_else(|| {
+                    segment
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|_| current.get("items").cloned())
+                })
+                .ok_or_else(not_there)?;
+            current = self.resolve(next);
+        }
+        let schema_type = current.get("type").and_then(Value::as_str);
+        if !kind.fits(schema_type) {
+            return Err((
+                key.to_owned(),
+                format!(
+                    "`{pointer}` is {} in the spec, not {}",
+                    schema_type.unwrap_or("untyped"),
+                    kind.name()
+                ),
+            ));
+        }
+        Ok(current)
+    }
+
+    fn exists(&self, schema: &Value, pointer: &str) -> bool {
+        self.expect(schema, pointer, Kind::Any, "").is_ok()
+    }
+
+    /// Follows `$ref`s and the one-member `allOf` that annotates a reference.
+    fn resolve(&self, mut schema: Value) -> Value {
+        for _ in 0..16 {
+            if let Some(target) = schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|pointer| self.document.pointer(pointer))
+            {
+                schema = target.clone();
+                continue;
+            }
+            if let Some([only]) = schema
+                .get("allOf")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+            {
+                schema = only.clone();
+                continue;
+            }
+            break;
+        }
+        schema
+    }
+}
+
+/// A divisor must be a positive whole number whose only prime factors are 2 and 5: then
+/// every decimal divided by it is an exact decimal.
+fn exact_divisor(text: &str) -> Result<(), String> {
+    let mut n: u128 = text
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{text}` is not a positive whole number"))?;
+    for factor in [2, 5] {
+        while n.is_multiple_of(factor) {
+            n /= factor;
+        }
+    }
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{text}` has a prime factor other than 2 and 5, so amounts divided by it are not exact decimals"
+        ))
+    }
+}
+
+fn check_regions(description: &Description) -> Result<(), (&'static str, String)> {
+    let names: Vec<&str> = description
+        .regions
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    match (
+        &description.base_url,
+        names.is_empty(),
+        &description.default_region,
+    ) {
+        (None, true, _) => Err(("base_url", "give a `base_url` or `regions`".to_owned())),
+        (_, false, None) => Err((
+            "default_region",
+            "name the default of the `regions`".to_owned(),
+        )),
+        (_, _, Some(default)) if !names.contains(&default.as_str()) => Err((
+            "default_region",
+            format!(
+                "`{default}` is not one of the regions ({})",
+                names.join(", ")
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn load_examples(
+    root: &Path,
+    vendor: &str,
+    folder: &Path,
+    description: &Description,
+) -> Result<Vec<Example>, CodegenError> {
+    let dir = folder.join(EXAMPLES_DIR);
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(root.join(&dir)) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    let mut examples = Vec::with_capacity(files.len());
+    for path in files {
+        let relative = path.strip_prefix(root).unwrap_or(&path).to_owned();
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            CodegenError::file(vendor, relative.clone(), format!("cannot read: {e}"))
+        })?;
+        let mut example: Example = toml::from_str(&text).map_err(|e| {
+            CodegenError::file(vendor, relative.clone(), e.message().trim().to_owned())
+        })?;
+        example.name = path
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(region) = &example.region
+            && !description.regions.iter().any(|r| &r.name == region)
+        {
+            return Err(CodegenError::file(
+                vendor,
+                relative,
+                format!("region: `{region}` is not one of the vendor's regions"),
+            ));
+        }
+        examples.push(example);
+    }
+    Ok(examples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_divisor_must_divide_decimals_exactly() {
+        for fine in ["1", "100", "10000", "500000"] {
+            assert!(exact_divisor(fine).is_ok(), "{fine}");
+        }
+        for bad in ["0", "3", "300", "-100", "1.5", "abc"] {
+            assert!(exact_divisor(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn document() -> Value {
+        json!({"paths": {"/credits": {"get": {"operationId": "getCredits", "responses": {
+            "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Credits"}}}}}}}},
+            "components": {"schemas": {"Credits": {"type": "object", "properties": {
+                "data": {"type": "object", "properties": {
+                    "total_credits": {"type": "number"},
+                    "label": {"type": "object"}}}}}}}})
+    }
+
+    fn mapping(total: &str) -> BalanceMapping {
+        toml::from_str(&format!(
+            "operation = \"getCredits\"\nrows = {{ object = \"/data\" }}\n\
+             denomination = {{ currency = \"USD\" }}\ntotal = \"{total}\"\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn pointers_are_checked_against_the_success_response() {
+        let document = document();
+        let checker = Checker {
+            document: &document,
+            operation: "getCredits",
+        };
+        let (_, _, operation) = find_operation(&document, "getCredits").unwrap();
+        let body = success_schema(operation).unwrap();
+        assert!(
+            checker
+                .check_balance(&mapping("/total_credits"), &body)
+                .is_ok()
+        );
+        let (key, message) = checker
+            .check_balance(&mapping("/total_usage"), &body)
+            .unwrap_err();
+        assert_eq!(key, "balance.total");
+        assert!(
+            message.contains("`/total_usage` is not in the success response of `getCredits`"),
+            "{message}"
+        );
+        let (_, message) = checker
+            .check_balance(&mapping("/label"), &body)
+            .unwrap_err();
+        assert!(
+            message.contains("is object in the spec, not a decimal string or a number"),
+            "{message}"
+        );
+    }
+}
