@@ -151,38 +151,14 @@ impl Balance {
 #[error("the vendor reported currency {0} more than once")]
 pub struct DuplicateCurrency(pub String);
 
-/// The amounts of one response body, re-read from the text the vendor sent.
-///
-/// The generated types parse amounts with `rust_decimal`'s serde support, which is not
-/// exact in two ways this crate cannot accept:
-///
-/// - it **rounds**: `"0.00000000000000000000000000001"` (29 decimal places) becomes `0`, and a
-///   number with more significant digits than a `Decimal` holds (28 or 29) loses the last
-///   ones, so an amount could be reported that the vendor never sent;
-/// - it **drops the sign of zero**: DeepSeek sends `"-0.00"` for an overdrawn account (with
-///   `is_available: false`), and the output must show what the vendor sent. (`Decimal` can
-///   hold a negative zero; `rust_decimal` only never creates one when parsing.)
-///
-/// So the typed structs decide the shape (which fields exist, which are strings or numbers),
-/// and every amount they found is then taken from its text, at a JSON pointer, by
-/// [`parse_exact`]: the exact value, sign and scale included, or an error.
-pub(crate) struct AmountTexts {
-    json: Option<serde_json::Value>,
-}
-
-impl AmountTexts {
-    /// Parses `body` once for all the amounts read from it.
-    pub(crate) fn new(body: &[u8]) -> Self {
-        Self {
-            json: serde_json::from_slice(body).ok(),
-        }
-    }
-
-    /// The exact amount at `pointer` (such as `/balance_infos/0/total_balance`). An error
-    /// says why there is none: no string or number there, or text that is not a decimal a
-    /// `Decimal` holds exactly.
-    pub(crate) fn exact(&self, pointer: &str) -> Result<Decimal, String> {
-        let text = match self.json.as_ref().and_then(|json| json.pointer(pointer)) {
+/// The exact amount of a JSON value found at `pointer` (named in errors): a string or a
+/// number, read from its text. An error says why there is none.
+pub(crate) fn exact_value(
+    found: Option<&serde_json::Value>,
+    pointer: &str,
+) -> Result<Decimal, String> {
+    {
+        let text = match found {
             Some(serde_json::Value::String(text)) => text.clone(),
             // With `arbitrary_precision`, a number keeps its text: digits, sign and scale.
             Some(serde_json::Value::Number(number)) => number.to_string(),
@@ -367,8 +343,8 @@ mod tests {
 
     #[test]
     fn parsing_drops_the_sign_of_negative_zero() {
-        // One reason `AmountTexts` re-reads amounts: if this starts failing, rust_decimal
-        // has begun keeping the sign itself.
+        // One reason amounts are read from their text (`exact_value`): if this starts
+        // failing, rust_decimal has begun keeping the sign itself.
         let zero = dec("-0.00");
         assert!(!zero.is_sign_negative());
         assert_eq!(zero.to_string(), "0.00");
@@ -377,8 +353,9 @@ mod tests {
     #[test]
     fn negative_zero_is_restored_from_the_text() {
         let body = br#"{"a":"-0.00","b":"0.00","c":-0,"d":{"e":"-0.0"},"f":"-1.00","g":-0.0e1}"#;
-        let texts = AmountTexts::new(body);
-        let exact = |pointer: &str| texts.exact(pointer).map(|d| d.to_string());
+        let json: serde_json::Value = serde_json::from_slice(body).expect("JSON");
+        let read = |pointer: &str| exact_value(json.pointer(pointer), pointer);
+        let exact = |pointer: &str| read(pointer).map(|d| d.to_string());
         assert_eq!(exact("/a").as_deref(), Ok("-0.00"));
         assert_eq!(exact("/b").as_deref(), Ok("0.00"));
         assert_eq!(exact("/c").as_deref(), Ok("-0"));
@@ -387,9 +364,8 @@ mod tests {
         assert_eq!(exact("/g").as_deref(), Ok("-0"));
         assert!(exact("/missing").is_err());
         assert!(exact("/d").is_err());
-        assert!(AmountTexts::new(b"not json").exact("/a").is_err());
         // And the sign survives serialization.
-        let zero = texts.exact("/a").expect("an amount");
+        let zero = read("/a").expect("an amount");
         assert_eq!(
             serde_json::to_string(&zero).ok().as_deref(),
             Some("\"-0.00\"")
@@ -487,7 +463,7 @@ mod tests {
 
     #[test]
     fn rust_decimal_serde_rounds_where_the_text_does_not_fit() {
-        // The reason `AmountTexts` re-reads every amount: if this starts failing,
+        // The reason amounts are read from their text (`exact_value`): if this starts failing,
         // rust_decimal's serde support has become exact.
         let rounded: Decimal =
             serde_json::from_str("\"1.2345678901234567890123456789012\"").expect("parses");

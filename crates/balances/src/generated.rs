@@ -58,7 +58,10 @@ impl BalanceClient {
     ) -> Error {
         let redactor = Redactor::for_account(account);
         let (name, vendor) = (account.name().to_owned(), account.vendor());
-        let api = vendor::api(vendor);
+        let reader = match vendor::reader(account) {
+            Ok(reader) => reader,
+            Err(error) => return error,
+        };
         let too_large = || Error::ResponseTooLarge {
             account: name.clone(),
             vendor,
@@ -93,7 +96,7 @@ impl BalanceClient {
                 // Back to JSON, so the vendor module reads code and message exactly as it
                 // does for `fetch`.
                 let body = serde_json::to_vec(response.as_ref()).unwrap_or_default();
-                let details = api.error_details(&body);
+                let details = reader.error_details(&body);
                 status_error(account, status, &headers, &body, details)
             }
             GeneratedError::UnexpectedResponse(response) => {
@@ -111,7 +114,7 @@ impl BalanceClient {
                         &body,
                     );
                 }
-                let details = api.error_details(&body);
+                let details = reader.error_details(&body);
                 status_error(account, status, &headers, &body, details)
             }
             GeneratedError::ResponseBodyError(e) | GeneratedError::CommunicationError(e)

@@ -215,7 +215,7 @@ async fn code_200_without_data_is_undecodable() {
     let server = MockServer::start().await;
     serve(&server, json(200, r#"{"code":"200","message":"ok"}"#)).await;
     match client(1).fetch(&account(&server)).await {
-        Err(Error::Undecodable { reason, .. }) => assert_eq!(reason, "code 200 without `data`"),
+        Err(Error::Undecodable { reason, .. }) => assert_eq!(reason, "the body has no `data`"),
         other => panic!("expected Undecodable, got {other:?}"),
     }
 }

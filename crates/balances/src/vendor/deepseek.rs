@@ -5,13 +5,11 @@
 //! rather than a guess.
 
 use deepseek_client::ClientInfo;
-use deepseek_client::types::{ErrorBody, GetUserBalanceResponse};
 use reqwest::header::{ACCEPT, HeaderValue};
 
-use super::{Failure, VendorApi, VendorMessage, api_key, means_authentication};
+use super::{VendorApi, api_key};
 use crate::account::{Account, Vendor};
 use crate::auth::bearer_headers;
-use crate::balance::{Amount, AmountTexts, Balance};
 use crate::error::Error;
 
 pub(crate) struct DeepSeek;
@@ -44,69 +42,5 @@ impl VendorApi for DeepSeek {
             .get(format!("{}/user/balance", client.baseurl()))
             .headers(client.inner().0.clone())
             .header(ACCEPT, HeaderValue::from_static("application/json")))
-    }
-
-    fn decode(&self, account: &Account, body: &[u8]) -> Result<Balance, Failure> {
-        let response: GetUserBalanceResponse =
-            serde_json::from_slice(body).map_err(Failure::Json)?;
-        // Amounts are taken from their text, exactly (see `AmountTexts`).
-        let texts = AmountTexts::new(body);
-        let amounts = response
-            .balance_infos
-            .into_iter()
-            .enumerate()
-            .map(|(i, row)| {
-                let currency = row
-                    .currency
-                    .filter(|c| !c.trim().is_empty())
-                    .ok_or_else(|| {
-                        Failure::Invalid(format!("balance_infos[{i}] has no currency"))
-                    })?;
-                if row.total_balance.is_none() {
-                    return Err(Failure::Invalid(format!(
-                        "balance_infos[{i}] ({currency}) has no total_balance"
-                    )));
-                }
-                let exact = |field: &str| {
-                    texts
-                        .exact(&format!("/balance_infos/{i}/{field}"))
-                        .map_err(Failure::Invalid)
-                };
-                Ok(Amount {
-                    total: exact("total_balance")?,
-                    granted: row
-                        .granted_balance
-                        .map(|_| exact("granted_balance"))
-                        .transpose()?,
-                    topped_up: row
-                        .topped_up_balance
-                        .map(|_| exact("topped_up_balance"))
-                        .transpose()?,
-                    currency,
-                    native: None,
-                })
-            })
-            .collect::<Result<Vec<_>, Failure>>()?;
-        Balance::new(
-            account.name(),
-            Vendor::DeepSeek,
-            Some(response.is_available),
-            amounts,
-        )
-        .map_err(|e| Failure::Invalid(e.to_string()))
-    }
-
-    fn error_details(&self, body: &[u8]) -> Option<VendorMessage> {
-        let body: ErrorBody = serde_json::from_slice(body).ok()?;
-        let error = body.error;
-        let authentication = [&error.code, &error.type_]
-            .into_iter()
-            .flatten()
-            .any(|label| means_authentication(label));
-        Some(VendorMessage {
-            code: error.code.or(error.type_),
-            message: error.message,
-            authentication,
-        })
     }
 }

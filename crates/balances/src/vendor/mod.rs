@@ -1,8 +1,9 @@
-//! One module per vendor behind one trait, and the code they share: running one attempt and
-//! turning its response into a [`Balance`] or an [`Error`].
+//! One module per vendor behind one trait for building its request, and the code they share:
+//! running one attempt and turning its response into a [`Balance`] or an [`Error`]. Responses
+//! are read from the vendor's description (`described`), not by per-vendor code.
 //!
-//! Adding a vendor: a module here implementing [`VendorApi`], a variant of
-//! [`crate::Vendor`], and one line in [`api`].
+//! Adding a vendor (until requests are built from the description too): a module here
+//! implementing [`VendorApi`], a variant of [`crate::Vendor`], and one line in [`api`].
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -16,14 +17,18 @@ use crate::retry::parse_retry_after;
 use crate::transport::{self, TransportError};
 
 pub(crate) mod deepseek;
+mod described;
 pub(crate) mod eiotclub;
 pub(crate) mod geekai;
+
+pub(crate) use described::Described;
 
 /// The largest response body read, in bytes: the same cap the generated clients apply.
 pub const MAX_RESPONSE_BODY_BYTES: usize = deepseek_client::MAX_RESPONSE_BODY_BYTES;
 
-/// What differs between vendors. Everything else (sending, size cap, status mapping,
-/// redaction, retries) is shared.
+/// What differs between vendors in Rust: the request. Reading the response is the
+/// description's ([`Described`]); sending, size cap, status mapping, redaction and retries are
+/// shared.
 pub(crate) trait VendorApi: Sync {
     /// The request for one attempt, built from the account's authorized generated client
     /// (its base URL, its auth headers, the shared connection pool). Called once per
@@ -33,13 +38,18 @@ pub(crate) trait VendorApi: Sync {
         http: &reqwest::Client,
         account: &Account,
     ) -> Result<reqwest::RequestBuilder, Error>;
+}
 
-    /// Decodes a 2xx body with the generated client's types and normalizes it.
-    fn decode(&self, account: &Account, body: &[u8]) -> Result<Balance, Failure>;
-
-    /// The vendor's error code and message from an error body, when it has the documented
-    /// shape.
-    fn error_details(&self, body: &[u8]) -> Option<VendorMessage>;
+/// How `account`'s vendor's responses are read. The registry has every vendor the facade
+/// knows (a test checks it); were one missing, its responses could not be read.
+pub(crate) fn reader(account: &Account) -> Result<Described, Error> {
+    described::described(account.vendor()).ok_or_else(|| Error::Undecodable {
+        account: account.name().to_owned(),
+        vendor: account.vendor(),
+        status: None,
+        reason: "the vendor registry has no description of this vendor".into(),
+        excerpt: String::new(),
+    })
 }
 
 /// The implementation for `vendor`.
@@ -113,7 +123,7 @@ pub(crate) async fn attempt(
         bytes = raw.body.len(),
         "response received"
     );
-    interpret(api, account, raw.status, &raw.headers, &raw.body)
+    interpret(account, raw.status, &raw.headers, &raw.body)
 }
 
 fn transport_error(
@@ -185,7 +195,6 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// body only adds detail. The one decoding path: [`attempt`] calls it for responses read
 /// from the network, [`crate::decode`] for bytes a caller got another way.
 pub(crate) fn interpret(
-    api: &dyn VendorApi,
     account: &Account,
     http_status: StatusCode,
     headers: &HeaderMap,
@@ -193,6 +202,7 @@ pub(crate) fn interpret(
 ) -> Result<Balance, Error> {
     // Some gateways put a UTF-8 byte order mark before the JSON; serde_json refuses it.
     let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+    let reader = reader(account)?;
     let redactor = Redactor::for_account(account);
     let (name, vendor) = (account.name().to_owned(), account.vendor());
     let status = http_status.as_u16();
@@ -211,14 +221,14 @@ pub(crate) fn interpret(
                 source: None,
             });
         }
-        let failure = match api.decode(account, body) {
+        let failure = match reader.decode(account, body) {
             Ok(balance) => return Ok(balance),
             Err(failure) => failure,
         };
         // Not a balance: a vendor or a gateway in front of it may have put its error in a
         // 2xx body. When the body is the vendor's documented error body, say what it said.
         if !matches!(failure, Failure::Vendor { .. })
-            && let Some(details) = api.error_details(body)
+            && let Some(details) = reader.error_details(body)
         {
             return Err(vendor_error(account, &redactor, status, details));
         }
@@ -261,7 +271,7 @@ pub(crate) fn interpret(
         http_status,
         headers,
         body,
-        api.error_details(body),
+        reader.error_details(body),
     ))
 }
 
@@ -376,13 +386,7 @@ mod tests {
     }
 
     fn run(account: &Account, raw: RawResponse) -> Result<Balance, Error> {
-        interpret(
-            api(account.vendor()),
-            account,
-            raw.status,
-            &raw.headers,
-            &raw.body,
-        )
+        interpret(account, raw.status, &raw.headers, &raw.body)
     }
 
     fn kind_of(account: &Account, status: u16, body: &str) -> ErrorKind {
