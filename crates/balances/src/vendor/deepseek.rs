@@ -1,18 +1,11 @@
-//! DeepSeek: `GET /user/balance` with a bearer API key.
-//!
-//! Amounts arrive as decimal strings per currency (`CNY`, `USD`), in no stable order; rows
-//! are sorted, and a currency listed twice or a row without currency or total is an error
-//! rather than a guess.
+//! DeepSeek's authorized generated client, for the escape hatch
+//! ([`crate::BalanceClient::deepseek_client`]). Fetching and decoding follow
+//! `specs/deepseek/vendor.toml`.
 
-use deepseek_client::ClientInfo;
-use reqwest::header::{ACCEPT, HeaderValue};
-
-use super::{VendorApi, api_key};
+use super::api_key;
 use crate::account::{Account, Vendor};
 use crate::auth::bearer_headers;
 use crate::error::Error;
-
-pub(crate) struct DeepSeek;
 
 /// The generated client for `account`, authorized with its key, on the shared pool.
 pub(crate) fn generated_client(
@@ -26,21 +19,4 @@ pub(crate) fn generated_client(
         http.clone(),
         deepseek_client::RequestHeaders(headers),
     ))
-}
-
-impl VendorApi for DeepSeek {
-    fn request(
-        &self,
-        http: &reqwest::Client,
-        account: &Account,
-    ) -> Result<reqwest::RequestBuilder, Error> {
-        let client = generated_client(http, account)?;
-        // Same method and path as `client.get_user_balance()`; sent here so the status is
-        // kept with the body (see `transport`).
-        Ok(client
-            .client()
-            .get(format!("{}/user/balance", client.baseurl()))
-            .headers(client.inner().0.clone())
-            .header(ACCEPT, HeaderValue::from_static("application/json")))
-    }
 }

@@ -1,17 +1,22 @@
-//! Decoding a response from the vendor's description (`specs/<vendor>/vendor.toml`, compiled
-//! into `balances_registry`): the body is parsed once, into a JSON value whose numbers keep
-//! their text, and every amount is read from it exactly, by the pointers the description
-//! names. No vendor's shape is written in Rust here.
+//! Talking to a vendor from its description (`specs/<vendor>/vendor.toml`, compiled into
+//! `balances_registry`): the request is the balance operation's method and path with the
+//! named auth scheme; the body is parsed once, into a JSON value whose numbers keep their
+//! text, and every amount is read from it exactly, by the pointers the description names.
+//! No vendor's shape is written in Rust here; the auth schemes are (once each).
 
 use balances_registry::{
-    AmountSource, BalanceMapping, Denomination, ErrorKindName, Rows, Scale, VendorEntry,
+    AmountSource, Auth, BalanceMapping, Denomination, ErrorKindName, Rows, Scale, VendorEntry,
 };
+use reqwest::header::{ACCEPT, HeaderValue};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::{Failure, VendorMessage, means_authentication};
-use crate::account::{Account, Vendor};
+use crate::account::{Account, Credentials, Vendor};
+use crate::auth::bearer_headers;
 use crate::balance::{Amount, Balance, NativeAmount, exact_value};
+use crate::eiotclub::Signer;
+use crate::error::Error;
 
 /// A vendor's compiled description.
 #[derive(Clone, Copy)]
@@ -27,6 +32,43 @@ pub(crate) fn described(vendor: Vendor) -> Option<Described> {
 impl Described {
     fn balance(&self) -> &'static BalanceMapping {
         &self.entry.description.balance
+    }
+
+    /// The request for one attempt: the balance operation's method and path on the
+    /// account's base URL, with the description's auth. Built once per attempt, so a signed
+    /// body (EIOTClub's scheme) is fresh on every retry.
+    pub(crate) fn request(
+        &self,
+        http: &reqwest::Client,
+        account: &Account,
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        let method = reqwest::Method::from_bytes(self.entry.method.as_bytes()).map_err(|_| {
+            Error::InvalidRequest {
+                account: account.name().to_owned(),
+                vendor: account.vendor(),
+                reason: format!("`{}` is not an HTTP method", self.entry.method),
+            }
+        })?;
+        let url = format!("{}{}", account.effective_base_url(), self.entry.path);
+        let request = http
+            .request(method, url)
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        let wrong_credentials = || Error::from(super::wrong_vendor(account, account.vendor()));
+        match (&self.entry.description.auth, account.credentials()) {
+            (Auth::Bearer, Credentials::ApiKey(key)) => {
+                Ok(request.headers(bearer_headers(account, key)?))
+            }
+            (Auth::EiotclubSignature, Credentials::AppKey { appkey, secret }) => {
+                let signer = Signer::new(appkey.clone(), secret.clone());
+                Ok(request.json(&signer.balance_body()))
+            }
+            (Auth::Bearer | Auth::EiotclubSignature, _) => Err(wrong_credentials()),
+            (other, _) => Err(Error::InvalidRequest {
+                account: account.name().to_owned(),
+                vendor: account.vendor(),
+                reason: format!("the auth scheme {other:?} is not supported by this version"),
+            }),
+        }
     }
 
     /// A 2xx body as a balance.

@@ -1,9 +1,7 @@
-//! One module per vendor behind one trait for building its request, and the code they share:
-//! running one attempt and turning its response into a [`Balance`] or an [`Error`]. Responses
-//! are read from the vendor's description (`described`), not by per-vendor code.
-//!
-//! Adding a vendor (until requests are built from the description too): a module here
-//! implementing [`VendorApi`], a variant of [`crate::Vendor`], and one line in [`api`].
+//! Running one attempt and turning its response into a [`Balance`] or an [`Error`], for
+//! every vendor alike: requests and responses follow the vendor's description
+//! (`described`). The per-vendor modules hold only the escape hatch's authorized generated
+//! clients.
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -26,21 +24,7 @@ pub(crate) use described::Described;
 /// The largest response body read, in bytes: the same cap the generated clients apply.
 pub const MAX_RESPONSE_BODY_BYTES: usize = deepseek_client::MAX_RESPONSE_BODY_BYTES;
 
-/// What differs between vendors in Rust: the request. Reading the response is the
-/// description's ([`Described`]); sending, size cap, status mapping, redaction and retries are
-/// shared.
-pub(crate) trait VendorApi: Sync {
-    /// The request for one attempt, built from the account's authorized generated client
-    /// (its base URL, its auth headers, the shared connection pool). Called once per
-    /// attempt, so per-attempt auth (EIOTClub's signature) is fresh on every retry.
-    fn request(
-        &self,
-        http: &reqwest::Client,
-        account: &Account,
-    ) -> Result<reqwest::RequestBuilder, Error>;
-}
-
-/// How `account`'s vendor's responses are read. The registry has every vendor the facade
+/// How `account`'s vendor is talked to. The registry has every vendor the facade
 /// knows (a test checks it); were one missing, its responses could not be read.
 pub(crate) fn reader(account: &Account) -> Result<Described, Error> {
     described::described(account.vendor()).ok_or_else(|| Error::Undecodable {
@@ -50,15 +34,6 @@ pub(crate) fn reader(account: &Account) -> Result<Described, Error> {
         reason: "the vendor registry has no description of this vendor".into(),
         excerpt: String::new(),
     })
-}
-
-/// The implementation for `vendor`.
-pub(crate) fn api(vendor: Vendor) -> &'static dyn VendorApi {
-    match vendor {
-        Vendor::DeepSeek => &deepseek::DeepSeek,
-        Vendor::GeekAi => &geekai::GeekAi,
-        Vendor::EiotClub => &eiotclub::EiotClub,
-    }
 }
 
 /// An error body's content.
@@ -113,8 +88,7 @@ pub(crate) async fn attempt(
     account: &Account,
     connect_timeout: Option<std::time::Duration>,
 ) -> Result<Balance, Error> {
-    let api = api(account.vendor());
-    let request = api.request(http, account)?;
+    let request = reader(account)?.request(http, account)?;
     let raw = transport::execute(request, MAX_RESPONSE_BODY_BYTES)
         .await
         .map_err(|e| transport_error(account, e, connect_timeout))?;
