@@ -143,12 +143,13 @@ async fn bare(config: &str, concurrency: usize) -> Result<Duration, Box<dyn std:
     let client = reqwest::Client::new();
     let used_nonces = std::sync::Mutex::new(std::collections::HashSet::new());
     let round = || async {
-        let failed = futures::stream::iter(&accounts)
+        // Kept, as `fetch_all` keeps its results, so both sides hold the same work.
+        let results: Vec<_> = futures::stream::iter(&accounts)
             .map(|account| bare_fetch(&client, account, &used_nonces))
             .buffer_unordered(concurrency)
-            .filter(|r| std::future::ready(r.is_err()))
-            .count()
+            .collect()
             .await;
+        let failed = results.iter().filter(|r| r.is_err()).count();
         if failed > 0 {
             return Err(format!("{failed} bare fetches failed"));
         }
