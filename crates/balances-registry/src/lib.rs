@@ -10,9 +10,10 @@
 //! vendors from here; no hand-written Rust names a vendor.
 //!
 //! Status: `cargo xtask codegen` writes `registry.json` (a generated file: never edited by
-//! hand, proven current by `--check`), and the facade's conformance suite runs every
-//! example through the facade. The facade's fetch path, the command and the fake vendors do
-//! not read the registry yet: they still know the three vendors in Rust.
+//! hand, proven current by `--check`). The facade builds every request and reads every
+//! response from it, and its conformance suite runs every example through it. The facade's
+//! `Vendor` type, its config, the command and the fake vendors do not enumerate the registry
+//! yet: they still name the three vendors in Rust.
 //!
 //! Pointers ([`Pointer`]) are JSON Pointers (RFC 6901): `""` is the whole value,
 //! `/data/balance` a member of a member.
