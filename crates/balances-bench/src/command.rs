@@ -11,14 +11,7 @@ use crate::{Row, Target, set_private};
 
 /// `balances --format json` for one account vs `curl` for the same request, interleaved.
 pub async fn start(balances: &Path) -> Result<Row, Box<dyn std::error::Error>> {
-    let server = FakeVendors::builder()
-        .account(AccountSeed::deepseek(
-            "bench",
-            "sk-bench",
-            DeepSeekBalance::cny("110.00", "10.00", "100.00"),
-        ))
-        .start()
-        .await?;
+    let server = crate::one_deepseek_account().await?;
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("config.toml");
     std::fs::write(&config, fake_vendors::config_toml(&server.accounts()))?;

@@ -118,14 +118,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// `reqwest::Client` (one pooled connection each, body parsed as JSON). Interleaved blocks
 /// of 50 calls; each block's median is a sample.
 async fn call_overhead() -> Result<Row, Box<dyn std::error::Error>> {
-    let server = FakeVendors::builder()
-        .account(AccountSeed::deepseek(
-            "bench",
-            "sk-bench",
-            DeepSeekBalance::cny("110.00", "10.00", "100.00"),
-        ))
-        .start()
-        .await?;
+    let server = one_deepseek_account().await?;
     let accounts = Config::from_toml_str(&fake_vendors::config_toml(&server.accounts()), |_| None)?
         .into_accounts();
     let account = &accounts[0];
@@ -171,6 +164,18 @@ async fn call_overhead() -> Result<Row, Box<dyn std::error::Error>> {
         Some(Target::RatioAtMost(1.03)),
         "",
     ))
+}
+
+/// A fake DeepSeek with one account, `bench`, whose key is `sk-bench`.
+pub(crate) async fn one_deepseek_account() -> std::io::Result<fake_vendors::FakeVendorsHandle> {
+    FakeVendors::builder()
+        .account(AccountSeed::deepseek(
+            "bench",
+            "sk-bench",
+            DeepSeekBalance::cny("110.00", "10.00", "100.00"),
+        ))
+        .start()
+        .await
 }
 
 fn block_median(samples: &mut [Duration]) -> f64 {

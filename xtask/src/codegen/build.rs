@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::error::{CodegenError, JsonPath};
+use super::repair::identifier_key;
 use super::write::PlannedFile;
 
 /// The scratch workspace and its target dir live under the target dir cargo uses for this
@@ -117,17 +118,11 @@ fn locate_duplicate_type(
         .iter()
         .find(|file| file.relative == crate_prefix.join("openapi.json"))?;
     let document: serde_json::Value = serde_json::from_str(&openapi.contents).ok()?;
-    let key = |text: &str| -> String {
-        text.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    };
     let component = document
         .pointer("/components/schemas")?
         .as_object()?
         .keys()
-        .find(|component| key(component) == key(&name))?;
+        .find(|component| identifier_key(component) == identifier_key(&name))?;
     Some(CodegenError {
         vendor: vendor.to_owned(),
         file: openapi.relative.clone(),

@@ -18,6 +18,15 @@ use serde_json::Value;
 
 use super::error::SpecProblem;
 
+/// What distinguishes two names once progenitor and typify make Rust identifiers of them:
+/// their letters and digits, ignoring case (`user_info`, `UserInfo` and `User-Info` collide).
+pub fn identifier_key(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 /// One repair pass.
 #[derive(Debug, Clone, Copy)]
 pub struct Pass {

@@ -310,25 +310,53 @@ pub fn nullable_headers(doc: &mut Value) -> Result<usize, SpecProblem> {
             changed += 1;
         }
     };
+    for_each_parameter(doc, &mut plain);
+    Ok(changed)
+}
+
+/// Calls `f` on every Parameter Object: shared components, path items and operations.
+fn for_each_parameter(doc: &mut Value, f: &mut dyn FnMut(&mut Value)) {
     if let Some(Value::Object(parameters)) = doc.pointer_mut("/components/parameters") {
-        parameters.values_mut().for_each(&mut plain);
+        parameters.values_mut().for_each(&mut *f);
     }
     if let Some(Value::Object(paths)) = doc.get_mut("paths") {
         for item in paths.values_mut().filter_map(Value::as_object_mut) {
             if let Some(Value::Array(list)) = item.get_mut("parameters") {
-                list.iter_mut().for_each(&mut plain);
+                list.iter_mut().for_each(&mut *f);
             }
             for method in HTTP_METHODS {
                 if let Some(Value::Array(list)) = item
                     .get_mut(method)
                     .and_then(|operation| operation.get_mut("parameters"))
                 {
-                    list.iter_mut().for_each(&mut plain);
+                    list.iter_mut().for_each(&mut *f);
                 }
             }
         }
     }
-    Ok(changed)
+}
+
+/// Adds `omitted` to the document's `x-omitted-operations` list.
+fn record_omitted(doc: &mut Value, omitted: Vec<Value>) {
+    if omitted.is_empty() {
+        return;
+    }
+    if let Some(root) = doc.as_object_mut()
+        && let Some(list) = root
+            .entry(OMITTED_OPERATIONS)
+            .or_insert_with(|| Value::Array(Vec::new()))
+            .as_array_mut()
+    {
+        list.extend(omitted);
+    }
+}
+
+/// Drops path items left without any operation.
+fn drop_empty_path_items(paths: &mut serde_json::Map<String, Value>) {
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_none_or(|item| HTTP_METHODS.iter().any(|m| item.contains_key(*m)))
+    });
 }
 
 /// The document-level list of operations and parameters left out of the client, with why;
@@ -381,16 +409,9 @@ pub fn request_bodies_progenitor_cannot_send(doc: &mut Value) -> Result<usize, S
             }
         }
     }
-    paths.retain(|_, item| {
-        item.as_object()
-            .is_none_or(|item| HTTP_METHODS.iter().any(|m| item.contains_key(*m)))
-    });
+    drop_empty_path_items(paths);
     let count = omitted.len();
-    if count > 0
-        && let Some(root) = doc.as_object_mut()
-    {
-        root.insert(OMITTED_OPERATIONS.into(), Value::Array(omitted));
-    }
+    record_omitted(doc, omitted);
     Ok(count)
 }
 
@@ -416,24 +437,7 @@ pub fn parameters_given_by_content(doc: &mut Value) -> Result<usize, SpecProblem
         );
         changed += 1;
     };
-    if let Some(Value::Object(parameters)) = doc.pointer_mut("/components/parameters") {
-        parameters.values_mut().for_each(&mut convert);
-    }
-    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
-        for item in paths.values_mut().filter_map(Value::as_object_mut) {
-            if let Some(Value::Array(list)) = item.get_mut("parameters") {
-                list.iter_mut().for_each(&mut convert);
-            }
-            for method in HTTP_METHODS {
-                if let Some(Value::Array(list)) = item
-                    .get_mut(method)
-                    .and_then(|operation| operation.get_mut("parameters"))
-                {
-                    list.iter_mut().for_each(&mut convert);
-                }
-            }
-        }
-    }
+    for_each_parameter(doc, &mut convert);
     Ok(changed)
 }
 
@@ -540,21 +544,9 @@ pub fn parameters_progenitor_cannot_send(doc: &mut Value) -> Result<usize, SpecP
             }
         }
     }
-    paths.retain(|_, item| {
-        item.as_object()
-            .is_none_or(|item| HTTP_METHODS.iter().any(|m| item.contains_key(*m)))
-    });
+    drop_empty_path_items(paths);
     let count = omitted.len();
-    if count > 0
-        && let Some(root) = doc.as_object_mut()
-    {
-        let list = root
-            .entry(OMITTED_OPERATIONS)
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Some(list) = list.as_array_mut() {
-            list.extend(omitted);
-        }
-    }
+    record_omitted(doc, omitted);
     Ok(count)
 }
 
@@ -579,12 +571,6 @@ pub fn parameters_that_collide_as_identifiers(doc: &mut Value) -> Result<usize, 
         let required = resolved.get("required") == Some(&Value::Bool(true));
         Some((resolved.get("name")?.as_str()?.to_owned(), required))
     };
-    let key = |name: &str| -> String {
-        name.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    };
     let mut omitted: Vec<Value> = Vec::new();
     let mut problem = None;
     for_each_operation(doc, &mut |path, template, method, operation| {
@@ -598,7 +584,7 @@ pub fn parameters_that_collide_as_identifiers(doc: &mut Value) -> Result<usize, 
                 keep.push(parameter);
                 continue;
             };
-            if seen.insert(key(&name)) {
+            if seen.insert(super::identifier_key(&name)) {
                 keep.push(parameter);
             } else if required {
                 problem.get_or_insert_with(|| {
@@ -625,16 +611,7 @@ pub fn parameters_that_collide_as_identifiers(doc: &mut Value) -> Result<usize, 
         return Err(problem);
     }
     let count = omitted.len();
-    if count > 0
-        && let Some(root) = doc.as_object_mut()
-    {
-        let list = root
-            .entry(OMITTED_OPERATIONS)
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Some(list) = list.as_array_mut() {
-            list.extend(omitted);
-        }
-    }
+    record_omitted(doc, omitted);
     Ok(count)
 }
 

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Number, Value, json};
 
+use super::identifier_key;
 use super::walk::for_each_schema;
 use crate::codegen::error::{JsonPath, SpecProblem};
 
@@ -569,15 +570,6 @@ pub fn schema_names_that_collide(doc: &mut Value) -> Result<usize, SpecProblem> 
         .collect();
     super::openapi31::rewrite_refs(doc, &targets);
     Ok(renames.len())
-}
-
-/// What distinguishes two names once they are Rust type names: their letters and digits,
-/// ignoring case.
-fn identifier_key(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
 }
 
 #[cfg(test)]
