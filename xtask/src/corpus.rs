@@ -1,7 +1,12 @@
-//! `cargo xtask corpus`: every real, published spec in `xtask/tests/corpus/` through the
-//! codegen pipeline (generic passes only, no overlay), each result compiled; and the same
-//! document through plain progenitor for comparison. Prints a table and writes
+//! `cargo xtask corpus`: every real, published spec of the corpus through the codegen
+//! pipeline (generic passes only, no overlay), each result compiled; and the same document
+//! through plain progenitor for comparison. Prints a table and writes
 //! `target/corpus/report.json`.
+//!
+//! The manifest (`xtask/tests/corpus/manifest.toml`: origin, commit, path, sha256 of each
+//! document) is in this repository; the documents are not (fetched public material is not
+//! committed here). They are read from `CORPUS_SPECS_DIR`, else `../shared/corpus-specs`
+//! beside the workspace, each at its manifest `file` path, and checked against its sha256.
 //!
 //! Slow (it compiles a crate per spec, some of them megabytes of Rust), so it is not part of
 //! `cargo test`; `cargo test -p xtask --test corpus -- --ignored` asserts its targets.
@@ -66,14 +71,27 @@ pub struct Row {
     pub plain_progenitor: Outcome,
 }
 
-/// Reads and checks the manifest: every file exists and has the recorded size and sha256.
-pub fn entries(root: &Path) -> Result<Vec<Entry>, String> {
-    let dir = root.join(CORPUS_DIR);
-    let text = std::fs::read_to_string(dir.join("manifest.toml"))
+/// Where the corpus documents are: `CORPUS_SPECS_DIR`, else `../shared/corpus-specs`.
+pub fn documents_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CORPUS_SPECS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("..").join("shared").join("corpus-specs"))
+}
+
+/// Reads the manifest.
+pub fn manifest(root: &Path) -> Result<Vec<Entry>, String> {
+    let text = std::fs::read_to_string(root.join(CORPUS_DIR).join("manifest.toml"))
         .map_err(|e| format!("cannot read the corpus manifest: {e}"))?;
     let manifest: Manifest =
         toml::from_str(&text).map_err(|e| format!("the corpus manifest does not parse: {e}"))?;
-    for entry in &manifest.spec {
+    Ok(manifest.spec)
+}
+
+/// Reads the manifest and checks the documents: every file exists and has the recorded size
+/// and sha256.
+pub fn entries(root: &Path) -> Result<Vec<Entry>, String> {
+    let entries = manifest(root)?;
+    for entry in &entries {
         let bytes = document(root, entry)?;
         let sha = hex::encode(Sha256::digest(&bytes));
         if sha != entry.sha256 || bytes.len() as u64 != entry.bytes {
@@ -86,13 +104,13 @@ pub fn entries(root: &Path) -> Result<Vec<Entry>, String> {
             ));
         }
     }
-    Ok(manifest.spec)
+    Ok(entries)
 }
 
 /// The document's original bytes (compressed files are stored with `gzip -9 -n`; the
 /// system's gzip reads them, which every machine that builds this has).
 pub fn document(root: &Path, entry: &Entry) -> Result<Vec<u8>, String> {
-    let path = root.join(CORPUS_DIR).join(&entry.file);
+    let path = documents_dir(root).join(&entry.file);
     if !entry.compressed {
         return std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()));
     }
