@@ -27,12 +27,27 @@ impl std::fmt::Display for LoadError {
                 if let Some(path) = default_path {
                     write!(f, ", create {}", path.display())?;
                 }
-                write!(
-                    f,
-                    ", or set DEEPSEEK_API_KEY, GEEKAI_API_KEY, or EIOTCLUB_APPKEY and EIOTCLUB_SECRET (try --demo)"
-                )
+                write!(f, ", or set {} (try --demo)", environment_hint())
             }
         }
+    }
+}
+
+/// The credential variables of every vendor, for messages:
+/// `DEEPSEEK_API_KEY, EIOTCLUB_APPKEY and EIOTCLUB_SECRET, or GEEKAI_API_KEY`.
+pub fn environment_hint() -> String {
+    let per_vendor: Vec<String> = balances::env::credential_variables()
+        .into_iter()
+        .map(|(_, variables)| match variables.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        })
+        .collect();
+    match per_vendor.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{}, or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 

@@ -39,11 +39,39 @@ impl From<Exit> for ExitCode {
     }
 }
 
-const AFTER_HELP: &str = "\
-Accounts are read from, in order: --config FILE; the default config file
+/// The help text after the options. The vendors and their variables come from the vendor
+/// registry, so a new vendor folder appears here without an edit.
+fn after_help() -> String {
+    format!(
+        "Accounts are read from, in order: --config FILE; the default config file
 ($XDG_CONFIG_HOME/balances/config.toml, usually ~/.config/balances/config.toml) if it
-exists; otherwise the environment (DEEPSEEK_API_KEY, GEEKAI_API_KEY, EIOTCLUB_APPKEY with
-EIOTCLUB_SECRET).
+exists; otherwise the environment ({}).{AFTER_HELP_REST}",
+        crate::accounts::environment_hint()
+    )
+}
+
+/// What the command is, naming every vendor of the registry.
+fn about() -> String {
+    let names: Vec<&str> = balances::balances_registry::vendors()
+        .iter()
+        .map(|entry| entry.description.name.as_str())
+        .collect();
+    let listed = match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => "paid APIs".to_owned(),
+    };
+    format!("Show how much money each account has left at {listed}.")
+}
+
+/// The command's definition: the derived arguments with the registry-made texts.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+        .about(about())
+        .after_help(after_help())
+}
+
+const AFTER_HELP_REST: &str = "
 
 An account's threshold is --below when given, else its `alert_below` in the config file.
 
@@ -111,9 +139,9 @@ pub enum Color {
     Never,
 }
 
-/// Show how much money each account has left at DeepSeek, GeekAI and EIOTClub.
+/// Show how much money each account has left (the vendors are listed by [`command`]).
 #[derive(Debug, Parser)]
-#[command(name = "balances", version, after_help = AFTER_HELP)]
+#[command(name = "balances", version)]
 pub struct Args {
     /// Read accounts from this TOML file instead of the default config file.
     #[arg(long, short = 'c', value_name = "FILE", global = true)]

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use balances::{Account, BalanceClient, TimeoutConfig};
-use clap::Parser;
+use clap::FromArgMatches;
 use futures::StreamExt;
 
 use cli::{Args, Exit, Format};
@@ -27,7 +27,10 @@ use report::Outcome;
 const PROGRESS_BAR_MIN_ACCOUNTS: usize = 8;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::from_arg_matches(&cli::command().get_matches()) {
+        Ok(args) => args,
+        Err(error) => error.exit(),
+    };
     if let Some(command) = args
         .command
         .as_ref()
@@ -51,7 +54,7 @@ fn main() -> ExitCode {
 
 /// Completions and the man page, generated from the same clap definition as `--help`.
 fn print_generated(command: &cli::Command) -> Exit {
-    let mut definition = <Args as clap::CommandFactory>::command();
+    let mut definition = cli::command();
     let mut out = std::io::stdout().lock();
     let written = match command {
         cli::Command::Completions { shell } => {

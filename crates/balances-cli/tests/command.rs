@@ -436,3 +436,34 @@ fn completions_and_a_man_page_come_from_the_same_definition() {
         "an unknown shell is a usage error"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn help_and_the_no_accounts_message_name_every_vendor_of_the_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut help = balances(dir.path());
+    help.arg("--help");
+    let help = stdout(&run(help).await);
+    let output = run(balances(dir.path())).await;
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    // Written out for the three vendors a person knows about...
+    for variable in [
+        "DEEPSEEK_API_KEY",
+        "GEEKAI_API_KEY",
+        "EIOTCLUB_APPKEY",
+        "EIOTCLUB_SECRET",
+    ] {
+        assert!(help.contains(variable), "{variable} in --help:\n{help}");
+        assert!(message.contains(variable), "{variable}: {message}");
+    }
+    assert!(help.contains("DeepSeek") && help.contains("GeekAI") && help.contains("EIOTClub"));
+    // ...and for every vendor folder, whichever there are.
+    for entry in balances::balances_registry::vendors() {
+        assert!(help.contains(&entry.description.name), "{}", entry.id);
+        assert!(
+            message.contains(&entry.env_prefix),
+            "{}: {message}",
+            entry.id
+        );
+    }
+}

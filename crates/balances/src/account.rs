@@ -71,7 +71,7 @@ impl fmt::Display for Vendor {
 
 /// The error of parsing an unknown vendor name.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown vendor `{0}` (expected deepseek, geekai or eiotclub)")]
+#[error("unknown vendor `{0}` (expected {list})", list = crate::vendor::vendor_list())]
 pub struct UnknownVendor(pub String);
 
 impl FromStr for Vendor {
@@ -197,6 +197,13 @@ impl fmt::Debug for Account {
 
 /// Environment variables read by [`Account::from_env`].
 pub mod env {
+    /// For every vendor, its id and the variables that carry its credentials
+    /// (`("deepseek", ["DEEPSEEK_API_KEY"])`), derived from the vendor registry: what to tell
+    /// a user who has none set.
+    pub fn credential_variables() -> Vec<(&'static str, Vec<String>)> {
+        crate::vendor::credential_variables()
+    }
+
     /// DeepSeek API key.
     pub const DEEPSEEK_API_KEY: &str = "DEEPSEEK_API_KEY";
     /// Optional DeepSeek base URL.

@@ -144,9 +144,10 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
-    /// `vendor` is not one of `deepseek`, `geekai`, `eiotclub`.
+    /// `vendor` is not the id of a vendor in the registry.
     #[error(
-        "account {account}: field `vendor`: unknown vendor `{value}` (expected deepseek, geekai or eiotclub)"
+        "account {account}: field `vendor`: unknown vendor `{value}` (expected {list})",
+        list = crate::vendor::vendor_list()
     )]
     #[non_exhaustive]
     UnknownVendor {

@@ -145,6 +145,7 @@ mod crate_readme {}
 
 // The generated clients and the types callers meet in this API, so that one dependency is
 // enough.
+pub use balances_registry;
 pub use deepseek_client;
 pub use eiotclub_client;
 pub use geekai_client;

@@ -24,6 +24,37 @@ pub(crate) struct Described {
     entry: &'static VendorEntry,
 }
 
+/// Every vendor's id, as a list for messages: `deepseek, eiotclub or geekai`.
+pub(crate) fn vendor_list() -> String {
+    let ids: Vec<&str> = balances_registry::vendors()
+        .iter()
+        .map(|entry| entry.id.as_str())
+        .collect();
+    match ids.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => "none".to_owned(),
+    }
+}
+
+/// Each vendor's id and the environment variables of its credentials, from its description
+/// (`DEEPSEEK_API_KEY`; `EIOTCLUB_APPKEY` and `EIOTCLUB_SECRET`).
+pub(crate) fn credential_variables() -> Vec<(&'static str, Vec<String>)> {
+    balances_registry::vendors()
+        .iter()
+        .map(|entry| {
+            let variables = entry
+                .description
+                .auth
+                .credential_fields()
+                .iter()
+                .map(|field| format!("{}_{}", entry.env_prefix, field.to_ascii_uppercase()))
+                .collect();
+            (entry.id.as_str(), variables)
+        })
+        .collect()
+}
+
 /// The description of `vendor`, from the registry `cargo xtask codegen` compiled.
 pub(crate) fn described(vendor: Vendor) -> Option<Described> {
     balances_registry::find(vendor.as_str()).map(|entry| Described { entry })

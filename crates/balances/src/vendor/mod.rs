@@ -19,7 +19,7 @@ mod described;
 pub(crate) mod eiotclub;
 pub(crate) mod geekai;
 
-pub(crate) use described::Described;
+pub(crate) use described::{Described, credential_variables, vendor_list};
 
 /// The largest response body read, in bytes: the same cap the generated clients apply.
 pub const MAX_RESPONSE_BODY_BYTES: usize = deepseek_client::MAX_RESPONSE_BODY_BYTES;
