@@ -8,14 +8,13 @@
 use std::path::Path;
 use std::process::Command;
 
-/// The fuzz targets and the committed inputs each starts from, besides its own corpus.
+/// The fuzz targets and the committed inputs each starts from, besides its own corpus. A
+/// seed ending in `/*` stands for every folder in it (`specs/*`: every vendor folder).
 pub const TARGETS: &[(&str, &[&str])] = &[
     (
         "spec_repair_validate",
         &[
-            "specs/deepseek",
-            "specs/geekai",
-            "specs/eiotclub",
+            "specs/*",
             "xtask/tests/fixtures",
             "xtask/tests/fixtures/defects",
         ],
@@ -42,7 +41,7 @@ pub fn run(root: &Path, target: &str, seconds: u64) -> Result<(), String> {
         .env("RUSTC_BOOTSTRAP", "1")
         .args(["fuzz", "run", "--sanitizer", "none", target])
         .arg(&corpus)
-        .args(seeds.iter().map(|seed| root.join(seed)))
+        .args(seeds.iter().flat_map(|seed| seed_dirs(root, seed)))
         .args([
             "--",
             &format!("-max_total_time={seconds}"),
@@ -59,6 +58,24 @@ pub fn run(root: &Path, target: &str, seconds: u64) -> Result<(), String> {
         Err(format!(
             "fuzz target {target} failed ({status}); see fuzz/artifacts/{target}/"
         ))
+    }
+}
+
+/// The folders a seed entry names: itself, or for `dir/*` every folder in `dir`, sorted.
+fn seed_dirs(root: &Path, seed: &str) -> Vec<std::path::PathBuf> {
+    match seed.strip_suffix("/*") {
+        Some(parent) => {
+            let mut dirs: Vec<_> = std::fs::read_dir(root.join(parent))
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| path.is_dir())
+                .collect();
+            dirs.sort();
+            dirs
+        }
+        None => vec![root.join(seed)],
     }
 }
 
@@ -83,10 +100,14 @@ mod tests {
                 "{target}"
             );
             for seed in *seeds {
-                let entries = std::fs::read_dir(root.join(seed))
-                    .unwrap_or_else(|e| panic!("{target}: {seed}: {e}"))
-                    .count();
-                assert!(entries > 0, "{target}: {seed} is empty");
+                let dirs = seed_dirs(&root, seed);
+                assert!(!dirs.is_empty(), "{target}: {seed} names no folder");
+                for dir in dirs {
+                    let entries = std::fs::read_dir(&dir)
+                        .unwrap_or_else(|e| panic!("{target}: {}: {e}", dir.display()))
+                        .count();
+                    assert!(entries > 0, "{target}: {} is empty", dir.display());
+                }
             }
         }
     }
