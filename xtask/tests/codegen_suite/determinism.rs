@@ -3,12 +3,13 @@
 
 use xtask::codegen::{Options, generate_vendor, run};
 
-use crate::support::{VENDORS, workspace_root};
+use crate::support::{vendors, workspace_root};
 
 #[test]
 fn generating_twice_gives_byte_identical_files() {
     let root = workspace_root();
-    for vendor in VENDORS {
+    for vendor in vendors() {
+        let vendor = vendor.as_str();
         let first = generate_vendor(&root, vendor).unwrap_or_else(|e| panic!("{e}"));
         let second = generate_vendor(&root, vendor).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(first.document, second.document, "{vendor}: document");
@@ -55,11 +56,12 @@ fn the_checked_in_workspace_is_up_to_date() {
         build: false,
     })
     .unwrap_or_else(|e| panic!("codegen --check failed: {e}"));
-    let vendors: Vec<&str> = outcomes.iter().map(|o| o.vendor.as_str()).collect();
-    for vendor in VENDORS {
+    let reported: Vec<&str> = outcomes.iter().map(|o| o.vendor.as_str()).collect();
+    for vendor in vendors() {
+        let vendor = vendor.as_str();
         assert!(
-            vendors.contains(&vendor),
-            "{vendor} missing from {vendors:?}"
+            reported.contains(&vendor),
+            "{vendor} missing from {reported:?}"
         );
     }
     for outcome in &outcomes {

@@ -9,8 +9,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
-/// The vendors whose specs are vendored in this workspace, in the order codegen reports them.
-pub const VENDORS: [&str; 3] = ["deepseek", "eiotclub", "geekai"];
+/// The vendor folders of this workspace, in the order codegen reports them.
+pub fn vendors() -> Vec<String> {
+    xtask::codegen::load::vendor_names(&workspace_root().join("specs"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
 
 /// The real workspace root (the parent of `xtask/`).
 pub fn workspace_root() -> PathBuf {
@@ -48,7 +51,8 @@ pub fn temp_workspace() -> TempDir {
         .prefix("xtask-codegen-")
         .tempdir()
         .expect("temporary folder");
-    for vendor in VENDORS {
+    for vendor in vendors() {
+        let vendor = vendor.as_str();
         copy_dir(
             &root.join("specs").join(vendor),
             &temp.path().join("specs").join(vendor),
