@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fake_vendors::{AccountSeed, DeepSeekBalance, FakeVendor, FakeVendors};
+use fake_vendors::{AccountSeed, DeepSeekBalance, FakeVendors};
 
 use crate::{Row, Target, set_private};
 
@@ -75,10 +75,8 @@ pub async fn against_curl_loop(balances: &Path) -> Result<Row, Box<dyn std::erro
     let requests: String = infos
         .iter()
         .map(|info| {
-            let path = match info.vendor {
-                FakeVendor::DeepSeek => "/user/balance",
-                _ => "/credit/balance",
-            };
+            let path = balances::balances_registry::find(info.vendor.as_str())
+                .map_or("", |entry| entry.path.as_str());
             format!("{} {}{path}\n", info.credential, info.base_url)
         })
         .collect();

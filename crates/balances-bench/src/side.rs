@@ -161,47 +161,46 @@ async fn bare(config: &str, concurrency: usize) -> Result<Duration, Box<dyn std:
     Ok(started.elapsed())
 }
 
-/// What a careful bare client does per request; for EIOTClub that includes never reusing an
-/// (appkey, timestamp, nonce) triple, as the facade guarantees.
+/// What a careful bare client does per request: the balance operation's method and path, a
+/// bearer key or, for an appkey account, a signed body that never reuses an (appkey,
+/// timestamp, nonce) triple, as the facade guarantees.
 async fn bare_fetch(
     client: &reqwest::Client,
     account: &BareAccount,
     used_nonces: &std::sync::Mutex<std::collections::HashSet<(String, i64, u32)>>,
 ) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
-    let key = account.api_key.as_deref().unwrap_or_default();
-    let request = match account.vendor.as_str() {
-        "deepseek" => client
-            .get(format!("{}/user/balance", account.base_url))
-            .bearer_auth(key),
-        "geekai" => client
-            .get(format!("{}/credit/balance", account.base_url))
-            .bearer_auth(key),
-        _ => {
-            let appkey = account.appkey.as_deref().unwrap_or_default();
-            let timestamp = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_secs() as i64;
-            let nonce = loop {
-                let nonce = rand::random_range(10_000..=99_999);
-                let fresh = used_nonces
-                    .lock()
-                    .map_err(|_| "nonce set poisoned")?
-                    .insert((appkey.to_owned(), timestamp, nonce));
-                if fresh {
-                    break nonce;
-                }
-            };
-            let body = fake_vendors::sign::signed_body(
-                appkey,
-                account.secret.as_deref().unwrap_or_default(),
-                timestamp,
-                nonce,
-                &serde_json::Map::new(),
-            );
-            client
-                .post(format!("{}/api/v3/agent/balance", account.base_url))
-                .json(&body)
-        }
+    // Where a hand-written client would send it: the vendor's balance operation.
+    let entry = balances::balances_registry::find(&account.vendor)
+        .ok_or_else(|| format!("no vendor {} in the registry", account.vendor))?;
+    let request = client.request(
+        reqwest::Method::from_bytes(entry.method.as_bytes())?,
+        format!("{}{}", account.base_url, entry.path),
+    );
+    let request = if account.appkey.is_none() {
+        request.bearer_auth(account.api_key.as_deref().unwrap_or_default())
+    } else {
+        let appkey = account.appkey.as_deref().unwrap_or_default();
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs() as i64;
+        let nonce = loop {
+            let nonce = rand::random_range(10_000..=99_999);
+            let fresh = used_nonces
+                .lock()
+                .map_err(|_| "nonce set poisoned")?
+                .insert((appkey.to_owned(), timestamp, nonce));
+            if fresh {
+                break nonce;
+            }
+        };
+        let body = fake_vendors::sign::signed_body(
+            appkey,
+            account.secret.as_deref().unwrap_or_default(),
+            timestamp,
+            nonce,
+            &serde_json::Map::new(),
+        );
+        request.json(&body)
     };
     let bytes = request.send().await?.error_for_status()?.bytes().await?;
     Ok(serde_json::from_slice(&bytes)?)
