@@ -1,7 +1,7 @@
 //! The facade's decoders on arbitrary responses: `balances::decode` / `decode_response`, the
 //! same path `BalanceClient::fetch` takes for what it reads from the network.
 //!
-//! Input: the first byte picks the vendor (`b % 3`), the status (`STATUSES[b / 3 % 17]`) and
+//! Input: the first byte picks the vendor (`b % n` of the `n` vendors), the status (`STATUSES[b / 3 % 17]`) and
 //! whether an account with credentials is used (`b / 51` odd); the rest is the body. Any
 //! input must give a balance or a typed error, never a panic, and:
 //!

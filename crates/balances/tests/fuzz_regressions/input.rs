@@ -1,7 +1,7 @@
 //! How the `facade_decode` fuzz target reads one input, shared with the regression tests
 //! (`#[path]`-included by both) so a kept crash input replays exactly as it ran.
 //!
-//! One selector byte, then the body: vendor `b % 3` (DeepSeek, GeekAI, EIOTClub), status
+//! One selector byte, then the body: vendor `b % n` of the `n` vendors (`Vendor::ALL`), status
 //! `STATUSES[b / 3 % 17]`, and `b / 51` odd for an account with credentials
 //! (`decode_response`) instead of a bare name (`decode`).
 
@@ -25,7 +25,7 @@ pub struct Decoded {
 /// Decodes `data`; `None` when it has no selector byte.
 pub fn decode_input(data: &[u8]) -> Option<Decoded> {
     let (&selector, body) = data.split_first()?;
-    let vendor = Vendor::ALL[usize::from(selector % 3)];
+    let vendor = Vendor::ALL[usize::from(selector) % Vendor::ALL.len()];
     let status = STATUSES[usize::from(selector / 3) % STATUSES.len()];
     let with_credentials = (selector / 51) % 2 == 1;
     let result = if with_credentials {
