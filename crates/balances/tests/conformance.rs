@@ -1,13 +1,18 @@
 //! The conformance suite: every documented example of every vendor folder
 //! (`specs/<vendor>/examples/*.toml`, compiled into `balances_registry`) goes through the
-//! facade's decoder, and must give exactly the result a person wrote down for it: the
-//! amounts with their scale and sign, or the error's kind, code and message. A new folder's
-//! examples are picked up without a line of Rust.
+//! facade's decoder, and through the client against a local server that answers only the
+//! request the description prescribes (method, path, auth), and must give exactly the result
+//! a person wrote down for it: the amounts with their scale and sign, or the error's kind,
+//! code and message. A new folder's examples are picked up without a line of Rust.
 
 use std::str::FromStr;
 
-use balances::{Balance, Error, Vendor};
-use balances_registry::{Example, Expected, ExpectedBalance, ExpectedError, vendors};
+use balances::balances_registry::{
+    Auth, Example, Expected, ExpectedBalance, ExpectedError, VendorEntry, vendors,
+};
+use balances::{Balance, BalanceClient, Config, Error, RetryConfig, Vendor};
+use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[test]
 fn every_vendor_folder_has_examples_and_each_gives_its_documented_result() {
@@ -42,8 +47,78 @@ fn every_vendor_folder_has_examples_and_each_gives_its_documented_result() {
     );
 }
 
+/// The same examples fetched through the client from a local server that answers only a
+/// request sent as the description says: the operation's method and path, and the auth
+/// scheme's credentials (a bearer header, or a signed body carrying the appkey). Accounts
+/// come from a config file whose fields are the scheme's credential fields, so nothing here
+/// names a vendor.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_example_fetched_with_the_described_request_gives_the_same_result() {
+    let client = BalanceClient::builder()
+        .retry(RetryConfig::disabled())
+        .build()
+        .expect("client");
+    let mut failures = Vec::new();
+    for entry in vendors() {
+        for example in &entry.examples {
+            let server = MockServer::start().await;
+            let answer = ResponseTemplate::new(example.status)
+                .set_body_raw(example.body.clone(), "application/json");
+            let expected_request =
+                Mock::given(method(entry.method.as_str())).and(path(entry.path.as_str()));
+            let expected_request = match &entry.description.auth {
+                Auth::Bearer => {
+                    expected_request.and(header("authorization", "Bearer cred-api_key"))
+                }
+                Auth::EiotclubSignature => expected_request.and(body_partial_json(
+                    serde_json::json!({"appkey": "cred-appkey"}),
+                )),
+                other => panic!("{}: a scheme this suite does not know: {other:?}", entry.id),
+            };
+            expected_request
+                .respond_with(answer)
+                .expect(1)
+                .mount(&server)
+                .await;
+            let config = account_toml(entry, example, &server.uri());
+            let account = Config::from_toml_str(&config, |_| None)
+                .unwrap_or_else(|e| panic!("{}: {e}\n{config}", entry.id))
+                .into_accounts()
+                .remove(0);
+            let result = client.fetch(&account).await;
+            if let Err(why) = matches_expectation(example, result) {
+                failures.push(format!(
+                    "{}/examples/{}.toml: {why}",
+                    entry.id, example.name
+                ));
+            }
+            server.verify().await;
+        }
+    }
+    assert!(failures.is_empty(), "failing:\n{}", failures.join("\n"));
+}
+
+/// One account of `entry`'s vendor in config-file form, its credentials `cred-<field>`.
+fn account_toml(entry: &VendorEntry, example: &Example, base_url: &str) -> String {
+    let mut text = format!(
+        "[[accounts]]\nname = \"example\"\nvendor = \"{}\"\nbase_url = \"{base_url}\"\n",
+        entry.id
+    );
+    for field in entry.description.auth.credential_fields() {
+        text.push_str(&format!("{field} = \"cred-{field}\"\n"));
+    }
+    if let Some(region) = &example.region {
+        text.push_str(&format!("region = \"{region}\"\n"));
+    }
+    text
+}
+
 fn conforms(vendor: Vendor, example: &Example) -> Result<(), String> {
     let result = balances::decode(vendor, "example", example.status, example.body.as_bytes());
+    matches_expectation(example, result)
+}
+
+fn matches_expectation(example: &Example, result: Result<Balance, Error>) -> Result<(), String> {
     match (&example.expected, result) {
         (Expected::Balance(expected), Ok(balance)) => same_balance(expected, &balance),
         (Expected::Error(expected), Err(error)) => same_error(expected, &error),
