@@ -29,8 +29,9 @@ pub fn generate(vendor: &VendorSpec, spec: &OpenAPI) -> Result<GeneratedCrate, S
     let tokens = run_progenitor(spec).map_err(|problem| locate(spec, problem))?;
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| SpecProblem::new("$", format!("progenitor produced invalid Rust: {e}")))?;
-    let code =
-        super::docs::document_public_items(&block_docs_to_line_docs(&prettyplease::unparse(&file)));
+    let code = super::docs::document_public_items(&autolink_bare_urls(&block_docs_to_line_docs(
+        &prettyplease::unparse(&file),
+    )));
     Ok(GeneratedCrate {
         lib_rs: rustfmt_to_fixpoint(lib_rs(vendor, spec, &code))?,
         cargo_toml: cargo_toml(vendor, spec, &code),
@@ -239,6 +240,67 @@ fn only_method(item: &openapiv3::PathItem, method: &str) -> openapiv3::PathItem 
         trace: keep("trace", &item.trace),
         ..item.clone()
     }
+}
+
+/// Vendors write bare URLs in descriptions (`See https://venice.ai/legal/tos`); rustdoc warns
+/// on them (`rustdoc::bare_urls`) and does not link them. In `///` lines outside code blocks,
+/// each becomes an autolink, `<https://...>`, trailing punctuation left outside.
+fn autolink_bare_urls(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut in_code_block = false;
+    for line in code.lines() {
+        let trimmed = line.trim_start();
+        let Some(text) = trimmed.strip_prefix("///") else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        if text.trim_start().starts_with("```") {
+            in_code_block = !in_code_block;
+        }
+        out.push_str(&line[..line.len() - trimmed.len()]);
+        out.push_str("///");
+        if in_code_block {
+            out.push_str(text);
+        } else {
+            out.push_str(&autolink_line(text));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// One doc line's bare URLs as autolinks; URLs already in `<...>`, `(...)` (a Markdown
+/// link's target), quotes or backticks are left alone.
+fn autolink_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = ["https://", "http://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        let before = &rest[..at];
+        let enclosed = before
+            .chars()
+            .next_back()
+            .is_some_and(|c| matches!(c, '<' | '(' | '`' | '"' | '\'' | '[' | '='));
+        let length = rest[at..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`' | ')' | ']'))
+            .unwrap_or(rest.len() - at);
+        let url = rest[at..at + length].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        out.push_str(before);
+        if enclosed {
+            out.push_str(url);
+        } else {
+            out.push('<');
+            out.push_str(url);
+            out.push('>');
+        }
+        rest = &rest[at + url.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// prettyplease writes multi-line docs as `/** ... */` blocks. rustfmt re-indents the lines
@@ -614,6 +676,27 @@ fn cargo_toml(vendor: &VendorSpec, spec: &OpenAPI, code: &str) -> String {
         display = vendor.source.vendor,
         api_version = spec.info.version,
     )
+}
+
+#[cfg(test)]
+mod autolink_tests {
+    use super::autolink_line;
+
+    #[test]
+    fn bare_urls_become_autolinks_and_others_stay() {
+        assert_eq!(
+            autolink_line(" See https://venice.ai/legal/tos."),
+            " See <https://venice.ai/legal/tos>."
+        );
+        for kept in [
+            " [terms](https://venice.ai/tos)",
+            " <https://venice.ai/tos>",
+            " `https://example.invalid/x`",
+            " no link here",
+        ] {
+            assert_eq!(autolink_line(kept), kept);
+        }
+    }
 }
 
 #[cfg(test)]
