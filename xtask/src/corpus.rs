@@ -143,7 +143,7 @@ pub fn run(root: &Path, filter: Option<&str>) -> Result<Vec<Row>, String> {
             std::panic::catch_unwind(|| codegen::generate_vendor(&vendor_root, &entry.name));
         let codegen_seconds = started.elapsed().as_secs_f64();
         let pipeline = match generated {
-            Err(panic) => Outcome::Panicked(panic_text(panic.as_ref())),
+            Err(panic) => Outcome::Panicked(generate::panic_text(panic.as_ref())),
             Ok(Err(error)) => Outcome::FailsClearly(error.to_string()),
             Ok(Ok(generated)) => compile(&vendor_root, &entry.name, &generated.files, &build_dir),
         };
@@ -234,14 +234,6 @@ fn plain_progenitor(root: &Path, entry: &Entry, bytes: &[u8], build_dir: &Path) 
         },
     ];
     compile(root, &name, &files, build_dir)
-}
-
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 /// The rows as a Markdown table, with the totals.

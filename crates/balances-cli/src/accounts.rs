@@ -38,15 +38,19 @@ impl std::fmt::Display for LoadError {
 pub fn environment_hint() -> String {
     let per_vendor: Vec<String> = balances::env::credential_variables()
         .into_iter()
-        .map(|(_, variables)| match variables.split_last() {
-            Some((last, [])) => last.clone(),
-            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-            None => String::new(),
-        })
+        .map(|(_, variables)| listed(&variables, " and "))
         .collect();
-    match per_vendor.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{}, or {last}", rest.join(", ")),
+    listed(&per_vendor, ", or ")
+}
+
+/// `a, b{last}c`: items separated by commas, the last one by `last` (` and `, `, or `).
+pub fn listed(items: &[impl AsRef<str>], last: &str) -> String {
+    match items.split_last() {
+        Some((only, [])) => only.as_ref().to_owned(),
+        Some((final_item, rest)) => {
+            let rest: Vec<&str> = rest.iter().map(AsRef::as_ref).collect();
+            format!("{}{last}{}", rest.join(", "), final_item.as_ref())
+        }
         None => String::new(),
     }
 }

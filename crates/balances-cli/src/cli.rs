@@ -56,12 +56,12 @@ fn about() -> String {
         .iter()
         .map(|entry| entry.description.name.as_str())
         .collect();
-    let listed = match names.split_last() {
-        Some((last, [])) => (*last).to_owned(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-        None => "paid APIs".to_owned(),
+    let vendors = if names.is_empty() {
+        "paid APIs".to_owned()
+    } else {
+        crate::accounts::listed(&names, " and ")
     };
-    format!("Show how much money each account has left at {listed}.")
+    format!("Show how much money each account has left at {vendors}.")
 }
 
 /// The command's definition: the derived arguments with the registry-made texts.

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use balances_registry::{
-    AmountSource, BalanceMapping, Denomination, Description, Example, Rows, VendorEntry,
+    AmountSource, Auth, BalanceMapping, Denomination, Description, Example, Rows, VendorEntry,
 };
 use serde_json::Value;
 
@@ -69,6 +69,7 @@ pub fn describe(
         .check_balance(&description.balance, &body)
         .map_err(|(key, message)| at(&key, message))?;
     check_regions(&description).map_err(|(key, message)| at(key, message))?;
+    check_facade_reads(&description).map_err(|(key, message)| at(key, message))?;
 
     let examples = load_examples(root, vendor, &folder, &description)?;
     Ok(Some(VendorEntry::compiled(
@@ -198,13 +199,8 @@ impl Checker<'_> {
             self.check_amount(&row, topped_up, "balance.topped_up")?;
         }
         if let Some(available) = &balance.available {
-            // On the body (DeepSeek's `is_available`) or, failing that, on the row.
-            let on_body = self.expect(body, available, Kind::Flag, "balance.available");
-            if self.exists(body, available) {
-                on_body?;
-            } else {
-                self.expect(&row, available, Kind::Flag, "balance.available")?;
-            }
+            // From the body's root, as the facade reads it.
+            self.expect(body, available, Kind::Flag, "balance.available")?;
         }
         if let Some(scale) = &balance.scale {
             exact_divisor(&scale.divisor)
@@ -291,10 +287,6 @@ impl Checker<'_> {
         Ok(current)
     }
 
-    fn exists(&self, schema: &Value, pointer: &str) -> bool {
-        self.expect(schema, pointer, Kind::Any, "").is_ok()
-    }
-
     /// Follows `$ref`s and the one-member `allOf` that annotates a reference.
     fn resolve(&self, mut schema: Value) -> Value {
         for _ in 0..16 {
@@ -341,6 +333,28 @@ fn exact_divisor(text: &str) -> Result<(), String> {
             "`{text}` has a prime factor other than 2 and 5, so amounts divided by it are not exact decimals"
         ))
     }
+}
+
+/// Parts of the format the facade cannot act on yet are refused here, not at a user's first
+/// fetch.
+fn check_facade_reads(description: &Description) -> Result<(), (&'static str, String)> {
+    let not_yet = |what: &str| format!("{what} is not supported by the balances facade yet");
+    if !matches!(description.auth, Auth::Bearer | Auth::EiotclubSignature) {
+        return Err(("auth", not_yet(&format!("{:?}", description.auth))));
+    }
+    if !matches!(description.balance.rows, Rows::Object(_) | Rows::Array(_)) {
+        return Err(("balance.rows", not_yet("map rows")));
+    }
+    if !matches!(
+        description.balance.denomination,
+        Denomination::Currency(_) | Denomination::CurrencyField(_)
+    ) {
+        return Err((
+            "balance.denomination",
+            not_yet("a denomination other than `currency` or `currency_field`"),
+        ));
+    }
+    Ok(())
 }
 
 fn check_regions(description: &Description) -> Result<(), (&'static str, String)> {
@@ -443,6 +457,30 @@ mod tests {
              denomination = {{ currency = \"USD\" }}\ntotal = \"{total}\"\n"
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn what_the_facade_cannot_read_yet_is_refused() {
+        let description = |balance: &str| -> Description {
+            toml::from_str(&format!(
+                "name = \"X\"\nbase_url = \"https://x.invalid\"\nauth = {{ scheme = \"bearer\" }}\n\
+                 [balance]\noperation = \"o\"\ntotal = \"/t\"\n{balance}"
+            ))
+            .unwrap()
+        };
+        assert!(check_facade_reads(&description("denomination = { currency = \"USD\" }")).is_ok());
+        let (key, message) = check_facade_reads(&description(
+            "rows = { map = \"/balances\" }\ndenomination = { currency = \"USD\" }",
+        ))
+        .unwrap_err();
+        assert_eq!(key, "balance.rows");
+        assert!(
+            message.contains("not supported by the balances facade yet"),
+            "{message}"
+        );
+        let (key, _) =
+            check_facade_reads(&description("denomination = { unit = \"points\" }")).unwrap_err();
+        assert_eq!(key, "balance.denomination");
     }
 
     #[test]

@@ -438,12 +438,7 @@ fn catch_generator_panics<T>(f: impl FnOnce() -> T) -> Result<T, SpecProblem> {
         if std::thread::current().id() != generating_thread {
             return (**other_threads_hook)(info);
         }
-        let text = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_owned());
+        let text = panic_text(info.payload());
         let location = info
             .location()
             .map(|l| format!(" ({}:{})", l.file(), l.line()))
@@ -468,6 +463,15 @@ fn catch_generator_panics<T>(f: impl FnOnce() -> T) -> Result<T, SpecProblem> {
             .unwrap_or_else(|| "unknown panic".to_owned());
         SpecProblem::new("$", format!("progenitor panicked: {text}"))
     })
+}
+
+/// A panic's message, whether it was raised with a `&str` or a `String`.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 fn header(vendor: &VendorSpec, comment: &str) -> String {

@@ -95,7 +95,6 @@ async fn refresh(client: &BalanceClient, exporter: &Exporter, accounts: &[Accoun
 fn reload_config(exporter: &Exporter, reload: &Loader) {
     match reload() {
         Ok(accounts) => {
-            tracing::info!(accounts = accounts.len(), "reloaded the config");
             eprintln!("balances: reloaded the config: {} accounts", accounts.len());
             exporter.replace_accounts(accounts);
         }

@@ -88,7 +88,8 @@ pub(crate) async fn attempt(
     account: &Account,
     connect_timeout: Option<std::time::Duration>,
 ) -> Result<Balance, Error> {
-    let request = reader(account)?.request(http, account)?;
+    let reader = reader(account)?;
+    let request = reader.request(http, account)?;
     let raw = transport::execute(request, MAX_RESPONSE_BODY_BYTES)
         .await
         .map_err(|e| transport_error(account, e, connect_timeout))?;
@@ -97,7 +98,7 @@ pub(crate) async fn attempt(
         bytes = raw.body.len(),
         "response received"
     );
-    interpret(account, raw.status, &raw.headers, &raw.body)
+    interpret(reader, account, raw.status, &raw.headers, &raw.body)
 }
 
 fn transport_error(
@@ -169,6 +170,7 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// body only adds detail. The one decoding path: [`attempt`] calls it for responses read
 /// from the network, [`crate::decode`] for bytes a caller got another way.
 pub(crate) fn interpret(
+    reader: Described,
     account: &Account,
     http_status: StatusCode,
     headers: &HeaderMap,
@@ -176,7 +178,6 @@ pub(crate) fn interpret(
 ) -> Result<Balance, Error> {
     // Some gateways put a UTF-8 byte order mark before the JSON; serde_json refuses it.
     let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
-    let reader = reader(account)?;
     let redactor = Redactor::for_account(account);
     let (name, vendor) = (account.name().to_owned(), account.vendor());
     let status = http_status.as_u16();
@@ -360,7 +361,13 @@ mod tests {
     }
 
     fn run(account: &Account, raw: RawResponse) -> Result<Balance, Error> {
-        interpret(account, raw.status, &raw.headers, &raw.body)
+        interpret(
+            reader(account).expect("every vendor has a description"),
+            account,
+            raw.status,
+            &raw.headers,
+            &raw.body,
+        )
     }
 
     fn kind_of(account: &Account, status: u16, body: &str) -> ErrorKind {

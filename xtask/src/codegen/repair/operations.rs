@@ -156,7 +156,7 @@ pub fn default_response_beside_success(doc: &mut Value) -> Result<usize, SpecPro
 
 /// A copy of `components.<kind>` (an empty object when absent), to resolve `$ref`s against
 /// while the document is being changed.
-fn components(doc: &Value, kind: &str) -> Value {
+pub(super) fn components(doc: &Value, kind: &str) -> Value {
     doc.pointer(&format!("/components/{kind}"))
         .cloned()
         .unwrap_or_else(|| json!({}))
@@ -232,26 +232,32 @@ fn derived_operation_id(method: &str, template: &str) -> String {
     words.join("_")
 }
 
+/// Keeps one media type of `holder`'s `content` when it offers several: JSON if offered, else
+/// the first that is `usable`, else the first listed. Returns how many were dropped.
+fn keep_one_media_type(holder: &mut Value, usable: fn(&str) -> bool) -> usize {
+    let Some(content) = holder.get_mut("content").and_then(Value::as_object_mut) else {
+        return 0;
+    };
+    if content.len() < 2 {
+        return 0;
+    }
+    let keep = content
+        .keys()
+        .find(|media_type| is_json(media_type))
+        .or_else(|| content.keys().find(|media_type| usable(media_type)))
+        .or_else(|| content.keys().next())
+        .cloned()
+        .unwrap_or_default();
+    let dropped = content.len() - 1;
+    content.retain(|media_type, _| *media_type == keep);
+    dropped
+}
+
 /// Keeps one media type of a response that offers several (progenitor panics on "more media
 /// types than expected"): JSON if offered, otherwise the first listed.
 pub fn response_media_types(doc: &mut Value) -> Result<usize, SpecProblem> {
     let mut changed = 0;
-    let mut keep_one = |response: &mut Value| {
-        let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
-            return;
-        };
-        if content.len() < 2 {
-            return;
-        }
-        let keep = content
-            .keys()
-            .find(|media_type| is_json(media_type))
-            .or_else(|| content.keys().next())
-            .cloned()
-            .unwrap_or_default();
-        changed += content.len() - 1;
-        content.retain(|media_type, _| *media_type == keep);
-    };
+    let mut keep_one = |response: &mut Value| changed += keep_one_media_type(response, |_| true);
     if let Some(Value::Object(responses)) = doc.pointer_mut("/components/responses") {
         responses.values_mut().for_each(&mut keep_one);
     }
@@ -268,23 +274,7 @@ pub fn response_media_types(doc: &mut Value) -> Result<usize, SpecProblem> {
 /// JSON if offered, else one progenitor can send, otherwise the first listed.
 pub fn request_body_media_types(doc: &mut Value) -> Result<usize, SpecProblem> {
     let mut changed = 0;
-    let mut keep_one = |body: &mut Value| {
-        let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else {
-            return;
-        };
-        if content.len() < 2 {
-            return;
-        }
-        let keep = content
-            .keys()
-            .find(|media_type| is_json(media_type))
-            .or_else(|| content.keys().find(|m| progenitor_can_send(m)))
-            .or_else(|| content.keys().next())
-            .cloned()
-            .unwrap_or_default();
-        changed += content.len() - 1;
-        content.retain(|media_type, _| *media_type == keep);
-    };
+    let mut keep_one = |body: &mut Value| changed += keep_one_media_type(body, progenitor_can_send);
     if let Some(Value::Object(bodies)) = doc.pointer_mut("/components/requestBodies") {
         bodies.values_mut().for_each(&mut keep_one);
     }

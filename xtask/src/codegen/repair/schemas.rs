@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Number, Value, json};
 
 use super::identifier_key;
+use super::operations::components;
 use super::walk::for_each_schema;
 use crate::codegen::error::{JsonPath, SpecProblem};
 
@@ -21,7 +22,7 @@ const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
 /// of an extension means); `required` lists are joined. `allOf` with a union member is left
 /// to typify.
 pub fn all_of_inheritance(doc: &mut Value) -> Result<usize, SpecProblem> {
-    let components = component_schemas(doc);
+    let components = components(doc, "schemas");
     let mut changed = 0;
     for_each_schema(doc, &mut |_, schema| {
         // A single member (`allOf: [{$ref}]` beside `nullable`, as a null union is lowered)
@@ -45,15 +46,11 @@ pub fn all_of_inheritance(doc: &mut Value) -> Result<usize, SpecProblem> {
     Ok(changed)
 }
 
-fn component_schemas(doc: &Value) -> BTreeMap<String, Value> {
+/// The names of the component schemas.
+fn component_names(doc: &Value) -> Vec<String> {
     doc.pointer("/components/schemas")
         .and_then(Value::as_object)
-        .map(|schemas| {
-            schemas
-                .iter()
-                .map(|(name, schema)| (name.clone(), schema.clone()))
-                .collect()
-        })
+        .map(|schemas| schemas.keys().cloned().collect())
         .unwrap_or_default()
 }
 
@@ -61,7 +58,7 @@ fn component_schemas(doc: &Value) -> BTreeMap<String, Value> {
 /// one of them is not a plain object (a union, a primitive, an unresolvable or cyclic ref).
 fn flatten_members(
     members: &[Value],
-    components: &BTreeMap<String, Value>,
+    components: &Value,
     seen: &mut BTreeSet<String>,
 ) -> Option<Vec<Map<String, Value>>> {
     let mut flat = Vec::new();
@@ -72,7 +69,7 @@ fn flatten_members(
             if !seen.insert(name.clone()) {
                 return None;
             }
-            member = components.get(&name)?.as_object()?.clone();
+            member = components.get(name.as_str())?.as_object()?.clone();
         }
         if let Some(Value::Array(nested)) = member.remove("allOf") {
             flat.extend(flatten_members(&nested, components, seen)?);
@@ -243,10 +240,10 @@ pub fn enums_with_colliding_variant_names(doc: &mut Value) -> Result<usize, Spec
 /// the title typify names the inline type after where it is. A component's title that only
 /// repeats its own name is removed too: typify copies it when it merges the component.
 pub fn titles_that_collide(doc: &mut Value) -> Result<usize, SpecProblem> {
-    let names = component_schemas(doc);
-    let components: BTreeSet<String> = names.keys().map(|name| identifier_key(name)).collect();
+    let names = component_names(doc);
+    let components: BTreeSet<String> = names.iter().map(|name| identifier_key(name)).collect();
     let roots: BTreeSet<String> = names
-        .keys()
+        .iter()
         .map(|name| {
             JsonPath::root()
                 .key("components")
