@@ -173,27 +173,17 @@ fn schema_closure(schemas: &BTreeMap<String, serde_json::Value>, name: &str) -> 
             continue;
         }
         if let Some(schema) = schemas.get(&next) {
-            collect_schema_refs(schema, &mut pending);
+            let mut found = Vec::new();
+            super::select::collect_refs(schema, &mut found);
+            pending.extend(
+                found
+                    .into_iter()
+                    .filter(|(kind, _)| kind == "schemas")
+                    .map(|(_, name)| name),
+            );
         }
     }
     reached
-}
-
-fn collect_schema_refs(value: &serde_json::Value, into: &mut Vec<String>) {
-    match value {
-        serde_json::Value::Object(map) => {
-            if let Some(target) = map
-                .get("$ref")
-                .and_then(serde_json::Value::as_str)
-                .and_then(|r| r.strip_prefix("#/components/schemas/"))
-            {
-                into.push(target.to_owned());
-            }
-            map.values().for_each(|v| collect_schema_refs(v, into));
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_schema_refs(v, into)),
-        _ => {}
-    }
 }
 
 /// Generating each operation alone finds the first one that fails, so the error can name its

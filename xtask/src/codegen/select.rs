@@ -119,7 +119,7 @@ fn prune_components(document: &mut Value) {
 }
 
 /// Every local `$ref` (`#/components/<kind>/<name>`) under `value`.
-fn collect_refs(value: &Value, found: &mut Vec<(String, String)>) {
+pub(super) fn collect_refs(value: &Value, found: &mut Vec<(String, String)>) {
     match value {
         Value::Object(map) => {
             if let Some(target) = map
