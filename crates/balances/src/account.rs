@@ -1,71 +1,171 @@
 //! Accounts: which vendor, which credentials, which server.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::str::FromStr;
 
+use balances_registry::VendorEntry;
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::{Host, Url};
 
 use crate::credential;
 use crate::error::ConfigError;
 use crate::threshold::Threshold;
 
-/// A balance API this crate can query.
+/// A balance API this crate can query: one folder `specs/<vendor>/` of the workspace,
+/// compiled into the vendor registry by `cargo xtask codegen`.
 ///
-/// Serialized, displayed and parsed as `"deepseek"`, `"geekai"` or `"eiotclub"`.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-// Vendors are added in minor releases.
-#[non_exhaustive]
-pub enum Vendor {
-    /// DeepSeek (`GET /user/balance`, bearer API key).
-    DeepSeek,
-    /// GeekAI / 极客智坊 (`GET /credit/balance`, bearer system key, balance in coins).
-    GeekAi,
-    /// EIOTClub (`POST /api/v3/agent/balance`, signed body with appkey and secret).
-    EiotClub,
-}
+/// Serialized, displayed and parsed as the vendor's id, its folder name (`"deepseek"`).
+/// Every vendor is data: [`Vendor::all`] lists them, [`Vendor::find`] looks one up.
+///
+/// ```
+/// use balances::Vendor;
+///
+/// let deepseek: Vendor = "deepseek".parse()?;
+/// assert_eq!(deepseek.display_name(), "DeepSeek");
+/// assert_eq!(deepseek.credential_fields(), ["api_key"]);
+/// assert!(Vendor::all().any(|vendor| vendor == deepseek));
+/// # Ok::<(), balances::UnknownVendor>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct Vendor(&'static VendorEntry);
 
 impl Vendor {
-    /// Every vendor, in a stable order.
-    pub const ALL: [Vendor; 3] = [Vendor::DeepSeek, Vendor::GeekAi, Vendor::EiotClub];
+    /// Every vendor, sorted by id.
+    pub fn all() -> impl ExactSizeIterator<Item = Vendor> + Clone {
+        balances_registry::vendors().iter().map(Vendor)
+    }
 
-    /// The lower-case name used in configuration and output.
+    /// The vendor with this id, if the registry has it.
+    pub fn find(id: &str) -> Option<Vendor> {
+        balances_registry::find(id).map(Vendor)
+    }
+
+    /// The id: the vendor's folder name, lower case (`deepseek`), used in configuration
+    /// and output.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Vendor::DeepSeek => "deepseek",
-            Vendor::GeekAi => "geekai",
-            Vendor::EiotClub => "eiotclub",
+        &self.0.id
+    }
+
+    /// The name people know the vendor by (`DeepSeek`).
+    pub fn display_name(self) -> &'static str {
+        &self.0.description.name
+    }
+
+    /// Which key the balance endpoint wants, when the vendor's description says (a
+    /// management key, an admin key): shown with authentication errors.
+    pub fn key_hint(self) -> Option<&'static str> {
+        self.0.description.key_hint.as_deref()
+    }
+
+    /// The credential fields an account needs, in order: `["api_key"]`, or
+    /// `["appkey", "secret"]` for a signing vendor. Config files take each as `<field>` or
+    /// `<field>_env`; the environment as `<PREFIX>_<FIELD>` ([`Vendor::env_prefix`]).
+    pub fn credential_fields(self) -> &'static [&'static str] {
+        self.0.description.auth.credential_fields()
+    }
+
+    /// The prefix of this vendor's environment variables (`DEEPSEEK`).
+    pub fn env_prefix(self) -> &'static str {
+        &self.0.env_prefix
+    }
+
+    /// The names of the vendor's regions (`cn`, `global`); empty for a vendor with one
+    /// server.
+    pub fn regions(self) -> impl ExactSizeIterator<Item = &'static str> + Clone {
+        self.0.description.regions.iter().map(|r| r.name.as_str())
+    }
+
+    /// The region used when an account names none, for a vendor with regions.
+    pub fn default_region(self) -> Option<&'static str> {
+        self.0.description.default_region.as_deref()
+    }
+
+    /// The server used when an account sets neither base URL nor region: the vendor's,
+    /// or its default region's.
+    pub fn default_base_url(self) -> &'static str {
+        match (&self.0.description.base_url, self.default_region()) {
+            (Some(url), _) => url,
+            (None, Some(region)) => self.region(region).map_or("", |r| &r.base_url),
+            // The xtask refuses a description with neither.
+            (None, None) => "",
         }
     }
 
-    /// The server used when an account sets no base URL (for GeekAI: the [`Region::Cn`] one).
-    pub fn default_base_url(self) -> &'static str {
-        match self {
-            Vendor::DeepSeek => "https://api.deepseek.com",
-            Vendor::GeekAi => Region::Cn.base_url(),
-            Vendor::EiotClub => "https://oapi.eiotclub.com",
-        }
+    pub(crate) fn region(self, name: &str) -> Option<&'static balances_registry::Region> {
+        self.0.description.regions.iter().find(|r| r.name == name)
+    }
+
+    pub(crate) fn entry(self) -> &'static VendorEntry {
+        self.0
+    }
+}
+
+impl PartialEq for Vendor {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Vendor {}
+
+impl Hash for Vendor {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for Vendor {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Vendor {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl fmt::Debug for Vendor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Vendor").field(&self.as_str()).finish()
     }
 }
 
 impl fmt::Display for Vendor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Vendor {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Vendor {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        id.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Vendor {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Vendor".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let ids: Vec<&str> = Vendor::all().map(Vendor::as_str).collect();
+        schemars::json_schema!({
+            "description": "The vendor's id: its folder under `specs/` (see the README's vendor table).",
+            "type": "string",
+            "enum": ids,
+        })
     }
 }
 
@@ -78,98 +178,54 @@ impl FromStr for Vendor {
     type Err = UnknownVendor;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Vendor::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| UnknownVendor(s.to_owned()))
+        Vendor::find(s).ok_or_else(|| UnknownVendor(s.to_owned()))
     }
 }
 
-/// GeekAI's two deployments. Defaults to [`Region::Cn`].
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Region {
-    /// Mainland China: `https://geekai.co/api`.
-    #[default]
-    Cn,
-    /// Overseas: `https://geekai.dev/api`.
-    Global,
-}
-
-impl Region {
-    /// `"cn"` or `"global"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Region::Cn => "cn",
-            Region::Global => "global",
-        }
-    }
-
-    /// The GeekAI base URL of this region.
-    pub fn base_url(self) -> &'static str {
-        match self {
-            Region::Cn => "https://geekai.co/api",
-            Region::Global => "https://geekai.dev/api",
-        }
-    }
-}
-
-impl fmt::Display for Region {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Region {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "cn" => Ok(Region::Cn),
-            "global" => Ok(Region::Global),
-            other => Err(format!("unknown region `{other}` (expected cn or global)")),
-        }
-    }
-}
-
-/// What an account authenticates with. Every part is a secret, the EIOTClub appkey included:
-/// it identifies the account and is half of what a signature needs.
+/// What an account authenticates with: one secret per credential field of its vendor's
+/// auth scheme, in the scheme's order. Every part is a secret, an appkey included: it
+/// identifies the account and is half of what a signature needs.
 #[derive(Clone)]
-pub(crate) enum Credentials {
-    /// A bearer key (DeepSeek API key, GeekAI system key).
-    ApiKey(SecretString),
-    /// EIOTClub's appkey and the secret it signs with.
-    AppKey {
-        appkey: SecretString,
-        secret: SecretString,
-    },
+pub(crate) struct Credentials(Vec<(&'static str, SecretString)>);
+
+impl Credentials {
+    /// The value of one credential field (`api_key`, `appkey`, `secret`).
+    pub(crate) fn get(&self, field: &str) -> Option<&SecretString> {
+        self.0
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, value)| value)
+    }
+
+    pub(crate) fn values(&self) -> impl Iterator<Item = &SecretString> {
+        self.0.iter().map(|(_, value)| value)
+    }
 }
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Credentials::ApiKey(_) => f.write_str("ApiKey([REDACTED])"),
-            Credentials::AppKey { .. } => {
-                f.write_str("AppKey { appkey: [REDACTED], secret: [REDACTED] }")
-            }
+        let mut map = f.debug_map();
+        for (name, _) in &self.0 {
+            map.entry(name, &"[REDACTED]");
         }
+        map.finish()
     }
 }
 
 /// One account at one vendor: a unique name, credentials, and optionally a server to use.
 ///
-/// Build one in code ([`Account::deepseek`], [`Account::geekai`], [`Account::eiotclub`]), from
-/// the well-known environment variables ([`Account::from_env`]), or load many from a TOML file
-/// ([`crate::Config`]).
+/// Build one in code ([`Account::api_key`] for a vendor that takes one key,
+/// [`Account::from_credentials`] for any), from the vendors' environment variables
+/// ([`Account::from_env`]), or load many from a TOML file ([`crate::Config`]).
 ///
 /// `Debug` never shows a credential:
 ///
 /// ```
-/// let account = balances::Account::deepseek("work", "sk-do-not-print");
+/// use balances::{Account, Vendor};
+///
+/// let account = Account::api_key("work", "deepseek".parse::<Vendor>()?, "sk-do-not-print")?;
 /// assert!(!format!("{account:?}").contains("sk-do-not-print"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct Account {
@@ -177,7 +233,7 @@ pub struct Account {
     vendor: Vendor,
     credentials: Credentials,
     base_url: Option<Url>,
-    region: Option<Region>,
+    region: Option<&'static str>,
     alert_below: Option<Threshold>,
 }
 
@@ -195,70 +251,80 @@ impl fmt::Debug for Account {
     }
 }
 
-/// Environment variables read by [`Account::from_env`].
+/// Environment variables read by [`Account::from_env`], derived from the vendor registry.
 pub mod env {
+    use super::Vendor;
+
     /// For every vendor, its id and the variables that carry its credentials
-    /// (`("deepseek", ["DEEPSEEK_API_KEY"])`), derived from the vendor registry: what to tell
-    /// a user who has none set.
+    /// (`("deepseek", ["DEEPSEEK_API_KEY"])`): what to tell a user who has none set.
     pub fn credential_variables() -> Vec<(&'static str, Vec<String>)> {
-        crate::vendor::credential_variables()
+        Vendor::all()
+            .map(|vendor| {
+                let names = vendor
+                    .credential_fields()
+                    .iter()
+                    .map(|field| variable(vendor, field))
+                    .collect();
+                (vendor.as_str(), names)
+            })
+            .collect()
     }
 
-    /// DeepSeek API key.
-    pub const DEEPSEEK_API_KEY: &str = "DEEPSEEK_API_KEY";
-    /// Optional DeepSeek base URL.
-    pub const DEEPSEEK_BASE_URL: &str = "DEEPSEEK_BASE_URL";
-    /// GeekAI system key.
-    pub const GEEKAI_API_KEY: &str = "GEEKAI_API_KEY";
-    /// Optional GeekAI region, `cn` or `global`.
-    pub const GEEKAI_REGION: &str = "GEEKAI_REGION";
-    /// Optional GeekAI base URL (wins over the region).
-    pub const GEEKAI_BASE_URL: &str = "GEEKAI_BASE_URL";
-    /// EIOTClub appkey.
-    pub const EIOTCLUB_APPKEY: &str = "EIOTCLUB_APPKEY";
-    /// EIOTClub secret.
-    pub const EIOTCLUB_SECRET: &str = "EIOTCLUB_SECRET";
-    /// Optional EIOTClub base URL.
-    pub const EIOTCLUB_BASE_URL: &str = "EIOTCLUB_BASE_URL";
+    /// The variable of one of `vendor`'s settings: `<PREFIX>_<FIELD>` (`DEEPSEEK_API_KEY`,
+    /// `GEEKAI_REGION`, `EIOTCLUB_BASE_URL`).
+    pub fn variable(vendor: Vendor, field: &str) -> String {
+        format!("{}_{}", vendor.env_prefix(), field.to_ascii_uppercase())
+    }
 }
 
 impl Account {
-    /// A DeepSeek account authenticated by an API key.
-    pub fn deepseek(name: impl Into<String>, api_key: impl Into<SecretString>) -> Self {
-        Self::new(name, Vendor::DeepSeek, Credentials::ApiKey(api_key.into()))
-    }
-
-    /// A GeekAI account authenticated by a system key, in the [`Region::Cn`] region unless
-    /// [`Account::with_region`] says otherwise.
-    pub fn geekai(name: impl Into<String>, system_key: impl Into<SecretString>) -> Self {
-        Self::new(name, Vendor::GeekAi, Credentials::ApiKey(system_key.into()))
-    }
-
-    /// An EIOTClub account: the appkey and the secret it signs requests with.
-    pub fn eiotclub(
+    /// An account at a vendor whose auth scheme takes one key (`api_key`): a bearer key,
+    /// a key in a header. Fails for a vendor that needs other credentials.
+    pub fn api_key(
         name: impl Into<String>,
-        appkey: impl Into<SecretString>,
-        secret: impl Into<SecretString>,
-    ) -> Self {
-        Self::new(
-            name,
-            Vendor::EiotClub,
-            Credentials::AppKey {
-                appkey: appkey.into(),
-                secret: secret.into(),
-            },
-        )
+        vendor: Vendor,
+        api_key: impl Into<SecretString>,
+    ) -> Result<Self, ConfigError> {
+        Self::from_credentials(name, vendor, [("api_key", api_key.into())])
     }
 
-    fn new(name: impl Into<String>, vendor: Vendor, credentials: Credentials) -> Self {
-        Self {
-            name: name.into(),
+    /// An account with its credentials by field name, exactly the fields
+    /// [`Vendor::credential_fields`] lists (`[("appkey", ..), ("secret", ..)]`). A missing
+    /// or extra field is an error naming it, never its value.
+    pub fn from_credentials<F: AsRef<str>>(
+        name: impl Into<String>,
+        vendor: Vendor,
+        credentials: impl IntoIterator<Item = (F, SecretString)>,
+    ) -> Result<Self, ConfigError> {
+        let name = name.into();
+        let mut given: Vec<(F, SecretString)> = credentials.into_iter().collect();
+        let fields = vendor.credential_fields();
+        if let Some((extra, _)) = given.iter().find(|(f, _)| !fields.contains(&f.as_ref())) {
+            return Err(ConfigError::FieldNotAllowed {
+                account: name,
+                field: extra.as_ref().to_owned(),
+                vendor,
+            });
+        }
+        let mut ordered = Vec::with_capacity(fields.len());
+        for field in fields {
+            let Some(at) = given.iter().position(|(f, _)| f.as_ref() == *field) else {
+                return Err(ConfigError::MissingCredential {
+                    account: name,
+                    field: (*field).to_owned(),
+                    env_field: format!("{field}_env"),
+                });
+            };
+            ordered.push((*field, given.swap_remove(at).1));
+        }
+        Ok(Self {
+            name,
             vendor,
-            credentials,
+            credentials: Credentials(ordered),
             base_url: None,
             region: None,
             alert_below: None,
-        }
+        })
     }
 
     /// Sends this account's requests to `url` instead of the vendor's server: a mirror, a
@@ -272,17 +338,27 @@ impl Account {
         Ok(self)
     }
 
-    /// Picks the GeekAI region. Only GeekAI accounts have regions; any other vendor is an
-    /// error. A base URL set with [`Account::with_base_url`] wins over the region.
-    pub fn with_region(mut self, region: Region) -> Result<Self, ConfigError> {
-        if self.vendor != Vendor::GeekAi {
+    /// Picks one of the vendor's regions ([`Vendor::regions`]): its server and, for a
+    /// vendor whose body names no currency, its currency. A vendor without regions, or a
+    /// region it does not have, is an error. A base URL set with [`Account::with_base_url`]
+    /// wins over the region's server; the region still gives the currency.
+    pub fn with_region(mut self, region: &str) -> Result<Self, ConfigError> {
+        if self.vendor.regions().len() == 0 {
             return Err(ConfigError::FieldNotAllowed {
                 account: self.name.clone(),
                 field: "region".into(),
                 vendor: self.vendor,
             });
         }
-        self.region = Some(region);
+        let known = self
+            .vendor
+            .region(region)
+            .ok_or_else(|| ConfigError::UnknownRegion {
+                account: self.name.clone(),
+                value: region.to_owned(),
+                expected: self.vendor.regions().collect::<Vec<_>>().join(", "),
+            })?;
+        self.region = Some(&known.name);
         Ok(self)
     }
 
@@ -308,9 +384,15 @@ impl Account {
         self.vendor
     }
 
-    /// The GeekAI region, when one was set.
-    pub fn region(&self) -> Option<Region> {
+    /// The region set for this account, if any.
+    pub fn region(&self) -> Option<&str> {
         self.region
+    }
+
+    /// The region in effect: the account's, else the vendor's default (for a vendor with
+    /// regions).
+    pub fn effective_region(&self) -> Option<&'static str> {
+        self.region.or_else(|| self.vendor.default_region())
     }
 
     /// The base URL set for this account, if any.
@@ -318,13 +400,32 @@ impl Account {
         self.base_url.as_ref()
     }
 
-    /// The base URL requests go to, without a trailing slash: the account's own, else the
-    /// region's (GeekAI), else the vendor's default.
+    /// The base URL requests go to, without a trailing slash: the account's own, else its
+    /// region's, else the vendor's default.
     pub fn effective_base_url(&self) -> String {
-        match (&self.base_url, self.region) {
-            (Some(url), _) => url.as_str().trim_end_matches('/').to_owned(),
-            (None, Some(region)) => region.base_url().to_owned(),
-            (None, None) => self.vendor.default_base_url().to_owned(),
+        if let Some(url) = &self.base_url {
+            return url.as_str().trim_end_matches('/').to_owned();
+        }
+        match self.region.and_then(|name| self.vendor.region(name)) {
+            Some(region) => region.base_url.clone(),
+            None => self.vendor.default_base_url().to_owned(),
+        }
+    }
+
+    /// An account of `vendor` whose credentials are all empty: for decoding a response
+    /// without an account (nothing to redact, nothing to send).
+    pub(crate) fn without_credentials(name: &str, vendor: Vendor) -> Self {
+        let empty = vendor
+            .credential_fields()
+            .iter()
+            .map(|field| (*field, SecretString::from("")));
+        Self {
+            name: name.to_owned(),
+            vendor,
+            credentials: Credentials(empty.collect()),
+            base_url: None,
+            region: None,
+            alert_below: None,
         }
     }
 
@@ -332,17 +433,16 @@ impl Account {
         &self.credentials
     }
 
-    /// Builds the accounts whose well-known environment variables are set, each named after
-    /// its vendor (`deepseek`, `geekai`, `eiotclub`):
+    /// Builds the accounts whose environment variables are set, one per vendor, each named
+    /// after its vendor (`deepseek`). A vendor's variables are its prefix
+    /// ([`Vendor::env_prefix`]) and a field, upper-cased ([`env::variable`]):
     ///
-    /// | vendor   | required                               | optional                               |
-    /// |----------|----------------------------------------|----------------------------------------|
-    /// | DeepSeek | `DEEPSEEK_API_KEY`                     | `DEEPSEEK_BASE_URL`                    |
-    /// | GeekAI   | `GEEKAI_API_KEY`                       | `GEEKAI_REGION`, `GEEKAI_BASE_URL`     |
-    /// | EIOTClub | `EIOTCLUB_APPKEY` and `EIOTCLUB_SECRET` | `EIOTCLUB_BASE_URL`                    |
+    /// - required: one per credential field (`DEEPSEEK_API_KEY`; `EIOTCLUB_APPKEY` and
+    ///   `EIOTCLUB_SECRET`);
+    /// - optional: `<PREFIX>_BASE_URL`, and `<PREFIX>_REGION` for a vendor with regions.
     ///
-    /// An empty variable counts as unset. Setting only one of the EIOTClub pair is an error,
-    /// and so is a malformed optional variable.
+    /// An empty variable counts as unset. Setting only some of a vendor's credential
+    /// variables is an error, and so is a malformed optional variable.
     pub fn from_env() -> Result<Vec<Account>, ConfigError> {
         Self::from_env_with(|name| std::env::var(name).ok())
     }
@@ -359,66 +459,44 @@ impl Account {
                 .map(|v| credential::from_env(&v).to_owned())
                 .filter(|v| !v.is_empty())
         };
-        // A credential variable must also hold a valid credential; the error names the
-        // account the variable makes and the variable, never the value.
-        let key = |account: &str, name: &str| -> Result<Option<String>, ConfigError> {
-            match get(name) {
-                Some(value) => {
-                    credential::check(&value, account, name, Some(name))?;
-                    Ok(Some(value))
-                }
-                None => Ok(None),
-            }
-        };
         let mut accounts = Vec::new();
-
-        if let Some(key) = key("deepseek", env::DEEPSEEK_API_KEY)? {
-            let mut account = Account::deepseek("deepseek", key);
-            if let Some(url) = get(env::DEEPSEEK_BASE_URL) {
-                account = account.with_base_url(&url)?;
-            }
-            accounts.push(account);
-        }
-
-        if let Some(key) = key("geekai", env::GEEKAI_API_KEY)? {
-            let mut account = Account::geekai("geekai", key);
-            if let Some(region) = get(env::GEEKAI_REGION) {
-                let region = region.parse().map_err(|_| ConfigError::UnknownRegion {
-                    account: "geekai".into(),
-                    value: region,
-                })?;
-                account = account.with_region(region)?;
-            }
-            if let Some(url) = get(env::GEEKAI_BASE_URL) {
-                account = account.with_base_url(&url)?;
-            }
-            accounts.push(account);
-        }
-
-        match (
-            key("eiotclub", env::EIOTCLUB_APPKEY)?,
-            key("eiotclub", env::EIOTCLUB_SECRET)?,
-        ) {
-            (Some(appkey), Some(secret)) => {
-                let mut account = Account::eiotclub("eiotclub", appkey, secret);
-                if let Some(url) = get(env::EIOTCLUB_BASE_URL) {
-                    account = account.with_base_url(&url)?;
+        for vendor in Vendor::all() {
+            let name = vendor.as_str();
+            let mut set = Vec::new();
+            let mut missing = None;
+            for field in vendor.credential_fields() {
+                let variable = env::variable(vendor, field);
+                match get(&variable) {
+                    // The error names the account the variable makes and the variable,
+                    // never the value.
+                    Some(value) => {
+                        credential::check(&value, name, &variable, Some(&variable))?;
+                        set.push((*field, variable, SecretString::from(value)));
+                    }
+                    None => missing = missing.or(Some(variable)),
                 }
-                accounts.push(account);
             }
-            (None, None) => {}
-            (Some(_), None) => {
-                return Err(ConfigError::IncompleteEnv {
-                    set: env::EIOTCLUB_APPKEY.into(),
-                    missing: env::EIOTCLUB_SECRET.into(),
-                });
+            match (set.first(), missing) {
+                (None, _) => continue,
+                (Some((_, set, _)), Some(missing)) => {
+                    return Err(ConfigError::IncompleteEnv {
+                        set: set.clone(),
+                        missing,
+                    });
+                }
+                (Some(_), None) => {}
             }
-            (None, Some(_)) => {
-                return Err(ConfigError::IncompleteEnv {
-                    set: env::EIOTCLUB_SECRET.into(),
-                    missing: env::EIOTCLUB_APPKEY.into(),
-                });
+            let credentials = set.into_iter().map(|(field, _, value)| (field, value));
+            let mut account = Account::from_credentials(name, vendor, credentials)?;
+            if vendor.regions().len() > 0
+                && let Some(region) = get(&env::variable(vendor, "region"))
+            {
+                account = account.with_region(&region)?;
             }
+            if let Some(url) = get(&env::variable(vendor, "base_url")) {
+                account = account.with_base_url(&url)?;
+            }
+            accounts.push(account);
         }
         Ok(accounts)
     }
@@ -460,13 +538,22 @@ pub(crate) fn parse_base_url(account: &str, text: &str) -> Result<Url, ConfigErr
 mod tests {
     use super::*;
 
+    fn vendor(id: &str) -> Vendor {
+        Vendor::find(id).expect("in the registry")
+    }
+
     #[test]
-    fn vendor_names_round_trip() {
-        for vendor in Vendor::ALL {
+    fn vendor_ids_round_trip_through_text_and_json() {
+        assert!(Vendor::all().len() >= 3);
+        for vendor in Vendor::all() {
             assert_eq!(vendor.to_string().parse::<Vendor>(), Ok(vendor));
             assert_eq!(
                 serde_json::to_string(&vendor).unwrap_or_default(),
                 format!("\"{vendor}\"")
+            );
+            assert_eq!(
+                serde_json::from_str::<Vendor>(&format!("\"{vendor}\"")).ok(),
+                Some(vendor)
             );
         }
         assert_eq!(
@@ -476,33 +563,81 @@ mod tests {
     }
 
     #[test]
-    fn default_base_urls() {
+    fn every_vendor_has_a_default_server() {
+        for vendor in Vendor::all() {
+            assert!(
+                vendor.default_base_url().starts_with("https://"),
+                "{vendor}: {}",
+                vendor.default_base_url()
+            );
+        }
+    }
+
+    #[test]
+    fn regions_choose_the_server_and_a_base_url_wins() {
+        let geekai = vendor("geekai");
+        let account = Account::api_key("a", geekai, "k").unwrap();
+        assert_eq!(account.effective_base_url(), "https://geekai.co/api");
+        assert_eq!(account.effective_region(), Some("cn"));
+        let global = account.clone().with_region("global").unwrap();
+        assert_eq!(global.effective_base_url(), "https://geekai.dev/api");
+        let proxied = global.with_base_url("https://proxy.example/gk/").unwrap();
+        assert_eq!(proxied.effective_base_url(), "https://proxy.example/gk");
+        assert_eq!(proxied.effective_region(), Some("global"));
         assert_eq!(
-            Account::deepseek("a", "k").effective_base_url(),
-            "https://api.deepseek.com"
-        );
-        assert_eq!(
-            Account::geekai("a", "k").effective_base_url(),
-            "https://geekai.co/api"
-        );
-        let global = Account::geekai("a", "k").with_region(Region::Global);
-        assert_eq!(
-            global.map(|a| a.effective_base_url()).ok().as_deref(),
-            Some("https://geekai.dev/api")
-        );
-        assert_eq!(
-            Account::eiotclub("a", "k", "s").effective_base_url(),
-            "https://oapi.eiotclub.com"
+            account.with_region("mars").map(|_| ()),
+            Err(ConfigError::UnknownRegion {
+                account: "a".into(),
+                value: "mars".into(),
+                expected: "cn, global".into(),
+            })
         );
     }
 
     #[test]
-    fn base_url_keeps_path_prefix_and_drops_trailing_slash() {
-        let account = Account::deepseek("a", "k").with_base_url("https://proxy.example/deepseek/");
+    fn region_only_for_vendors_with_regions() {
+        let deepseek = vendor("deepseek");
         assert_eq!(
-            account.map(|a| a.effective_base_url()).ok().as_deref(),
-            Some("https://proxy.example/deepseek")
+            Account::api_key("ds", deepseek, "k")
+                .unwrap()
+                .with_region("global")
+                .map(|_| ()),
+            Err(ConfigError::FieldNotAllowed {
+                account: "ds".into(),
+                field: "region".into(),
+                vendor: deepseek,
+            })
         );
+    }
+
+    #[test]
+    fn credentials_must_be_the_schemes_fields() {
+        let eiotclub = vendor("eiotclub");
+        assert_eq!(
+            Account::api_key("iot", eiotclub, "k").map(|_| ()),
+            Err(ConfigError::FieldNotAllowed {
+                account: "iot".into(),
+                field: "api_key".into(),
+                vendor: eiotclub,
+            })
+        );
+        let missing = Account::from_credentials("iot", eiotclub, [("appkey", "a".into())]);
+        assert_eq!(
+            missing.map(|_| ()),
+            Err(ConfigError::MissingCredential {
+                account: "iot".into(),
+                field: "secret".into(),
+                env_field: "secret_env".into(),
+            })
+        );
+        let account = Account::from_credentials(
+            "iot",
+            eiotclub,
+            [("secret", "s".into()), ("appkey", "a".into())],
+        )
+        .unwrap();
+        let debug = format!("{account:?} {:?}", account.credentials());
+        assert!(!debug.contains("\"a\"") && !debug.contains("\"s\""), "{debug}");
     }
 
     #[test]
@@ -538,20 +673,6 @@ mod tests {
     }
 
     #[test]
-    fn region_only_for_geekai() {
-        assert_eq!(
-            Account::deepseek("ds", "k")
-                .with_region(Region::Global)
-                .map(|_| ()),
-            Err(ConfigError::FieldNotAllowed {
-                account: "ds".into(),
-                field: "region".into(),
-                vendor: Vendor::DeepSeek
-            })
-        );
-    }
-
-    #[test]
     fn from_env_builds_accounts_for_set_variables() {
         let vars = [
             ("DEEPSEEK_API_KEY", "sk-1"),
@@ -568,13 +689,13 @@ mod tests {
         let names: Vec<_> = accounts.iter().map(|a| (a.name(), a.vendor())).collect();
         assert_eq!(
             names,
-            [("deepseek", Vendor::DeepSeek), ("geekai", Vendor::GeekAi)]
+            [("deepseek", vendor("deepseek")), ("geekai", vendor("geekai"))]
         );
         assert_eq!(accounts[1].effective_base_url(), "https://geekai.dev/api");
     }
 
     #[test]
-    fn from_env_rejects_half_an_eiotclub_pair() {
+    fn from_env_rejects_part_of_a_credential_set() {
         let lookup = |name: &str| (name == "EIOTCLUB_SECRET").then(|| "s".to_owned());
         assert_eq!(
             Account::from_env_with(lookup).map(|a| a.len()),

@@ -1,19 +1,54 @@
-//! Shared authentication: bearer headers, and keeping credentials out of errors.
-//! (EIOTClub's body signature lives in [`crate::eiotclub`].)
+//! Shared authentication: the header schemes of vendor descriptions (bearer, a named
+//! header, a raw `Authorization`), and keeping credentials out of errors. (The body
+//! signature scheme lives in [`crate::eiotclub`].)
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use balances_registry::Auth;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::account::{Account, Credentials};
+use crate::account::Account;
 use crate::error::ConfigError;
 
-/// `Authorization: Bearer <key>`, marked sensitive so that `Debug` of the header map (and of
-/// the generated client holding it) prints `Sensitive` instead of the key.
-pub(crate) fn bearer_headers(
+/// The headers that authenticate `account` under its vendor's auth scheme: `Authorization:
+/// Bearer <key>`, `<Header>: <key>` or a raw `Authorization: <key>`; none for a scheme that
+/// signs the body instead. Values are marked sensitive so that `Debug` of the header map (and
+/// of a generated client holding it) prints `Sensitive` instead of the key.
+pub(crate) fn auth_headers(account: &Account) -> Result<HeaderMap, ConfigError> {
+    let auth = &account.vendor().entry().description.auth;
+    let (name, prefix) = match auth {
+        Auth::Bearer => (AUTHORIZATION, "Bearer "),
+        Auth::Authorization => (AUTHORIZATION, ""),
+        Auth::Header { header } => {
+            let name = HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+                ConfigError::InvalidType {
+                    account: account.name().to_owned(),
+                    field: "api_key".into(),
+                    expected: format!("a vendor description whose header `{header}` is valid"),
+                }
+            })?;
+            (name, "")
+        }
+        _ => return Ok(HeaderMap::new()),
+    };
+    let key = account
+        .credentials()
+        .get("api_key")
+        .ok_or_else(|| ConfigError::MissingCredential {
+            account: account.name().to_owned(),
+            field: "api_key".into(),
+            env_field: "api_key_env".into(),
+        })?;
+    let mut headers = HeaderMap::new();
+    headers.insert(name, key_value(account, prefix, key)?);
+    Ok(headers)
+}
+
+fn key_value(
     account: &Account,
+    prefix: &str,
     key: &SecretString,
-) -> Result<HeaderMap, ConfigError> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).map_err(
+) -> Result<HeaderValue, ConfigError> {
+    let mut value = HeaderValue::from_str(&format!("{prefix}{}", key.expose_secret())).map_err(
         // The error would not show the key, but say nothing about it anyway.
         |_| ConfigError::InvalidType {
             account: account.name().to_owned(),
@@ -22,9 +57,7 @@ pub(crate) fn bearer_headers(
         },
     )?;
     value.set_sensitive(true);
-    let mut headers = HeaderMap::new();
-    headers.insert(AUTHORIZATION, value);
-    Ok(headers)
+    Ok(value)
 }
 
 /// Replaces every credential of one account with `[REDACTED]` in text that came from the
@@ -38,12 +71,11 @@ pub(crate) const REDACTED: &str = "[REDACTED]";
 
 impl<'a> Redactor<'a> {
     pub(crate) fn for_account(account: &'a Account) -> Self {
-        let mut secrets: Vec<&str> = match account.credentials() {
-            Credentials::ApiKey(key) => vec![key.expose_secret()],
-            Credentials::AppKey { appkey, secret } => {
-                vec![appkey.expose_secret(), secret.expose_secret()]
-            }
-        };
+        let mut secrets: Vec<&str> = account
+            .credentials()
+            .values()
+            .map(|value| value.expose_secret())
+            .collect();
         // An empty string would match everywhere.
         secrets.retain(|s| !s.is_empty());
         // Longest first, so a secret that contains another is replaced whole.
@@ -84,11 +116,16 @@ pub(crate) const EXCERPT_CHARS: usize = 200;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Vendor;
+
+    fn account(vendor: &str, key: &str) -> Account {
+        let vendor = Vendor::find(vendor).expect("in the registry");
+        Account::api_key("a", vendor, key).expect("a key vendor")
+    }
 
     #[test]
     fn bearer_header_is_sensitive() {
-        let account = Account::deepseek("a", "sk-canary");
-        let headers = bearer_headers(&account, &"sk-canary".into()).expect("valid key");
+        let headers = auth_headers(&account("deepseek", "sk-canary")).expect("valid key");
         let value = headers.get(AUTHORIZATION).expect("header set");
         assert!(value.is_sensitive());
         assert_eq!(value.to_str().ok(), Some("Bearer sk-canary"));
@@ -97,15 +134,29 @@ mod tests {
 
     #[test]
     fn bearer_header_rejects_newlines_without_echoing() {
-        let account = Account::deepseek("a", "sk-\ncanary");
-        let error = bearer_headers(&account, &"sk-\ncanary".into()).expect_err("invalid");
+        let error = auth_headers(&account("deepseek", "sk-\ncanary")).expect_err("invalid");
         assert!(!error.to_string().contains("canary"));
         assert_eq!(error.field(), Some("api_key"));
     }
 
     #[test]
+    fn a_signing_scheme_sends_no_header() {
+        let vendor = Vendor::find("eiotclub").expect("in the registry");
+        let account =
+            Account::from_credentials("a", vendor, [("appkey", "k".into()), ("secret", "s".into())])
+                .expect("the scheme's fields");
+        assert!(auth_headers(&account).expect("no header").is_empty());
+    }
+
+    #[test]
     fn redacts_every_credential() {
-        let account = Account::eiotclub("a", "app-canary", "sec-canary");
+        let vendor = Vendor::find("eiotclub").expect("in the registry");
+        let account = Account::from_credentials(
+            "a",
+            vendor,
+            [("appkey", "app-canary".into()), ("secret", "sec-canary".into())],
+        )
+        .expect("the scheme's fields");
         let redactor = Redactor::for_account(&account);
         assert_eq!(
             redactor.redact("bad appkey app-canary signed with sec-canary"),
@@ -115,7 +166,7 @@ mod tests {
 
     #[test]
     fn excerpt_is_short_and_redacted_before_cutting() {
-        let account = Account::deepseek("a", "sk-canary-0123456789");
+        let account = account("deepseek", "sk-canary-0123456789");
         let redactor = Redactor::for_account(&account);
         let mut body = "x".repeat(195);
         body.push_str("sk-canary-0123456789 and more");

@@ -28,6 +28,38 @@ pub struct Balance {
     available: Option<bool>,
     /// One entry per currency, sorted by currency code.
     amounts: Vec<Amount>,
+    /// Balances in units that are not money (Poe's points, Venice's DIEM), one entry per
+    /// unit, sorted by unit; left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    units: Vec<UnitAmount>,
+}
+
+/// A balance in a unit that is not money: points, tokens, credits that no currency
+/// measures. Kept apart from [`Amount`] so that nothing sums or converts it as money.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct UnitAmount {
+    /// The unit, as the vendor's description names it, such as `points` or `DIEM`.
+    pub unit: String,
+    /// Everything that can be spent, in `unit`.
+    pub total: Decimal,
+    /// The part of `total` that was granted, when the vendor says.
+    pub granted: Option<Decimal>,
+    /// The part of `total` that was paid in, when the vendor says.
+    pub topped_up: Option<Decimal>,
+}
+
+impl UnitAmount {
+    /// An amount of `unit` with only a total.
+    pub fn total(unit: impl Into<String>, total: Decimal) -> Self {
+        Self {
+            unit: unit.into(),
+            total,
+            granted: None,
+            topped_up: None,
+        }
+    }
 }
 
 /// The balance in one currency.
@@ -117,7 +149,24 @@ impl Balance {
             vendor,
             available,
             amounts,
+            units: Vec::new(),
         })
+    }
+
+    /// Adds balances in units that are not money, sorting them by unit and refusing two in
+    /// one unit.
+    pub fn with_units(mut self, mut units: Vec<UnitAmount>) -> Result<Self, DuplicateCurrency> {
+        units.sort_by(|a, b| a.unit.cmp(&b.unit));
+        if let Some(pair) = units.windows(2).find(|w| w[0].unit == w[1].unit) {
+            return Err(DuplicateCurrency(pair[0].unit.clone()));
+        }
+        self.units = units;
+        Ok(self)
+    }
+
+    /// Balances in units that are not money, sorted by unit (empty for most vendors).
+    pub fn units(&self) -> &[UnitAmount] {
+        &self.units
     }
 
     /// The account's name, as configured.
@@ -146,9 +195,9 @@ impl Balance {
     }
 }
 
-/// Two amounts in one currency were reported for one account.
+/// Two amounts in one currency (or one unit) were reported for one account.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the vendor reported currency {0} more than once")]
+#[error("the vendor reported {0} more than once")]
 pub struct DuplicateCurrency(pub String);
 
 /// The exact amount of a JSON value found at `pointer` (named in errors): a string or a
@@ -312,7 +361,7 @@ mod tests {
         let make = |order: [&str; 2]| {
             Balance::new(
                 "a",
-                Vendor::DeepSeek,
+                Vendor::find("deepseek").expect("in the registry"),
                 Some(true),
                 order.iter().map(|c| Amount::total(*c, dec("1"))).collect(),
             )
@@ -330,7 +379,7 @@ mod tests {
     fn duplicate_currency_is_refused() {
         let result = Balance::new(
             "a",
-            Vendor::DeepSeek,
+            Vendor::find("deepseek").expect("in the registry"),
             None,
             vec![
                 Amount::total("USD", dec("1")),
@@ -474,7 +523,7 @@ mod tests {
     fn amounts_serialize_as_strings_with_nulls() {
         let balance = Balance::new(
             "a",
-            Vendor::GeekAi,
+            Vendor::find("geekai").expect("in the registry"),
             None,
             vec![Amount::total("CNY", dec("12.50"))],
         );

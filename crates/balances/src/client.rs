@@ -11,8 +11,8 @@ use tracing::Instrument;
 
 use crate::account::Account;
 use crate::balance::Balance;
-use crate::eiotclub::AuthorizedClient;
 use crate::error::{ConfigError, Error, TimeoutLimit};
+use crate::generated::Authorized;
 use crate::retry::{RetryConfig, TimeoutConfig};
 use crate::vendor;
 
@@ -35,7 +35,8 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 ///     .timeout(TimeoutConfig::default().with_call(Duration::from_secs(20)))
 ///     .concurrency(4)
 ///     .build()?;
-/// let balance = client.fetch(&Account::deepseek("work", "sk-...")).await?;
+/// let account = Account::api_key("work", "deepseek".parse().expect("a vendor"), "sk-...")?;
+/// let balance = client.fetch(&account).await?;
 /// println!("{}", serde_json::to_string_pretty(&balance).unwrap());
 /// # Ok(()) }
 /// ```
@@ -356,24 +357,15 @@ impl BalanceClient {
             .buffer_unordered(self.shared.concurrency)
     }
 
-    /// The escape hatch: the generated DeepSeek client for `account`, authorized
-    /// (`Authorization: Bearer`, marked sensitive) and on the shared connection pool. Calls
-    /// through it bypass this crate's retries and normalization, but still cap bodies at
-    /// [`crate::MAX_RESPONSE_BODY_BYTES`].
-    pub fn deepseek_client(&self, account: &Account) -> Result<deepseek_client::Client, Error> {
-        vendor::deepseek::generated_client(&self.shared.http, account)
-    }
-
-    /// The escape hatch for GeekAI; see [`BalanceClient::deepseek_client`].
-    pub fn geekai_client(&self, account: &Account) -> Result<geekai_client::Client, Error> {
-        vendor::geekai::generated_client(&self.shared.http, account)
-    }
-
-    /// The escape hatch for EIOTClub: the generated client on the shared pool, with the
-    /// account's [`crate::eiotclub::Signer`] to sign each body.
-    pub fn eiotclub_client(&self, account: &Account) -> Result<AuthorizedClient, Error> {
-        let (client, signer) = vendor::eiotclub::generated_client(&self.shared.http, account)?;
-        Ok(AuthorizedClient::new(client, signer))
+    /// The escape hatch: what a generated client needs to call `account`'s vendor
+    /// directly, on this client's connection pool: the base URL, the auth headers of the
+    /// vendor's scheme (marked sensitive) and, for a signing scheme, the [`Signer`]. Calls
+    /// made that way bypass this crate's retries and normalization; map their errors with
+    /// [`BalanceClient::generated_error`].
+    ///
+    /// [`Signer`]: crate::eiotclub::Signer
+    pub fn authorize(&self, account: &Account) -> Result<Authorized, Error> {
+        Authorized::new(&self.shared.http, account)
     }
 }
 

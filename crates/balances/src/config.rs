@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
 use toml::{Table, Value};
 
-use crate::account::{Account, Region, Vendor};
+use crate::account::{Account, Vendor};
 use crate::credential;
 use crate::error::ConfigError;
 use crate::threshold::Threshold;
@@ -20,7 +20,7 @@ use crate::threshold::Threshold;
 ///
 /// [[accounts]]
 /// name = "work"                 # unique, used in output
-/// vendor = "deepseek"           # deepseek | geekai | eiotclub
+/// vendor = "deepseek"           # a vendor's id: the README's vendor table lists them
 /// api_key_env = "WORK_DS_KEY"   # or api_key = "..." in the file
 /// # base_url = "https://..."    # optional: mirrors, proxies, tests (may carry a path)
 ///
@@ -28,7 +28,7 @@ use crate::threshold::Threshold;
 /// name = "overseas"
 /// vendor = "geekai"
 /// api_key_env = "GEEKAI_GLOBAL_KEY"
-/// region = "global"             # cn (default) | global; GeekAI only
+/// region = "global"             # for vendors with regions (GeekAI: cn, the default, or global)
 /// alert_below = "10 CNY"        # optional: low-balance threshold for this account
 ///
 /// [[accounts]]
@@ -44,6 +44,8 @@ use crate::threshold::Threshold;
 ///   [`crate::Account::from_env`] reads (`DEEPSEEK_API_KEY`, ...) are *not* consulted for it,
 ///   so what runs is exactly what the file says. With no file, use
 ///   [`crate::Account::from_env`] instead: one account per vendor whose variables are set.
+/// - **The credential fields are the vendor's** ([`Vendor::credential_fields`]): `api_key` for
+///   most, `appkey` and `secret` for a signing vendor such as EIOTClub.
 /// - **Inside the file, each credential is given one way.** `api_key = "..."` (the value
 ///   itself) or `api_key_env = "VAR"` (the name of an environment variable, read when the file
 ///   is loaded), likewise `appkey`/`appkey_env` and `secret`/`secret_env`. The explicit value
@@ -55,7 +57,8 @@ use crate::threshold::Threshold;
 ///
 /// Every mistake is a [`ConfigError`] naming the account and the field: unknown vendor,
 /// missing key, both key and key_env, unset variable, duplicate name, malformed or non-https
-/// base URL, region on a non-GeekAI account, unknown field. Values of credentials never
+/// base URL, region on a vendor without regions, a credential field of another vendor, unknown
+/// field. Values of credentials never
 /// appear in an error.
 ///
 /// # Example
@@ -73,8 +76,8 @@ use crate::threshold::Threshold;
 ///     (var == "WORK_DS_KEY").then(|| "sk-example".to_owned())
 /// })?;
 /// assert_eq!(config.accounts()[0].name(), "work");
-/// assert_eq!(config.accounts()[0].vendor(), Vendor::DeepSeek);
-/// # Ok::<(), balances::ConfigError>(())
+/// assert_eq!(config.accounts()[0].vendor(), "deepseek".parse::<Vendor>()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Config {
@@ -111,19 +114,16 @@ fn account_tables<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Tabl
     }
 }
 
-const FIELDS: &[&str] = &[
-    "name",
-    "vendor",
-    "api_key",
-    "api_key_env",
-    "appkey",
-    "appkey_env",
-    "secret",
-    "secret_env",
-    "base_url",
-    "region",
-    "alert_below",
-];
+/// The fields every account may have; the credential fields are the vendors' own.
+const COMMON_FIELDS: &[&str] = &["name", "vendor", "base_url", "region", "alert_below"];
+
+/// Whether `field` is a field of some account: a common one, or a credential field (or its
+/// `_env` form) of some vendor.
+fn is_known_field(field: &str) -> bool {
+    let credential = field.strip_suffix("_env").unwrap_or(field);
+    COMMON_FIELDS.contains(&field)
+        || Vendor::all().any(|vendor| vendor.credential_fields().contains(&credential))
+}
 
 impl Config {
     /// Parses a config from TOML text, resolving `*_env` fields through `lookup` (which
@@ -303,18 +303,6 @@ impl<L: Fn(&str) -> Option<String>> Fields<'_, L> {
             }),
         }
     }
-
-    /// Fails on a field that `vendor` does not use.
-    fn forbid(&self, field: &str, vendor: Vendor) -> Result<(), ConfigError> {
-        if self.table.contains_key(field) {
-            return Err(ConfigError::FieldNotAllowed {
-                account: self.account.clone(),
-                field: field.to_owned(),
-                vendor,
-            });
-        }
-        Ok(())
-    }
 }
 
 fn parse_account<L: Fn(&str) -> Option<String>>(
@@ -327,7 +315,7 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
         Some(Value::String(name)) if !name.is_empty() => name.clone(),
         _ => format!("accounts[{index}]"),
     };
-    if let Some(unknown) = table.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+    if let Some(unknown) = table.keys().find(|k| !is_known_field(k)) {
         return Err(ConfigError::UnknownField {
             account,
             field: unknown.clone(),
@@ -354,37 +342,38 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
             },
         })?;
 
-    let mut account = match vendor {
-        Vendor::DeepSeek | Vendor::GeekAi => {
-            for field in ["appkey", "appkey_env", "secret", "secret_env"] {
-                fields.forbid(field, vendor)?;
-            }
-            if vendor == Vendor::DeepSeek {
-                fields.forbid("region", vendor)?;
-            }
-            let key = fields.secret("api_key")?;
-            if vendor == Vendor::DeepSeek {
-                Account::deepseek(name, key)
-            } else {
-                Account::geekai(name, key)
-            }
-        }
-        Vendor::EiotClub => {
-            for field in ["api_key", "api_key_env", "region"] {
-                fields.forbid(field, vendor)?;
-            }
-            let appkey = fields.secret("appkey")?;
-            let secret = fields.secret("secret")?;
-            Account::eiotclub(name, appkey, secret)
-        }
-    };
-
-    if let Some(region) = fields.string("region")? {
-        let region: Region = region.parse().map_err(|_| ConfigError::UnknownRegion {
+    // A field that belongs to another vendor's scheme (`api_key` on a signing vendor,
+    // `region` on a vendor with one server) is a mistake worth naming, not ignoring.
+    let credential_fields = vendor.credential_fields();
+    let foreign = fields.table.keys().find(|key| {
+        let base = key.strip_suffix("_env").unwrap_or(key);
+        let credential = !COMMON_FIELDS.contains(&key.as_str());
+        (credential && !credential_fields.contains(&base))
+            || (key.as_str() == "region" && vendor.regions().len() == 0)
+    });
+    if let Some(field) = foreign {
+        return Err(ConfigError::FieldNotAllowed {
             account: fields.account.clone(),
-            value: region,
+            field: field.clone(),
+            vendor,
+        });
+    }
+    let mut credentials = Vec::with_capacity(credential_fields.len());
+    for field in credential_fields {
+        credentials.push((*field, fields.secret(field)?));
+    }
+    let mut account = Account::from_credentials(name, vendor, credentials)?;
+    if let Some(region) = fields.string("region")? {
+        account = account.with_region(&region).map_err(|e| match e {
+            ConfigError::UnknownRegion {
+                value, expected, ..
+            } => ConfigError::UnknownRegion {
+                account: fields.account.clone(),
+                value,
+                expected,
+            },
+            other => other,
         })?;
-        account = account.with_region(region)?;
     }
     if let Some(text) = fields.string("alert_below")? {
         account = account.with_alert_below(parse_threshold(Some(&fields.account), &text)?);

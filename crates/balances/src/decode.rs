@@ -29,25 +29,19 @@ use crate::vendor::{self, MAX_RESPONSE_BODY_BYTES};
 /// response may echo a key, use [`decode_response`] with the account.
 ///
 /// ```
-/// use balances::{ErrorKind, Vendor, decode};
+/// use balances::{ErrorKind, decode};
 ///
 /// let body = br#"{"code":"200","message":"ok","data":{"balance":"12.50","currency":"USD"}}"#;
-/// let balance = decode(Vendor::EiotClub, "iot", 200, body)?;
+/// let balance = decode("eiotclub".parse()?, "iot", 200, body)?;
 /// assert_eq!(balance.amount("USD").map(|a| a.total.to_string()).as_deref(), Some("12.50"));
 ///
-/// let error = decode(Vendor::GeekAi, "gk", 401, br#"{"code":"unauthorized","message":"no"}"#)
+/// let error = decode("geekai".parse()?, "gk", 401, br#"{"code":"unauthorized","message":"no"}"#)
 ///     .unwrap_err();
 /// assert_eq!(error.kind(), ErrorKind::Authentication);
-/// # Ok::<(), balances::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn decode(vendor: Vendor, account: &str, status: u16, body: &[u8]) -> Result<Balance, Error> {
-    // Without credentials: the redactor ignores empty ones.
-    let account = match vendor {
-        Vendor::DeepSeek => Account::deepseek(account, ""),
-        Vendor::GeekAi => Account::geekai(account, ""),
-        Vendor::EiotClub => Account::eiotclub(account, "", ""),
-    };
-    decode_response(&account, status, None, body)
+    decode_response(&Account::without_credentials(account, vendor), status, None, body)
 }
 
 /// Like [`decode`], for a configured account: its vendor picks the decoder, its name goes
@@ -58,7 +52,7 @@ pub fn decode(vendor: Vendor, account: &str, status: u16, body: &[u8]) -> Result
 /// ```
 /// use balances::{Account, ErrorKind, decode_response};
 ///
-/// let account = Account::deepseek("work", "sk-secret");
+/// let account = Account::api_key("work", "deepseek".parse()?, "sk-secret")?;
 /// let error = decode_response(&account, 429, Some("30"), b"").unwrap_err();
 /// assert_eq!(error.kind(), ErrorKind::RateLimited);
 /// assert_eq!(error.retry_after(), Some(std::time::Duration::from_secs(30)));
@@ -67,6 +61,7 @@ pub fn decode(vendor: Vendor, account: &str, status: u16, body: &[u8]) -> Result
 /// let error = decode_response(&account, 200, None, b"<html>bad key sk-secret</html>").unwrap_err();
 /// assert_eq!(error.kind(), ErrorKind::Undecodable);
 /// assert!(!error.to_string().contains("sk-secret"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn decode_response(
     account: &Account,
@@ -98,7 +93,7 @@ pub fn decode_response(
         headers.insert(RETRY_AFTER, value);
     }
     vendor::interpret(
-        vendor::reader(account)?,
+        vendor::reader(account),
         account,
         http_status,
         &headers,
@@ -111,10 +106,14 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
+    fn vendor(id: &str) -> Vendor {
+        Vendor::find(id).expect("in the registry")
+    }
+
     #[test]
     fn invalid_status_is_undecodable() {
         for status in [0, 99, 1000, u16::MAX] {
-            let error = decode(Vendor::DeepSeek, "a", status, b"{}").expect_err("no balance");
+            let error = decode(vendor("deepseek"), "a", status, b"{}").expect_err("no balance");
             assert_eq!(error.kind(), ErrorKind::Undecodable, "{status}");
         }
     }
@@ -122,16 +121,16 @@ mod tests {
     #[test]
     fn oversized_body_is_refused_like_on_the_network() {
         let body = vec![b' '; MAX_RESPONSE_BODY_BYTES + 1];
-        let error = decode(Vendor::GeekAi, "a", 200, &body).expect_err("too large");
+        let error = decode(vendor("geekai"), "a", 200, &body).expect_err("too large");
         assert_eq!(error.kind(), ErrorKind::ResponseTooLarge);
         // At the cap, the body is read (and, being blank, is a transient failure).
-        let error = decode(Vendor::GeekAi, "a", 200, &body[1..]).expect_err("blank");
+        let error = decode(vendor("geekai"), "a", 200, &body[1..]).expect_err("blank");
         assert_eq!(error.kind(), ErrorKind::Transient);
     }
 
     #[test]
     fn retry_after_is_passed_on_and_bad_values_ignored() {
-        let account = Account::geekai("a", "k");
+        let account = Account::api_key("a", vendor("geekai"), "k").expect("a key vendor");
         let error = decode_response(&account, 503, Some("7"), b"").expect_err("503");
         assert_eq!(error.retry_after(), Some(std::time::Duration::from_secs(7)));
         for bad in ["soon", "7\n", ""] {

@@ -27,7 +27,7 @@
 //! ```
 //!
 //! Every request needs a fresh `timestamp` and `nonce`, so every attempt, retries included,
-//! is signed again: [`Signer::balance_body`] does all of it.
+//! is signed again: [`Signer::signed_body`] does all of it.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -35,7 +35,6 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use eiotclub_client::types::GetAgentBalanceBody;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
@@ -129,10 +128,11 @@ impl Signer {
         params
     }
 
-    /// A signed balance request body with a fresh timestamp and nonce.
-    pub fn balance_body(&self) -> GetAgentBalanceBody {
+    /// A signed request body, `appkey`, `timestamp`, `nonce` and `sign`, with a fresh
+    /// timestamp and nonce: what a balance request sends, and the start of any other.
+    pub fn signed_body(&self) -> Map<String, Value> {
         let timestamp = unix_now();
-        self.balance_body_at(timestamp, self.fresh_nonce(timestamp))
+        self.signed_body_at(timestamp, self.fresh_nonce(timestamp))
     }
 
     /// A random nonce that this process has not used with this appkey in this second, so no
@@ -145,79 +145,19 @@ impl Signer {
             .fresh(self.appkey.expose_secret(), timestamp)
     }
 
-    /// A signed balance request body for a given timestamp and nonce (deterministic, for
-    /// tests and replays). Every field that is sent is signed: the signature is computed
-    /// over the body as it serializes, minus `sign`.
-    pub fn balance_body_at(&self, timestamp: i64, nonce: u32) -> GetAgentBalanceBody {
-        let mut body = GetAgentBalanceBody {
-            appkey: self.appkey.expose_secret().to_owned(),
-            nonce: i64::from(nonce),
-            operator: None,
-            sign: String::new(),
-            timestamp,
-        };
-        let params = match serde_json::to_value(&body) {
-            Ok(Value::Object(map)) => map,
-            // Unreachable for a plain struct of strings and integers; signing an empty set
-            // would still produce a request the server rejects, never a panic.
-            _ => Map::new(),
-        };
-        body.sign = sign(&params, &self.secret);
+    /// A signed request body for a given timestamp and nonce (deterministic, for tests and
+    /// replays). Every field that is sent is signed.
+    pub fn signed_body_at(&self, timestamp: i64, nonce: u32) -> Map<String, Value> {
+        let mut body = Map::new();
+        body.insert(
+            "appkey".into(),
+            Value::String(self.appkey.expose_secret().to_owned()),
+        );
+        body.insert("nonce".into(), Value::from(nonce));
+        body.insert("timestamp".into(), Value::from(timestamp));
+        let sign = sign(&body, &self.secret);
+        body.insert("sign".into(), Value::String(sign));
         body
-    }
-}
-
-/// The generated EIOTClub client for one account, with the signer its bodies need (EIOTClub
-/// authenticates by body signature, not by header). From
-/// [`crate::BalanceClient::eiotclub_client`].
-///
-/// ```no_run
-/// # async fn run(client: balances::BalanceClient, account: balances::Account) -> Result<(), Box<dyn std::error::Error>> {
-/// let authorized = client.eiotclub_client(&account)?;
-/// let response = authorized
-///     .client()
-///     .get_agent_balance()
-///     .body(authorized.signer().balance_body()) // sign every request anew
-///     .send()
-///     .await?;
-/// println!("{}", response.into_inner().message);
-/// # Ok(()) }
-/// ```
-pub struct AuthorizedClient {
-    client: eiotclub_client::Client,
-    signer: Signer,
-}
-
-impl fmt::Debug for AuthorizedClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthorizedClient")
-            .field(
-                "base_url",
-                &eiotclub_client::ClientInfo::baseurl(&self.client),
-            )
-            .field("signer", &self.signer)
-            .finish()
-    }
-}
-
-impl AuthorizedClient {
-    pub(crate) fn new(client: eiotclub_client::Client, signer: Signer) -> Self {
-        Self { client, signer }
-    }
-
-    /// The generated client (no auth headers: EIOTClub has none).
-    pub fn client(&self) -> &eiotclub_client::Client {
-        &self.client
-    }
-
-    /// The account's signer.
-    pub fn signer(&self) -> &Signer {
-        &self.signer
-    }
-
-    /// Both parts.
-    pub fn into_parts(self) -> (eiotclub_client::Client, Signer) {
-        (self.client, self.signer)
     }
 }
 
@@ -324,18 +264,18 @@ mod tests {
     }
 
     #[test]
-    fn balance_body_signs_what_it_sends() {
+    fn signed_body_signs_what_it_sends() {
         let signer = Signer::new("000001".into(), "a1b1c1d1".into());
-        let body = signer.balance_body_at(1556595508, 24523);
-        assert_eq!(body.appkey, "000001");
-        assert_eq!(body.timestamp, 1556595508);
-        assert_eq!(body.nonce, 24523);
-        assert_eq!(body.operator, None);
+        let body = signer.signed_body_at(1556595508, 24523);
+        assert_eq!(body["appkey"], "000001");
+        assert_eq!(body["timestamp"].to_string(), "1556595508");
+        assert_eq!(body["nonce"].to_string(), "24523");
+        assert_eq!(body.len(), 4, "{body:?}");
         // appkey=000001&nonce=24523&timestamp=1556595508&secret=a1b1c1d1
         let expected = hex::encode_upper(Sha1::digest(
             b"appkey=000001&nonce=24523&timestamp=1556595508&secret=a1b1c1d1",
         ));
-        assert_eq!(body.sign, expected);
+        assert_eq!(body["sign"], expected.as_str());
     }
 
     #[test]

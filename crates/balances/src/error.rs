@@ -156,14 +156,16 @@ pub enum ConfigError {
         /// The value given.
         value: String,
     },
-    /// `region` is not `cn` or `global`.
-    #[error("account {account}: field `region`: unknown region `{value}` (expected cn or global)")]
+    /// `region` is not one of the vendor's regions.
+    #[error("account {account}: field `region`: unknown region `{value}` (expected {expected})")]
     #[non_exhaustive]
     UnknownRegion {
         /// The account.
         account: String,
         /// The value given.
         value: String,
+        /// The vendor's regions, as a list for people (`cn, global`).
+        expected: String,
     },
     /// Two accounts share a name; names identify accounts in output.
     #[error("account {account}: field `name`: the name is used by more than one account")]
@@ -190,18 +192,6 @@ pub enum ConfigError {
         set: String,
         /// The one that is missing.
         missing: String,
-    },
-    /// An account of one vendor was handed to an operation for another
-    /// (for example [`crate::BalanceClient::deepseek_client`] with a GeekAI account).
-    #[error("account {account}: is a {actual} account, not a {expected} account")]
-    #[non_exhaustive]
-    WrongVendor {
-        /// The account.
-        account: String,
-        /// The vendor the operation needs.
-        expected: Vendor,
-        /// The account's vendor.
-        actual: Vendor,
     },
     /// An `alert_below` threshold that is not `AMOUNT[CURRENCY]`, on an account or (with no
     /// account) for the whole file.
@@ -241,8 +231,7 @@ impl ConfigError {
             | ConfigError::UnknownVendor { account, .. }
             | ConfigError::UnknownRegion { account, .. }
             | ConfigError::DuplicateName { account }
-            | ConfigError::InvalidBaseUrl { account, .. }
-            | ConfigError::WrongVendor { account, .. } => Some(account),
+            | ConfigError::InvalidBaseUrl { account, .. } => Some(account),
             ConfigError::InvalidThreshold { account, .. } => account.as_deref(),
             ConfigError::Io { .. }
             | ConfigError::Syntax { .. }
@@ -271,7 +260,6 @@ impl ConfigError {
             ConfigError::Io { .. }
             | ConfigError::Syntax { .. }
             | ConfigError::IncompleteEnv { .. }
-            | ConfigError::WrongVendor { .. }
             | ConfigError::HttpClient { .. } => None,
         }
     }
@@ -285,10 +273,12 @@ impl ConfigError {
 #[non_exhaustive]
 pub enum Error {
     /// The vendor rejected the credentials (HTTP 401, or 403). Fix the key; retrying will
-    /// not help.
+    /// not help. When the vendor's balance endpoint needs a particular kind of key (a
+    /// management or admin key), the message says which ([`Vendor::key_hint`]).
     #[error(
-        "{account} ({vendor}): authentication failed (HTTP {status}): {}",
-        escape_control(message)
+        "{account} ({vendor}): authentication failed (HTTP {status}): {}{}",
+        escape_control(message),
+        vendor.key_hint().map(|hint| format!(" (the balance endpoint needs {hint})")).unwrap_or_default()
     )]
     #[non_exhaustive]
     Authentication {
@@ -648,7 +638,6 @@ impl Error {
             | Error::Redirected { vendor, .. }
             | Error::InvalidRequest { vendor, .. } => Some(*vendor),
             Error::InvalidConfig(ConfigError::FieldNotAllowed { vendor, .. }) => Some(*vendor),
-            Error::InvalidConfig(ConfigError::WrongVendor { actual, .. }) => Some(*actual),
             Error::InvalidConfig(_) => None,
         }
     }
@@ -670,7 +659,8 @@ mod tests {
     use super::*;
 
     fn all_kinds() -> Vec<(Error, &'static str, bool)> {
-        let (account, vendor) = ("a".to_owned(), Vendor::DeepSeek);
+        let vendor = Vendor::find("deepseek").expect("in the registry");
+        let account = "a".to_owned();
         vec![
             (
                 Error::Authentication {
@@ -782,7 +772,7 @@ mod tests {
     fn rate_limited_display_reports_the_wait() {
         let error = Error::RateLimited {
             account: "work".into(),
-            vendor: Vendor::GeekAi,
+            vendor: Vendor::find("geekai").expect("in the registry"),
             retry_after: Some(Duration::from_secs(7)),
         };
         assert_eq!(

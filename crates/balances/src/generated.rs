@@ -1,5 +1,7 @@
-//! Errors of the generated clients (the escape hatch), mapped onto [`Error`] with the same
-//! rules [`BalanceClient::fetch`] applies.
+//! The escape hatch to the generated clients: what they need to call a vendor directly
+//! ([`Authorized`]), and their errors mapped onto [`Error`] with the same rules
+//! [`BalanceClient::fetch`] applies. Nothing here knows a vendor: any vendor's generated
+//! crate takes a base URL, a `reqwest::Client` and headers.
 
 use bytes::BytesMut;
 use progenitor_client::Error as GeneratedError;
@@ -7,10 +9,74 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::account::Account;
-use crate::auth::Redactor;
+use crate::auth::{Redactor, auth_headers};
+use crate::eiotclub::Signer;
 use crate::client::BalanceClient;
 use crate::error::{Error, TimeoutLimit};
 use crate::vendor::{self, MAX_RESPONSE_BODY_BYTES, status_error};
+
+/// What a generated client needs to call one account's vendor, from
+/// [`BalanceClient::authorize`]. `Debug` shows no credential.
+///
+/// ```no_run
+/// # async fn run(client: balances::BalanceClient, account: balances::Account) -> Result<(), balances::Error> {
+/// let authorized = client.authorize(&account)?;
+/// let generated = deepseek_client::Client::new_with_client(
+///     authorized.base_url(),
+///     authorized.http_client().clone(),
+///     deepseek_client::RequestHeaders(authorized.headers().clone()),
+/// );
+/// match generated.get_user_balance().send().await {
+///     Ok(response) => println!("available: {}", response.is_available),
+///     Err(e) => return Err(client.generated_error(&account, e).await),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Authorized {
+    base_url: String,
+    http: reqwest::Client,
+    // Values are marked sensitive: `Debug` prints `Sensitive`.
+    headers: HeaderMap,
+    signer: Option<Signer>,
+}
+
+impl Authorized {
+    pub(crate) fn new(http: &reqwest::Client, account: &Account) -> Result<Self, Error> {
+        let credentials = account.credentials();
+        let signer = match (credentials.get("appkey"), credentials.get("secret")) {
+            (Some(appkey), Some(secret)) => Some(Signer::new(appkey.clone(), secret.clone())),
+            _ => None,
+        };
+        Ok(Self {
+            base_url: account.effective_base_url(),
+            http: http.clone(),
+            headers: auth_headers(account)?,
+            signer,
+        })
+    }
+
+    /// The base URL the account's requests go to (its own, its region's or the vendor's).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The shared connection pool, with this crate's redirect policy.
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The auth headers of the vendor's scheme; empty for a scheme that signs bodies.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The signer of a vendor that signs request bodies ([`Signer::signed_body`] gives a
+    /// fresh body per request); `None` for a header scheme.
+    pub fn signer(&self) -> Option<&Signer> {
+        self.signer.as_ref()
+    }
+}
 
 /// Whether `error` or any of its causes is the generated clients' body-size limit.
 fn is_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
@@ -25,8 +91,7 @@ fn is_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 impl BalanceClient {
-    /// Maps an error from a generated client obtained through the escape hatch
-    /// ([`BalanceClient::deepseek_client`], ...) onto this crate's [`Error`], with the same
+    /// Maps an error from a generated client built with [`BalanceClient::authorize`] onto this crate's [`Error`], with the same
     /// status table, redaction and size cap as [`BalanceClient::fetch`]:
     ///
     /// - a documented error response is classified by its status, with the vendor's code and
@@ -41,16 +106,6 @@ impl BalanceClient {
     ///
     /// `account` must be the account the generated client was built for: its credentials
     /// are what gets redacted.
-    ///
-    /// ```no_run
-    /// # async fn run(client: balances::BalanceClient, account: balances::Account) -> Result<(), balances::Error> {
-    /// let generated = client.deepseek_client(&account)?;
-    /// match generated.get_user_balance().send().await {
-    ///     Ok(response) => println!("available: {}", response.is_available),
-    ///     Err(e) => return Err(client.generated_error(&account, e).await),
-    /// }
-    /// # Ok(()) }
-    /// ```
     pub async fn generated_error<E: serde::Serialize>(
         &self,
         account: &Account,
@@ -58,10 +113,7 @@ impl BalanceClient {
     ) -> Error {
         let redactor = Redactor::for_account(account);
         let (name, vendor) = (account.name().to_owned(), account.vendor());
-        let reader = match vendor::reader(account) {
-            Ok(reader) => reader,
-            Err(error) => return error,
-        };
+        let reader = vendor::reader(account);
         let too_large = || Error::ResponseTooLarge {
             account: name.clone(),
             vendor,
@@ -97,7 +149,7 @@ impl BalanceClient {
                 // does for `fetch`.
                 let body = serde_json::to_vec(response.as_ref()).unwrap_or_default();
                 let details = reader.error_details(&body);
-                status_error(account, status, &headers, &body, details)
+                status_error(reader, account, status, &headers, &body, details)
             }
             GeneratedError::UnexpectedResponse(response) => {
                 let status = response.status();
@@ -115,7 +167,7 @@ impl BalanceClient {
                     );
                 }
                 let details = reader.error_details(&body);
-                status_error(account, status, &headers, &body, details)
+                status_error(reader, account, status, &headers, &body, details)
             }
             GeneratedError::ResponseBodyError(e) | GeneratedError::CommunicationError(e)
                 if is_length_limit(&e) =>

@@ -1,4 +1,6 @@
-//! One facade over the DeepSeek, GeekAI and EIOTClub balance APIs.
+//! One facade over paid APIs' balance endpoints: every vendor of the workspace's vendor
+//! registry (DeepSeek, GeekAI, EIOTClub, OpenRouter, ...; [`Vendor::all`]), each described
+//! by data, none by code.
 //!
 //! - **Accounts** ([`Account`]) name a vendor, hold credentials as [`secrecy::SecretString`]
 //!   and optionally a base URL; build them in code, from environment variables
@@ -17,11 +19,10 @@
 //! - **Decoding without fetching**: [`decode`] and [`decode_response`] turn a status and body
 //!   obtained another way (a cache, a proxy, a recording) into the same [`Balance`] or
 //!   [`Error`] as a fetch, through the same code.
-//! - **An escape hatch**: the generated client of any account, already authorized
-//!   ([`BalanceClient::deepseek_client`], [`BalanceClient::geekai_client`],
-//!   [`BalanceClient::eiotclub_client`]), whose errors [`BalanceClient::generated_error`]
-//!   maps onto the same [`Error`]. The generated crates are re-exported, so this crate is the
-//!   only dependency a caller needs.
+//! - **An escape hatch**: [`BalanceClient::authorize`] gives what a vendor's generated
+//!   client crate (`deepseek-client`, ...) needs to call any of its operations as the
+//!   account: base URL, auth headers or body signer, and the shared connection pool;
+//!   [`BalanceClient::generated_error`] maps its errors onto the same [`Error`].
 //!
 //! Secrets never reach `Debug`, `Display`, an error or a log line: bearer headers are marked
 //! sensitive, every type holding a credential has a hand-written redacting `Debug`, and text
@@ -123,12 +124,13 @@ mod threshold;
 mod transport;
 mod vendor;
 
-pub use account::{Account, Region, UnknownVendor, Vendor, env};
-pub use balance::{Amount, Balance, DuplicateCurrency, NativeAmount, balance_schema};
+pub use account::{Account, UnknownVendor, Vendor, env};
+pub use balance::{Amount, Balance, DuplicateCurrency, NativeAmount, UnitAmount, balance_schema};
 pub use client::{BalanceClient, BalanceClientBuilder, DEFAULT_CONCURRENCY};
 pub use config::Config;
 pub use decode::{decode, decode_response};
 pub use error::{Cause, ConfigError, Error, ErrorKind, TimeoutLimit};
+pub use generated::Authorized;
 pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
 pub use text::escape_control;
 pub use threshold::{InvalidThreshold, Threshold};
@@ -146,9 +148,6 @@ mod crate_readme {}
 // The generated clients and the types callers meet in this API, so that one dependency is
 // enough.
 pub use balances_registry;
-pub use deepseek_client;
-pub use eiotclub_client;
-pub use geekai_client;
 pub use progenitor_client;
 pub use reqwest;
 pub use rust_decimal::{self, Decimal};

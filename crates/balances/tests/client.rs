@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use balances::{
-    Account, BalanceClient, ConfigError, Error, ErrorKind, RetryConfig, SecretString,
-    TimeoutConfig, Vendor, eiotclub,
+    Account, BalanceClient, Error, ErrorKind, RetryConfig, SecretString,
+    TimeoutConfig, eiotclub,
 };
 use common::*;
 use wiremock::matchers::{header, method, path};
@@ -61,9 +61,9 @@ fn mixed_accounts(base: &str, n: usize) -> Vec<Account> {
         .map(|i| {
             let name = format!("acct-{i}");
             let account = match i % 3 {
-                0 => Account::deepseek(name, format!("sk-{i}")),
-                1 => Account::geekai(name, format!("gk-{i}")),
-                _ => Account::eiotclub(name, format!("app-{i}"), format!("secret-{i}")),
+                0 => deepseek_account(name, format!("sk-{i}")),
+                1 => geekai_account(name, format!("gk-{i}")),
+                _ => eiotclub_account(name, format!("app-{i}"), format!("secret-{i}")),
             };
             account.with_base_url(base).expect("loopback URL")
         })
@@ -95,16 +95,16 @@ async fn fetch_all_keeps_input_order_and_isolates_failures() {
         .await;
     let base = server.uri();
     let accounts = vec![
-        Account::deepseek("slow", "k1")
+        deepseek_account("slow", "k1")
             .with_base_url(&format!("{base}/slow"))
             .expect("url"),
-        Account::geekai("denied", "k2")
+        geekai_account("denied", "k2")
             .with_base_url(&format!("{base}/denied"))
             .expect("url"),
-        Account::eiotclub("ok", "app", "secret")
+        eiotclub_account("ok", "app", "secret")
             .with_base_url(&format!("{base}/ok"))
             .expect("url"),
-        Account::deepseek("broken", "k3")
+        deepseek_account("broken", "k3")
             .with_base_url(&format!("{base}/broken"))
             .expect("url"),
     ];
@@ -204,11 +204,11 @@ async fn escape_hatch_deepseek_client_is_authorized() {
         .expect(1)
         .mount(&server)
         .await;
-    let account = Account::deepseek("ds", "sk-hatch")
+    let account = deepseek_account("ds", "sk-hatch")
         .with_base_url(&server.uri())
         .expect("url");
     let client = BalanceClient::new().expect("client");
-    let generated = client.deepseek_client(&account).expect("DeepSeek account");
+    let generated = deepseek_generated(&client, &account);
     let response = generated
         .get_user_balance()
         .send()
@@ -221,32 +221,6 @@ async fn escape_hatch_deepseek_client_is_authorized() {
 }
 
 #[tokio::test]
-async fn escape_hatch_geekai_client_is_authorized() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/credit/balance"))
-        .and(header("authorization", "Bearer gk-hatch"))
-        .respond_with(json(200, r#"{"balance": 42}"#))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let account = Account::geekai("gk", "gk-hatch")
-        .with_base_url(&server.uri())
-        .expect("url");
-    let client = BalanceClient::new().expect("client");
-    let response = client
-        .geekai_client(&account)
-        .expect("GeekAI account")
-        .get_credit_balance()
-        .send()
-        .await
-        .expect("typed response")
-        .into_inner();
-    assert_eq!(response.balance, Some(dec("42")));
-    server.verify().await;
-}
-
-#[tokio::test]
 async fn escape_hatch_eiotclub_client_signs_with_the_signer() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -255,15 +229,14 @@ async fn escape_hatch_eiotclub_client_signs_with_the_signer() {
         .expect(1)
         .mount(&server)
         .await;
-    let account = Account::eiotclub("iot", "000001", "a1b1c1d1")
+    let account = eiotclub_account("iot", "000001", "a1b1c1d1")
         .with_base_url(&server.uri())
         .expect("url");
     let client = BalanceClient::new().expect("client");
-    let authorized = client.eiotclub_client(&account).expect("EIOTClub account");
-    let response = authorized
-        .client()
+    let (generated, signer) = eiotclub_generated(&client, &account);
+    let response = generated
         .get_agent_balance()
-        .body(authorized.signer().balance_body())
+        .body(signed_body(&signer))
         .send()
         .await
         .expect("typed response")
@@ -279,23 +252,53 @@ async fn escape_hatch_eiotclub_client_signs_with_the_signer() {
 }
 
 #[test]
-fn escape_hatch_refuses_an_account_of_another_vendor() {
+fn escape_hatch_authorizes_by_the_vendors_scheme() {
     let client = BalanceClient::new().expect("client");
-    let geekai = Account::geekai("gk", "k");
-    let Err(Error::InvalidConfig(error)) = client.deepseek_client(&geekai).map(|_| ()) else {
-        panic!("a GeekAI account is not a DeepSeek account");
-    };
-    assert_variant!(
-        error,
-        ConfigError::WrongVendor {
-            account: String::from("gk"),
-            expected: Vendor::DeepSeek,
-            actual: Vendor::GeekAi,
-        }
+    let deepseek = client
+        .authorize(&deepseek_account("ds", "sk-k"))
+        .expect("authorized");
+    let value = deepseek.headers().get("authorization").expect("a bearer header");
+    assert_eq!(value.to_str().ok(), Some("Bearer sk-k"));
+    assert!(value.is_sensitive());
+    assert!(deepseek.signer().is_none());
+    assert_eq!(deepseek.base_url(), "https://api.deepseek.com");
+    let eiotclub = client
+        .authorize(&eiotclub_account("iot", "app", "secret"))
+        .expect("authorized");
+    assert!(eiotclub.headers().is_empty(), "a signing scheme sends no header");
+    let body = eiotclub.signer().expect("a signer").signed_body();
+    assert_eq!(body["sign"], eiotclub::sign(&body, &SecretString::from("secret")).as_str());
+}
+
+/// The generated DeepSeek client, built from what the escape hatch gives.
+fn deepseek_generated(client: &BalanceClient, account: &Account) -> deepseek_client::Client {
+    let authorized = client.authorize(account).expect("authorized");
+    deepseek_client::Client::new_with_client(
+        authorized.base_url(),
+        authorized.http_client().clone(),
+        deepseek_client::RequestHeaders(authorized.headers().clone()),
+    )
+}
+
+/// The generated EIOTClub client and the signer of its bodies.
+fn eiotclub_generated(
+    client: &BalanceClient,
+    account: &Account,
+) -> (eiotclub_client::Client, eiotclub::Signer) {
+    let authorized = client.authorize(account).expect("authorized");
+    let signer = authorized.signer().expect("a signing scheme").clone();
+    let generated = eiotclub_client::Client::new_with_client(
+        authorized.base_url(),
+        authorized.http_client().clone(),
+        eiotclub_client::RequestHeaders(authorized.headers().clone()),
     );
-    let deepseek = Account::deepseek("ds", "k");
-    assert!(client.geekai_client(&deepseek).is_err());
-    assert!(client.eiotclub_client(&deepseek).is_err());
+    (generated, signer)
+}
+
+/// A fresh signed body in the generated client's type.
+fn signed_body(signer: &eiotclub::Signer) -> eiotclub_client::types::GetAgentBalanceBody {
+    serde_json::from_value(serde_json::Value::Object(signer.signed_body()))
+        .expect("the signed body is the operation's body")
 }
 
 /// The escape hatch's errors map onto the facade's `Error` with the same rules as `fetch`.
@@ -325,10 +328,10 @@ async fn generated_client_errors_map_like_fetch() {
     let client = BalanceClient::new().expect("client");
     let mut outcomes = Vec::new();
     for prefix in ["/auth", "/big", "/gateway", "/cut", "/teapot"] {
-        let account = Account::deepseek("ds", "sk-hatch")
+        let account = deepseek_account("ds", "sk-hatch")
             .with_base_url(&format!("{}{prefix}", server.uri()))
             .expect("url");
-        let generated = client.deepseek_client(&account).expect("DeepSeek account");
+        let generated = deepseek_generated(&client, &account);
         let error = generated
             .get_user_balance()
             .send()
@@ -357,15 +360,14 @@ async fn generated_eiotclub_errors_keep_the_vendor_envelope() {
         .respond_with(json(400, r#"{"code":"400","message":"参数错误"}"#))
         .mount(&server)
         .await;
-    let account = Account::eiotclub("iot", "app", "secret")
+    let account = eiotclub_account("iot", "app", "secret")
         .with_base_url(&server.uri())
         .expect("url");
     let client = BalanceClient::new().expect("client");
-    let authorized = client.eiotclub_client(&account).expect("EIOTClub account");
-    let error = authorized
-        .client()
+    let (generated, signer) = eiotclub_generated(&client, &account);
+    let error = generated
         .get_agent_balance()
-        .body(authorized.signer().balance_body())
+        .body(signed_body(&signer))
         .send()
         .await
         .expect_err("400 is undocumented for EIOTClub");
@@ -373,7 +375,7 @@ async fn generated_eiotclub_errors_keep_the_vendor_envelope() {
         client.generated_error(&account, error).await,
         Error::Vendor {
             account: String::from("iot"),
-            vendor: Vendor::EiotClub,
+            vendor: vendor("eiotclub"),
             status: 400,
             code: String::from("400"),
             message: String::from("参数错误"),
@@ -418,7 +420,7 @@ async fn a_callers_http_client_is_used_and_the_facades_limits_still_apply() {
         .build()
         .expect("client");
     let at = |prefix: &str| {
-        Account::deepseek("work", "sk-own")
+        deepseek_account("work", "sk-own")
             .with_base_url(&format!("{}/{prefix}", server.uri()))
             .expect("url")
     };
@@ -451,7 +453,7 @@ async fn a_timeout_of_the_callers_client_is_not_called_the_connect_limit() {
         .retry(RetryConfig::disabled())
         .build()
         .expect("client");
-    let account = Account::deepseek("work", "sk-own")
+    let account = deepseek_account("work", "sk-own")
         .with_base_url(&server.uri())
         .expect("url");
     let error = client
@@ -464,4 +466,36 @@ async fn a_timeout_of_the_callers_client_is_not_called_the_connect_limit() {
         .and_then(|c| c.get().downcast_ref::<reqwest::Error>())
         .expect("the reqwest error is the cause");
     assert!(cause.is_timeout(), "{cause:?}");
+}
+
+/// A vendor of the registry, by id.
+fn vendor(id: &str) -> balances::Vendor {
+    balances::Vendor::find(id).expect("in the vendor registry")
+}
+
+fn deepseek_account(
+    name: impl Into<String>,
+    key: impl Into<balances::SecretString>,
+) -> balances::Account {
+    balances::Account::api_key(name, vendor("deepseek"), key).expect("deepseek takes an api_key")
+}
+
+fn geekai_account(
+    name: impl Into<String>,
+    key: impl Into<balances::SecretString>,
+) -> balances::Account {
+    balances::Account::api_key(name, vendor("geekai"), key).expect("geekai takes an api_key")
+}
+
+fn eiotclub_account(
+    name: impl Into<String>,
+    appkey: impl Into<balances::SecretString>,
+    secret: impl Into<balances::SecretString>,
+) -> balances::Account {
+    balances::Account::from_credentials(
+        name,
+        vendor("eiotclub"),
+        [("appkey", appkey.into()), ("secret", secret.into())],
+    )
+    .expect("eiotclub takes an appkey and a secret")
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use balances::{Config, ConfigError, Region, Vendor};
+use balances::{Config, ConfigError, Vendor};
 use common::*;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer};
@@ -95,7 +95,7 @@ async fn ten_accounts_across_three_vendors() {
     )
     .expect("valid config");
     assert_eq!(config.accounts().len(), 10);
-    assert_eq!(config.accounts()[4].region(), Some(Region::Global));
+    assert_eq!(config.accounts()[4].region(), Some("global"));
 
     let results = client(1).fetch_all(config.accounts()).await;
     let summary: Vec<(String, Vendor, String)> = results
@@ -110,16 +110,16 @@ async fn ten_accounts_across_three_vendors() {
         })
         .collect();
     let expected: Vec<(String, Vendor, String)> = [
-        ("ds-0", Vendor::DeepSeek, "0.00"),
-        ("ds-1", Vendor::DeepSeek, "1.00"),
-        ("ds-2", Vendor::DeepSeek, "2.00"),
-        ("ds-3", Vendor::DeepSeek, "3.00"),
-        ("gk-0", Vendor::GeekAi, "0.00"),
-        ("gk-1", Vendor::GeekAi, "1.00"),
-        ("gk-2", Vendor::GeekAi, "2.00"),
-        ("iot-0", Vendor::EiotClub, "0.00"),
-        ("iot-1", Vendor::EiotClub, "0.00"),
-        ("iot-2", Vendor::EiotClub, "0.00"),
+        ("ds-0", vendor("deepseek"), "0.00"),
+        ("ds-1", vendor("deepseek"), "1.00"),
+        ("ds-2", vendor("deepseek"), "2.00"),
+        ("ds-3", vendor("deepseek"), "3.00"),
+        ("gk-0", vendor("geekai"), "0.00"),
+        ("gk-1", vendor("geekai"), "1.00"),
+        ("gk-2", vendor("geekai"), "2.00"),
+        ("iot-0", vendor("eiotclub"), "0.00"),
+        ("iot-1", vendor("eiotclub"), "0.00"),
+        ("iot-2", vendor("eiotclub"), "0.00"),
     ]
     .into_iter()
     .map(|(a, v, t)| (a.to_owned(), v, t.to_owned()))
@@ -161,17 +161,17 @@ fn the_documented_example_parses() {
         [
             (
                 "work",
-                Vendor::DeepSeek,
+                vendor("deepseek"),
                 "https://api.deepseek.com".to_owned()
             ),
             (
                 "overseas",
-                Vendor::GeekAi,
+                vendor("geekai"),
                 "https://geekai.dev/api".to_owned()
             ),
             (
                 "iot",
-                Vendor::EiotClub,
+                vendor("eiotclub"),
                 "https://oapi.eiotclub.com".to_owned()
             ),
         ]
@@ -320,7 +320,7 @@ fn region_on_a_non_geekai_account() {
         ConfigError::FieldNotAllowed {
             account: String::from("a"),
             field: String::from("region"),
-            vendor: Vendor::DeepSeek
+            vendor: vendor("deepseek")
         }
     );
     assert_variant!(
@@ -341,7 +341,7 @@ fn credential_fields_of_another_vendor() {
         ConfigError::FieldNotAllowed {
             account: String::from("a"),
             field: String::from("api_key"),
-            vendor: Vendor::EiotClub
+            vendor: vendor("eiotclub")
         }
     );
     assert_variant!(
@@ -349,7 +349,7 @@ fn credential_fields_of_another_vendor() {
         ConfigError::FieldNotAllowed {
             account: String::from("a"),
             field: String::from("secret"),
-            vendor: Vendor::DeepSeek
+            vendor: vendor("deepseek")
         }
     );
 }
@@ -491,4 +491,9 @@ fn assert_variant_fails_on_a_wrong_field() {
             field: String::from("vendor"),
         }
     );
+}
+
+/// A vendor of the registry, by id.
+fn vendor(id: &str) -> balances::Vendor {
+    balances::Vendor::find(id).expect("in the vendor registry")
 }

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use balances::{
-    Account, Amount, Balance, BalanceClient, Error, ErrorKind, RetryConfig, TimeoutConfig, Vendor,
+    Account, Amount, Balance, BalanceClient, Error, ErrorKind, RetryConfig, TimeoutConfig,
 };
 use common::*;
 use wiremock::matchers::{header, method, path};
@@ -15,7 +15,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const KEY: &str = "sk-test-key";
 
 fn account(server: &MockServer) -> Account {
-    Account::deepseek("work", KEY)
+    deepseek_account("work", KEY)
         .with_base_url(&server.uri())
         .expect("loopback URL is allowed")
 }
@@ -45,7 +45,7 @@ async fn documented_example() {
         balance,
         Balance::new(
             "work",
-            Vendor::DeepSeek,
+            vendor("deepseek"),
             Some(true),
             vec![
                 Amount::total("CNY", dec("110.00"))
@@ -156,7 +156,7 @@ async fn duplicate_currency_is_undecodable() {
     match client(3).fetch(&account(&server)).await {
         Err(Error::Undecodable { status, reason, .. }) => {
             assert_eq!(status, Some(200));
-            assert_eq!(reason, "the vendor reported currency CNY more than once");
+            assert_eq!(reason, "the vendor reported CNY more than once");
         }
         other => panic!("expected Undecodable, got {other:?}"),
     }
@@ -199,7 +199,7 @@ async fn unauthorized_is_authentication_with_the_vendor_message() {
         error,
         Error::Authentication {
             account: String::from("work"),
-            vendor: Vendor::DeepSeek,
+            vendor: vendor("deepseek"),
             status: 401,
             message: String::from("Authentication Fails (no such user)"),
         }
@@ -243,7 +243,7 @@ async fn invalid_format_and_parameters_are_vendor_errors() {
             error,
             Error::Vendor {
                 account: String::from("work"),
-                vendor: Vendor::DeepSeek,
+                vendor: vendor("deepseek"),
                 status: status,
                 code: String::from("invalid_parameters"),
                 message: String::from("Invalid Parameters"),
@@ -286,7 +286,7 @@ async fn rate_limit_reports_the_wait_when_retries_run_out() {
         error,
         Error::RateLimited {
             account: String::from("work"),
-            vendor: Vendor::DeepSeek,
+            vendor: vendor("deepseek"),
             retry_after: Some(Duration::ZERO),
         }
     );
@@ -368,7 +368,7 @@ async fn overloaded_until_retries_run_out_is_transient() {
         error,
         Error::Transient {
             account: String::from("work"),
-            vendor: Vendor::DeepSeek,
+            vendor: vendor("deepseek"),
             status: Some(503),
             reason: String::from("Server Overloaded"),
             retry_after: None,
@@ -408,7 +408,7 @@ async fn empty_body_is_transient_and_retried() {
         error,
         Error::Transient {
             account: String::from("work"),
-            vendor: Vendor::DeepSeek,
+            vendor: vendor("deepseek"),
             status: Some(200),
             reason: String::from("empty response body"),
             retry_after: None,
@@ -444,7 +444,7 @@ async fn body_that_breaks_off_is_transient() {
     // Content-Length promises 200 bytes; the server closes after a few.
     let response = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"is_available\":tr".to_vec();
     let (url, connections) = raw_server(response).await;
-    let account = Account::deepseek("work", KEY)
+    let account = deepseek_account("work", KEY)
         .with_base_url(&url)
         .expect("url");
     let error = client(3).fetch(&account).await.expect_err("truncated");
@@ -513,7 +513,7 @@ async fn five_mebibyte_body_is_too_large() {
         error,
         Error::ResponseTooLarge {
             account: String::from("work"),
-            vendor: Vendor::DeepSeek,
+            vendor: vendor("deepseek"),
             limit: 1024 * 1024,
         }
     );
@@ -523,7 +523,7 @@ async fn five_mebibyte_body_is_too_large() {
 #[tokio::test]
 async fn chunked_body_without_length_is_cut_at_the_cap() {
     let (url, _) = raw_server(chunked_response(5 * 1024 * 1024)).await;
-    let account = Account::deepseek("work", KEY)
+    let account = deepseek_account("work", KEY)
         .with_base_url(&url)
         .expect("url");
     let error = client(1).fetch(&account).await.expect_err("too large");
@@ -550,7 +550,7 @@ async fn slow_server_hits_the_call_timeout() {
         error,
         Error::Timeout {
             account: String::from("work"),
-            vendor: Vendor::DeepSeek,
+            vendor: vendor("deepseek"),
             after: Duration::from_millis(300),
             limit: balances::TimeoutLimit::Call,
         }
@@ -590,7 +590,7 @@ async fn connection_refused_is_transient() {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let account = Account::deepseek("work", KEY)
+    let account = deepseek_account("work", KEY)
         .with_base_url(&format!("http://127.0.0.1:{port}"))
         .expect("url");
     let error = client(2).fetch(&account).await.expect_err("refused");
@@ -607,7 +607,7 @@ async fn base_url_with_a_path_prefix() {
         .expect(1)
         .mount(&server)
         .await;
-    let account = Account::deepseek("work", KEY)
+    let account = deepseek_account("work", KEY)
         .with_base_url(&format!("{}/proxy/deepseek/", server.uri()))
         .expect("url");
     let balance = client(1).fetch(&account).await.expect("balance");
@@ -654,4 +654,16 @@ async fn a_wait_past_the_call_deadline_returns_the_error_instead_of_sleeping() {
     assert_eq!(error.kind(), ErrorKind::RateLimited);
     assert_eq!(error.retry_after(), Some(Duration::from_secs(3)));
     server.verify().await;
+}
+
+/// A vendor of the registry, by id.
+fn vendor(id: &str) -> balances::Vendor {
+    balances::Vendor::find(id).expect("in the vendor registry")
+}
+
+fn deepseek_account(
+    name: impl Into<String>,
+    key: impl Into<balances::SecretString>,
+) -> balances::Account {
+    balances::Account::api_key(name, vendor("deepseek"), key).expect("deepseek takes an api_key")
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use balances::eiotclub::sign;
-use balances::{Account, Amount, Balance, Error, ErrorKind, SecretString, Vendor};
+use balances::{Account, Amount, Balance, Error, ErrorKind, SecretString};
 use common::*;
 use serde_json::{Map, Value};
 use wiremock::matchers::{method, path};
@@ -13,7 +13,7 @@ const APPKEY: &str = "000001";
 const SECRET: &str = "a1b1c1d1";
 
 fn account(server: &MockServer) -> Account {
-    Account::eiotclub("iot", APPKEY, SECRET)
+    eiotclub_account("iot", APPKEY, SECRET)
         .with_base_url(&server.uri())
         .expect("loopback URL")
 }
@@ -72,7 +72,7 @@ async fn documented_envelope() {
         balance,
         Balance::new(
             "iot",
-            Vendor::EiotClub,
+            vendor("eiotclub"),
             None,
             vec![Amount::total("USD", dec("0.00"))]
         )
@@ -149,7 +149,7 @@ async fn non_200_code_as_string_is_a_vendor_error() {
         error,
         Error::Vendor {
             account: String::from("iot"),
-            vendor: Vendor::EiotClub,
+            vendor: vendor("eiotclub"),
             status: 200,
             code: String::from("401"),
             message: String::from("签名错误"),
@@ -171,7 +171,7 @@ async fn non_200_code_as_number_is_a_vendor_error() {
         error,
         Error::Vendor {
             account: String::from("iot"),
-            vendor: Vendor::EiotClub,
+            vendor: vendor("eiotclub"),
             status: 200,
             code: String::from("10000"),
             message: String::from("appkey不存在"),
@@ -230,4 +230,22 @@ async fn http_error_with_envelope_keeps_the_vendor_message() {
         error.to_string(),
         "iot (eiotclub): vendor error 400: 参数错误"
     );
+}
+
+/// A vendor of the registry, by id.
+fn vendor(id: &str) -> balances::Vendor {
+    balances::Vendor::find(id).expect("in the vendor registry")
+}
+
+fn eiotclub_account(
+    name: impl Into<String>,
+    appkey: impl Into<balances::SecretString>,
+    secret: impl Into<balances::SecretString>,
+) -> balances::Account {
+    balances::Account::from_credentials(
+        name,
+        vendor("eiotclub"),
+        [("appkey", appkey.into()), ("secret", secret.into())],
+    )
+    .expect("eiotclub takes an appkey and a secret")
 }

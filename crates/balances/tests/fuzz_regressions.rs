@@ -44,10 +44,10 @@ fn read(path: &Path) -> Vec<u8> {
 #[test]
 fn crash_92c11436_geekai_body_quoting_another_vendors_secret() {
     let input = crash("crash-92c11436f986ba8ec0321110070d773a5dd4ed3d");
-    let (vendor, status, with_credentials, result) = run(&input);
+    let (chosen, status, with_credentials, result) = run(&input);
     assert_eq!(
-        (vendor, status, with_credentials),
-        (Vendor::GeekAi, 200, true)
+        (chosen, status, with_credentials),
+        (vendor("geekai"), 200, true)
     );
     let error = result.expect_err("not JSON");
     assert_eq!(error.kind(), ErrorKind::Undecodable, "{error}");
@@ -103,4 +103,40 @@ fn seeds_decode_as_named() {
         seen += 1;
     }
     assert!(seen >= 20, "only {seen} seeds");
+}
+
+/// A vendor of the registry, by id.
+fn vendor(id: &str) -> balances::Vendor {
+    balances::Vendor::find(id).expect("in the vendor registry")
+}
+
+/// Every example of every vendor folder, as a fuzz input, decodes as the example says: the
+/// input format reaches every vendor, whatever number of folders there is.
+#[test]
+fn every_vendor_example_replays_as_a_fuzz_input() {
+    let mut replayed = 0;
+    for vendor in Vendor::all() {
+        let entry = balances::balances_registry::find(vendor.as_str()).expect("registered");
+        for example in &entry.examples {
+            // Statuses the selector can pick; regions other than the default are left to
+            // the conformance suite.
+            let Some(index) = input::STATUSES.iter().position(|s| *s == example.status) else {
+                continue;
+            };
+            if example.region.is_some() {
+                continue;
+            }
+            let selector = u8::try_from(index * 3).expect("a small index");
+            let data = input::encode_input(selector, vendor, example.body.as_bytes());
+            let (chosen, status, _, result) = run(&data);
+            assert_eq!((chosen, status), (vendor, example.status), "{}", example.name);
+            let gave_balance = matches!(
+                example.expected,
+                balances::balances_registry::Expected::Balance(_)
+            );
+            assert_eq!(result.is_ok(), gave_balance, "{vendor}/{}: {result:?}", example.name);
+            replayed += 1;
+        }
+    }
+    assert!(replayed >= Vendor::all().len(), "only {replayed} examples replayed");
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use balances::{Account, Amount, Balance, Error, ErrorKind, NativeAmount, Region, Vendor};
+use balances::{Account, Amount, Balance, Error, ErrorKind, NativeAmount};
 use common::*;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -10,7 +10,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const KEY: &str = "gk-system-key";
 
 fn account(server: &MockServer) -> Account {
-    Account::geekai("geek", KEY)
+    geekai_account("geek", KEY)
         .with_base_url(&server.uri())
         .expect("loopback URL")
 }
@@ -25,7 +25,7 @@ async fn serve(server: &MockServer, response: ResponseTemplate) {
 
 fn coins_balance(cny: &str, coins: &str) -> Balance {
     let amount = Amount::total("CNY", dec(cny)).with_native(NativeAmount::new("coin", dec(coins)));
-    Balance::new("geek", Vendor::GeekAi, None, vec![amount]).expect("one currency")
+    Balance::new("geek", vendor("geekai"), None, vec![amount]).expect("one currency")
 }
 
 #[tokio::test]
@@ -167,7 +167,7 @@ async fn unauthorized_keeps_code_and_message() {
         error,
         Error::Authentication {
             account: String::from("geek"),
-            vendor: Vendor::GeekAi,
+            vendor: vendor("geekai"),
             status: 401,
             message: String::from("Invalid API key or token"),
         }
@@ -187,7 +187,7 @@ async fn payload_too_large_is_a_vendor_error_with_its_code() {
         error,
         Error::Vendor {
             account: String::from("geek"),
-            vendor: Vendor::GeekAi,
+            vendor: vendor("geekai"),
             status: 413,
             code: String::from("payload_too_large"),
             message: String::from("too big"),
@@ -197,10 +197,10 @@ async fn payload_too_large_is_a_vendor_error_with_its_code() {
 
 #[test]
 fn regions_pick_the_documented_servers() {
-    let cn = Account::geekai("a", KEY);
+    let cn = geekai_account("a", KEY);
     assert_eq!(cn.effective_base_url(), "https://geekai.co/api");
-    let global = Account::geekai("a", KEY)
-        .with_region(Region::Global)
+    let global = geekai_account("a", KEY)
+        .with_region("global")
         .expect("GeekAI has regions");
     assert_eq!(global.effective_base_url(), "https://geekai.dev/api");
     // An explicit base URL wins over the region.
@@ -208,4 +208,16 @@ fn regions_pick_the_documented_servers() {
         .with_base_url("https://proxy.example/geekai")
         .expect("https URL");
     assert_eq!(proxied.effective_base_url(), "https://proxy.example/geekai");
+}
+
+/// A vendor of the registry, by id.
+fn vendor(id: &str) -> balances::Vendor {
+    balances::Vendor::find(id).expect("in the vendor registry")
+}
+
+fn geekai_account(
+    name: impl Into<String>,
+    key: impl Into<balances::SecretString>,
+) -> balances::Account {
+    balances::Account::api_key(name, vendor("geekai"), key).expect("geekai takes an api_key")
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use balances::{
-    Account, BalanceClient, Error, ErrorKind, RetryConfig, TimeoutConfig, TimeoutLimit, Vendor,
+    Account, BalanceClient, Error, ErrorKind, RetryConfig, TimeoutConfig, TimeoutLimit,
 };
 use common::*;
 use proptest::prelude::*;
@@ -17,7 +17,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn deepseek(server: &MockServer) -> Account {
-    Account::deepseek("work", "sk-hostile")
+    deepseek_account("work", "sk-hostile")
         .with_base_url(&server.uri())
         .expect("loopback URL")
 }
@@ -176,23 +176,23 @@ async fn a_byte_order_mark_before_the_json_is_ignored() {
     )
     .await;
     let fetched = client(1).fetch(&deepseek(&server)).await.expect("decodes");
-    let plain = balances::decode(Vendor::DeepSeek, "work", 200, DEEPSEEK_EXAMPLE.as_bytes())
+    let plain = balances::decode(vendor("deepseek"), "work", 200, DEEPSEEK_EXAMPLE.as_bytes())
         .expect("decodes");
     assert_eq!(fetched, plain);
 
     // Every vendor, success and error bodies: with a BOM exactly as without.
     let cases = [
-        (Vendor::DeepSeek, 200, DEEPSEEK_EXAMPLE),
-        (Vendor::DeepSeek, 401, DEEPSEEK_AUTH_ERROR),
-        (Vendor::GeekAi, 200, r#"{"balance": 150}"#),
+        (vendor("deepseek"), 200, DEEPSEEK_EXAMPLE),
+        (vendor("deepseek"), 401, DEEPSEEK_AUTH_ERROR),
+        (vendor("geekai"), 200, r#"{"balance": 150}"#),
         (
-            Vendor::GeekAi,
+            vendor("geekai"),
             200,
             r#"{"code":"unauthorized","message":"Invalid API key or token"}"#,
         ),
-        (Vendor::EiotClub, 200, EIOTCLUB_EXAMPLE),
+        (vendor("eiotclub"), 200, EIOTCLUB_EXAMPLE),
         (
-            Vendor::EiotClub,
+            vendor("eiotclub"),
             200,
             r#"{"code":"500","message":"签名错误","data":null}"#,
         ),
@@ -207,7 +207,7 @@ async fn a_byte_order_mark_before_the_json_is_ignored() {
     }
     // Only one BOM is a BOM: a second one is not JSON.
     let twice = [b"\xEF\xBB\xBF".as_slice(), &with_bom(DEEPSEEK_EXAMPLE)].concat();
-    let error = balances::decode(Vendor::DeepSeek, "work", 200, &twice).expect_err("two BOMs");
+    let error = balances::decode(vendor("deepseek"), "work", 200, &twice).expect_err("two BOMs");
     assert_eq!(error.kind(), ErrorKind::Undecodable);
 }
 
@@ -310,7 +310,7 @@ async fn a_network_error_is_the_source_of_the_transient_error() {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let account = Account::deepseek("work", "sk-hostile")
+    let account = deepseek_account("work", "sk-hostile")
         .with_base_url(&format!("http://127.0.0.1:{port}"))
         .expect("url");
     let error = client(1).fetch(&account).await.expect_err("refused");
@@ -358,7 +358,7 @@ async fn a_timeout_names_the_limit_that_fired() {
             error,
             Error::Timeout {
                 account: String::from("work"),
-                vendor: Vendor::DeepSeek,
+                vendor: vendor("deepseek"),
                 after: after,
                 limit: limit,
             }
@@ -369,7 +369,7 @@ async fn a_timeout_names_the_limit_that_fired() {
 #[tokio::test]
 async fn a_request_the_escape_hatch_could_not_build_is_not_undecodable() {
     let client = client(1);
-    let account = Account::deepseek("work", "sk-hostile");
+    let account = deepseek_account("work", "sk-hostile");
     let error = client
         .generated_error::<()>(
             &account,
@@ -379,4 +379,16 @@ async fn a_request_the_escape_hatch_could_not_build_is_not_undecodable() {
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert!(!error.is_retryable());
     assert!(error.to_string().contains("bad parameter"), "{error}");
+}
+
+/// A vendor of the registry, by id.
+fn vendor(id: &str) -> balances::Vendor {
+    balances::Vendor::find(id).expect("in the vendor registry")
+}
+
+fn deepseek_account(
+    name: impl Into<String>,
+    key: impl Into<balances::SecretString>,
+) -> balances::Account {
+    balances::Account::api_key(name, vendor("deepseek"), key).expect("deepseek takes an api_key")
 }

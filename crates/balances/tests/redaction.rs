@@ -31,13 +31,13 @@ fn assert_clean(what: &str, text: &str) {
 
 fn accounts(base: &str) -> Vec<Account> {
     vec![
-        Account::deepseek("ds", DS_CANARY)
+        deepseek_account("ds", DS_CANARY)
             .with_base_url(base)
             .expect("url"),
-        Account::geekai("gk", GK_CANARY)
+        geekai_account("gk", GK_CANARY)
             .with_base_url(base)
             .expect("url"),
-        Account::eiotclub("iot", APPKEY_CANARY, SECRET_CANARY)
+        eiotclub_account("iot", APPKEY_CANARY, SECRET_CANARY)
             .with_base_url(base)
             .expect("url"),
     ]
@@ -54,13 +54,18 @@ fn debug_of_accounts_config_and_clients_is_redacted() {
 
     let client = BalanceClient::new().expect("client");
     assert_clean("BalanceClient Debug", &format!("{client:?}"));
-    let ds = client.deepseek_client(&accounts[0]).expect("deepseek");
+    for account in &accounts {
+        let authorized = client.authorize(account).expect("authorized");
+        assert_clean("Authorized Debug", &format!("{authorized:?} {authorized:#?}"));
+        assert_clean("Signer Debug", &format!("{:?}", authorized.signer()));
+    }
+    let authorized = client.authorize(&accounts[0]).expect("deepseek");
+    let ds = deepseek_client::Client::new_with_client(
+        authorized.base_url(),
+        authorized.http_client().clone(),
+        deepseek_client::RequestHeaders(authorized.headers().clone()),
+    );
     assert_clean("generated DeepSeek client Debug", &format!("{ds:?}"));
-    let gk = client.geekai_client(&accounts[1]).expect("geekai");
-    assert_clean("generated GeekAI client Debug", &format!("{gk:?}"));
-    let iot = client.eiotclub_client(&accounts[2]).expect("eiotclub");
-    assert_clean("EIOTClub client Debug", &format!("{iot:?}"));
-    assert_clean("Signer Debug", &format!("{:?}", iot.signer()));
     // The redaction must not hide everything: the name is still useful.
     assert!(format!("{:?}", accounts[0]).contains("\"ds\""));
 }
@@ -202,4 +207,36 @@ async fn canaries_never_reach_errors_or_trace_logs() {
         "the HTTP stack's logs must be captured too:\n{logs}"
     );
     assert_clean("TRACE logs", &logs);
+}
+
+/// A vendor of the registry, by id.
+fn vendor(id: &str) -> balances::Vendor {
+    balances::Vendor::find(id).expect("in the vendor registry")
+}
+
+fn deepseek_account(
+    name: impl Into<String>,
+    key: impl Into<balances::SecretString>,
+) -> balances::Account {
+    balances::Account::api_key(name, vendor("deepseek"), key).expect("deepseek takes an api_key")
+}
+
+fn geekai_account(
+    name: impl Into<String>,
+    key: impl Into<balances::SecretString>,
+) -> balances::Account {
+    balances::Account::api_key(name, vendor("geekai"), key).expect("geekai takes an api_key")
+}
+
+fn eiotclub_account(
+    name: impl Into<String>,
+    appkey: impl Into<balances::SecretString>,
+    secret: impl Into<balances::SecretString>,
+) -> balances::Account {
+    balances::Account::from_credentials(
+        name,
+        vendor("eiotclub"),
+        [("appkey", appkey.into()), ("secret", secret.into())],
+    )
+    .expect("eiotclub takes an appkey and a secret")
 }

@@ -45,11 +45,18 @@ fn schema_describes_amounts_as_decimal_strings() {
         serde_json::json!(["account", "vendor", "available", "amounts"])
     );
     assert_eq!(schema["properties"]["vendor"]["$ref"], "#/$defs/Vendor");
-    let vendors: Vec<_> = schema["$defs"]["Vendor"]["oneOf"]
+    // Every vendor of the registry, and nothing else.
+    let vendors: Vec<_> = schema["$defs"]["Vendor"]["enum"]
         .as_array()
-        .expect("one schema per vendor")
+        .expect("the vendors' ids")
         .iter()
-        .map(|v| v["const"].as_str().unwrap_or_default())
+        .map(|v| v.as_str().unwrap_or_default())
         .collect();
-    assert_eq!(vendors, ["deepseek", "geekai", "eiotclub"]);
+    let registered: Vec<_> = balances::Vendor::all().map(|v| v.as_str()).collect();
+    assert_eq!(vendors, registered);
+    assert!(vendors.contains(&"deepseek"), "{vendors:?}");
+    // Units that are not money are their own list, left out when empty.
+    let unit = &schema["$defs"]["UnitAmount"]["properties"];
+    assert_eq!(unit["total"]["type"], "string");
+    assert!(unit["currency"].is_null(), "a unit amount has no currency");
 }

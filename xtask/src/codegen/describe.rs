@@ -69,7 +69,7 @@ pub fn describe(
         .check_balance(&description.balance, &body)
         .map_err(|(key, message)| at(&key, message))?;
     check_regions(&description).map_err(|(key, message)| at(key, message))?;
-    check_facade_reads(&description).map_err(|(key, message)| at(key, message))?;
+    check_consistent(&description).map_err(|(key, message)| at(key, message))?;
 
     let examples = load_examples(root, vendor, &folder, &description)?;
     Ok(Some(VendorEntry::compiled(
@@ -167,22 +167,58 @@ impl Checker<'_> {
                 &format!("balance.success[{index}].pointer"),
             )?;
         }
-        let row = match &balance.rows {
-            Rows::Object(pointer) => self.expect(body, pointer, Kind::Any, "balance.rows")?,
+        let rows = match &balance.rows {
+            Rows::Object(pointer) => vec![self.expect(body, pointer, Kind::Any, "balance.rows")?],
             Rows::Array(pointer) => {
                 let array = self.expect(body, pointer, Kind::Any, "balance.rows")?;
-                self.resolve(array.get("items").cloned().unwrap_or(Value::Null))
+                vec![self.resolve(array.get("items").cloned().unwrap_or(Value::Null))]
             }
+            // Each key the description names is a property of the map's schema, or the
+            // map's `additionalProperties` describes every member.
             Rows::Map(pointer) => {
                 let map = self.expect(body, pointer, Kind::Any, "balance.rows")?;
-                self.resolve(
-                    map.get("additionalProperties")
+                let keys: Vec<&String> = match &balance.denomination {
+                    Denomination::ByKey(keys) => keys.keys().collect(),
+                    _ => Vec::new(),
+                };
+                let mut rows = Vec::with_capacity(keys.len());
+                for key in keys {
+                    let member = map
+                        .get("properties")
+                        .and_then(|p| p.get(key.as_str()))
+                        .or_else(|| map.get("additionalProperties"))
                         .cloned()
-                        .unwrap_or(Value::Null),
-                )
+                        .ok_or_else(|| {
+                            (
+                                "balance.denomination.by_key".to_owned(),
+                                format!(
+                                    "`{key}` is not a member of `{pointer}` in the success response of `{}`",
+                                    self.operation
+                                ),
+                            )
+                        })?;
+                    rows.push(self.resolve(member));
+                }
+                rows
             }
             _ => return Ok(()),
         };
+        for row in &rows {
+            self.check_row(balance, row)?;
+        }
+        if let Some(available) = &balance.available {
+            // From the body's root, as the facade reads it.
+            self.expect(body, available, Kind::Flag, "balance.available")?;
+        }
+        if let Some(scale) = &balance.scale {
+            exact_divisor(&scale.divisor)
+                .map_err(|message| ("balance.scale.divisor".to_owned(), message))?;
+        }
+        Ok(())
+    }
+
+    fn check_row(&self, balance: &BalanceMapping, row: &Value) -> Result<(), KeyedError> {
+        let row = row.clone();
         if let Denomination::CurrencyField(pointer) = &balance.denomination {
             self.expect(
                 &row,
@@ -197,14 +233,6 @@ impl Checker<'_> {
         }
         if let Some(topped_up) = &balance.topped_up {
             self.check_amount(&row, topped_up, "balance.topped_up")?;
-        }
-        if let Some(available) = &balance.available {
-            // From the body's root, as the facade reads it.
-            self.expect(body, available, Kind::Flag, "balance.available")?;
-        }
-        if let Some(scale) = &balance.scale {
-            exact_divisor(&scale.divisor)
-                .map_err(|message| ("balance.scale.divisor".to_owned(), message))?;
         }
         Ok(())
     }
@@ -335,23 +363,63 @@ fn exact_divisor(text: &str) -> Result<(), String> {
     }
 }
 
-/// Parts of the format the facade cannot act on yet are refused here, not at a user's first
-/// fetch.
-fn check_facade_reads(description: &Description) -> Result<(), (&'static str, String)> {
-    let not_yet = |what: &str| format!("{what} is not supported by the balances facade yet");
-    if !matches!(description.auth, Auth::Bearer | Auth::EiotclubSignature) {
-        return Err(("auth", not_yet(&format!("{:?}", description.auth))));
+/// Parts of a description that only make sense together, checked here rather than at a
+/// user's first fetch: a map of rows and a denomination by key; a currency per region and
+/// regions that each have one; a header scheme and a valid header name; status overrides
+/// that are statuses.
+fn check_consistent(description: &Description) -> Result<(), (&'static str, String)> {
+    let balance = &description.balance;
+    match (&balance.rows, &balance.denomination) {
+        (Rows::Map(_), Denomination::ByKey(keys)) if keys.is_empty() => {
+            return Err(("balance.denomination", "`by_key` lists no key".to_owned()));
+        }
+        (Rows::Map(_), Denomination::ByKey(_)) => {}
+        (Rows::Map(_), _) => {
+            return Err((
+                "balance.denomination",
+                "rows in a map take their denomination from the key: use `by_key`".to_owned(),
+            ));
+        }
+        (_, Denomination::ByKey(_)) => {
+            return Err((
+                "balance.rows",
+                "`by_key` needs rows in a map (`rows = { map = \"/...\" }`)".to_owned(),
+            ));
+        }
+        _ => {}
     }
-    if !matches!(description.balance.rows, Rows::Object(_) | Rows::Array(_)) {
-        return Err(("balance.rows", not_yet("map rows")));
+    if matches!(balance.denomination, Denomination::RegionCurrency) {
+        if description.regions.is_empty() {
+            return Err((
+                "balance.denomination",
+                "`region_currency` needs `regions`".to_owned(),
+            ));
+        }
+        if let Some(region) = description.regions.iter().find(|r| r.currency.is_none()) {
+            return Err((
+                "regions",
+                format!(
+                    "region `{}` has no `currency`, which `region_currency` needs",
+                    region.name
+                ),
+            ));
+        }
     }
-    if !matches!(
-        description.balance.denomination,
-        Denomination::Currency(_) | Denomination::CurrencyField(_)
-    ) {
+    if let Auth::Header { header } = &description.auth {
+        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if header.is_empty() || !header.chars().all(token) {
+            return Err(("auth.header", format!("`{header}` is not an HTTP header name")));
+        }
+    }
+    if let Some(status) = description
+        .errors
+        .status
+        .keys()
+        .find(|status| !matches!(status.parse::<u16>(), Ok(100..=599)))
+    {
         return Err((
-            "balance.denomination",
-            not_yet("a denomination other than `currency` or `currency_field`"),
+            "errors.status",
+            format!("`{status}` is not an HTTP status (100 to 599)"),
         ));
     }
     Ok(())
@@ -460,27 +528,50 @@ mod tests {
     }
 
     #[test]
-    fn what_the_facade_cannot_read_yet_is_refused() {
-        let description = |balance: &str| -> Description {
+    fn parts_that_belong_together_are_checked_together() {
+        let description = |extra: &str, balance: &str| -> Description {
             toml::from_str(&format!(
-                "name = \"X\"\nbase_url = \"https://x.invalid\"\nauth = {{ scheme = \"bearer\" }}\n\
+                "name = \"X\"\nauth = {{ scheme = \"bearer\" }}\n{extra}\n\
                  [balance]\noperation = \"o\"\ntotal = \"/t\"\n{balance}"
             ))
             .unwrap()
         };
-        assert!(check_facade_reads(&description("denomination = { currency = \"USD\" }")).is_ok());
-        let (key, message) = check_facade_reads(&description(
-            "rows = { map = \"/balances\" }\ndenomination = { currency = \"USD\" }",
-        ))
-        .unwrap_err();
-        assert_eq!(key, "balance.rows");
-        assert!(
-            message.contains("not supported by the balances facade yet"),
-            "{message}"
-        );
-        let (key, _) =
-            check_facade_reads(&description("denomination = { unit = \"points\" }")).unwrap_err();
-        assert_eq!(key, "balance.denomination");
+        let single = "base_url = \"https://x.invalid\"";
+        let fine = [
+            (single, "denomination = { currency = \"USD\" }"),
+            (single, "denomination = { unit = \"points\" }"),
+            (
+                single,
+                "rows = { map = \"/b\" }\ndenomination = { by_key = { usd = { currency = \"USD\" } } }",
+            ),
+            (
+                "default_region = \"cn\"\nregions = [{ name = \"cn\", base_url = \"https://x.invalid\", currency = \"CNY\" }]",
+                "denomination = \"region_currency\"",
+            ),
+        ];
+        for (extra, balance) in fine {
+            assert!(check_consistent(&description(extra, balance)).is_ok(), "{balance}");
+        }
+        let refused = [
+            (single, "rows = { map = \"/b\" }\ndenomination = { currency = \"USD\" }", "balance.denomination"),
+            (single, "denomination = { by_key = { usd = { currency = \"USD\" } } }", "balance.rows"),
+            (single, "denomination = \"region_currency\"", "balance.denomination"),
+            (
+                "default_region = \"cn\"\nregions = [{ name = \"cn\", base_url = \"https://x.invalid\" }]",
+                "denomination = \"region_currency\"",
+                "regions",
+            ),
+        ];
+        for (extra, balance, key) in refused {
+            let (got, message) = check_consistent(&description(extra, balance)).unwrap_err();
+            assert_eq!(got, key, "{balance}: {message}");
+        }
+        let mut header = description(single, "denomination = { currency = \"USD\" }");
+        header.auth = toml::from_str("scheme = \"header\"\nheader = \"X Api Key\"").unwrap();
+        assert_eq!(check_consistent(&header).unwrap_err().0, "auth.header");
+        let mut status = description(single, "denomination = { currency = \"USD\" }");
+        status.errors = toml::from_str("status = { \"42\" = \"rate_limited\" }").unwrap();
+        assert_eq!(check_consistent(&status).unwrap_err().0, "errors.status");
     }
 
     #[test]

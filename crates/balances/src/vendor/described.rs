@@ -5,18 +5,19 @@
 //! No vendor's shape is written in Rust here; the auth schemes are (once each).
 
 use balances_registry::{
-    AmountSource, Auth, BalanceMapping, Denomination, ErrorKindName, Rows, Scale, VendorEntry,
+    AmountSource, Auth, BalanceMapping, Denomination, ErrorKindName, KeyDenomination, Rows, Scale,
+    VendorEntry,
 };
 use reqwest::header::{ACCEPT, HeaderValue};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::{Failure, VendorMessage, means_authentication};
-use crate::account::{Account, Credentials, Vendor};
-use crate::auth::bearer_headers;
-use crate::balance::{Amount, Balance, NativeAmount, exact_value};
+use crate::account::Account;
+use crate::auth::auth_headers;
+use crate::balance::{Amount, Balance, NativeAmount, UnitAmount, exact_value};
 use crate::eiotclub::Signer;
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 
 /// A vendor's compiled description.
 #[derive(Clone, Copy)]
@@ -37,27 +38,17 @@ pub(crate) fn vendor_list() -> String {
     }
 }
 
-/// Each vendor's id and the environment variables of its credentials, from its description
-/// (`DEEPSEEK_API_KEY`; `EIOTCLUB_APPKEY` and `EIOTCLUB_SECRET`).
-pub(crate) fn credential_variables() -> Vec<(&'static str, Vec<String>)> {
-    balances_registry::vendors()
-        .iter()
-        .map(|entry| {
-            let variables = entry
-                .description
-                .auth
-                .credential_fields()
-                .iter()
-                .map(|field| format!("{}_{}", entry.env_prefix, field.to_ascii_uppercase()))
-                .collect();
-            (entry.id.as_str(), variables)
-        })
-        .collect()
+/// The description of `account`'s vendor, from the registry `cargo xtask codegen` compiled.
+pub(crate) fn described(account: &Account) -> Described {
+    Described {
+        entry: account.vendor().entry(),
+    }
 }
 
-/// The description of `vendor`, from the registry `cargo xtask codegen` compiled.
-pub(crate) fn described(vendor: Vendor) -> Option<Described> {
-    balances_registry::find(vendor.as_str()).map(|entry| Described { entry })
+/// What a row's amounts are counted in.
+enum Counted {
+    Money(String),
+    Unit(String),
 }
 
 impl Described {
@@ -84,22 +75,21 @@ impl Described {
         let request = http
             .request(method, url)
             .header(ACCEPT, HeaderValue::from_static("application/json"));
-        let wrong_credentials = || Error::from(super::wrong_vendor(account, account.vendor()));
-        match (&self.entry.description.auth, account.credentials()) {
-            (Auth::Bearer, Credentials::ApiKey(key)) => {
-                Ok(request.headers(bearer_headers(account, key)?))
-            }
-            (Auth::EiotclubSignature, Credentials::AppKey { appkey, secret }) => {
-                let signer = Signer::new(appkey.clone(), secret.clone());
-                Ok(request.json(&signer.balance_body()))
-            }
-            (Auth::Bearer | Auth::EiotclubSignature, _) => Err(wrong_credentials()),
-            (other, _) => Err(Error::InvalidRequest {
-                account: account.name().to_owned(),
-                vendor: account.vendor(),
-                reason: format!("the auth scheme {other:?} is not supported by this version"),
-            }),
+        if let Auth::EiotclubSignature = &self.entry.description.auth {
+            let credentials = account.credentials();
+            let (Some(appkey), Some(secret)) = (credentials.get("appkey"), credentials.get("secret"))
+            else {
+                return Err(ConfigError::MissingCredential {
+                    account: account.name().to_owned(),
+                    field: "secret".into(),
+                    env_field: "secret_env".into(),
+                }
+                .into());
+            };
+            let signer = Signer::new(appkey.clone(), secret.clone());
+            return Ok(request.json(&signer.signed_body()));
         }
+        Ok(request.headers(auth_headers(account)?))
     }
 
     /// A 2xx body as a balance.
@@ -121,11 +111,28 @@ impl Described {
             ),
             None => None,
         };
-        let mut amounts = Vec::new();
-        for (row_pointer, row) in rows(&json, &mapping.rows)? {
-            amounts.push(self.amount(&row_pointer, row)?);
+        let (mut amounts, mut units) = (Vec::new(), Vec::new());
+        for row in rows(&json, &mapping.rows)? {
+            let counted = self.counted(account, &row)?;
+            let parts = self.parts(&row, &counted)?;
+            match counted {
+                Counted::Money(currency) => {
+                    let mut amount = Amount::total(currency, parts.total);
+                    amount.granted = parts.granted;
+                    amount.topped_up = parts.topped_up;
+                    amount.native = parts.native;
+                    amounts.push(amount);
+                }
+                Counted::Unit(unit) => {
+                    let mut amount = UnitAmount::total(unit, parts.total);
+                    amount.granted = parts.granted;
+                    amount.topped_up = parts.topped_up;
+                    units.push(amount);
+                }
+            }
         }
         Balance::new(account.name(), account.vendor(), available, amounts)
+            .and_then(|balance| balance.with_units(units))
             .map_err(|e| Failure::Invalid(e.to_string()))
     }
 
@@ -141,43 +148,83 @@ impl Described {
         })
     }
 
-    fn amount(&self, at: &str, row: &Value) -> Result<Amount, Failure> {
-        let mapping = self.balance();
-        let currency = match &mapping.denomination {
-            Denomination::Currency(code) => code.clone(),
+    /// What `row` is counted in: a currency (upper-cased: `usd` is `USD`) or a unit.
+    fn counted(&self, account: &Account, row: &Row<'_>) -> Result<Counted, Failure> {
+        let at = &row.at;
+        match &self.balance().denomination {
+            Denomination::Currency(code) => Ok(Counted::Money(code.clone())),
             Denomination::CurrencyField(pointer) => row
+                .value
                 .pointer(pointer)
                 .and_then(Value::as_str)
                 .filter(|c| !c.trim().is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| Failure::Invalid(format!("{at} has no currency")))?,
-            other => {
-                return Err(Failure::Invalid(format!(
-                    "the denomination {other:?} is not supported by this version"
-                )));
+                .map(|c| Counted::Money(c.to_ascii_uppercase()))
+                .ok_or_else(|| Failure::Invalid(format!("{at} has no currency"))),
+            Denomination::RegionCurrency => account
+                .effective_region()
+                .and_then(|name| account.vendor().region(name))
+                .and_then(|region| region.currency.clone())
+                .map(Counted::Money)
+                .ok_or_else(|| Failure::Invalid("the account's region has no currency".into())),
+            Denomination::Unit(unit) => Ok(Counted::Unit(unit.clone())),
+            Denomination::ByKey(keys) => {
+                let key = row.key.as_deref().unwrap_or_default();
+                match keys.get(key) {
+                    Some(KeyDenomination::Currency(code)) => Ok(Counted::Money(code.clone())),
+                    Some(KeyDenomination::Unit(unit)) => Ok(Counted::Unit(unit.clone())),
+                    Some(other) => Err(unsupported(other)),
+                    None => Err(Failure::Invalid(format!(
+                        "{at}: `{}` is not a currency or unit this vendor is known to report",
+                        crate::escape_control(key)
+                    ))),
+                }
             }
-        };
-        let native_total = read(row, at, &mapping.total)?.ok_or_else(|| {
+            other => Err(unsupported(other)),
+        }
+    }
+
+    /// A row's amounts, scaled exactly.
+    fn parts(&self, row: &Row<'_>, counted: &Counted) -> Result<Parts, Failure> {
+        let mapping = self.balance();
+        let (at, value) = (&row.at, row.value);
+        let native_total = read(value, at, &mapping.total)?.ok_or_else(|| {
+            let what = match counted {
+                Counted::Money(currency) | Counted::Unit(currency) => currency,
+            };
             Failure::Invalid(format!(
-                "{at} ({currency}) has no {}",
+                "{at} ({what}) has no {}",
                 source_name(&mapping.total)
             ))
         })?;
         let optional = |source: &Option<AmountSource>| -> Result<Option<Decimal>, Failure> {
             match source {
-                Some(source) => read(row, at, source)?
+                Some(source) => read(value, at, source)?
                     .map(|amount| scaled(amount, mapping.scale.as_ref()))
                     .transpose(),
                 None => Ok(None),
             }
         };
-        let mut amount = Amount::total(currency, scaled(native_total, mapping.scale.as_ref())?);
-        amount.granted = optional(&mapping.granted)?;
-        amount.topped_up = optional(&mapping.topped_up)?;
-        if let Some(unit) = mapping.scale.as_ref().and_then(|s| s.native_unit.as_ref()) {
-            amount.native = Some(NativeAmount::new(unit, native_total));
-        }
-        Ok(amount)
+        Ok(Parts {
+            total: scaled(native_total, mapping.scale.as_ref())?,
+            granted: optional(&mapping.granted)?,
+            topped_up: optional(&mapping.topped_up)?,
+            native: mapping
+                .scale
+                .as_ref()
+                .and_then(|s| s.native_unit.as_ref())
+                .map(|unit| NativeAmount::new(unit, native_total)),
+        })
+    }
+
+    /// What a description maps an error status to, when it overrides the shared table
+    /// (ZenMux answers 422 when it rate-limits).
+    pub(crate) fn status_kind(&self, status: u16) -> Option<ErrorKindName> {
+        self.entry
+            .description
+            .errors
+            .status
+            .get(&status.to_string())
+            .copied()
     }
 
     /// The vendor's code and message from an error body (or a failed envelope), when it has
@@ -207,28 +254,56 @@ impl Described {
             .find_map(|pointer| json.pointer(pointer).and_then(Value::as_str))
             .unwrap_or_default()
             .to_owned();
-        let authentication = codes.iter().any(|code| {
-            errors.codes.get(code) == Some(&ErrorKindName::Authentication)
-                || means_authentication(code)
-        });
+        let kind = codes
+            .iter()
+            .find_map(|code| errors.codes.get(code).copied())
+            .or_else(|| {
+                codes
+                    .iter()
+                    .any(|code| means_authentication(code))
+                    .then_some(ErrorKindName::Authentication)
+            });
         VendorMessage {
             code: codes.into_iter().next(),
             message,
-            authentication,
+            kind,
         }
     }
 }
 
-/// The rows of a body, each with the pointer it came from (for messages).
-fn rows<'a>(json: &'a Value, rows: &Rows) -> Result<Vec<(String, &'a Value)>, Failure> {
+/// One row of a body: where it is (for messages), its value and, in a map of rows, its key.
+struct Row<'a> {
+    at: String,
+    value: &'a Value,
+    key: Option<String>,
+}
+
+/// A row's amounts.
+struct Parts {
+    total: Decimal,
+    granted: Option<Decimal>,
+    topped_up: Option<Decimal>,
+    native: Option<NativeAmount>,
+}
+
+fn unsupported(what: &impl std::fmt::Debug) -> Failure {
+    Failure::Invalid(format!("{what:?} is not supported by this version"))
+}
+
+/// The rows of a body.
+fn rows<'a>(json: &'a Value, rows: &Rows) -> Result<Vec<Row<'a>>, Failure> {
     let missing = |pointer: &str| Failure::Invalid(format!("the body has no `{}`", shown(pointer)));
     match rows {
         Rows::Object(pointer) => {
-            let row = json.pointer(pointer).ok_or_else(|| missing(pointer))?;
-            if row.is_null() {
+            let value = json.pointer(pointer).ok_or_else(|| missing(pointer))?;
+            if value.is_null() {
                 return Err(missing(pointer));
             }
-            Ok(vec![(shown(pointer), row)])
+            Ok(vec![Row {
+                at: shown(pointer),
+                value,
+                key: None,
+            }])
         }
         Rows::Array(pointer) => {
             let items = json
@@ -238,12 +313,30 @@ fn rows<'a>(json: &'a Value, rows: &Rows) -> Result<Vec<(String, &'a Value)>, Fa
             Ok(items
                 .iter()
                 .enumerate()
-                .map(|(i, row)| (format!("{}[{i}]", shown(pointer)), row))
+                .map(|(i, value)| Row {
+                    at: format!("{}[{i}]", shown(pointer)),
+                    value,
+                    key: None,
+                })
                 .collect())
         }
-        other => Err(Failure::Invalid(format!(
-            "rows {other:?} are not supported by this version"
-        ))),
+        // A `null` member is a balance the vendor does not report for this account.
+        Rows::Map(pointer) => {
+            let members = json
+                .pointer(pointer)
+                .and_then(Value::as_object)
+                .ok_or_else(|| Failure::Invalid(format!("`{pointer}` is not an object")))?;
+            Ok(members
+                .iter()
+                .filter(|(_, value)| !value.is_null())
+                .map(|(key, value)| Row {
+                    at: format!("{}.{}", shown(pointer), crate::escape_control(key)),
+                    value,
+                    key: Some(key.clone()),
+                })
+                .collect())
+        }
+        other => Err(unsupported(other)),
     }
 }
 
@@ -313,9 +406,7 @@ fn read(row: &Value, at: &str, source: &AmountSource) -> Result<Option<Decimal>,
                 .map(Some)
                 .ok_or_else(|| Failure::Invalid("the difference overflows".into()))
         }
-        other => Err(Failure::Invalid(format!(
-            "the amount source {other:?} is not supported by this version"
-        ))),
+        other => Err(unsupported(other)),
     }
 }
 

@@ -1,39 +1,30 @@
 //! Running one attempt and turning its response into a [`Balance`] or an [`Error`], for
 //! every vendor alike: requests and responses follow the vendor's description
-//! (`described`). The per-vendor modules hold only the escape hatch's authorized generated
-//! clients.
+//! (`described`).
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
-use secrecy::SecretString;
 
-use crate::account::{Account, Credentials, Vendor};
+use balances_registry::ErrorKindName;
+
+use crate::account::Account;
 use crate::auth::Redactor;
 use crate::balance::Balance;
-use crate::error::{Cause, ConfigError, Error, TimeoutLimit};
+use crate::error::{Cause, Error, TimeoutLimit};
 use crate::retry::parse_retry_after;
 use crate::transport::{self, TransportError};
 
-pub(crate) mod deepseek;
 mod described;
-pub(crate) mod eiotclub;
-pub(crate) mod geekai;
 
-pub(crate) use described::{Described, credential_variables, vendor_list};
+pub(crate) use described::{Described, vendor_list};
 
-/// The largest response body read, in bytes: the same cap the generated clients apply.
-pub const MAX_RESPONSE_BODY_BYTES: usize = deepseek_client::MAX_RESPONSE_BODY_BYTES;
+/// The largest response body read, in bytes: the cap every generated client applies too
+/// (`cargo xtask codegen` writes the same value into each).
+pub const MAX_RESPONSE_BODY_BYTES: usize = 1024 * 1024;
 
-/// How `account`'s vendor is talked to. The registry has every vendor the facade
-/// knows (a test checks it); were one missing, its responses could not be read.
-pub(crate) fn reader(account: &Account) -> Result<Described, Error> {
-    described::described(account.vendor()).ok_or_else(|| Error::Undecodable {
-        account: account.name().to_owned(),
-        vendor: account.vendor(),
-        status: None,
-        reason: "the vendor registry has no description of this vendor".into(),
-        excerpt: String::new(),
-    })
+/// How `account`'s vendor is talked to: its description in the registry.
+pub(crate) fn reader(account: &Account) -> Described {
+    described::described(account)
 }
 
 /// An error body's content.
@@ -41,9 +32,10 @@ pub(crate) fn reader(account: &Account) -> Result<Described, Error> {
 pub(crate) struct VendorMessage {
     pub(crate) code: Option<String>,
     pub(crate) message: String,
-    /// The body says the credentials were refused (an `unauthorized` code, an
-    /// `authentication_error` type), whatever the HTTP status.
-    pub(crate) authentication: bool,
+    /// What the body's code means whatever the HTTP status, when the description maps it
+    /// or it plainly says the credentials were refused (`unauthorized`,
+    /// `authentication_error`).
+    pub(crate) kind: Option<ErrorKindName>,
 }
 
 /// Whether a vendor's error code or type means "the key was refused". Vendors spell it
@@ -66,29 +58,13 @@ pub(crate) enum Failure {
     Vendor { code: String, message: String },
 }
 
-/// The account's bearer key, or an error if the account is of a signing vendor.
-pub(crate) fn api_key(account: &Account, expected: Vendor) -> Result<&SecretString, ConfigError> {
-    match (account.vendor() == expected, account.credentials()) {
-        (true, Credentials::ApiKey(key)) => Ok(key),
-        _ => Err(wrong_vendor(account, expected)),
-    }
-}
-
-pub(crate) fn wrong_vendor(account: &Account, expected: Vendor) -> ConfigError {
-    ConfigError::WrongVendor {
-        account: account.name().to_owned(),
-        expected,
-        actual: account.vendor(),
-    }
-}
-
 /// Runs one attempt: build, send, read (capped), interpret.
 pub(crate) async fn attempt(
     http: &reqwest::Client,
     account: &Account,
     connect_timeout: Option<std::time::Duration>,
 ) -> Result<Balance, Error> {
-    let reader = reader(account)?;
+    let reader = reader(account);
     let request = reader.request(http, account)?;
     let raw = transport::execute(request, MAX_RESPONSE_BODY_BYTES)
         .await
@@ -242,6 +218,7 @@ pub(crate) fn interpret(
     }
 
     Err(status_error(
+        reader,
         account,
         http_status,
         headers,
@@ -250,9 +227,11 @@ pub(crate) fn interpret(
     ))
 }
 
-/// The error for a response whose status is not 2xx. The status decides the kind; the
-/// vendor's error body (when it parsed) supplies code and message, else a redacted excerpt.
+/// The error for a response whose status is not 2xx. The status decides the kind (through
+/// the vendor's overrides, then the shared table); the vendor's error body (when it parsed)
+/// supplies code and message, else a redacted excerpt.
 pub(crate) fn status_error(
+    reader: Described,
     account: &Account,
     status: StatusCode,
     headers: &HeaderMap,
@@ -273,24 +252,31 @@ pub(crate) fn status_error(
         .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
     let status = status.as_u16();
 
-    match status {
-        401 | 403 => Error::Authentication {
+    let kind = reader.status_kind(status).or(match status {
+        401 | 403 => Some(ErrorKindName::Authentication),
+        402 => Some(ErrorKindName::InsufficientBalance),
+        429 => Some(ErrorKindName::RateLimited),
+        408 | 500..=599 => Some(ErrorKindName::Transient),
+        _ => None,
+    });
+    match kind {
+        Some(ErrorKindName::Authentication) => Error::Authentication {
             account: name,
             vendor,
             status,
             message,
         },
-        402 => Error::InsufficientBalance {
+        Some(ErrorKindName::InsufficientBalance) => Error::InsufficientBalance {
             account: name,
             vendor,
             message,
         },
-        429 => Error::RateLimited {
+        Some(ErrorKindName::RateLimited) => Error::RateLimited {
             account: name,
             vendor,
             retry_after,
         },
-        408 | 500..=599 => Error::Transient {
+        Some(ErrorKindName::Transient) => Error::Transient {
             account: name,
             vendor,
             status: Some(status),
@@ -301,7 +287,7 @@ pub(crate) fn status_error(
         // Other 4xx (and stray 1xx, or a 3xx the redirect policy left unfollowed, such as one
         // without a Location): the vendor's own error when the body says which, else an
         // answer we cannot read.
-        _ => match details {
+        Some(ErrorKindName::Vendor) | None | Some(_) => match details {
             Some(details) => vendor_error(account, &redactor, status, details),
             None => Error::Undecodable {
                 account: name,
@@ -314,8 +300,9 @@ pub(crate) fn status_error(
     }
 }
 
-/// The error a vendor's own error body describes: authentication when its code or type says
-/// the key was refused, else the vendor's error with its code (or the status, without one).
+/// The error a vendor's own error body describes: the kind its code means (authentication
+/// when it says the key was refused), else the vendor's error with its code (or the status,
+/// without one).
 fn vendor_error(
     account: &Account,
     redactor: &Redactor<'_>,
@@ -324,13 +311,40 @@ fn vendor_error(
 ) -> Error {
     let (account, vendor) = (account.name().to_owned(), account.vendor());
     let message = redactor.redact(&details.message);
-    if details.authentication {
-        return Error::Authentication {
-            account,
-            vendor,
-            status,
-            message,
-        };
+    match details.kind {
+        Some(ErrorKindName::Authentication) => {
+            return Error::Authentication {
+                account,
+                vendor,
+                status,
+                message,
+            };
+        }
+        Some(ErrorKindName::InsufficientBalance) => {
+            return Error::InsufficientBalance {
+                account,
+                vendor,
+                message,
+            };
+        }
+        Some(ErrorKindName::RateLimited) => {
+            return Error::RateLimited {
+                account,
+                vendor,
+                retry_after: None,
+            };
+        }
+        Some(ErrorKindName::Transient) => {
+            return Error::Transient {
+                account,
+                vendor,
+                status: Some(status),
+                reason: message,
+                retry_after: None,
+                source: None,
+            };
+        }
+        _ => {}
     }
     Error::Vendor {
         account,
@@ -362,7 +376,7 @@ mod tests {
 
     fn run(account: &Account, raw: RawResponse) -> Result<Balance, Error> {
         interpret(
-            reader(account).expect("every vendor has a description"),
+            reader(account),
             account,
             raw.status,
             &raw.headers,
@@ -377,6 +391,14 @@ mod tests {
         }
     }
 
+    fn vendor(id: &str) -> crate::Vendor {
+        crate::Vendor::find(id).expect("in the registry")
+    }
+
+    fn key_account(id: &str, name: &str, key: &str) -> Account {
+        Account::api_key(name, vendor(id), key).expect("a key vendor")
+    }
+
     const DS_ERROR: &str = r#"{"error":{"message":"m","type":"t","param":null,"code":"c"}}"#;
     const GK_ERROR: &str = r#"{"code":"c","message":"m"}"#;
     const HTML: &str = "<html><body><h1>Error</h1></body></html>";
@@ -384,7 +406,7 @@ mod tests {
     #[test]
     fn deepseek_status_table() {
         use ErrorKind::*;
-        let account = Account::deepseek("a", "k");
+        let account = key_account("deepseek", "a", "k");
         let table = [
             (400, Vendor),
             (401, Authentication),
@@ -404,7 +426,7 @@ mod tests {
     #[test]
     fn geekai_status_table() {
         use ErrorKind::*;
-        let account = Account::geekai("a", "k");
+        let account = key_account("geekai", "a", "k");
         let table = [
             (400, Vendor),
             (401, Authentication),
@@ -425,7 +447,7 @@ mod tests {
     #[test]
     fn html_pages_are_judged_by_status() {
         use ErrorKind::*;
-        let account = Account::deepseek("a", "k");
+        let account = key_account("deepseek", "a", "k");
         for (status, kind) in [
             (200, Undecodable),
             (404, Undecodable),
@@ -440,13 +462,13 @@ mod tests {
 
     #[test]
     fn vendor_error_carries_code_and_message() {
-        let account = Account::deepseek("a", "k");
+        let account = key_account("deepseek", "a", "k");
         let error = run(&account, raw(422, DS_ERROR));
         assert_eq!(
             error,
             Err(Error::Vendor {
                 account: "a".into(),
-                vendor: Vendor::DeepSeek,
+                vendor: vendor("deepseek"),
                 status: 422,
                 code: "c".into(),
                 message: "m".into()
@@ -456,7 +478,7 @@ mod tests {
 
     #[test]
     fn retry_after_is_read_on_429_and_503() {
-        let account = Account::geekai("a", "k");
+        let account = key_account("geekai", "a", "k");
         for status in [429, 503] {
             let mut response = raw(status, GK_ERROR);
             response
@@ -469,7 +491,7 @@ mod tests {
 
     #[test]
     fn empty_and_truncated_success_bodies_are_transient() {
-        let account = Account::deepseek("a", "k");
+        let account = key_account("deepseek", "a", "k");
         for body in [
             "",
             " \n\n ",
@@ -485,13 +507,13 @@ mod tests {
 
     #[test]
     fn an_error_body_inside_a_2xx_says_what_the_vendor_said() {
-        let geekai = Account::geekai("a", "gk-test-key");
+        let geekai = key_account("geekai", "a", "gk-test-key");
         let body = r#"{"code":"unauthorized","message":"Invalid API key or token"}"#;
         assert_eq!(
             run(&geekai, raw(200, body)),
             Err(Error::Authentication {
                 account: "a".into(),
-                vendor: Vendor::GeekAi,
+                vendor: vendor("geekai"),
                 status: 200,
                 message: "Invalid API key or token".into(),
             })
@@ -501,7 +523,7 @@ mod tests {
             run(&geekai, raw(200, body)),
             Err(Error::Vendor {
                 account: "a".into(),
-                vendor: Vendor::GeekAi,
+                vendor: vendor("geekai"),
                 status: 200,
                 code: "quota_exceeded".into(),
                 message: "slow down".into(),
@@ -509,7 +531,7 @@ mod tests {
         );
 
         // A gateway in front of DeepSeek answering 200 with an OpenAI-style error.
-        let deepseek = Account::deepseek("a", "sk-test-key");
+        let deepseek = key_account("deepseek", "a", "sk-test-key");
         let body = r#"{"error":{"message":"Incorrect API key","type":"authentication_error"}}"#;
         let error = run(&deepseek, raw(200, body)).expect_err("an error body");
         assert_eq!(error.kind(), ErrorKind::Authentication);
@@ -522,7 +544,7 @@ mod tests {
 
     #[test]
     fn a_4xx_whose_code_means_authentication_is_authentication() {
-        let geekai = Account::geekai("a", "k");
+        let geekai = key_account("geekai", "a", "k");
         let body = r#"{"code":"unauthorized","message":"Invalid API key or token"}"#;
         assert_eq!(kind_of(&geekai, 400, body), ErrorKind::Authentication);
     }
@@ -532,7 +554,7 @@ mod tests {
 
     #[test]
     fn echoed_key_is_redacted_from_message_and_excerpt() {
-        let account = Account::geekai("a", "gk-canary");
+        let account = key_account("geekai", "a", "gk-canary");
         let body = r#"{"code":"unauthorized","message":"bad key gk-canary"}"#;
         let error = run(&account, raw(401, body)).expect_err("401");
         assert!(!format!("{error} {error:?}").contains("gk-canary"));
