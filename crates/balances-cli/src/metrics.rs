@@ -118,6 +118,12 @@ pub fn render(
         amounts(accounts, |a| a.topped_up),
     );
     out.family(
+        "balances_unit_balance",
+        Kind::Gauge,
+        "Balance in a unit that is not money (points, tokens), exactly as the vendor reported it; never add it to a currency.",
+        unit_amounts(accounts),
+    );
+    out.family(
         "balances_available",
         Kind::Gauge,
         "1 when the vendor says the account can make API calls, 0 when it says it cannot.",
@@ -307,6 +313,19 @@ fn amounts(
         .collect()
 }
 
+fn unit_amounts(accounts: &[AccountSeries<'_>]) -> Vec<(String, String)> {
+    accounts
+        .iter()
+        .filter_map(|s| Some((s, s.balance?)))
+        .flat_map(|(s, balance)| {
+            balance.units().iter().map(move |amount| {
+                let labels = format!("{},unit=\"{}\"", account_labels(s), label(&amount.unit));
+                (labels, amount.total.to_string())
+            })
+        })
+        .collect()
+}
+
 /// A threshold in one currency is exported in that currency, spelled as the account's
 /// balance spells it so that `on (account, vendor, currency)` matches (a vendor may send
 /// `usd`); a threshold for every currency is exported once per currency of the balance.
@@ -385,7 +404,7 @@ mod tests {
     ) -> AccountSeries<'a> {
         AccountSeries {
             account,
-            vendor: Vendor::DeepSeek,
+            vendor: vendor("deepseek"),
             threshold,
             balance,
             error: None,
@@ -415,7 +434,7 @@ mod tests {
         negative_zero.set_sign_negative(true);
         let balance = Balance::new(
             r#"team "a""#,
-            Vendor::DeepSeek,
+            vendor("deepseek"),
             None,
             vec![
                 Amount::total("CNY", negative_zero).with_granted(dec("49.58894")),
@@ -492,7 +511,7 @@ mod tests {
     fn a_threshold_follows_the_balances_currency_spelling() {
         let balance = Balance::new(
             "z",
-            Vendor::DeepSeek,
+            vendor("deepseek"),
             None,
             vec![
                 Amount::total("usd", dec("3")),
@@ -543,5 +562,10 @@ mod tests {
             Exposition::negotiate(Some("application/openmetrics-text;q=0")),
             Exposition::Prometheus
         );
+    }
+
+    /// A vendor of the registry, by id.
+    fn vendor(id: &str) -> balances::Vendor {
+        balances::Vendor::find(id).expect("in the vendor registry")
     }
 }

@@ -130,7 +130,7 @@ pub fn json_of<'a>(
 const HEADERS: [&str; 7] = [
     "ACCOUNT",
     "VENDOR",
-    "CURRENCY",
+    "CURRENCY/UNIT",
     "TOTAL",
     "GRANTED",
     "TOPPED UP",
@@ -149,7 +149,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
                     Some(false) => "no",
                     None => "-",
                 };
-                if balance.amounts().is_empty() {
+                if balance.amounts().is_empty() && balance.units().is_empty() {
                     rows.push(vec![
                         outcome.account.clone(),
                         outcome.vendor.to_string(),
@@ -165,6 +165,18 @@ pub fn table(outcomes: &[Outcome]) -> String {
                         outcome.account.clone(),
                         outcome.vendor.to_string(),
                         amount.currency.clone(),
+                        amount.total.to_string(),
+                        optional(amount.granted),
+                        optional(amount.topped_up),
+                        available.into(),
+                    ]);
+                }
+                // Units that are not money follow, named in the same column.
+                for amount in balance.units() {
+                    rows.push(vec![
+                        outcome.account.clone(),
+                        outcome.vendor.to_string(),
+                        amount.unit.clone(),
                         amount.total.to_string(),
                         optional(amount.granted),
                         optional(amount.topped_up),

@@ -87,7 +87,7 @@ async fn table_shows_every_account_and_the_failing_one_in_its_row() {
         [
             "ACCOUNT",
             "VENDOR",
-            "CURRENCY",
+            "CURRENCY/UNIT",
             "TOTAL",
             "GRANTED",
             "TOPPED",

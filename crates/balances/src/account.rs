@@ -637,7 +637,10 @@ mod tests {
         )
         .unwrap();
         let debug = format!("{account:?} {:?}", account.credentials());
-        assert!(!debug.contains("\"a\"") && !debug.contains("\"s\""), "{debug}");
+        assert!(
+            !debug.contains("\"a\"") && !debug.contains("\"s\""),
+            "{debug}"
+        );
     }
 
     #[test]
@@ -689,7 +692,10 @@ mod tests {
         let names: Vec<_> = accounts.iter().map(|a| (a.name(), a.vendor())).collect();
         assert_eq!(
             names,
-            [("deepseek", vendor("deepseek")), ("geekai", vendor("geekai"))]
+            [
+                ("deepseek", vendor("deepseek")),
+                ("geekai", vendor("geekai"))
+            ]
         );
         assert_eq!(accounts[1].effective_base_url(), "https://geekai.dev/api");
     }

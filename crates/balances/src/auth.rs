@@ -30,14 +30,15 @@ pub(crate) fn auth_headers(account: &Account) -> Result<HeaderMap, ConfigError> 
         }
         _ => return Ok(HeaderMap::new()),
     };
-    let key = account
-        .credentials()
-        .get("api_key")
-        .ok_or_else(|| ConfigError::MissingCredential {
-            account: account.name().to_owned(),
-            field: "api_key".into(),
-            env_field: "api_key_env".into(),
-        })?;
+    let key =
+        account
+            .credentials()
+            .get("api_key")
+            .ok_or_else(|| ConfigError::MissingCredential {
+                account: account.name().to_owned(),
+                field: "api_key".into(),
+                env_field: "api_key_env".into(),
+            })?;
     let mut headers = HeaderMap::new();
     headers.insert(name, key_value(account, prefix, key)?);
     Ok(headers)
@@ -142,9 +143,12 @@ mod tests {
     #[test]
     fn a_signing_scheme_sends_no_header() {
         let vendor = Vendor::find("eiotclub").expect("in the registry");
-        let account =
-            Account::from_credentials("a", vendor, [("appkey", "k".into()), ("secret", "s".into())])
-                .expect("the scheme's fields");
+        let account = Account::from_credentials(
+            "a",
+            vendor,
+            [("appkey", "k".into()), ("secret", "s".into())],
+        )
+        .expect("the scheme's fields");
         assert!(auth_headers(&account).expect("no header").is_empty());
     }
 
@@ -154,7 +158,10 @@ mod tests {
         let account = Account::from_credentials(
             "a",
             vendor,
-            [("appkey", "app-canary".into()), ("secret", "sec-canary".into())],
+            [
+                ("appkey", "app-canary".into()),
+                ("secret", "sec-canary".into()),
+            ],
         )
         .expect("the scheme's fields");
         let redactor = Redactor::for_account(&account);

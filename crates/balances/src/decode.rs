@@ -41,7 +41,12 @@ use crate::vendor::{self, MAX_RESPONSE_BODY_BYTES};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn decode(vendor: Vendor, account: &str, status: u16, body: &[u8]) -> Result<Balance, Error> {
-    decode_response(&Account::without_credentials(account, vendor), status, None, body)
+    decode_response(
+        &Account::without_credentials(account, vendor),
+        status,
+        None,
+        body,
+    )
 }
 
 /// Like [`decode`], for a configured account: its vendor picks the decoder, its name goes

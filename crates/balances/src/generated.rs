@@ -10,8 +10,8 @@ use reqwest::header::HeaderMap;
 
 use crate::account::Account;
 use crate::auth::{Redactor, auth_headers};
-use crate::eiotclub::Signer;
 use crate::client::BalanceClient;
+use crate::eiotclub::Signer;
 use crate::error::{Error, TimeoutLimit};
 use crate::vendor::{self, MAX_RESPONSE_BODY_BYTES, status_error};
 

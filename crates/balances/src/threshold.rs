@@ -121,7 +121,13 @@ mod tests {
             .iter()
             .map(|(c, t)| Amount::total(*c, dec(t)))
             .collect();
-        Balance::new("a", Vendor::find("deepseek").expect("in the registry"), Some(true), amounts).unwrap()
+        Balance::new(
+            "a",
+            Vendor::find("deepseek").expect("in the registry"),
+            Some(true),
+            amounts,
+        )
+        .unwrap()
     }
 
     #[test]

@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use balances::{
-    Account, BalanceClient, Error, ErrorKind, RetryConfig, SecretString,
-    TimeoutConfig, eiotclub,
+    Account, BalanceClient, Error, ErrorKind, RetryConfig, SecretString, TimeoutConfig, eiotclub,
 };
 use common::*;
 use wiremock::matchers::{header, method, path};
@@ -257,7 +256,10 @@ fn escape_hatch_authorizes_by_the_vendors_scheme() {
     let deepseek = client
         .authorize(&deepseek_account("ds", "sk-k"))
         .expect("authorized");
-    let value = deepseek.headers().get("authorization").expect("a bearer header");
+    let value = deepseek
+        .headers()
+        .get("authorization")
+        .expect("a bearer header");
     assert_eq!(value.to_str().ok(), Some("Bearer sk-k"));
     assert!(value.is_sensitive());
     assert!(deepseek.signer().is_none());
@@ -265,9 +267,15 @@ fn escape_hatch_authorizes_by_the_vendors_scheme() {
     let eiotclub = client
         .authorize(&eiotclub_account("iot", "app", "secret"))
         .expect("authorized");
-    assert!(eiotclub.headers().is_empty(), "a signing scheme sends no header");
+    assert!(
+        eiotclub.headers().is_empty(),
+        "a signing scheme sends no header"
+    );
     let body = eiotclub.signer().expect("a signer").signed_body();
-    assert_eq!(body["sign"], eiotclub::sign(&body, &SecretString::from("secret")).as_str());
+    assert_eq!(
+        body["sign"],
+        eiotclub::sign(&body, &SecretString::from("secret")).as_str()
+    );
 }
 
 /// The generated DeepSeek client, built from what the escape hatch gives.

@@ -129,14 +129,27 @@ fn every_vendor_example_replays_as_a_fuzz_input() {
             let selector = u8::try_from(index * 3).expect("a small index");
             let data = input::encode_input(selector, vendor, example.body.as_bytes());
             let (chosen, status, _, result) = run(&data);
-            assert_eq!((chosen, status), (vendor, example.status), "{}", example.name);
+            assert_eq!(
+                (chosen, status),
+                (vendor, example.status),
+                "{}",
+                example.name
+            );
             let gave_balance = matches!(
                 example.expected,
                 balances::balances_registry::Expected::Balance(_)
             );
-            assert_eq!(result.is_ok(), gave_balance, "{vendor}/{}: {result:?}", example.name);
+            assert_eq!(
+                result.is_ok(),
+                gave_balance,
+                "{vendor}/{}: {result:?}",
+                example.name
+            );
             replayed += 1;
         }
     }
-    assert!(replayed >= Vendor::all().len(), "only {replayed} examples replayed");
+    assert!(
+        replayed >= Vendor::all().len(),
+        "only {replayed} examples replayed"
+    );
 }

@@ -403,8 +403,14 @@ fn check_result(
             // The status decides the kind (the vendor's own overrides first); the body only
             // adds detail, or in a 2xx says what the vendor's error code means.
             let kind = error.kind();
-            let overridden = balances::balances_registry::find(vendor.as_str())
-                .is_some_and(|entry| entry.description.errors.status.contains_key(&status.to_string()));
+            let overridden =
+                balances::balances_registry::find(vendor.as_str()).is_some_and(|entry| {
+                    entry
+                        .description
+                        .errors
+                        .status
+                        .contains_key(&status.to_string())
+                });
             if overridden {
                 return Ok(());
             }

@@ -56,7 +56,10 @@ fn debug_of_accounts_config_and_clients_is_redacted() {
     assert_clean("BalanceClient Debug", &format!("{client:?}"));
     for account in &accounts {
         let authorized = client.authorize(account).expect("authorized");
-        assert_clean("Authorized Debug", &format!("{authorized:?} {authorized:#?}"));
+        assert_clean(
+            "Authorized Debug",
+            &format!("{authorized:?} {authorized:#?}"),
+        );
         assert_clean("Signer Debug", &format!("{:?}", authorized.signer()));
     }
     let authorized = client.authorize(&accounts[0]).expect("deepseek");

@@ -408,7 +408,10 @@ fn check_consistent(description: &Description) -> Result<(), (&'static str, Stri
     if let Auth::Header { header } = &description.auth {
         let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
         if header.is_empty() || !header.chars().all(token) {
-            return Err(("auth.header", format!("`{header}` is not an HTTP header name")));
+            return Err((
+                "auth.header",
+                format!("`{header}` is not an HTTP header name"),
+            ));
         }
     }
     if let Some(status) = description
@@ -550,12 +553,27 @@ mod tests {
             ),
         ];
         for (extra, balance) in fine {
-            assert!(check_consistent(&description(extra, balance)).is_ok(), "{balance}");
+            assert!(
+                check_consistent(&description(extra, balance)).is_ok(),
+                "{balance}"
+            );
         }
         let refused = [
-            (single, "rows = { map = \"/b\" }\ndenomination = { currency = \"USD\" }", "balance.denomination"),
-            (single, "denomination = { by_key = { usd = { currency = \"USD\" } } }", "balance.rows"),
-            (single, "denomination = \"region_currency\"", "balance.denomination"),
+            (
+                single,
+                "rows = { map = \"/b\" }\ndenomination = { currency = \"USD\" }",
+                "balance.denomination",
+            ),
+            (
+                single,
+                "denomination = { by_key = { usd = { currency = \"USD\" } } }",
+                "balance.rows",
+            ),
+            (
+                single,
+                "denomination = \"region_currency\"",
+                "balance.denomination",
+            ),
             (
                 "default_region = \"cn\"\nregions = [{ name = \"cn\", base_url = \"https://x.invalid\" }]",
                 "denomination = \"region_currency\"",

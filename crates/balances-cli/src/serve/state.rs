@@ -167,7 +167,7 @@ impl Exporter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use balances::{Amount, Decimal, Vendor};
+    use balances::{Amount, Decimal};
     use std::str::FromStr;
 
     fn fetched(index: usize, result: Result<Balance, Error>) -> Fetched {
@@ -182,7 +182,7 @@ mod tests {
     fn balance(total: &str) -> Balance {
         Balance::new(
             "a",
-            Vendor::DeepSeek,
+            vendor("deepseek"),
             Some(true),
             vec![Amount::total("CNY", Decimal::from_str(total).unwrap())],
         )
@@ -190,7 +190,7 @@ mod tests {
     }
 
     fn failure() -> Error {
-        balances::decode(Vendor::DeepSeek, "a", 401, br#"{"error":"bad key"}"#).unwrap_err()
+        balances::decode(vendor("deepseek"), "a", 401, br#"{"error":"bad key"}"#).unwrap_err()
     }
 
     fn sample<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
@@ -201,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_failed_refresh_keeps_the_last_balance_and_says_why() {
-        let exporter = Exporter::new(vec![Account::deepseek("a", "sk-a")]);
+        let exporter = Exporter::new(vec![deepseek_account("a", "sk-a")]);
         exporter.record(fetched(0, Ok(balance("12.50"))));
         exporter.record(fetched(0, Err(failure())));
         let text = exporter.metrics(Exposition::Prometheus);
@@ -231,8 +231,8 @@ mod tests {
     #[test]
     fn a_reload_keeps_what_is_known_about_accounts_that_stay() {
         let exporter = Exporter::new(vec![
-            Account::deepseek("stays", "sk-a"),
-            Account::deepseek("goes", "sk-b"),
+            deepseek_account("stays", "sk-a"),
+            deepseek_account("goes", "sk-b"),
         ]);
         exporter.record(fetched(0, Ok(balance("1"))));
         exporter.record(fetched(1, Ok(balance("2"))));
@@ -243,8 +243,8 @@ mod tests {
                 .contains("balances_config_last_reload_successful 0")
         );
         exporter.replace_accounts(vec![
-            Account::deepseek("new", "sk-c"),
-            Account::deepseek("stays", "sk-a2"),
+            deepseek_account("new", "sk-c"),
+            deepseek_account("stays", "sk-a2"),
         ]);
         let text = exporter.metrics(Exposition::Prometheus);
         let balances: Vec<&str> = text
@@ -263,5 +263,18 @@ mod tests {
             .map(|a| a.name().to_owned())
             .collect();
         assert_eq!(names, ["new", "stays"]);
+    }
+
+    /// A vendor of the registry, by id.
+    fn vendor(id: &str) -> balances::Vendor {
+        balances::Vendor::find(id).expect("in the vendor registry")
+    }
+
+    fn deepseek_account(
+        name: impl Into<String>,
+        key: impl Into<balances::SecretString>,
+    ) -> balances::Account {
+        balances::Account::api_key(name, vendor("deepseek"), key)
+            .expect("deepseek takes an api_key")
     }
 }

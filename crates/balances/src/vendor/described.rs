@@ -77,7 +77,8 @@ impl Described {
             .header(ACCEPT, HeaderValue::from_static("application/json"));
         if let Auth::EiotclubSignature = &self.entry.description.auth {
             let credentials = account.credentials();
-            let (Some(appkey), Some(secret)) = (credentials.get("appkey"), credentials.get("secret"))
+            let (Some(appkey), Some(secret)) =
+                (credentials.get("appkey"), credentials.get("secret"))
             else {
                 return Err(ConfigError::MissingCredential {
                     account: account.name().to_owned(),
