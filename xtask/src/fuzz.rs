@@ -19,7 +19,9 @@ pub const TARGETS: &[(&str, &[&str])] = &[
             "xtask/tests/fixtures/defects",
         ],
     ),
-    // The facade's decoders; each seed is a selector byte (vendor, status) and a body.
+    // The facade's decoders; each seed is a selector byte (status), a vendor id line and a
+    // body. Besides the committed seeds, every vendor folder's documented 2xx bodies
+    // ([`vendor_example_seeds`]), so a new folder is fuzzed without a new file.
     ("facade_decode", &["fuzz/seeds/facade_decode"]),
 ];
 
@@ -32,6 +34,13 @@ pub fn run(root: &Path, target: &str, seconds: u64) -> Result<(), String> {
             names.join(", ")
         ));
     };
+    let mut starts: Vec<_> = seeds.iter().flat_map(|seed| seed_dirs(root, seed)).collect();
+    if target == "facade_decode" {
+        let generated = root.join("target/fuzz-seeds").join(target);
+        vendor_example_seeds(&generated)
+            .map_err(|e| format!("cannot write {}: {e}", generated.display()))?;
+        starts.push(generated);
+    }
     let corpus = root.join("fuzz").join("corpus").join(target);
     std::fs::create_dir_all(&corpus)
         .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
@@ -41,7 +50,7 @@ pub fn run(root: &Path, target: &str, seconds: u64) -> Result<(), String> {
         .env("RUSTC_BOOTSTRAP", "1")
         .args(["fuzz", "run", "--sanitizer", "none", target])
         .arg(&corpus)
-        .args(seeds.iter().flat_map(|seed| seed_dirs(root, seed)))
+        .args(&starts)
         .args([
             "--",
             &format!("-max_total_time={seconds}"),
@@ -59,6 +68,28 @@ pub fn run(root: &Path, target: &str, seconds: u64) -> Result<(), String> {
             "fuzz target {target} failed ({status}); see fuzz/artifacts/{target}/"
         ))
     }
+}
+
+/// Writes one `facade_decode` input per documented 2xx example of every vendor in the
+/// registry into `dir` (emptied first): selector 0 (status 200), the vendor's id, a newline,
+/// the body, as `fuzz_regressions/input.rs` reads them.
+pub fn vendor_example_seeds(dir: &Path) -> std::io::Result<usize> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut written = 0;
+    for vendor in balances_registry::vendors() {
+        for example in vendor.examples.iter().filter(|e| (200..300).contains(&e.status)) {
+            let mut input = vec![0_u8];
+            input.extend_from_slice(vendor.id.as_bytes());
+            input.push(b'\n');
+            input.extend_from_slice(example.body.as_bytes());
+            std::fs::write(dir.join(format!("{}_{}", vendor.id, example.name)), input)?;
+            written += 1;
+        }
+    }
+    Ok(written)
 }
 
 /// The folders a seed entry names: itself, or for `dir/*` every folder in `dir`, sorted.
@@ -82,6 +113,25 @@ fn seed_dirs(root: &Path, seed: &str) -> Vec<std::path::PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every vendor in the registry seeds the facade's fuzzer with its documented bodies.
+    #[test]
+    fn every_vendor_seeds_the_decoder_fuzzer() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let written = vendor_example_seeds(dir.path()).expect("seeds written");
+        for vendor in balances_registry::vendors() {
+            let prefix = format!("{}_", vendor.id);
+            let seeds: Vec<_> = std::fs::read_dir(dir.path())
+                .expect("seed dir")
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .collect();
+            assert!(!seeds.is_empty(), "{}: no 2xx example to seed from", vendor.id);
+            let input = std::fs::read(seeds[0].path()).expect("a seed");
+            assert!(input[1..].starts_with(format!("{}\n", vendor.id).as_bytes()));
+        }
+        assert!(written >= balances_registry::vendors().len());
+    }
 
     /// Every target is a `[[bin]]` of fuzz/Cargo.toml, and every seed directory exists and
     /// holds inputs, so `cargo xtask fuzz <target>` never starts from nothing.

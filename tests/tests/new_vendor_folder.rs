@@ -1,0 +1,168 @@
+//! The proof that a vendor is a folder: copy the workspace, add a vendor nobody designed for
+//! (`tests/fixtures/new-vendor`, "Acme Cloud": a key in its own header, wallets in a map keyed
+//! by currency or unit, a unit that is not money, a success flag, 409 meaning rate limited)
+//! as `specs/acme/`, then run, in the copy, `cargo xtask codegen`, the conformance suite, and
+//! the real `balances` command against the fake vendors, and check that no hand-written `.rs`
+//! file changed: codegen wrote the client crate and the registry, nothing else.
+//!
+//! It builds the copied workspace's own crates (dependencies come from this build's target
+//! directory), a few minutes on two cores, so it is `#[ignore]`d in the default run;
+//! `.ci/run` runs it (`cargo test -p workspace-tests --test new_vendor_folder -- --ignored`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_owned()
+}
+
+/// This test binary's target directory (`target/debug/deps/<test>` → `target`), shared with
+/// the copy so that only its own crates are compiled.
+fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.ancestors()
+        .nth(3)
+        .expect("target/<profile>/deps/<binary>")
+        .to_owned()
+}
+
+fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn cargo(dir: &Path, args: &[&str]) -> Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(dir, &cargo, args)
+}
+
+/// The workspace's files as git knows them (committed or not ignored), copied to `to`.
+fn copy_workspace(to: &Path) {
+    let root = workspace_root();
+    let listed = run(
+        &root,
+        "git",
+        &["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+    );
+    for name in listed.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+        let name = std::str::from_utf8(name).expect("UTF-8 paths");
+        let from = root.join(name);
+        if !from.is_file() {
+            continue; // listed but deleted in the working tree
+        }
+        let dest = to.join(name);
+        std::fs::create_dir_all(dest.parent().expect("a parent")).expect("create dir");
+        std::fs::copy(&from, &dest).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read fixture") {
+        let entry = entry.expect("entry");
+        let dest = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).expect("copy fixture file");
+        }
+    }
+}
+
+#[test]
+#[ignore = "builds a copy of the workspace (minutes); .ci/run runs it"]
+fn a_new_vendor_is_one_folder_and_one_command() {
+    let copy = tempfile::tempdir().expect("temp dir");
+    let copy = copy.path();
+    copy_workspace(copy);
+    run(copy, "git", &["init", "-q"]);
+    run(copy, "git", &["add", "-A"]);
+    run(
+        copy,
+        "git",
+        &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"],
+    );
+
+    copy_dir(
+        &workspace_root().join("tests/fixtures/new-vendor"),
+        &copy.join("specs/acme"),
+    );
+    cargo(copy, &["xtask", "codegen"]);
+
+    // Nothing hand-written changed: every changed or new `.rs` file is in the generated
+    // client crate; the rest is the folder, the registry and the lock file.
+    run(copy, "git", &["add", "-A"]);
+    let changed = run(copy, "git", &["diff", "--cached", "--name-only"]);
+    let changed = String::from_utf8(changed.stdout).expect("UTF-8");
+    for file in changed.lines() {
+        assert!(
+            file.starts_with("specs/acme/")
+                || file.starts_with("crates/acme-client/")
+                || file == "crates/balances-registry/registry.json"
+                || file == "Cargo.lock",
+            "codegen changed {file}, which a new vendor must not need"
+        );
+    }
+    assert!(
+        changed.contains("crates/acme-client/src/lib.rs"),
+        "no client generated:\n{changed}"
+    );
+
+    cargo(copy, &["xtask", "codegen", "--check"]);
+    let conformance = cargo(
+        copy,
+        &["test", "-q", "-p", "balances", "--test", "conformance"],
+    );
+    let summary = String::from_utf8_lossy(&conformance.stdout);
+    assert!(summary.contains("2 passed"), "{summary}");
+
+    // The real command, with one demo account per vendor served by the fake vendors from
+    // the registry: Acme's account is there, read through its header scheme and map rows.
+    let output = cargo(
+        copy,
+        &[
+            "run",
+            "-q",
+            "-p",
+            "balances-cli",
+            "--features",
+            "demo",
+            "--",
+            "--demo",
+            "--format",
+            "json",
+        ],
+    );
+    let results: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("JSON from the command");
+    let acme = results
+        .as_array()
+        .expect("one result per account")
+        .iter()
+        .find(|r| r["vendor"] == "acme")
+        .unwrap_or_else(|| panic!("no acme account in the demo: {results}"));
+    let balance = &acme["balance"];
+    assert_eq!(balance["amounts"][0]["currency"], "EUR", "{acme}");
+    assert_eq!(balance["amounts"][0]["total"], "12.50", "{acme}");
+    assert_eq!(balance["units"][0]["unit"], "tokens", "{acme}");
+    assert_eq!(balance["units"][0]["total"], "3000", "{acme}");
+}
