@@ -3,25 +3,24 @@
 
 use std::fmt::Write as _;
 
-use crate::{AccountInfo, FakeVendor};
+use crate::AccountInfo;
 
-/// A TOML config (the `balances` `[[accounts]]` format) holding `accounts`, in order, with
-/// their credentials inline and their base URLs pointing at this server.
+/// A TOML config (the `balances` `[[accounts]]` format) holding `accounts`, in order: per
+/// account `name`, `vendor`, `base_url` (pointing at this server), `region` for a vendor with
+/// regions, then each credential inline under its field name (`api_key = ...`, or
+/// `appkey = ...` and `secret = ...`).
 pub fn config_toml(accounts: &[AccountInfo]) -> String {
     let mut text = String::new();
     for info in accounts {
         let _ = writeln!(text, "[[accounts]]");
         let _ = writeln!(text, "name = {}", quoted(&info.name));
-        let _ = writeln!(text, "vendor = \"{}\"", info.vendor.as_str());
+        let _ = writeln!(text, "vendor = {}", quoted(&info.vendor));
         let _ = writeln!(text, "base_url = {}", quoted(&info.base_url));
-        match (info.vendor, &info.secret) {
-            (FakeVendor::Eiotclub, Some(secret)) => {
-                let _ = writeln!(text, "appkey = {}", quoted(&info.credential));
-                let _ = writeln!(text, "secret = {}", quoted(secret));
-            }
-            _ => {
-                let _ = writeln!(text, "api_key = {}", quoted(&info.credential));
-            }
+        if let Some(region) = &info.region {
+            let _ = writeln!(text, "region = {}", quoted(region));
+        }
+        for (field, value) in &info.credentials {
+            let _ = writeln!(text, "{field} = {}", quoted(value));
         }
         text.push('\n');
     }
@@ -50,30 +49,34 @@ fn quoted(value: &str) -> String {
 mod tests {
     use super::*;
 
+    fn info(vendor: &str, region: Option<&str>, credentials: &[(&str, &str)]) -> AccountInfo {
+        AccountInfo {
+            name: format!("a \"quoted\" {vendor}"),
+            vendor: vendor.into(),
+            region: region.map(str::to_owned),
+            credentials: credentials
+                .iter()
+                .map(|(f, v)| ((*f).to_owned(), (*v).to_owned()))
+                .collect(),
+            base_url: format!("http://127.0.0.1:1/{vendor}"),
+            note: "not written".into(),
+        }
+    }
+
     #[test]
     fn renders_one_table_per_account_with_escaped_strings() {
         let accounts = [
-            AccountInfo {
-                name: "a \"quoted\" name".into(),
-                vendor: FakeVendor::DeepSeek,
-                credential: "sk-1".into(),
-                secret: None,
-                base_url: "http://127.0.0.1:1/deepseek".into(),
-                note: String::new(),
-            },
-            AccountInfo {
-                name: "iot".into(),
-                vendor: FakeVendor::Eiotclub,
-                credential: "app".into(),
-                secret: Some("s\\x".into()),
-                base_url: "http://127.0.0.1:1/eiotclub".into(),
-                note: String::new(),
-            },
+            info("v1", None, &[("api_key", "sk-1")]),
+            info(
+                "v2",
+                Some("global"),
+                &[("appkey", "app"), ("secret", "s\\x")],
+            ),
         ];
         assert_eq!(
             config_toml(&accounts),
-            "[[accounts]]\nname = \"a \\\"quoted\\\" name\"\nvendor = \"deepseek\"\nbase_url = \"http://127.0.0.1:1/deepseek\"\napi_key = \"sk-1\"\n\n\
-             [[accounts]]\nname = \"iot\"\nvendor = \"eiotclub\"\nbase_url = \"http://127.0.0.1:1/eiotclub\"\nappkey = \"app\"\nsecret = \"s\\\\x\"\n\n"
+            "[[accounts]]\nname = \"a \\\"quoted\\\" v1\"\nvendor = \"v1\"\nbase_url = \"http://127.0.0.1:1/v1\"\napi_key = \"sk-1\"\n\n\
+             [[accounts]]\nname = \"a \\\"quoted\\\" v2\"\nvendor = \"v2\"\nbase_url = \"http://127.0.0.1:1/v2\"\nregion = \"global\"\nappkey = \"app\"\nsecret = \"s\\\\x\"\n\n"
         );
     }
 }

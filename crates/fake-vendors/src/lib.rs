@@ -1,35 +1,44 @@
-//! Local servers that behave like the DeepSeek, GeekAI and EIOTClub balance APIs, from one
-//! process and one listener on `127.0.0.1`, for tests, the demo and benchmarks.
+//! Local servers that behave like every vendor of the balances registry
+//! (`balances_registry`), from one process and one listener on `127.0.0.1`, for tests, the
+//! demo and benchmarks. No vendor is written in this crate's Rust: routes, auth, answers and
+//! errors all come from each vendor's folder `specs/<vendor>/`.
 //!
-//! | vendor   | route on the listener                   | base URL for the client          |
-//! |----------|-----------------------------------------|----------------------------------|
-//! | DeepSeek | `GET /deepseek/user/balance`            | `http://127.0.0.1:PORT/deepseek`   |
-//! | GeekAI   | `GET /geekai/api/credit/balance`        | `http://127.0.0.1:PORT/geekai/api` |
-//! | EIOTClub | `POST /eiotclub/api/v3/agent/balance`   | `http://127.0.0.1:PORT/eiotclub`   |
-//!
-//! Accounts are seeded with a [`FakeVendorsBuilder`] and looked up by credential in a hash map.
-//! Each account can be switched, between requests, into a [`Fault`] (for every request, for the
-//! next *n*, or a sequence), given latency, or given a new balance, through an
-//! [`AccountControl`]. Counters tell how many attempts reached each account and vendor.
-//! EIOTClub requests are verified like the vendor does ([`sign`]): bad signatures, stale
-//! timestamps, out-of-range nonces and replays get the envelope codes in [`eiotclub_codes`].
+//! - **Routes.** Every vendor's balance operation (method and path from its spec) is served
+//!   at `/<vendor-id><path>`; a vendor with regions at `/<vendor-id>/<region><path>` for each
+//!   region. [`FakeVendorsHandle::base_url`] gives the base URL a client appends the path to.
+//! - **Auth**, as the description's scheme says, written once per scheme: `bearer`
+//!   (`Authorization: Bearer <api_key>`), `header` (`<Header>: <api_key>`), `authorization`
+//!   (`Authorization: <api_key>`), and `eiotclub-signature` (a signed JSON body, verified
+//!   like the vendor does ([`sign`]): bad signatures, stale timestamps, out-of-range nonces
+//!   and replays get the envelope codes of [`eiotclub_codes`]). A missing or unknown key gets
+//!   the vendor's documented authentication error: its example of that kind, else a body
+//!   built at its error pointers.
+//! - **Answers.** An account answers one of its vendor's examples (status, headers and body
+//!   exactly; by default the first, by name, that shows a balance) or a raw body.
+//! - **Faults.** Each account can be switched, between requests, into a [`Fault`] (for every
+//!   request, for the next *n*, or a sequence), given latency, or given a new answer, through
+//!   an [`AccountControl`]. Counters tell how many attempts reached each account and vendor.
 //!
 //! ```
-//! use fake_vendors::{DeepSeekBalance, FakeVendor, FakeVendors, Fault};
+//! use fake_vendors::{AccountSeed, FakeVendors, Fault};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> std::io::Result<()> {
+//! # async fn main() -> Result<(), fake_vendors::FakeVendorsError> {
 //! let server = FakeVendors::builder()
-//!     .deepseek_account("sk-1", DeepSeekBalance::cny("110.00", "10.00", "100.00"))
-//!     .geekai_account("gk-1", "12345678901234567.89")
-//!     .eiotclub_account("000001", "a1b1c1d1", "0.00", "USD")
+//!     .account(AccountSeed::new("deepseek", [("api_key", "sk-1")]).example("two_currencies"))
+//!     .account(AccountSeed::new("geekai", [("api_key", "gk-1")]).body(r#"{"balance":150}"#))
+//!     .account(AccountSeed::new("eiotclub", [("appkey", "000001"), ("secret", "a1b1c1d1")]))
 //!     .start()
 //!     .await?;
-//! let base = server.base_url(FakeVendor::DeepSeek); // http://127.0.0.1:PORT/deepseek
+//! let base = server.base_url("deepseek")?; // http://127.0.0.1:PORT/deepseek
 //! assert!(base.ends_with("/deepseek"));
+//! assert!(server.base_url("geekai")?.ends_with("/geekai/cn")); // the default region
 //!
-//! // The next request gets a 503, the one after it the balance.
-//! server.deepseek("sk-1").fail_next(1, Fault::server_error(503));
+//! // The next request gets a 503, the one after it the example.
+//! server.account("sk-1").fail_next(1, Fault::server_error(503));
+//! // A config file for the `balances` facade, pointing at this server.
+//! let config = fake_vendors::config_toml(&server.accounts());
+//! assert!(config.contains("api_key = \"sk-1\""));
 //! # Ok(())
 //! # }
 //! ```
@@ -38,28 +47,37 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod balance;
+mod auth;
+mod catalog;
 mod config;
+pub mod demo;
+mod error;
+mod failure;
 mod fault;
 mod handlers;
-pub mod presets;
+mod respond;
+mod routes;
+mod seed;
 mod server;
 pub mod sign;
+mod signature;
 mod state;
-mod vendor;
 
-pub use balance::{Balance, DeepSeekBalance, DeepSeekRow, EiotclubBalance, GeekAiBalance};
 pub use config::config_toml;
+pub use error::FakeVendorsError;
 pub use fault::{Fault, HUGE_BODY_BYTES, RetryAfter};
+pub use seed::{AccountInfo, AccountSeed};
 pub use server::{DEFAULT_MAX_SKEW, FakeVendors, FakeVendorsBuilder, FakeVendorsHandle};
-pub use state::{AccountControl, AccountInfo, AccountSeed, RECENT_NONCES};
-pub use vendor::{FakeVendor, UnknownVendor};
+pub use signature::RECENT_NONCES;
+pub use state::AccountControl;
 
-/// The `code` values of EIOTClub's envelope that this fake sends. Only [`OK`](eiotclub_codes::OK) is documented by
-/// the vendor; the failure codes are this fake's own, plausible choices (the vendor's real
-/// codes are not published). A client must treat any code other than `"200"` as a failure.
+/// The `code` values of the `eiotclub-signature` scheme's failure envelopes, for any vendor
+/// with that scheme; each is written at the vendor's first `errors.code` pointer with HTTP
+/// 200. Only [`OK`](eiotclub_codes::OK) is documented by the vendor that defined the scheme;
+/// the failure codes are this fake's own, plausible choices (the real codes are not
+/// published). A client must treat any code other than `"200"` as a failure.
 pub mod eiotclub_codes {
-    /// Success: `"200"`, message `操作成功`.
+    /// Success: `"200"` (sent by the vendor's examples, never built by this crate).
     pub const OK: &str = "200";
     /// A required parameter is missing or malformed, or the body is not a JSON object.
     pub const PARAM_ERROR: &str = "10000";

@@ -1,4 +1,5 @@
-//! `fake-vendors`: serve the fake DeepSeek, GeekAI and EIOTClub APIs on 127.0.0.1 until Ctrl-C.
+//! `fake-vendors`: serve a fake of every registry vendor's balance API on 127.0.0.1 until
+//! Ctrl-C.
 #![forbid(unsafe_code)]
 
 use std::io::Write as _;
@@ -6,11 +7,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use fake_vendors::{FakeVendor, FakeVendors, FakeVendorsBuilder, FakeVendorsHandle};
+use fake_vendors::{FakeVendors, FakeVendorsBuilder, FakeVendorsHandle};
 
-/// Serve local fakes of the DeepSeek, GeekAI and EIOTClub balance APIs on 127.0.0.1.
+/// Serve local fakes of every registry vendor's balance API on 127.0.0.1.
 ///
-/// Prints the three base URLs and the seeded accounts' credentials on standard output, then
+/// Prints every vendor's base URLs (one per region for a vendor with regions) and the seeded accounts' credentials on standard output, then
 /// serves until Ctrl-C (or SIGTERM). Logs go to standard error (`RUST_LOG=fake_vendors=debug`
 /// shows every request; secrets are never logged).
 #[derive(Debug, Parser)]
@@ -35,9 +36,9 @@ struct Args {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Seed {
-    /// The demo preset: a handful of accounts, one of them revoked.
+    /// One account per vendor, each answering its default example.
     Demo,
-    /// `--accounts N` working accounts spread over the three vendors.
+    /// `--accounts N` working accounts spread over every vendor.
     Bulk,
     /// No accounts.
     Empty,
@@ -81,7 +82,7 @@ async fn run(args: Args) -> ExitCode {
         Ok(server) => server,
         Err(error) => {
             eprintln!(
-                "fake-vendors: cannot listen on 127.0.0.1:{}: {error}",
+                "fake-vendors: cannot start on 127.0.0.1:{}: {error}",
                 args.port
             );
             return ExitCode::FAILURE;
@@ -96,38 +97,63 @@ async fn run(args: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Every vendor's routes as `(vendor, region, base URL)`, regions in the description's order.
+fn endpoints(server: &FakeVendorsHandle) -> Vec<(&'static str, Option<&'static str>, String)> {
+    let mut endpoints = Vec::new();
+    for vendor in balances_registry::vendors() {
+        let id = vendor.id.as_str();
+        if vendor.description.regions.is_empty() {
+            if let Ok(url) = server.base_url(id) {
+                endpoints.push((id, None, url));
+            }
+        }
+        for region in &vendor.description.regions {
+            if let Ok(url) = server.region_base_url(id, &region.name) {
+                endpoints.push((id, Some(region.name.as_str()), url));
+            }
+        }
+    }
+    endpoints
+}
+
 fn print_summary(server: &FakeVendorsHandle, json: bool) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
-        let urls: serde_json::Map<String, serde_json::Value> = FakeVendor::ALL
+        // `base_urls`: each vendor's default base URL; `endpoints`: every region's.
+        let urls: serde_json::Map<String, serde_json::Value> = balances_registry::vendors()
             .iter()
-            .map(|v| (v.as_str().to_owned(), server.base_url(*v).into()))
+            .filter_map(|v| Some((v.id.clone(), server.base_url(&v.id).ok()?.into())))
+            .collect();
+        let endpoints: Vec<serde_json::Value> = endpoints(server)
+            .into_iter()
+            .map(|(vendor, region, url)| {
+                serde_json::json!({"vendor": vendor, "region": region, "base_url": url})
+            })
             .collect();
         let summary = serde_json::json!({
             "addr": server.addr().to_string(),
             "base_urls": urls,
+            "endpoints": endpoints,
             "accounts": server.accounts(),
         });
         writeln!(out, "{summary}")?;
     } else {
         writeln!(out, "fake-vendors listening on {}", server.addr())?;
-        for vendor in FakeVendor::ALL {
-            writeln!(out, "  {:<9} {}", vendor.as_str(), server.base_url(vendor))?;
+        for (vendor, region, url) in endpoints(server) {
+            let label = match region {
+                Some(region) => format!("{vendor} ({region})"),
+                None => vendor.to_owned(),
+            };
+            writeln!(out, "  {label:<20} {url}")?;
         }
         let accounts = server.accounts();
         if !accounts.is_empty() {
             writeln!(out, "accounts ({}):", accounts.len())?;
         }
         for account in accounts {
-            write!(
-                out,
-                "  {:<20} {:<9} key={}",
-                account.name,
-                account.vendor.as_str(),
-                account.credential
-            )?;
-            if let Some(secret) = &account.secret {
-                write!(out, " secret={secret}")?;
+            write!(out, "  {:<20} {:<12}", account.name, account.vendor)?;
+            for (field, value) in &account.credentials {
+                write!(out, " {field}={value}")?;
             }
             if !account.note.is_empty() {
                 write!(out, "  # {}", account.note)?;

@@ -17,10 +17,12 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info};
 
 use crate::handlers::{ConnectionControl, router};
-use crate::state::{AccountControl, AccountInfo, AccountSeed, Shared};
-use crate::{DeepSeekBalance, FakeVendor, GeekAiBalance, presets};
+use crate::seed::{AccountInfo, AccountSeed};
+use crate::state::{AccountControl, Shared};
+use crate::{FakeVendorsError, demo};
 
-/// The default window for EIOTClub timestamps: requests more than 300 s from now are rejected.
+/// The default window for signature-scheme timestamps: requests more than 300 s from now are
+/// rejected.
 pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(300);
 
 /// Entry point: `FakeVendors::builder()`, `FakeVendors::demo()`, `FakeVendors::bulk(n)`.
@@ -33,14 +35,16 @@ impl FakeVendors {
         FakeVendorsBuilder::default()
     }
 
-    /// The demo preset (see [`presets::demo`]).
+    /// One account per registry vendor, each answering its default example (see
+    /// [`demo::demo`](crate::demo::demo)).
     pub fn demo() -> FakeVendorsBuilder {
-        presets::demo()
+        demo::demo()
     }
 
-    /// `n` working accounts spread over the three vendors (see [`presets::bulk`]).
+    /// `n` working accounts spread over every registry vendor (see
+    /// [`demo::bulk`](crate::demo::bulk)).
     pub fn bulk(n: usize) -> FakeVendorsBuilder {
-        presets::bulk(n)
+        demo::bulk(n)
     }
 }
 
@@ -65,40 +69,8 @@ impl Default for FakeVendorsBuilder {
 }
 
 impl FakeVendorsBuilder {
-    /// A DeepSeek account answering `balance` for `Authorization: Bearer <key>`.
-    /// Named `deepseek-<n>`; use [`account`](Self::account) to choose the name.
-    #[must_use]
-    pub fn deepseek_account(self, key: impl Into<String>, balance: DeepSeekBalance) -> Self {
-        let name = self.default_name(FakeVendor::DeepSeek);
-        self.account(AccountSeed::deepseek(name, key, balance))
-    }
-
-    /// A GeekAI account answering `{"balance":<coins>}` (coins written verbatim) for
-    /// `Authorization: Bearer <key>`. Pass a [`GeekAiBalance`] for the wrapped shape.
-    #[must_use]
-    pub fn geekai_account(self, key: impl Into<String>, coins: impl Into<GeekAiBalance>) -> Self {
-        let name = self.default_name(FakeVendor::GeekAi);
-        self.account(AccountSeed::geekai(name, key, coins))
-    }
-
-    /// An EIOTClub account: requests signed with `secret` for `appkey` get `balance` in
-    /// `currency`.
-    #[must_use]
-    pub fn eiotclub_account(
-        self,
-        appkey: impl Into<String>,
-        secret: impl Into<String>,
-        balance: impl Into<String>,
-        currency: impl Into<String>,
-    ) -> Self {
-        let name = self.default_name(FakeVendor::Eiotclub);
-        self.account(AccountSeed::eiotclub(
-            name, appkey, secret, balance, currency,
-        ))
-    }
-
-    /// Any account, with a name, a steady fault, latency and a note. A later seed with the same
-    /// vendor and credential replaces an earlier one.
+    /// One account. A later seed with the same first credential replaces an earlier one,
+    /// whatever its vendor.
     #[must_use]
     pub fn account(mut self, seed: AccountSeed) -> Self {
         self.seeds.push(seed);
@@ -126,9 +98,10 @@ impl FakeVendorsBuilder {
         self
     }
 
-    /// How far an EIOTClub `timestamp` may be from now (default [`DEFAULT_MAX_SKEW`], 300 s).
+    /// How far a signature-scheme `timestamp` may be from now (default
+    /// [`DEFAULT_MAX_SKEW`], 300 s).
     #[must_use]
-    pub fn eiotclub_max_skew(mut self, max_skew: Duration) -> Self {
+    pub fn max_skew(mut self, max_skew: Duration) -> Self {
         self.max_skew = max_skew;
         self
     }
@@ -138,23 +111,20 @@ impl FakeVendorsBuilder {
         &self.seeds
     }
 
-    fn default_name(&self, vendor: FakeVendor) -> String {
-        let n = self.seeds.iter().filter(|s| s.vendor() == vendor).count() + 1;
-        format!("{vendor}-{n}")
-    }
-
-    /// Bind `127.0.0.1:<port>` and serve in the background on the current tokio runtime until
-    /// the handle is dropped or [`shut down`](FakeVendorsHandle::shutdown).
+    /// Check every seed against the registry, bind `127.0.0.1:<port>` and serve in the
+    /// background on the current tokio runtime until the handle is dropped or
+    /// [`shut down`](FakeVendorsHandle::shutdown).
     ///
     /// # Errors
     ///
-    /// If the port cannot be bound.
-    pub async fn start(self) -> std::io::Result<FakeVendorsHandle> {
+    /// The first seed naming an unknown vendor, region or example, or lacking a credential
+    /// ([`FakeVendorsError`]); or [`FakeVendorsError::Io`] if the port cannot be bound.
+    pub async fn start(self) -> Result<FakeVendorsHandle, FakeVendorsError> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(self.latency, self.max_skew));
+        let shared = Arc::new(Shared::new(addr, self.latency, self.max_skew));
         for seed in self.seeds {
-            shared.insert(seed);
+            shared.insert(seed)?;
         }
         let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(
@@ -164,8 +134,6 @@ impl FakeVendorsBuilder {
         ));
         info!(%addr, "fake vendors listening");
         Ok(FakeVendorsHandle {
-            addr,
-            urls: FakeVendor::ALL.map(|v| format!("http://{addr}{}", v.path_prefix())),
             shared,
             shutdown,
             task: Some(task),
@@ -222,8 +190,6 @@ async fn serve_connection(stream: TcpStream, router: Router, mut shutdown: watch
 
 /// A running server. Dropping it stops the server and closes its connections.
 pub struct FakeVendorsHandle {
-    addr: SocketAddr,
-    urls: [String; 3],
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -232,7 +198,7 @@ pub struct FakeVendorsHandle {
 impl fmt::Debug for FakeVendorsHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FakeVendorsHandle")
-            .field("addr", &self.addr)
+            .field("addr", &self.shared.addr)
             .finish_non_exhaustive()
     }
 }
@@ -240,38 +206,44 @@ impl fmt::Debug for FakeVendorsHandle {
 impl FakeVendorsHandle {
     /// The listening address (always 127.0.0.1).
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.shared.addr
     }
 
-    /// The base URL to give `vendor`'s client, without a trailing slash:
-    /// `http://127.0.0.1:PORT/deepseek`, `…/geekai/api`, `…/eiotclub`.
-    pub fn base_url(&self, vendor: FakeVendor) -> &str {
-        &self.urls[vendor.index()]
+    /// The base URL to give the client of the vendor `vendor` (a registry id), without a
+    /// trailing slash: `http://127.0.0.1:PORT/<vendor>`, or for a vendor with regions its
+    /// default region's, `http://127.0.0.1:PORT/<vendor>/<region>`.
+    ///
+    /// # Errors
+    ///
+    /// [`FakeVendorsError::UnknownVendor`].
+    pub fn base_url(&self, vendor: &str) -> Result<String, FakeVendorsError> {
+        self.shared.checked_base_url(vendor, None)
     }
 
-    /// `http://127.0.0.1:PORT/deepseek`.
-    pub fn deepseek_url(&self) -> &str {
-        self.base_url(FakeVendor::DeepSeek)
+    /// The base URL of `vendor` in its region `region`: `http://127.0.0.1:PORT/<vendor>/<region>`.
+    ///
+    /// # Errors
+    ///
+    /// [`FakeVendorsError::UnknownVendor`] or [`FakeVendorsError::UnknownRegion`].
+    pub fn region_base_url(&self, vendor: &str, region: &str) -> Result<String, FakeVendorsError> {
+        self.shared.checked_base_url(vendor, Some(region))
     }
 
-    /// `http://127.0.0.1:PORT/geekai/api`.
-    pub fn geekai_url(&self) -> &str {
-        self.base_url(FakeVendor::GeekAi)
-    }
-
-    /// `http://127.0.0.1:PORT/eiotclub`.
-    pub fn eiotclub_url(&self) -> &str {
-        self.base_url(FakeVendor::Eiotclub)
-    }
-
-    /// The full URL of `vendor`'s balance endpoint (base URL + documented path).
-    pub fn balance_url(&self, vendor: FakeVendor) -> String {
-        format!("{}{}", self.base_url(vendor), vendor.balance_path())
+    /// The full URL of `vendor`'s balance operation in its default region: the base URL then
+    /// the spec's path.
+    ///
+    /// # Errors
+    ///
+    /// [`FakeVendorsError::UnknownVendor`].
+    pub fn balance_url(&self, vendor: &str) -> Result<String, FakeVendorsError> {
+        let base = self.base_url(vendor)?;
+        let path = crate::catalog::vendor(vendor)?.path.as_str();
+        Ok(format!("{base}{path}"))
     }
 
     /// Every seeded account, in seeding order, with its base URL.
     pub fn accounts(&self) -> Vec<AccountInfo> {
-        self.shared.infos(|v| self.base_url(v).to_owned())
+        self.shared.infos()
     }
 
     /// The seeded account called `name`, if any.
@@ -279,57 +251,44 @@ impl FakeVendorsHandle {
         self.accounts().into_iter().find(|a| a.name == name)
     }
 
-    /// Control of the account with this credential (key or appkey), if it exists.
-    pub fn account(&self, vendor: FakeVendor, credential: &str) -> Option<AccountControl> {
+    /// Control of the account whose first credential (the key, or the appkey) is `key`.
+    ///
+    /// # Panics
+    ///
+    /// If no account has that credential: a mistake in the test. Use
+    /// [`find_account`](Self::find_account) to ask.
+    pub fn account(&self, key: &str) -> AccountControl {
+        match self.find_account(key) {
+            Some(control) => control,
+            None => panic!("fake-vendors: no account with that credential was seeded"),
+        }
+    }
+
+    /// Control of the account whose first credential is `key`, if there is one.
+    pub fn find_account(&self, key: &str) -> Option<AccountControl> {
         self.shared
-            .lookup(vendor, credential)
+            .find(key)
             .map(|account| AccountControl { account })
     }
 
-    /// Control of the DeepSeek account with this key.
-    ///
-    /// # Panics
-    ///
-    /// If there is no such account (a mistake in the test).
-    pub fn deepseek(&self, key: &str) -> AccountControl {
-        self.expect_account(FakeVendor::DeepSeek, key)
-    }
-
-    /// Control of the GeekAI account with this key.
-    ///
-    /// # Panics
-    ///
-    /// If there is no such account.
-    pub fn geekai(&self, key: &str) -> AccountControl {
-        self.expect_account(FakeVendor::GeekAi, key)
-    }
-
-    /// Control of the EIOTClub account with this appkey.
-    ///
-    /// # Panics
-    ///
-    /// If there is no such account.
-    pub fn eiotclub(&self, appkey: &str) -> AccountControl {
-        self.expect_account(FakeVendor::Eiotclub, appkey)
-    }
-
-    fn expect_account(&self, vendor: FakeVendor, credential: &str) -> AccountControl {
-        match self.account(vendor, credential) {
-            Some(control) => control,
-            None => panic!("fake-vendors: no {vendor} account with that credential was seeded"),
-        }
-    }
-
     /// Add (or replace) an account while the server runs.
-    pub fn add_account(&self, seed: AccountSeed) -> AccountControl {
-        AccountControl {
-            account: self.shared.insert(seed),
-        }
+    ///
+    /// # Errors
+    ///
+    /// As [`FakeVendorsBuilder::start`] for a seed; nothing is added then.
+    pub fn add_account(&self, seed: AccountSeed) -> Result<AccountControl, FakeVendorsError> {
+        Ok(AccountControl {
+            account: self.shared.insert(seed)?,
+        })
     }
 
-    /// Every request that reached `vendor`'s route, including unknown credentials and
-    /// malformed requests.
-    pub fn requests(&self, vendor: FakeVendor) -> u64 {
+    /// Every request that reached `vendor`'s routes with its method, including unknown
+    /// credentials and malformed requests.
+    ///
+    /// # Errors
+    ///
+    /// [`FakeVendorsError::UnknownVendor`].
+    pub fn requests(&self, vendor: &str) -> Result<u64, FakeVendorsError> {
         self.shared.total(vendor)
     }
 
@@ -343,8 +302,8 @@ impl FakeVendorsHandle {
         self.shared.set_latency(latency);
     }
 
-    /// How far an EIOTClub `timestamp` may be from now.
-    pub fn set_eiotclub_max_skew(&self, max_skew: Duration) {
+    /// How far a signature-scheme `timestamp` may be from now.
+    pub fn set_max_skew(&self, max_skew: Duration) {
         self.shared.set_max_skew(max_skew);
     }
 

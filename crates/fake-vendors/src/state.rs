@@ -1,187 +1,78 @@
-//! Shared server state: the account table, per-account faults and counters.
+//! Shared server state: the account table, per-account answers, faults and counters, and
+//! per-vendor counters.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
-use serde::Serialize;
+use balances_registry::VendorEntry;
+use bytes::Bytes;
 
 use crate::fault::{Fault, FaultPlan};
-use crate::{Balance, DeepSeekBalance, EiotclubBalance, FakeVendor, GeekAiBalance};
-
-/// How many EIOTClub nonces each account remembers for [`AccountControl::nonces`].
-pub const RECENT_NONCES: usize = 64;
-
-/// Everything needed to seed one account: see [`FakeVendorsBuilder::account`](crate::FakeVendorsBuilder::account).
-///
-/// `Debug` redacts the credential and the secret.
-#[derive(Clone)]
-pub struct AccountSeed {
-    /// A display name (logs and [`AccountInfo`]); never a secret.
-    pub name: String,
-    /// The DeepSeek or GeekAI key, or the EIOTClub appkey; the lookup key.
-    pub credential: String,
-    /// EIOTClub's signing secret; `None` for the bearer vendors.
-    pub secret: Option<String>,
-    /// The balance answered on success; its variant decides the vendor.
-    pub balance: Balance,
-    /// A fault applied to every request until cleared.
-    pub fault: Option<Fault>,
-    /// Latency before every answer.
-    pub latency: Duration,
-    /// A free-text note shown by the binary (for example "overdrawn").
-    pub note: String,
-}
-
-impl AccountSeed {
-    /// A DeepSeek account.
-    pub fn deepseek(
-        name: impl Into<String>,
-        key: impl Into<String>,
-        balance: DeepSeekBalance,
-    ) -> Self {
-        Self::with_balance(name, key, None, balance.into())
-    }
-
-    /// A GeekAI account (`coins` is written verbatim as the JSON number).
-    pub fn geekai(
-        name: impl Into<String>,
-        key: impl Into<String>,
-        balance: impl Into<GeekAiBalance>,
-    ) -> Self {
-        Self::with_balance(name, key, None, balance.into().into())
-    }
-
-    /// An EIOTClub account with its signing secret.
-    pub fn eiotclub(
-        name: impl Into<String>,
-        appkey: impl Into<String>,
-        secret: impl Into<String>,
-        balance: impl Into<String>,
-        currency: impl Into<String>,
-    ) -> Self {
-        Self::with_balance(
-            name,
-            appkey,
-            Some(secret.into()),
-            EiotclubBalance::new(balance, currency).into(),
-        )
-    }
-
-    fn with_balance(
-        name: impl Into<String>,
-        credential: impl Into<String>,
-        secret: Option<String>,
-        balance: Balance,
-    ) -> Self {
-        AccountSeed {
-            name: name.into(),
-            credential: credential.into(),
-            secret,
-            balance,
-            fault: None,
-            latency: Duration::ZERO,
-            note: String::new(),
-        }
-    }
-
-    /// The vendor, from the balance's variant.
-    pub fn vendor(&self) -> FakeVendor {
-        self.balance.vendor()
-    }
-
-    /// Apply `fault` to every request until cleared.
-    #[must_use]
-    pub fn with_fault(mut self, fault: Fault) -> Self {
-        self.fault = Some(fault);
-        self
-    }
-
-    /// Wait `latency` before every answer.
-    #[must_use]
-    pub fn with_latency(mut self, latency: Duration) -> Self {
-        self.latency = latency;
-        self
-    }
-
-    /// Attach a note.
-    #[must_use]
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
-        self.note = note.into();
-        self
-    }
-}
-
-impl fmt::Debug for AccountSeed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccountSeed")
-            .field("name", &self.name)
-            .field("vendor", &self.vendor())
-            .field("credential", &"<redacted>")
-            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
-            .field("balance", &self.balance)
-            .field("fault", &self.fault)
-            .field("latency", &self.latency)
-            .field("note", &self.note)
-            .finish()
-    }
-}
-
-/// A seeded account as a client needs to know it: name, vendor, credentials, base URL.
-///
-/// Serializes with the credentials (the binary prints them: they are fake); `Debug` redacts them.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct AccountInfo {
-    /// The account's display name.
-    pub name: String,
-    /// Its vendor.
-    pub vendor: FakeVendor,
-    /// The key (DeepSeek, GeekAI) or appkey (EIOTClub).
-    pub credential: String,
-    /// EIOTClub's signing secret.
-    pub secret: Option<String>,
-    /// The base URL to give the vendor's client, for example `http://127.0.0.1:PORT/geekai/api`.
-    pub base_url: String,
-    /// The seed's note.
-    pub note: String,
-}
-
-impl fmt::Debug for AccountInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccountInfo")
-            .field("name", &self.name)
-            .field("vendor", &self.vendor)
-            .field("credential", &"<redacted>")
-            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
-            .field("note", &self.note)
-            .finish()
-    }
-}
+use crate::respond::Served;
+use crate::routes::{self, Route, Routes};
+use crate::seed::{AccountInfo, AccountSeed};
+use crate::signature::NonceLedger;
+use crate::{FakeVendorsError, catalog};
 
 /// Mutable per-account state, behind the account's own mutex.
 #[derive(Debug)]
 pub(crate) struct AccountState {
-    pub(crate) balance: Balance,
+    pub(crate) served: Served,
     pub(crate) plan: FaultPlan,
-    pub(crate) recent_nonces: VecDeque<u32>,
-    pub(crate) seen: HashSet<(u32, i64)>,
+    pub(crate) nonces: NonceLedger,
 }
 
-/// One account: immutable identity plus counters and locked state.
+/// One account: immutable identity plus its counter and locked state.
 pub(crate) struct Account {
     pub(crate) name: String,
-    pub(crate) vendor: FakeVendor,
-    pub(crate) secret: Option<String>,
+    pub(crate) vendor: &'static VendorEntry,
+    pub(crate) region: Option<&'static str>,
+    /// `(field, value)` in the order of the vendor's credential fields.
+    pub(crate) credentials: Vec<(&'static str, String)>,
+    pub(crate) note: String,
     pub(crate) requests: AtomicU64,
     pub(crate) state: Mutex<AccountState>,
+}
+
+/// What one request to an account gets, decided when it arrives.
+#[derive(Debug)]
+pub(crate) struct Turn {
+    pub(crate) fault: Option<Fault>,
+    pub(crate) latency: Duration,
+    pub(crate) served: Served,
 }
 
 impl Account {
     pub(crate) fn lock(&self) -> MutexGuard<'_, AccountState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The value of the credential field `field`.
+    pub(crate) fn credential(&self, field: &str) -> Option<&str> {
+        self.credentials
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The lookup key: the first credential's value.
+    fn key(&self) -> &str {
+        self.credentials.first().map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Count a request that identified this account and take its fault and answer.
+    pub(crate) fn begin(&self) -> Turn {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut state = self.lock();
+        Turn {
+            fault: state.plan.next(),
+            latency: state.plan.latency,
+            served: state.served.clone(),
+        }
     }
 }
 
@@ -189,7 +80,8 @@ impl fmt::Debug for Account {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Account")
             .field("name", &self.name)
-            .field("vendor", &self.vendor)
+            .field("vendor", &self.vendor.id)
+            .field("region", &self.region)
             .field("requests", &self.requests)
             .finish_non_exhaustive()
     }
@@ -198,96 +90,113 @@ impl fmt::Debug for Account {
 /// The whole server's state, shared by the handlers and the handle.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    accounts: [RwLock<HashMap<String, Arc<Account>>>; 3],
-    totals: [AtomicU64; 3],
-    /// Seeds in insertion order, for [`AccountInfo`] listings.
-    /// (`base_url` is filled in by the handle.)
-    seeds: Mutex<Vec<AccountInfo>>,
+    pub(crate) addr: SocketAddr,
+    pub(crate) routes: Routes,
+    /// By first credential value, whatever the vendor: a handler checks the vendor and region.
+    accounts: RwLock<HashMap<String, Arc<Account>>>,
+    /// The same accounts in seeding order, for listings.
+    order: Mutex<Vec<Arc<Account>>>,
+    /// Requests per vendor id; every registry vendor has an entry from the start.
+    totals: HashMap<&'static str, AtomicU64>,
     latency_nanos: AtomicU64,
     max_skew_secs: AtomicU64,
 }
 
 impl Shared {
-    pub(crate) fn new(latency: Duration, max_skew: Duration) -> Self {
+    pub(crate) fn new(addr: SocketAddr, latency: Duration, max_skew: Duration) -> Self {
         Shared {
-            accounts: Default::default(),
-            totals: Default::default(),
-            seeds: Mutex::new(Vec::new()),
+            addr,
+            routes: Routes::from_registry(),
+            accounts: RwLock::default(),
+            order: Mutex::default(),
+            totals: balances_registry::vendors()
+                .iter()
+                .map(|v| (v.id.as_str(), AtomicU64::new(0)))
+                .collect(),
             latency_nanos: AtomicU64::new(duration_nanos(latency)),
             max_skew_secs: AtomicU64::new(max_skew.as_secs()),
         }
     }
 
-    /// Insert (or replace) an account; returns it.
-    pub(crate) fn insert(&self, seed: AccountSeed) -> Arc<Account> {
-        let vendor = seed.vendor();
+    /// Check `seed` and insert the account, replacing one with the same first credential.
+    pub(crate) fn insert(&self, seed: AccountSeed) -> Result<Arc<Account>, FakeVendorsError> {
+        let mut order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
+        let seed = seed.resolve(|vendor| {
+            let n = order.iter().filter(|a| a.vendor.id == vendor).count() + 1;
+            format!("{vendor}-{n}")
+        })?;
         let mut plan = FaultPlan {
             latency: seed.latency,
             ..FaultPlan::default()
         };
         plan.steady = seed.fault;
         let account = Arc::new(Account {
-            name: seed.name.clone(),
-            vendor,
-            secret: seed.secret.clone(),
+            name: seed.name,
+            vendor: seed.vendor,
+            region: seed.region,
+            credentials: seed.credentials,
+            note: seed.note,
             requests: AtomicU64::new(0),
             state: Mutex::new(AccountState {
-                balance: seed.balance,
+                served: seed.served,
                 plan,
-                recent_nonces: VecDeque::with_capacity(RECENT_NONCES),
-                seen: HashSet::new(),
+                nonces: NonceLedger::default(),
             }),
         });
-        self.accounts[vendor.index()]
+        let key = account.key().to_owned();
+        match order.iter_mut().find(|a| a.key() == key) {
+            Some(existing) => *existing = Arc::clone(&account),
+            None => order.push(Arc::clone(&account)),
+        }
+        self.accounts
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(seed.credential.clone(), Arc::clone(&account));
-        let mut seeds = self.seeds.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = AccountInfo {
-            name: seed.name,
-            vendor,
-            credential: seed.credential,
-            secret: seed.secret,
-            base_url: String::new(),
-            note: seed.note,
-        };
-        match seeds
-            .iter_mut()
-            .find(|e| e.vendor == vendor && e.credential == entry.credential)
-        {
-            Some(existing) => *existing = entry,
-            None => seeds.push(entry),
-        }
-        account
+            .insert(key, Arc::clone(&account));
+        Ok(account)
     }
 
-    /// O(1) lookup by credential.
-    pub(crate) fn lookup(&self, vendor: FakeVendor, credential: &str) -> Option<Arc<Account>> {
-        self.accounts[vendor.index()]
+    /// The account with this first credential, whatever its vendor.
+    pub(crate) fn find(&self, key: &str) -> Option<Arc<Account>> {
+        self.accounts
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(credential)
+            .get(key)
             .cloned()
     }
 
-    pub(crate) fn count(&self, vendor: FakeVendor) {
-        self.totals[vendor.index()].fetch_add(1, Ordering::Relaxed);
+    /// The account with this first credential if `route` serves it: same vendor, same
+    /// region. A key of another vendor or region is unknown here, as on the real servers.
+    pub(crate) fn lookup(&self, route: &Route, key: &str) -> Option<Arc<Account>> {
+        self.find(key)
+            .filter(|a| a.vendor.id == route.vendor.id && a.region == route.region)
     }
 
-    pub(crate) fn total(&self, vendor: FakeVendor) -> u64 {
-        self.totals[vendor.index()].load(Ordering::Relaxed)
+    pub(crate) fn count(&self, vendor: &VendorEntry) {
+        if let Some(total) = self.totals.get(vendor.id.as_str()) {
+            total.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn total(&self, vendor: &str) -> Result<u64, FakeVendorsError> {
+        self.totals
+            .get(vendor)
+            .map(|t| t.load(Ordering::Relaxed))
+            .ok_or_else(|| FakeVendorsError::UnknownVendor {
+                vendor: vendor.to_owned(),
+            })
     }
 
     pub(crate) fn reset_counters(&self) {
-        for (i, total) in self.totals.iter().enumerate() {
+        for total in self.totals.values() {
             total.store(0, Ordering::Relaxed);
-            for account in self.accounts[i]
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .values()
-            {
-                account.requests.store(0, Ordering::Relaxed);
-            }
+        }
+        for account in self
+            .order
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            account.requests.store(0, Ordering::Relaxed);
         }
     }
 
@@ -309,16 +218,47 @@ impl Shared {
             .store(max_skew.as_secs(), Ordering::Relaxed);
     }
 
-    pub(crate) fn infos(&self, base_url: impl Fn(FakeVendor) -> String) -> Vec<AccountInfo> {
-        self.seeds
+    /// `http://127.0.0.1:PORT/<vendor>[/<region>]`.
+    pub(crate) fn base_url(&self, vendor: &str, region: Option<&str>) -> String {
+        format!("http://{}{}", self.addr, routes::prefix(vendor, region))
+    }
+
+    /// The base URL of `vendor` in `region`, or in its default region when `None`.
+    pub(crate) fn checked_base_url(
+        &self,
+        vendor: &str,
+        region: Option<&str>,
+    ) -> Result<String, FakeVendorsError> {
+        let entry = catalog::vendor(vendor)?;
+        let region = match region {
+            Some(region) => Some(catalog::region(entry, region)?),
+            None => catalog::default_region(entry),
+        };
+        Ok(self.base_url(&entry.id, region))
+    }
+
+    pub(crate) fn infos(&self) -> Vec<AccountInfo> {
+        self.order
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .map(|info| AccountInfo {
-                base_url: base_url(info.vendor),
-                ..info.clone()
-            })
+            .map(|a| self.info(a))
             .collect()
+    }
+
+    fn info(&self, account: &Account) -> AccountInfo {
+        AccountInfo {
+            name: account.name.clone(),
+            vendor: account.vendor.id.clone(),
+            region: account.region.map(str::to_owned),
+            credentials: account
+                .credentials
+                .iter()
+                .map(|(f, v)| ((*f).to_owned(), v.clone()))
+                .collect(),
+            base_url: self.base_url(&account.vendor.id, account.region),
+            note: account.note.clone(),
+        }
     }
 }
 
@@ -326,11 +266,11 @@ fn duration_nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// A live account on a running server: change its balance and faults between requests, read
-/// its request counter and the EIOTClub nonces it saw.
+/// A live account on a running server: change what it answers and its faults between
+/// requests, read its request counter and the signature nonces it saw.
 ///
-/// Obtained from [`FakeVendorsHandle::account`](crate::FakeVendorsHandle::account) and friends.
-/// Cheap to clone; changes take effect for the next request.
+/// Obtained from [`FakeVendorsHandle::account`](crate::FakeVendorsHandle::account). Cheap to
+/// clone; changes take effect for the next request.
 #[derive(Clone)]
 pub struct AccountControl {
     pub(crate) account: Arc<Account>,
@@ -340,7 +280,7 @@ impl fmt::Debug for AccountControl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccountControl")
             .field("name", &self.account.name)
-            .field("vendor", &self.account.vendor)
+            .field("vendor", &self.account.vendor.id)
             .field("requests", &self.requests())
             .finish()
     }
@@ -352,9 +292,14 @@ impl AccountControl {
         &self.account.name
     }
 
-    /// The account's vendor.
-    pub fn vendor(&self) -> FakeVendor {
-        self.account.vendor
+    /// The account's vendor id.
+    pub fn vendor(&self) -> &str {
+        &self.account.vendor.id
+    }
+
+    /// The account's region, for a vendor with regions.
+    pub fn region(&self) -> Option<&str> {
+        self.account.region
     }
 
     /// How many requests identified this account (by key or appkey), faulted, rejected or
@@ -368,26 +313,31 @@ impl AccountControl {
         self.account.requests.store(0, Ordering::Relaxed);
     }
 
-    /// The balance currently answered.
-    pub fn balance(&self) -> Balance {
-        self.account.lock().balance.clone()
+    /// Answer the vendor's example called `name` from the next request on.
+    ///
+    /// # Errors
+    ///
+    /// [`FakeVendorsError::UnknownExample`] if the vendor has no such example; the answer is
+    /// then unchanged.
+    pub fn set_example(&self, name: &str) -> Result<(), FakeVendorsError> {
+        let example = catalog::example(self.account.vendor, name)?;
+        self.account.lock().served = Served::Example(example);
+        Ok(())
     }
 
-    /// Answer `balance` from the next request on.
-    ///
-    /// # Panics
-    ///
-    /// If `balance` belongs to another vendor than the account (a mistake in the test).
-    pub fn set_balance(&self, balance: impl Into<Balance>) {
-        let balance = balance.into();
-        assert_eq!(
-            balance.vendor(),
-            self.account.vendor,
-            "set_balance: balance for {} given to a {} account",
-            balance.vendor(),
-            self.account.vendor
-        );
-        self.account.lock().balance = balance;
+    /// Answer this body, verbatim, with status 200 from the next request on.
+    pub fn set_body(&self, body: impl Into<String>) {
+        self.account.lock().served = Served::Body(Bytes::from(body.into()));
+    }
+
+    /// The name of the example answered now, or `None` when a raw body is.
+    pub fn example(&self) -> Option<&'static str> {
+        self.account.lock().served.example_name()
+    }
+
+    /// The body answered now when no fault applies.
+    pub fn body(&self) -> String {
+        String::from_utf8_lossy(&self.account.lock().served.body()).into_owned()
     }
 
     /// Apply `fault` to every request until [`clear_faults`](Self::clear_faults). Faults queued
@@ -397,7 +347,7 @@ impl AccountControl {
     }
 
     /// Apply `fault` to the next `n` requests, then answer normally (or with the steady fault).
-    /// For retry tests: `fail_next(1, Fault::server_error(500))` gives 500 then 200.
+    /// For retry tests: `fail_next(1, Fault::server_error(500))` gives 500 then the answer.
     pub fn fail_next(&self, n: usize, fault: Fault) {
         let mut state = self.account.lock();
         state.plan.queue.extend(std::iter::repeat_n(fault, n));
@@ -425,14 +375,15 @@ impl AccountControl {
         self.account.lock().plan.latency = latency;
     }
 
-    /// The nonces of the last [`RECENT_NONCES`] EIOTClub requests for this appkey that carried a
-    /// parseable nonce, oldest first (valid, rejected and faulted requests alike).
+    /// The nonces of the last [`RECENT_NONCES`](crate::RECENT_NONCES) signature-scheme
+    /// requests for this appkey that carried a parseable nonce, oldest first (valid, rejected
+    /// and faulted requests alike). Empty for the other schemes.
     pub fn nonces(&self) -> Vec<u32> {
-        self.account.lock().recent_nonces.iter().copied().collect()
+        self.account.lock().nonces.recent()
     }
 
     /// The last nonce seen, if any.
     pub fn last_nonce(&self) -> Option<u32> {
-        self.account.lock().recent_nonces.back().copied()
+        self.account.lock().nonces.last()
     }
 }
