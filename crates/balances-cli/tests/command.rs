@@ -7,33 +7,18 @@ use common::{balances, run};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use fake_vendors::{
-    AccountInfo, AccountSeed, DeepSeekBalance, DeepSeekRow, FakeVendors, FakeVendorsHandle, Fault,
-};
+use fake_vendors::{AccountInfo, AccountSeed, FakeVendors, FakeVendorsHandle, Fault};
 use serde_json::Value;
 
 /// Four accounts, in this config order: two healthy, one revoked, one EIOTClub.
 async fn start_vendors() -> FakeVendorsHandle {
     FakeVendors::builder()
-        .account(AccountSeed::deepseek(
-            "work",
-            "sk-work",
-            DeepSeekBalance::new(
-                true,
-                [
-                    DeepSeekRow::new("USD", "5.00", "0.00", "5.00"),
-                    DeepSeekRow::new("CNY", "110.00", "10.00", "100.00"),
-                ],
-            ),
-        ))
-        .account(AccountSeed::geekai("geek", "gk-1", "150"))
+        .account(AccountSeed::new("deepseek", [("api_key", "sk-work")]).name("work").body(r#"{"is_available":true,"balance_infos":[{"currency":"USD","total_balance":"5.00","granted_balance":"0.00","topped_up_balance":"5.00"},{"currency":"CNY","total_balance":"110.00","granted_balance":"10.00","topped_up_balance":"100.00"}]}"#))
+        .account(AccountSeed::new("geekai", [("api_key", "gk-1")]).name("geek").body(r#"{"balance":150}"#))
         .account(
-            AccountSeed::deepseek("revoked", "sk-revoked", DeepSeekBalance::new(true, []))
-                .with_fault(Fault::Unauthorized),
+            AccountSeed::new("deepseek", [("api_key", "sk-revoked")]).name("revoked").fault(Fault::Unauthorized),
         )
-        .account(AccountSeed::eiotclub(
-            "iot", "app-1", "s3cret-1", "88.50", "USD",
-        ))
+        .account(AccountSeed::new("eiotclub", [("appkey", "app-1"), ("secret", "s3cret-1")]).name("iot").body(r#"{"code":"200","message":"操作成功","data":{"balance":"88.50","currency":"USD"}}"#))
         .start()
         .await
         .expect("fake vendors start")
@@ -112,7 +97,7 @@ async fn table_shows_every_account_and_the_failing_one_in_its_row() {
     assert_eq!(cells[2], ["geek", "geekai", "CNY", "1.50", "-", "-", "-"]);
     assert_eq!(&cells[3][..3], ["revoked", "deepseek", "error"]);
     assert!(
-        lines[4].ends_with("error (authentication): authentication failed (HTTP 401): Authentication Fails (no such user)"),
+        lines[4].ends_with("error (authentication): authentication failed (HTTP 401): Authentication Fails (no such user) (the balance endpoint needs an API key from https://platform.deepseek.com/api_keys)"),
         "{}",
         lines[4]
     );
@@ -227,7 +212,7 @@ async fn below_exits_1_when_a_healthy_account_is_under_the_threshold_and_0_other
 async fn timeout_bounds_a_slow_account_without_hiding_the_others() {
     let vendors = start_vendors().await;
     vendors
-        .deepseek("sk-work")
+        .account("sk-work")
         .set_latency(Duration::from_secs(30));
     let output = run_with_accounts(
         &vendors.accounts(),
@@ -248,7 +233,7 @@ async fn accounts_come_from_the_environment_without_a_config_file() {
     let mut command = balances(dir.path());
     command
         .env("DEEPSEEK_API_KEY", "sk-work")
-        .env("DEEPSEEK_BASE_URL", vendors.deepseek_url())
+        .env("DEEPSEEK_BASE_URL", vendors.base_url("deepseek").unwrap())
         .args(["--format", "json"]);
     let output = run(command).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -382,21 +367,23 @@ fn demo_runs_against_in_process_fake_vendors() {
         .output()
         .unwrap();
     let items: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
-    assert_eq!(items.len(), 6, "{items:?}");
-    // The demo includes one account that fails on purpose (a revoked key), to show an
-    // error row. It is a newcomer's first command, so it exits 0 and says what the status
-    // would be for real accounts (the exit-code tests above cover every code for real).
-    let failed: Vec<&str> = items
+    // One account per vendor folder, each answering its first documented balance.
+    let vendors: Vec<&str> = items.iter().map(|i| i["vendor"].as_str().unwrap()).collect();
+    let registered: Vec<&str> = balances::balances_registry::vendors()
         .iter()
-        .filter(|i| !i["error"].is_null())
-        .map(|i| i["error"]["kind"].as_str().unwrap())
+        .map(|v| v.id.as_str())
         .collect();
-    assert_eq!(failed, ["authentication"]);
+    assert_eq!(vendors, registered, "{items:?}");
+    let failed: Vec<&Value> = items.iter().filter(|i| !i["error"].is_null()).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    // It is a newcomer's first command, so it exits 0 and says what the status would be for
+    // real accounts: some documented balances are below the demo's threshold of 5 (the
+    // exit-code tests above cover every code for real).
     assert_eq!(output.status.code(), Some(0));
     let stderr = stderr(&output);
     assert!(stderr.contains("demo: fake vendors on http://127.0.0.1:"));
     assert!(
-        stderr.contains("would exit with status 3 (an account could not be fetched)"),
+        stderr.contains("would exit with status 1 (an account is below its threshold)"),
         "{stderr}"
     );
 }

@@ -11,25 +11,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{Served, balances, promtool_check_metrics, run, sample};
-use fake_vendors::{
-    AccountInfo, AccountSeed, DeepSeekBalance, DeepSeekRow, FakeVendors, FakeVendorsHandle, Fault,
-};
+use fake_vendors::{AccountInfo, AccountSeed, FakeVendors, FakeVendorsHandle, Fault};
 
 async fn start_vendors() -> FakeVendorsHandle {
     FakeVendors::builder()
-        .account(AccountSeed::deepseek(
-            "work",
-            "sk-canary-work-0001",
-            DeepSeekBalance::new(true, [DeepSeekRow::new("CNY", "110.00", "10.00", "100.00")]),
-        ))
-        .account(AccountSeed::geekai("low", "gk-canary-low-0002", "150"))
-        .account(AccountSeed::eiotclub(
-            "iot",
-            "app-canary-0003",
-            "secret-canary-0004",
-            "88.50",
-            "USD",
-        ))
+        .account(AccountSeed::new("deepseek", [("api_key", "sk-canary-work-0001")]).name("work").body(r#"{"is_available":true,"balance_infos":[{"currency":"CNY","total_balance":"110.00","granted_balance":"10.00","topped_up_balance":"100.00"}]}"#))
+        .account(AccountSeed::new("geekai", [("api_key", "gk-canary-low-0002")]).name("low").body(r#"{"balance":150}"#))
+        .account(AccountSeed::new("eiotclub", [("appkey", "app-canary-0003"), ("secret", "secret-canary-0004")]).name("iot").body(r#"{"code":"200","message":"操作成功","data":{"balance":"88.50","currency":"USD"}}"#))
         .start()
         .await
         .expect("fake vendors start")
@@ -146,7 +134,7 @@ async fn a_scrape_answers_while_a_vendor_hangs_and_a_failure_keeps_the_last_bala
 
     // The next refreshes fail: the balance stays, beside the failure and its kind.
     vendors
-        .deepseek("sk-canary-work-0001")
+        .account("sk-canary-work-0001")
         .set_fault(Fault::ServerError { status: 503 });
     let text = exporter
         .metrics_when(|t| {
@@ -191,7 +179,7 @@ async fn a_scrape_answers_while_a_vendor_hangs_and_a_failure_keeps_the_last_bala
 
     // A vendor that takes 30 s: scrapes still answer from what the exporter knows.
     vendors
-        .deepseek("sk-canary-work-0001")
+        .account("sk-canary-work-0001")
         .set_latency(Duration::from_secs(30));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let started = Instant::now();
@@ -245,7 +233,7 @@ async fn sighup_reloads_the_config_and_a_bad_one_keeps_the_old() {
 
     // SIGTERM during a refresh that hangs on a vendor: the exporter still stops at once.
     vendors
-        .deepseek("sk-canary-work-0001")
+        .account("sk-canary-work-0001")
         .set_latency(Duration::from_secs(30));
     write_config(dir.path(), &all, "");
     exporter.signal("HUP");
@@ -266,12 +254,9 @@ async fn no_credential_on_any_endpoint_or_log_line() {
     let vendors = start_vendors().await;
     // Every vendor fails once with an error body that echoes the credentials it was sent.
     for info in vendors.accounts() {
-        if let Some(control) = vendors.account(info.vendor, &info.credential) {
-            let echo = format!(
-                "bad key {} {}",
-                info.credential,
-                info.secret.as_deref().unwrap_or("")
-            );
+        if let Some(control) = vendors.find_account(info.key()) {
+            let values: Vec<&str> = info.credentials.iter().map(|(_, v)| v.as_str()).collect();
+            let echo = format!("bad key {}", values.join(" "));
             control.fail_next(
                 1,
                 Fault::VendorError {

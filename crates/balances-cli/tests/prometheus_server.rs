@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Served;
-use fake_vendors::{AccountSeed, DeepSeekBalance, DeepSeekRow, FakeVendors};
+use fake_vendors::{AccountSeed, FakeVendors};
 use serde_json::Value;
 
 struct Prometheus {
@@ -112,12 +112,8 @@ fn single_value(json: &Value) -> Option<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn prometheus_scrapes_the_exporter_and_fires_the_low_balance_alert() {
     let vendors = FakeVendors::builder()
-        .account(AccountSeed::deepseek(
-            "work",
-            "sk-work",
-            DeepSeekBalance::new(true, [DeepSeekRow::new("CNY", "110.00", "10.00", "100.00")]),
-        ))
-        .account(AccountSeed::geekai("low", "gk-low", "150"))
+        .account(AccountSeed::new("deepseek", [("api_key", "sk-work")]).name("work").body(r#"{"is_available":true,"balance_infos":[{"currency":"CNY","total_balance":"110.00","granted_balance":"10.00","topped_up_balance":"100.00"}]}"#))
+        .account(AccountSeed::new("geekai", [("api_key", "gk-low")]).name("low").body(r#"{"balance":150}"#))
         .start()
         .await
         .expect("fake vendors start");
