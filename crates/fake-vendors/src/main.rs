@@ -102,10 +102,10 @@ fn endpoints(server: &FakeVendorsHandle) -> Vec<(&'static str, Option<&'static s
     let mut endpoints = Vec::new();
     for vendor in balances_registry::vendors() {
         let id = vendor.id.as_str();
-        if vendor.description.regions.is_empty() {
-            if let Ok(url) = server.base_url(id) {
-                endpoints.push((id, None, url));
-            }
+        if vendor.description.regions.is_empty()
+            && let Ok(url) = server.base_url(id)
+        {
+            endpoints.push((id, None, url));
         }
         for region in &vendor.description.regions {
             if let Ok(url) = server.region_base_url(id, &region.name) {

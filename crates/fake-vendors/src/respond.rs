@@ -77,3 +77,41 @@ pub(crate) fn respond(
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An example as the registry would hold it (no folder has headers yet, so one is made).
+    fn example(headers: serde_json::Value) -> &'static Example {
+        let example: Example = serde_json::from_value(serde_json::json!({
+            "name": "made", "description": "d", "status": 429, "headers": headers,
+            "body": "{\"a\": 1}", "expected": {"error": {"kind": "rate_limited"}},
+        }))
+        .expect("an example");
+        Box::leak(Box::new(example))
+    }
+
+    #[test]
+    fn an_example_is_served_with_its_status_headers_and_body() {
+        let response = example_response(example(serde_json::json!({"Retry-After": "3"})));
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()["retry-after"], "3");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], JSON);
+        let served = Served::Example(example(serde_json::json!({})));
+        assert_eq!(served.body(), Bytes::from_static(b"{\"a\": 1}"));
+    }
+
+    #[test]
+    fn an_example_may_name_its_content_type_and_bad_headers_are_skipped() {
+        let response = example_response(example(serde_json::json!({
+            "Content-Type": "application/json;charset=UTF-8",
+            "bad header": "x",
+        })));
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/json;charset=UTF-8"
+        );
+        assert_eq!(response.headers().len(), 1);
+    }
+}
