@@ -1108,7 +1108,12 @@ async fn demo_serves_one_account_per_vendor_and_writes_its_config() {
         let fields: Vec<&str> = info.credentials.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(fields, vendor.description.auth.credential_fields());
         assert_eq!(info.name, format!("{}-main", vendor.id));
-        assert_eq!(info.base_url, h.base_url(&vendor.id).expect("known"));
+        // The account sits in its example's region when the example names one.
+        let base_url = match &info.region {
+            Some(region) => h.region_base_url(&vendor.id, region),
+            None => h.base_url(&vendor.id),
+        };
+        assert_eq!(info.base_url, base_url.expect("known"));
         let example = default_example(vendor).expect("servable");
         let r = call(vendor, &info.base_url, Some(&info.credentials)).await;
         assert_example(r, example, &info.name).await;
@@ -1241,7 +1246,14 @@ async fn binary_prints_every_vendor_and_serves_the_demo() {
             })
             .collect();
         let base = account["base_url"].as_str().expect("url");
-        assert_eq!(summary["base_urls"][&vendor.id], base);
+        // The vendor's base URL, or for an account in a region, that region's.
+        match account["region"].as_str() {
+            Some(region) => assert!(
+                base.ends_with(&format!("/{}/{region}", vendor.id)),
+                "{base}"
+            ),
+            None => assert_eq!(summary["base_urls"][&vendor.id], base),
+        }
         let r = call(vendor, base, Some(&creds)).await;
         assert_example(r, default_example(vendor).expect("servable"), &vendor.id).await;
     }
