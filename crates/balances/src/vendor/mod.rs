@@ -259,43 +259,20 @@ pub(crate) fn status_error(
         408 | 500..=599 => Some(ErrorKindName::Transient),
         _ => None,
     });
-    match kind {
-        Some(ErrorKindName::Authentication) => Error::Authentication {
-            account: name,
-            vendor,
-            status,
-            message,
-        },
-        Some(ErrorKindName::InsufficientBalance) => Error::InsufficientBalance {
-            account: name,
-            vendor,
-            message,
-        },
-        Some(ErrorKindName::RateLimited) => Error::RateLimited {
-            account: name,
-            vendor,
-            retry_after,
-        },
-        Some(ErrorKindName::Transient) => Error::Transient {
-            account: name,
-            vendor,
-            status: Some(status),
-            reason: message,
-            retry_after,
-            source: None,
-        },
+    match (kind, details) {
+        (Some(kind), _) if kind != ErrorKindName::Vendor => {
+            error_of_kind(kind, account, status, message, retry_after)
+        }
         // Other 4xx (and stray 1xx, or a 3xx the redirect policy left unfollowed, such as one
         // without a Location): the vendor's own error when the body says which, else an
         // answer we cannot read.
-        Some(ErrorKindName::Vendor) | None | Some(_) => match details {
-            Some(details) => vendor_error(account, &redactor, status, details),
-            None => Error::Undecodable {
-                account: name,
-                vendor,
-                status: Some(status),
-                reason: format!("HTTP {status} without the vendor's error body"),
-                excerpt: redactor.excerpt(body),
-            },
+        (_, Some(details)) => vendor_error(account, &redactor, status, details),
+        (_, None) => Error::Undecodable {
+            account: name,
+            vendor,
+            status: Some(status),
+            reason: format!("HTTP {status} without the vendor's error body"),
+            excerpt: redactor.excerpt(body),
         },
     }
 }
@@ -309,52 +286,59 @@ fn vendor_error(
     status: u16,
     details: VendorMessage,
 ) -> Error {
-    let (account, vendor) = (account.name().to_owned(), account.vendor());
     let message = redactor.redact(&details.message);
     match details.kind {
-        Some(ErrorKindName::Authentication) => {
-            return Error::Authentication {
-                account,
-                vendor,
-                status,
-                message,
-            };
+        Some(kind) if kind != ErrorKindName::Vendor => {
+            error_of_kind(kind, account, status, message, None)
         }
-        Some(ErrorKindName::InsufficientBalance) => {
-            return Error::InsufficientBalance {
-                account,
-                vendor,
-                message,
-            };
-        }
-        Some(ErrorKindName::RateLimited) => {
-            return Error::RateLimited {
-                account,
-                vendor,
-                retry_after: None,
-            };
-        }
-        Some(ErrorKindName::Transient) => {
-            return Error::Transient {
-                account,
-                vendor,
-                status: Some(status),
-                reason: message,
-                retry_after: None,
-                source: None,
-            };
-        }
-        _ => {}
+        _ => Error::Vendor {
+            account: account.name().to_owned(),
+            vendor: account.vendor(),
+            status,
+            code: details
+                .code
+                .map(|code| redactor.redact(&code))
+                .unwrap_or_else(|| status.to_string()),
+            message,
+        },
     }
-    Error::Vendor {
-        account,
-        vendor,
-        status,
-        code: details
-            .code
-            .map(|code| redactor.redact(&code))
-            .unwrap_or_else(|| status.to_string()),
-        message,
+}
+
+/// The error of a kind the status table or the vendor's description names (not
+/// [`ErrorKindName::Vendor`], which needs the vendor's code).
+fn error_of_kind(
+    kind: ErrorKindName,
+    account: &Account,
+    status: u16,
+    message: String,
+    retry_after: Option<std::time::Duration>,
+) -> Error {
+    let (account, vendor) = (account.name().to_owned(), account.vendor());
+    match kind {
+        ErrorKindName::Authentication => Error::Authentication {
+            account,
+            vendor,
+            status,
+            message,
+        },
+        ErrorKindName::InsufficientBalance => Error::InsufficientBalance {
+            account,
+            vendor,
+            message,
+        },
+        ErrorKindName::RateLimited => Error::RateLimited {
+            account,
+            vendor,
+            retry_after,
+        },
+        _ => Error::Transient {
+            account,
+            vendor,
+            status: Some(status),
+            reason: message,
+            retry_after,
+            source: None,
+        },
     }
 }
 
