@@ -101,6 +101,12 @@ impl Vendor {
     pub(crate) fn entry(self) -> &'static VendorEntry {
         self.0
     }
+
+    /// A vendor that is not in the registry, for tests of what no registered vendor uses.
+    #[cfg(test)]
+    pub(crate) fn unregistered(entry: VendorEntry) -> Vendor {
+        Vendor(Box::leak(Box::new(entry)))
+    }
 }
 
 impl PartialEq for Vendor {

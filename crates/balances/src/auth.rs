@@ -140,6 +140,47 @@ mod tests {
         assert_eq!(error.field(), Some("api_key"));
     }
 
+    /// A vendor like DeepSeek but authenticated by `auth` (no registered vendor uses the
+    /// header schemes; the new-vendor proof does, through a folder).
+    fn with_scheme(auth: &str) -> Vendor {
+        let mut entry = Vendor::find("deepseek")
+            .expect("in the registry")
+            .entry()
+            .clone();
+        entry.description.auth = toml::from_str(auth).expect("an auth scheme");
+        Vendor::unregistered(entry)
+    }
+
+    #[test]
+    fn header_schemes_put_the_key_where_the_description_says() {
+        for (scheme, name, value) in [
+            (
+                "scheme = \"header\"\nheader = \"X-Api-Key\"",
+                "x-api-key",
+                "k-canary",
+            ),
+            ("scheme = \"authorization\"", "authorization", "k-canary"),
+            ("scheme = \"bearer\"", "authorization", "Bearer k-canary"),
+        ] {
+            let account = Account::api_key("a", with_scheme(scheme), "k-canary").expect("a key");
+            let headers = auth_headers(&account).expect("valid key");
+            assert_eq!(headers.len(), 1, "{scheme}");
+            let got = headers.get(name).expect("the header");
+            assert_eq!(got.to_str().ok(), Some(value), "{scheme}");
+            assert!(got.is_sensitive(), "{scheme}");
+        }
+        let bad = Account::api_key(
+            "a",
+            with_scheme("scheme = \"header\"\nheader = \"X Key\""),
+            "k",
+        )
+        .expect("a key");
+        assert!(
+            auth_headers(&bad).is_err(),
+            "an invalid header name is an error, not a panic"
+        );
+    }
+
     #[test]
     fn a_signing_scheme_sends_no_header() {
         let vendor = Vendor::find("eiotclub").expect("in the registry");

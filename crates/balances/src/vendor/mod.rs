@@ -429,6 +429,38 @@ mod tests {
     }
 
     #[test]
+    fn a_description_overrides_statuses_and_maps_codes() {
+        use ErrorKind::*;
+        let mut entry = vendor("geekai").entry().clone();
+        entry.description.errors = toml::from_str(
+            "code = [\"/code\"]\nmessage = [\"/message\"]\n\
+             status = { \"422\" = \"rate_limited\", \"503\" = \"vendor\" }\n\
+             codes = { out_of_coins = \"insufficient_balance\", busy = \"transient\" }",
+        )
+        .expect("an error mapping");
+        let account =
+            Account::api_key("a", crate::Vendor::unregistered(entry), "k").expect("a key vendor");
+        let body = |code: &str| format!(r#"{{"code":"{code}","message":"m"}}"#);
+        for (status, code, kind) in [
+            (422, "x", RateLimited),
+            (503, "x", Vendor),
+            (400, "out_of_coins", InsufficientBalance),
+            (200, "out_of_coins", InsufficientBalance),
+            (400, "busy", Transient),
+            (400, "other", Vendor),
+            // The shared table still holds where the description says nothing.
+            (401, "x", Authentication),
+            (429, "x", RateLimited),
+        ] {
+            assert_eq!(
+                kind_of(&account, status, &body(code)),
+                kind,
+                "HTTP {status} {code}"
+            );
+        }
+    }
+
+    #[test]
     fn html_pages_are_judged_by_status() {
         use ErrorKind::*;
         let account = key_account("deepseek", "a", "k");
