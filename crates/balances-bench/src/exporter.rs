@@ -1,6 +1,6 @@
-//! `balances serve` with 1,000 accounts: memory after an hour's worth of refreshes, CPU per
-//! refresh, and `/metrics` latency. Memory and CPU are read from `/proc`; elsewhere those rows
-//! have no value and say why.
+//! `balances serve` with 1,000 accounts (round-robin over every registry vendor): memory
+//! after an hour's worth of refreshes, CPU per refresh, and `/metrics` latency. Memory and
+//! CPU are read from `/proc`; elsewhere those rows have no value and say why.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -15,6 +15,8 @@ use crate::{Row, Target, set_private};
 const ACCOUNTS: usize = 1_000;
 /// An hour of refreshes at `--interval 60`; run back to back here.
 const REFRESHES: u64 = 60;
+/// Runs of the one-shot command the CPU row compares with.
+const ONE_SHOTS: usize = 3;
 
 type BenchError = Box<dyn std::error::Error>;
 
@@ -128,17 +130,30 @@ fn one_shot_cpu_ms(balances: &Path, config: &Path) -> Option<f64> {
 }
 
 pub async fn rows(balances: &Path) -> Result<Vec<Row>, BenchError> {
-    let server = FakeVendors::bulk(ACCOUNTS).start().await?;
+    // Accounts round-robin over every registry vendor. Each process that fetches (the busy
+    // exporter, each one-shot run, the idle exporter) gets accounts of its own, so no
+    // signature nonce can repeat across processes (the fake vendor would call it a replay).
+    let server = FakeVendors::bulk(ACCOUNTS * (2 + ONE_SHOTS))
+        .start()
+        .await?;
+    let infos = server.accounts();
     let dir = tempfile::tempdir()?;
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, fake_vendors::config_toml(&server.accounts()))?;
-    set_private(&config)?;
+    let mut configs = Vec::new();
+    for (i, chunk) in infos.chunks(ACCOUNTS).enumerate() {
+        let config = dir.path().join(format!("config-{i}.toml"));
+        std::fs::write(&config, fake_vendors::config_toml(chunk))?;
+        set_private(&config)?;
+        configs.push(config);
+    }
+    let [busy_config, one_shot_configs @ .., idle_config] = configs.as_slice() else {
+        return Err("fewer bulk accounts than processes".into());
+    };
     let client = reqwest::Client::new();
     let accounts = ACCOUNTS as u64;
     let no_proc = "no /proc on this system";
 
     // Memory and CPU: refresh back to back, compare after the first and after the last.
-    let busy = start(balances, &config, "0.01")?;
+    let busy = start(balances, busy_config, "0.01")?;
     let pid = busy.child.id();
     wait_for_fetches(&client, &busy, accounts).await?;
     let (rss_first, cpu_first) = (rss_mib(pid), process_cpu_ms(pid));
@@ -150,10 +165,13 @@ pub async fn rows(balances: &Path) -> Result<Vec<Row>, BenchError> {
     let cpu_per_refresh = cpu_first
         .zip(cpu_last)
         .map(|(first, last)| (last - first) / refreshes_measured);
-    let one_shot: Option<Vec<f64>> = (0..3).map(|_| one_shot_cpu_ms(balances, &config)).collect();
+    let one_shot: Option<Vec<f64>> = one_shot_configs
+        .iter()
+        .map(|config| one_shot_cpu_ms(balances, config))
+        .collect();
 
     // Latency: an exporter that refreshed once and is idle, so scrapes are all it does.
-    let idle = start(balances, &config, "86400")?;
+    let idle = start(balances, idle_config, "86400")?;
     wait_for_fetches(&client, &idle, accounts).await?;
     let (mut metrics, mut health) = (Vec::new(), Vec::new());
     for _ in 0..30 {

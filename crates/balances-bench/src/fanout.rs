@@ -1,7 +1,8 @@
-//! Fan-out at 100, 1,000 and 10,000 accounts over every vendor: the facade's `fetch_all`
-//! against a bare reqwest loop with the same concurrency, each sample a child process of its
-//! own (see `side.rs`), the two sides interleaved. Rows: wall time of the timed round, peak
-//! resident memory and CPU time per account.
+//! Fan-out at 100, 1,000 and 10,000 accounts round-robin over every registry vendor
+//! (`FakeVendors::bulk`): the facade's `fetch_all` against a bare reqwest loop with the same
+//! concurrency, each sample a child process of its own (see `side.rs`), the two sides
+//! interleaved. Rows: wall time of the timed round, peak resident memory and CPU time per
+//! account.
 
 use fake_vendors::FakeVendors;
 
@@ -18,9 +19,9 @@ pub async fn rows() -> Result<Vec<Row>, Box<dyn std::error::Error>> {
         .and_then(|mib| mib.parse().ok());
     let mut rows = Vec::new();
     for (accounts, samples) in SIZES {
-        // Every sample gets accounts of its own: two processes never sign for the same
-        // EIOTClub appkey, so no nonce can repeat across them (the fake vendor would call it
-        // a replay).
+        // Every sample gets accounts of its own (round-robin over every registry vendor): two
+        // processes never sign for the same signature-scheme appkey, so no nonce can repeat
+        // across them (the fake vendor would call it a replay).
         let server = FakeVendors::bulk(accounts * samples * 2).start().await?;
         let infos = server.accounts();
         let dir = tempfile::tempdir()?;

@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bare;
 mod command;
 mod exporter;
 mod fanout;
@@ -15,7 +16,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use balances::{BalanceClient, Config};
-use fake_vendors::{AccountSeed, DeepSeekBalance, FakeVendors};
 use serde::Serialize;
 
 use measure::{Machine, Stats};
@@ -99,6 +99,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return side::child_main(&args[1..]).await;
     }
     let balances_bin = args.first().map(PathBuf::from);
+    // Every bare baseline sends valid requests, for every vendor, before anything is timed.
+    bare::check_reqwest().await?;
     let mut rows = vec![call_overhead().await?];
     rows.extend(fanout::rows().await?);
     if let Some(bin) = balances_bin {
@@ -114,21 +116,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// One DeepSeek balance call through the facade vs the same request with a bare
-/// `reqwest::Client` (one pooled connection each, body parsed as JSON). Interleaved blocks
-/// of 50 calls; each block's median is a sample.
+/// One balance call through the facade vs the same request with a bare `reqwest::Client`
+/// (one pooled connection each, body parsed as JSON), for one account of the baseline vendor
+/// (the first registry vendor with the `bearer` scheme, see [`bare::baseline_vendor`]); the
+/// bare request's method, path and auth header come from the registry. Interleaved blocks of
+/// 50 calls; each block's median is a sample.
 async fn call_overhead() -> Result<Row, Box<dyn std::error::Error>> {
-    let server = one_deepseek_account().await?;
-    let accounts = Config::from_toml_str(&fake_vendors::config_toml(&server.accounts()), |_| None)?
-        .into_accounts();
-    let account = &accounts[0];
+    let server = bare::one_baseline_account().await?;
+    let infos = server.accounts();
+    let accounts =
+        Config::from_toml_str(&fake_vendors::config_toml(&infos), |_| None)?.into_accounts();
+    let (account, info) = (&accounts[0], &infos[0]);
     let facade = BalanceClient::builder().build()?;
     let bare = reqwest::Client::new();
-    let url = format!("{}/user/balance", server.deepseek_url());
+    let target = bare::BareTarget::of(info)?;
+    let nonces = bare::Nonces::default();
     let bare_call = || async {
-        let response = bare
-            .get(&url)
-            .header(reqwest::header::AUTHORIZATION, "Bearer sk-bench")
+        let response = target
+            .request(&bare, &nonces)?
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await?;
@@ -164,18 +169,6 @@ async fn call_overhead() -> Result<Row, Box<dyn std::error::Error>> {
         Some(Target::RatioAtMost(1.03)),
         "",
     ))
-}
-
-/// A fake DeepSeek with one account, `bench`, whose key is `sk-bench`.
-pub(crate) async fn one_deepseek_account() -> std::io::Result<fake_vendors::FakeVendorsHandle> {
-    FakeVendors::builder()
-        .account(AccountSeed::deepseek(
-            "bench",
-            "sk-bench",
-            DeepSeekBalance::cny("110.00", "10.00", "100.00"),
-        ))
-        .start()
-        .await
 }
 
 fn block_median(samples: &mut [Duration]) -> f64 {

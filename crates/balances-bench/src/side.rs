@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
+use crate::bare::{BareTarget, Nonces};
 use crate::measure::{Usage, own_usage};
 
 /// What a side process reports.
@@ -137,14 +138,14 @@ where
     Ok(elapsed)
 }
 
-/// One account of the config as a bare client sees it.
+/// One account of the config as a bare client sees it: its vendor, base URL and every other
+/// field (the credentials among them, under the names of the vendor's credential fields).
 #[derive(Debug, Deserialize)]
 struct BareAccount {
     vendor: String,
     base_url: String,
-    api_key: Option<String>,
-    appkey: Option<String>,
-    secret: Option<String>,
+    #[serde(flatten)]
+    fields: toml::Table,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,14 +153,26 @@ struct BareConfig {
     accounts: Vec<BareAccount>,
 }
 
+/// What a careful bare client does: each account's request built once from the registry
+/// (the balance operation's method and path, the credentials where the vendor's auth scheme
+/// puts them), then per request a signed body, for a signature-scheme account, that never
+/// reuses an (appkey, timestamp, nonce) triple, as the facade guarantees.
 async fn bare(config: &str, concurrency: usize) -> Result<Duration, Box<dyn std::error::Error>> {
-    let accounts = toml::from_str::<BareConfig>(config)?.accounts;
+    let targets = toml::from_str::<BareConfig>(config)?
+        .accounts
+        .iter()
+        .map(|account| {
+            BareTarget::new(&account.vendor, &account.base_url, |field| {
+                account.fields.get(field)?.as_str().map(str::to_owned)
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let client = reqwest::Client::new();
-    let used_nonces = std::sync::Mutex::new(std::collections::HashSet::new());
+    let nonces = Nonces::default();
     warm_then_timed("bare", || async {
         // Kept, as `fetch_all` keeps its results, so both sides hold the same work.
-        let results: Vec<_> = futures::stream::iter(&accounts)
-            .map(|account| bare_fetch(&client, account, &used_nonces))
+        let results: Vec<_> = futures::stream::iter(&targets)
+            .map(|target| bare_fetch(&client, target, &nonces))
             .buffer_unordered(concurrency)
             .collect()
             .await;
@@ -168,47 +181,18 @@ async fn bare(config: &str, concurrency: usize) -> Result<Duration, Box<dyn std:
     .await
 }
 
-/// What a careful bare client does per request: the balance operation's method and path, a
-/// bearer key or, for an appkey account, a signed body that never reuses an (appkey,
-/// timestamp, nonce) triple, as the facade guarantees.
+/// One request: sent, its status checked and its body parsed as JSON.
 async fn bare_fetch(
     client: &reqwest::Client,
-    account: &BareAccount,
-    used_nonces: &std::sync::Mutex<std::collections::HashSet<(String, i64, u32)>>,
+    target: &BareTarget,
+    nonces: &Nonces,
 ) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
-    // Where a hand-written client would send it: the vendor's balance operation.
-    let entry = balances::balances_registry::find(&account.vendor)
-        .ok_or_else(|| format!("no vendor {} in the registry", account.vendor))?;
-    let request = client.request(
-        reqwest::Method::from_bytes(entry.method.as_bytes())?,
-        format!("{}{}", account.base_url, entry.path),
-    );
-    let request = if account.appkey.is_none() {
-        request.bearer_auth(account.api_key.as_deref().unwrap_or_default())
-    } else {
-        let appkey = account.appkey.as_deref().unwrap_or_default();
-        let timestamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs() as i64;
-        let nonce = loop {
-            let nonce = rand::random_range(10_000..=99_999);
-            let fresh = used_nonces
-                .lock()
-                .map_err(|_| "nonce set poisoned")?
-                .insert((appkey.to_owned(), timestamp, nonce));
-            if fresh {
-                break nonce;
-            }
-        };
-        let body = fake_vendors::sign::signed_body(
-            appkey,
-            account.secret.as_deref().unwrap_or_default(),
-            timestamp,
-            nonce,
-            &serde_json::Map::new(),
-        );
-        request.json(&body)
-    };
-    let bytes = request.send().await?.error_for_status()?.bytes().await?;
+    let bytes = target
+        .request(client, nonces)?
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
     Ok(serde_json::from_slice(&bytes)?)
 }
