@@ -1,11 +1,13 @@
 //! Canary credentials never reach the output of the real `balances` binary: not stdout, not
 //! stderr, at any log level (trace included, where reqwest's and hyper's own logs are on),
-//! through every fault the fake vendors can play, through configuration errors, and on
-//! success.
+//! through every fault the fake vendors can play, through vendors echoing the credentials
+//! back in their error bodies, through configuration errors, and on success.
 //!
-//! A leak is any substring of 8 or more characters of a canary (the DeepSeek and GeekAI keys,
-//! the EIOTClub appkey and its secret). EIOTClub's `sign` is not a secret and may be logged;
-//! the secret it is made with may not.
+//! Every vendor of the registry (`balances_registry::vendors()`) goes through every scenario;
+//! none is named here. Each credential field of each vendor has its own canary
+//! ([`canary`]), and a leak is any substring of 8 or more characters of any canary. The
+//! signature scheme's `sign` is not a secret and may be logged; the secret it is made with
+//! may not.
 //!
 //! Every scenario is checked for what it must produce too (exit code, each account's outcome
 //! in the chosen format, requests reaching the fake, trace logs actually containing the HTTP
@@ -18,22 +20,65 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
-use fake_vendors::{
-    AccountInfo, AccountSeed, DeepSeekBalance, FakeVendor, FakeVendors, FakeVendorsHandle, Fault,
-};
-use serde_json::Value;
+use balances::balances_registry::{Auth, ErrorKindName, Expected, VendorEntry, vendors};
+use fake_vendors::{AccountInfo, AccountSeed, FakeVendors, FakeVendorsHandle, Fault};
+use serde_json::{Map, Value};
 
-const DS_KEY: &str = "sk-CANARY-7f3a9c";
-const GK_KEY: &str = "gk-CANARY-2d8e1b";
-const APPKEY: &str = "CANARYAPP42";
-const SECRET: &str = "CANARY-SECRET-e41d";
-const CANARIES: [&str; 4] = [DS_KEY, GK_KEY, APPKEY, SECRET];
+/// A vendor of the registry.
+type Entry = &'static VendorEntry;
+
 /// The shortest substring of a canary that counts as a leak.
 const LEAK_LEN: usize = 8;
 
-/// `--timeout` for every fetching run: the latency fault ends there, and a 429 with
-/// `Retry-After: 1` still fits a retry.
-const TIMEOUT_SECS: &str = "3";
+/// `--timeout` (the per-call limit) for every fetching run: the latency fault ends there.
+/// Well above what the other scenarios need (three attempts with backoff, a 429 with
+/// `Retry-After: 1` waited out), because six runs of every vendor × every scenario share the
+/// machine and a starved retrying call must not be taken for a timeout.
+const TIMEOUT_SECS: &str = "10";
+
+/// The canary credential of `vendor`'s credential field `field`:
+/// `c4n4ry-<vendor>-<field>-0123456789`, vendor and field in leetspeak (`a` → `4`, `e` → `3`,
+/// `i` → `1`, `o` → `0`, `s` → `5`). Readable, one per vendor and field, and no 8 characters
+/// of it are a vendor id, a field name or a variable name, which the output names freely.
+fn canary(vendor: &str, field: &str) -> String {
+    let leet = |text: &str| -> String {
+        text.chars()
+            .map(|c| match c {
+                'a' => '4',
+                'e' => '3',
+                'i' => '1',
+                'o' => '0',
+                's' => '5',
+                c => c,
+            })
+            .collect()
+    };
+    format!("c4n4ry-{}-{}-0123456789", leet(vendor), leet(field))
+}
+
+/// `entry`'s credentials, `(field, canary)` in the order of its scheme's fields.
+fn canaries_of(entry: Entry) -> Vec<(&'static str, String)> {
+    entry
+        .description
+        .auth
+        .credential_fields()
+        .iter()
+        .map(|field| (*field, canary(&entry.id, field)))
+        .collect()
+}
+
+/// Every canary of every vendor.
+fn all_canaries() -> Vec<String> {
+    vendors()
+        .iter()
+        .flat_map(|entry| canaries_of(entry).into_iter().map(|(_, value)| value))
+        .collect()
+}
+
+/// `<ENV_PREFIX>_<FIELD>`: the environment variable of one of `entry`'s settings.
+fn variable(entry: Entry, field: &str) -> String {
+    format!("{}_{}", entry.env_prefix, field.to_ascii_uppercase())
+}
 
 /// How a run is logged and printed.
 #[derive(Clone, Copy, Debug)]
@@ -100,7 +145,7 @@ impl Level {
 /// it is on.
 fn leaks(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for canary in CANARIES {
+    for canary in all_canaries() {
         let chars: Vec<char> = canary.chars().collect();
         for window in chars.windows(LEAK_LEN) {
             let needle: String = window.iter().collect();
@@ -128,44 +173,54 @@ fn assert_no_leak(context: &str, output: &std::process::Output) {
 fn the_leak_check_finds_any_eight_character_piece_of_a_canary() {
     assert!(leaks("nothing to see").is_empty());
     assert!(leaks("Bearer [REDACTED]").is_empty());
-    for text in [
-        "key=sk-CANARY-7f3a9c",
-        "…ARY-7f3a9c",
-        "gk-CANAR",
-        "appkey CANARYAP",
-        "SECRET-e41d",
-        "x CANARY-SECRET y",
-    ] {
-        assert!(!leaks(text).is_empty(), "{text:?} must count as a leak");
+    let mut seen = std::collections::HashSet::new();
+    for entry in vendors() {
+        for (_, canary) in canaries_of(entry) {
+            assert!(seen.insert(canary.clone()), "{canary} is not unique");
+            let chars: Vec<char> = canary.chars().collect();
+            let head: String = chars[..LEAK_LEN].iter().collect();
+            let tail: String = chars[chars.len() - LEAK_LEN..].iter().collect();
+            let middle: String = chars[5..5 + LEAK_LEN].iter().collect();
+            for text in [
+                format!("key={canary}"),
+                format!("…{tail}"),
+                format!("{head}…"),
+                format!("x {middle} y"),
+            ] {
+                assert!(!leaks(&text).is_empty(), "{text:?} must count as a leak");
+            }
+            // Seven characters are not enough to identify a secret.
+            assert!(leaks(&chars[..LEAK_LEN - 1].iter().collect::<String>()).is_empty());
+        }
     }
-    // Seven characters are not enough to identify a secret.
-    assert!(leaks("CANARY-").is_empty());
+    // What the output names freely (vendor ids and names, fields, variables, account names)
+    // holds no piece of a canary, so a leak found is a real one.
+    let mut public = Vec::new();
+    for entry in vendors() {
+        public.push(entry.id.clone());
+        public.push(entry.description.name.clone());
+        for field in entry.description.auth.credential_fields() {
+            public.push(format!("{field} {field}_env {}", variable(entry, field)));
+        }
+        for field in ["base_url", "region"] {
+            public.push(variable(entry, field));
+        }
+        for scenario in scenarios() {
+            public.push(account_name(scenario.name, entry));
+        }
+    }
+    let public = public.join("\n");
+    assert!(leaks(&public).is_empty(), "{:?}", leaks(&public));
 }
 
-/// What one fault scenario does to all three canary accounts, and what each must end in.
+/// What one fault scenario does to every vendor's canary account, and what each must end in.
 struct Scenario {
     name: &'static str,
-    /// Applied to the DeepSeek, GeekAI and EIOTClub account respectively.
-    plan: fn(FakeVendor) -> Plan,
-    /// The error kind (as the JSON output names it) for the DeepSeek, GeekAI and EIOTClub
-    /// account, or `None` for a balance.
-    expect: [Option<&'static str>; 3],
-}
-
-impl Scenario {
-    fn expect(&self, vendor: FakeVendor) -> Option<&'static str> {
-        let index = FakeVendor::ALL
-            .iter()
-            .position(|v| *v == vendor)
-            .expect("a vendor of ALL");
-        self.expect[index]
-    }
-}
-
-const BALANCE: [Option<&str>; 3] = [None; 3];
-
-const fn all(kind: &'static str) -> [Option<&'static str>; 3] {
-    [Some(kind); 3]
+    /// What the vendor's account does.
+    plan: fn(Entry) -> Plan,
+    /// The error kind (as the JSON output names it) the vendor's account must end in, or
+    /// `None` for a balance.
+    expect: fn(Entry) -> Option<String>,
 }
 
 enum Plan {
@@ -173,45 +228,149 @@ enum Plan {
     Always(Fault),
     Once(Fault),
     Latency(Duration),
+    /// Answer this body (HTTP 200) instead of the default example.
+    Body(String),
 }
 
-/// A vendor error whose code and message echo every credential the vendor knows of.
-fn echo(vendor: FakeVendor) -> Fault {
-    let (code, message) = match vendor {
-        FakeVendor::DeepSeek => (DS_KEY.to_owned(), format!("invalid api key {DS_KEY}")),
-        FakeVendor::GeekAi => (GK_KEY.to_owned(), format!("invalid system key {GK_KEY}")),
-        FakeVendor::Eiotclub => (
-            APPKEY.to_owned(),
-            format!("sign mismatch for appkey {APPKEY} with secret {SECRET}"),
+fn balance(_: Entry) -> Option<String> {
+    None
+}
+
+/// The kind the facade gives an error status of `entry`: the description's override for
+/// that status, else `shared` (the shared status table's).
+fn kind_of_status(entry: Entry, status: u16, shared: &str) -> String {
+    let name = |kind: &ErrorKindName| match serde_json::to_value(kind) {
+        Ok(Value::String(name)) => name,
+        other => panic!(
+            "{}: an override that is not a kind name: {other:?}",
+            entry.id
         ),
     };
-    Fault::VendorError {
-        code: Value::String(code),
-        message,
+    entry
+        .description
+        .errors
+        .status
+        .get(&status.to_string())
+        .map_or_else(|| shared.to_owned(), name)
+}
+
+/// The kind a fault of `kind` ends in: the vendor's documented error of that kind (with
+/// `status` when given) is what the fake serves, and gives the kind its example expects;
+/// else the fake builds one with the status `built`, whose kind is the status's.
+fn documented_or_built(entry: Entry, kind: &str, status: Option<u16>, built: u16) -> String {
+    entry
+        .examples
+        .iter()
+        .filter(|e| matches!(&e.expected, Expected::Error(error) if error.kind == kind))
+        .filter(|e| status.is_none_or(|s| s == e.status))
+        .min_by(|a, b| a.name.cmp(&b.name))
+        .map_or_else(
+            || kind_of_status(entry, built, kind),
+            |example| match &example.expected {
+                Expected::Error(error) => error.kind.clone(),
+                _ => unreachable!("an error example"),
+            },
+        )
+}
+
+/// A revoked key: the documented authentication error; else, by scheme, a 401 for the
+/// header schemes, and for the signature scheme its failure envelope in HTTP 200 (code
+/// `UNKNOWN_APPKEY`), which is the vendor's error.
+fn revoked(entry: Entry) -> String {
+    match &entry.description.auth {
+        Auth::EiotclubSignature
+            if !entry.examples.iter().any(
+                |e| matches!(&e.expected, Expected::Error(error) if error.kind == "authentication"),
+            ) =>
+        {
+            "vendor".to_owned()
+        }
+        _ => documented_or_built(entry, "authentication", None, 401),
     }
 }
 
-/// Like [`echo`], with every credential (and EIOTClub's signed string) wrapped in terminal
-/// control sequences: escaping them for display must not undo the redaction.
-fn echo_in_control_sequences(vendor: FakeVendor) -> Fault {
+/// A vendor error the fake builds at the vendor's error pointers ([`Fault::VendorError`]):
+/// HTTP 200 for a vendor with a success envelope, else 400.
+fn built_vendor_error(entry: Entry) -> String {
+    if entry.description.balance.success.is_empty() {
+        kind_of_status(entry, 400, "vendor")
+    } else {
+        "vendor".to_owned()
+    }
+}
+
+/// The vendor's credentials as `field=value` pairs, as a signed string or a careless error
+/// message would hold them.
+fn echoed(entry: Entry, wrap: impl Fn(&str) -> String) -> String {
+    canaries_of(entry)
+        .iter()
+        .map(|(field, value)| wrap(&format!("{field}={value}")))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The first credential: what the fake knows the account by.
+fn key(entry: Entry) -> String {
+    canaries_of(entry)
+        .into_iter()
+        .next()
+        .map(|(_, value)| value)
+        .unwrap_or_else(|| panic!("{}: a scheme without credentials", entry.id))
+}
+
+/// A vendor error (at the vendor's error code and message pointers, with an error status)
+/// whose code is the key and whose message holds every credential.
+fn echo(entry: Entry) -> Fault {
+    Fault::VendorError {
+        code: Value::String(key(entry)),
+        message: format!("invalid credentials: {}", echoed(entry, str::to_owned)),
+    }
+}
+
+/// Like [`echo`], with every credential wrapped in terminal control sequences: escaping them
+/// for display must not undo the redaction.
+fn echo_in_control_sequences(entry: Entry) -> Fault {
     let wrap = |text: &str| format!("\u{1b}[2J\u{1b}[31m{text}\u{1b}[0m\r\u{9b}K");
-    let (code, message) = match vendor {
-        FakeVendor::DeepSeek => (wrap(DS_KEY), format!("bad key {}", wrap(DS_KEY))),
-        FakeVendor::GeekAi => (wrap(GK_KEY), format!("bad key\r{}\n", wrap(GK_KEY))),
-        FakeVendor::Eiotclub => (
-            wrap(APPKEY),
-            format!(
-                "sign mismatch: {}",
-                wrap(&format!(
-                    "appkey={APPKEY}&nonce=12345&timestamp=1700000000&secret={SECRET}"
-                ))
-            ),
-        ),
-    };
     Fault::VendorError {
-        code: Value::String(code),
-        message,
+        code: Value::String(wrap(&key(entry))),
+        message: format!("bad credentials\r{}\n", echoed(entry, wrap)),
     }
+}
+
+/// The body a careless vendor might answer with HTTP 200: the key at the vendor's first
+/// error code pointer and every credential at its first error message pointer.
+fn echo_body(entry: Entry) -> String {
+    let mut body = Value::Object(Map::new());
+    let errors = &entry.description.errors;
+    if let Some(pointer) = errors.code.first() {
+        write_at(&mut body, pointer, Value::String(key(entry)));
+    }
+    let pointer = errors
+        .message
+        .first()
+        .unwrap_or_else(|| panic!("{}: no error message pointer", entry.id));
+    write_at(
+        &mut body,
+        pointer,
+        Value::String(format!("unknown key: {}", echoed(entry, str::to_owned))),
+    );
+    body.to_string()
+}
+
+/// Puts `value` at the JSON Pointer `pointer` in `root`, making objects on the way.
+fn write_at(root: &mut Value, pointer: &str, value: Value) {
+    let mut target = root;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        if !target.is_object() {
+            *target = Value::Object(Map::new());
+        }
+        let Value::Object(map) = target else {
+            unreachable!("an object, made just above")
+        };
+        target = map.entry(token).or_insert(Value::Null);
+    }
+    *target = value;
 }
 
 fn scenarios() -> Vec<Scenario> {
@@ -219,146 +378,135 @@ fn scenarios() -> Vec<Scenario> {
         Scenario {
             name: "success",
             plan: |_| Plan::Healthy,
-            expect: BALANCE,
+            expect: balance,
         },
         Scenario {
             name: "latency",
             plan: |_| Plan::Latency(Duration::from_secs(30)),
-            expect: all("timeout"),
+            expect: |_| Some("timeout".into()),
         },
         Scenario {
             name: "rate-limited-once",
             plan: |_| Plan::Once(Fault::rate_limited(1)),
-            expect: BALANCE,
+            expect: balance,
         },
         Scenario {
             name: "rate-limited",
             plan: |_| Plan::Always(Fault::rate_limited(0)),
-            expect: all("rate_limited"),
+            expect: |entry| Some(documented_or_built(entry, "rate_limited", None, 429)),
         },
         Scenario {
             name: "server-error-once",
             plan: |_| Plan::Once(Fault::server_error(500)),
-            expect: BALANCE,
+            expect: balance,
         },
         Scenario {
             name: "server-error",
             plan: |_| Plan::Always(Fault::server_error(503)),
-            expect: all("transient"),
+            expect: |entry| Some(documented_or_built(entry, "transient", Some(503), 503)),
         },
         Scenario {
             name: "empty-body",
             plan: |_| Plan::Always(Fault::EmptyBody),
-            expect: all("transient"),
+            expect: |_| Some("transient".into()),
         },
         Scenario {
             name: "truncated-json",
             plan: |_| Plan::Always(Fault::TruncatedJson),
-            expect: all("transient"),
+            expect: |_| Some("transient".into()),
         },
         Scenario {
             name: "truncated-transfer",
             plan: |_| Plan::Always(Fault::TruncatedTransfer),
-            expect: all("transient"),
+            expect: |_| Some("transient".into()),
         },
         Scenario {
             name: "html-502",
             plan: |_| Plan::Always(Fault::html(502)),
-            expect: all("transient"),
+            expect: |entry| Some(kind_of_status(entry, 502, "transient")),
         },
         Scenario {
             name: "html-200",
             plan: |_| Plan::Always(Fault::html(200)),
-            expect: all("undecodable"),
+            expect: |_| Some("undecodable".into()),
         },
         Scenario {
             name: "huge-body",
             plan: |_| Plan::Always(Fault::huge_body()),
-            expect: all("response_too_large"),
+            expect: |_| Some("response_too_large".into()),
         },
         Scenario {
             name: "dropped-connection",
             plan: |_| Plan::Always(Fault::DropConnection),
-            expect: all("transient"),
+            expect: |_| Some("transient".into()),
         },
         Scenario {
             name: "wrong-content-type",
             plan: |_| Plan::Always(Fault::WrongContentType),
-            expect: BALANCE,
+            expect: balance,
         },
         Scenario {
             name: "unauthorized",
             plan: |_| Plan::Always(Fault::Unauthorized),
-            // EIOTClub answers a bad appkey with HTTP 200 and envelope code 10005.
-            expect: [
-                Some("authentication"),
-                Some("authentication"),
-                Some("vendor"),
-            ],
+            expect: |entry| Some(revoked(entry)),
         },
         Scenario {
             name: "insufficient-balance",
             plan: |_| Plan::Always(Fault::InsufficientBalance),
-            expect: all("insufficient_balance"),
+            expect: |entry| {
+                Some(documented_or_built(
+                    entry,
+                    "insufficient_balance",
+                    None,
+                    402,
+                ))
+            },
         },
         Scenario {
             name: "vendor-echoes-credentials",
-            plan: |vendor| Plan::Always(echo(vendor)),
-            expect: all("vendor"),
+            plan: |entry| Plan::Always(echo(entry)),
+            expect: |entry| Some(built_vendor_error(entry)),
         },
         Scenario {
             name: "vendor-echoes-credentials-in-control-sequences",
-            plan: |vendor| Plan::Always(echo_in_control_sequences(vendor)),
-            expect: all("vendor"),
+            plan: |entry| Plan::Always(echo_in_control_sequences(entry)),
+            expect: |entry| Some(built_vendor_error(entry)),
+        },
+        Scenario {
+            name: "body-echoes-credentials",
+            plan: |entry| Plan::Body(echo_body(entry)),
+            // A 2xx body that is the vendor's error body (or a failed envelope).
+            expect: |_| Some("vendor".into()),
         },
     ]
 }
 
-fn account_name(scenario: &str, vendor: FakeVendor) -> String {
-    format!("{scenario}-{}", vendor.as_str())
-}
-
-fn credential(vendor: FakeVendor) -> &'static str {
-    match vendor {
-        FakeVendor::DeepSeek => DS_KEY,
-        FakeVendor::GeekAi => GK_KEY,
-        FakeVendor::Eiotclub => APPKEY,
-    }
+fn account_name(scenario: &str, entry: Entry) -> String {
+    format!("{scenario}-{}", entry.id)
 }
 
 /// One server per scenario (the fake keys accounts by credential, and every scenario uses
-/// the same canary credentials), each with a DeepSeek, a GeekAI and an EIOTClub account.
+/// the same canary credentials), each with one account per registry vendor answering its
+/// default example, the scenario's plan applied.
 async fn start_scenarios(scenarios: &[Scenario]) -> Vec<FakeVendorsHandle> {
     let mut servers = Vec::new();
     for scenario in scenarios {
         let server = FakeVendors::builder()
-            .account(AccountSeed::deepseek(
-                account_name(scenario.name, FakeVendor::DeepSeek),
-                DS_KEY,
-                DeepSeekBalance::cny("110.00", "10.00", "100.00"),
-            ))
-            .account(AccountSeed::geekai(
-                account_name(scenario.name, FakeVendor::GeekAi),
-                GK_KEY,
-                "150",
-            ))
-            .account(AccountSeed::eiotclub(
-                account_name(scenario.name, FakeVendor::Eiotclub),
-                APPKEY,
-                SECRET,
-                "88.50",
-                "USD",
-            ))
+            .accounts(vendors().iter().map(|entry| {
+                AccountSeed::new(entry.id.as_str(), canaries_of(entry))
+                    .name(account_name(scenario.name, entry))
+            }))
             .start()
             .await
             .expect("fake vendors start");
-        for vendor in FakeVendor::ALL {
-            let control = server.account(vendor, credential(vendor)).expect("seeded");
-            match (scenario.plan)(vendor) {
+        for entry in vendors() {
+            let control = server.account(&key(entry));
+            match (scenario.plan)(entry) {
                 Plan::Healthy => {}
                 Plan::Always(fault) => control.set_fault(fault),
                 Plan::Once(fault) => control.fail_next(1, fault),
                 Plan::Latency(latency) => control.set_latency(latency),
+                Plan::Body(body) => control.set_body(body),
             }
         }
         servers.push(server);
@@ -402,9 +550,10 @@ fn check_outcome(
     format: Format,
     stdout: &str,
     name: &str,
-    vendor: FakeVendor,
+    entry: Entry,
     kind: Option<&str>,
 ) {
+    let vendor = entry.id.as_str();
     match format {
         Format::Json => {
             let items: Vec<Value> = serde_json::from_str(stdout)
@@ -413,7 +562,7 @@ fn check_outcome(
                 .iter()
                 .find(|i| i["account"] == name)
                 .unwrap_or_else(|| panic!("{context}: {name} missing from the JSON"));
-            assert_eq!(item["vendor"], vendor.as_str(), "{context}: {name}");
+            assert_eq!(item["vendor"], vendor, "{context}: {name}");
             match kind {
                 None => assert!(
                     item["error"].is_null() && item["balance"]["account"] == name,
@@ -424,8 +573,7 @@ fn check_outcome(
         }
         Format::Prometheus => {
             let line = format!(
-                "balances_fetch_success{{account=\"{name}\",vendor=\"{}\"}} {}",
-                vendor.as_str(),
+                "balances_fetch_success{{account=\"{name}\",vendor=\"{vendor}\"}} {}",
                 u8::from(kind.is_none())
             );
             assert!(
@@ -449,18 +597,21 @@ fn check_outcome(
     }
 }
 
-/// Every fault, all three vendors, in one config, at one log level.
+/// Every scenario, every vendor, in one config, at one log level.
 async fn fetch_through_every_fault(level: Level) {
     let scenarios = scenarios();
     let servers = start_scenarios(&scenarios).await;
     let accounts: Vec<AccountInfo> = servers.iter().flat_map(|s| s.accounts()).collect();
-    assert_eq!(accounts.len(), 3 * scenarios.len());
+    assert_eq!(accounts.len(), vendors().len() * scenarios.len());
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path(), &fake_vendors::config_toml(&accounts));
-    assert!(
-        !leaks(&std::fs::read_to_string(&config).expect("read back")).is_empty(),
-        "the config must hold the canaries, or this test proves nothing"
-    );
+    let text = std::fs::read_to_string(&config).expect("read back");
+    for canary in all_canaries() {
+        assert!(
+            text.contains(&canary),
+            "the config must hold every canary ({canary}), or this test proves nothing"
+        );
+    }
 
     let mut command = balances(dir.path(), &level);
     command
@@ -476,27 +627,26 @@ async fn fetch_through_every_fault(level: Level) {
     assert_eq!(
         output.status.code(),
         Some(3),
-        "{context}: some accounts fail, so the exit code is 3; stderr:\n{stderr}"
+        "{context}: some accounts fail, so the exit code is 3; stderr:\n{}",
+        stderr.chars().take(4000).collect::<String>()
     );
     for (scenario, server) in scenarios.iter().zip(&servers) {
-        for vendor in FakeVendor::ALL {
-            let name = account_name(scenario.name, vendor);
-            let requests = server
-                .account(vendor, credential(vendor))
-                .map(|a| a.requests())
-                .unwrap_or_default();
+        for entry in vendors() {
+            let name = account_name(scenario.name, entry);
+            let requests = server.account(&key(entry)).requests();
             assert!(
                 requests >= 1,
                 "{context}: {name} never reached the fake vendor"
             );
             let context = format!("{context} {}", scenario.name);
+            let kind = (scenario.expect)(entry);
             check_outcome(
                 &context,
                 level.format,
                 &stdout,
                 &name,
-                vendor,
-                scenario.expect(vendor),
+                entry,
+                kind.as_deref(),
             );
         }
     }
@@ -535,27 +685,36 @@ async fn no_canary_in_any_output_through_every_fault_at_every_log_level() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Credentials from the environment (no config file), to a working fake, at every level.
+/// Credentials from the environment (no config file), to a working fake, at every level:
+/// `<ENV_PREFIX>_<FIELD>` for each credential field, `<ENV_PREFIX>_BASE_URL` (and
+/// `<ENV_PREFIX>_REGION` for an account in a region) for every registry vendor.
 #[tokio::test(flavor = "multi_thread")]
 async fn no_canary_in_any_output_with_credentials_from_the_environment() {
     let scenarios = [Scenario {
         name: "env",
         plan: |_| Plan::Healthy,
-        expect: BALANCE,
+        expect: balance,
     }];
     let servers = start_scenarios(&scenarios).await;
     let server = &servers[0];
+    let mut env = Vec::new();
+    for entry in vendors() {
+        let info = server
+            .account_info(&account_name("env", entry))
+            .expect("seeded");
+        for (field, value) in canaries_of(entry) {
+            env.push((variable(entry, field), value));
+        }
+        env.push((variable(entry, "base_url"), info.base_url.clone()));
+        if let Some(region) = &info.region {
+            env.push((variable(entry, "region"), region.clone()));
+        }
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     for level in LEVELS {
         let mut command = balances(dir.path(), &level);
         command
-            .env("DEEPSEEK_API_KEY", DS_KEY)
-            .env("DEEPSEEK_BASE_URL", server.deepseek_url())
-            .env("GEEKAI_API_KEY", GK_KEY)
-            .env("GEEKAI_BASE_URL", server.geekai_url())
-            .env("EIOTCLUB_APPKEY", APPKEY)
-            .env("EIOTCLUB_SECRET", SECRET)
-            .env("EIOTCLUB_BASE_URL", server.eiotclub_url())
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .args(["--timeout", TIMEOUT_SECS]);
         let output = run(command).await;
         let context = format!("[{}] environment", level.label);
@@ -568,187 +727,277 @@ async fn no_canary_in_any_output_with_credentials_from_the_environment() {
         );
         let stdout = String::from_utf8_lossy(&output.stdout);
         // Accounts from the environment are named after their vendor.
-        for vendor in FakeVendor::ALL {
-            check_outcome(
-                &context,
-                level.format,
-                &stdout,
-                vendor.as_str(),
-                vendor,
-                None,
-            );
+        for entry in vendors() {
+            check_outcome(&context, level.format, &stdout, &entry.id, entry, None);
         }
     }
-    for vendor in FakeVendor::ALL {
-        let requests = server
-            .account(vendor, credential(vendor))
-            .map(|a| a.requests());
-        assert_eq!(requests, Some(LEVELS.len() as u64), "{vendor}");
+    for entry in vendors() {
+        let requests = server.account(&key(entry)).requests();
+        assert_eq!(requests, LEVELS.len() as u64, "{}", entry.id);
     }
 }
 
-/// Extra environment variables for one run.
-type Env = &'static [(&'static str, &'static str)];
+/// One configuration error: what, the config text, extra environment, a piece of the
+/// message.
+struct ConfigCase {
+    what: String,
+    text: String,
+    env: Vec<(String, String)>,
+    needle: String,
+}
 
-/// Configuration errors next to (or about) canary credentials, at every level. Nothing is
-/// fetched: the only base URL is loopback port 1, where nothing listens.
-#[test]
-fn no_canary_in_any_output_on_configuration_errors() {
-    const URL: &str = "http://127.0.0.1:1/deepseek";
-    let deepseek =
-        |extra: &str| format!("[[accounts]]\nname = \"work\"\nvendor = \"deepseek\"\n{extra}\n");
-    // (what, config text, extra environment, exit code, a piece of the message)
-    let cases: Vec<(&str, String, Env, i32, &str)> = vec![
-        (
-            "unknown field next to an inline key",
-            deepseek(&format!(
-                "api_key = \"{DS_KEY}\"\nbase_url = \"{URL}\"\napi_kye_note = \"x\""
-            )),
-            &[],
-            2,
-            "unknown field `api_kye_note`",
-        ),
-        (
-            "the key under a misspelled field",
-            deepseek(&format!("apikey = \"{DS_KEY}\"\nbase_url = \"{URL}\"")),
-            &[],
-            2,
-            "apikey",
-        ),
-        (
-            "plain-http base_url off loopback next to an inline key",
-            deepseek(&format!(
-                "api_key = \"{DS_KEY}\"\nbase_url = \"http://balances.example/deepseek\""
-            )),
-            &[],
-            2,
-            "base_url",
-        ),
-        (
-            "malformed base_url next to an inline key",
-            deepseek(&format!(
-                "api_key = \"{DS_KEY}\"\nbase_url = \"http//127.0.0.1::1/x\""
-            )),
-            &[],
-            2,
-            "base_url",
-        ),
-        (
-            "the key inside base_url",
-            deepseek(&format!(
-                "api_key = \"{DS_KEY}\"\nbase_url = \"https://work:{DS_KEY}@balances.example/\""
-            )),
-            &[],
-            2,
-            "base_url",
-        ),
-        (
-            "TOML syntax error on the key's line",
-            deepseek(&format!("api_key = \"{DS_KEY}\nbase_url = \"{URL}\"")),
-            &[],
-            2,
-            "line",
-        ),
-        (
-            "the key given twice",
-            deepseek(&format!(
-                "api_key = \"{DS_KEY}\"\napi_key_env = \"WORK_KEY\"\nbase_url = \"{URL}\""
-            )),
-            &[("WORK_KEY", DS_KEY)],
-            2,
-            "not both",
-        ),
-        (
-            "EIOTClub secret of the wrong type",
-            format!(
-                "[[accounts]]\nname = \"iot\"\nvendor = \"eiotclub\"\nappkey = \"{APPKEY}\"\nsecret = [\"{SECRET}\"]\n"
+/// The fields of every other scheme, which no account of `entry`'s takes.
+fn foreign_fields(entry: Entry) -> Vec<&'static str> {
+    let own = entry.description.auth.credential_fields();
+    let mut fields: Vec<&'static str> = vendors()
+        .iter()
+        .flat_map(|other| other.description.auth.credential_fields().iter().copied())
+        .filter(|field| !own.contains(field))
+        .collect();
+    fields.sort_unstable();
+    fields.dedup();
+    fields
+}
+
+/// `field` misspelled: its last two characters swapped (`api_kye`).
+fn misspelled(field: &str) -> String {
+    let mut chars: Vec<char> = field.chars().collect();
+    let n = chars.len();
+    chars.swap(n - 1, n - 2);
+    chars.into_iter().collect()
+}
+
+/// Configuration errors next to (or about) `entry`'s canary credentials, each field in turn
+/// where the error is about one. Nothing is fetched: the only base URL is loopback port 1,
+/// where nothing listens.
+fn config_cases(entry: Entry) -> Vec<ConfigCase> {
+    let url = format!("http://127.0.0.1:1/{}", entry.id);
+    let credentials = canaries_of(entry);
+    // The account with every credential inline except `skip`, and `extra` lines.
+    let account = |skip: Option<&str>, extra: &str| {
+        let mut text = format!("[[accounts]]\nname = \"work\"\nvendor = \"{}\"\n", entry.id);
+        for (field, value) in &credentials {
+            if Some(*field) != skip {
+                text.push_str(&format!("{field} = \"{value}\"\n"));
+            }
+        }
+        text.push_str(extra);
+        text.push('\n');
+        text
+    };
+    let case = |what: String, text: String, needle: &str| ConfigCase {
+        what,
+        text,
+        env: Vec::new(),
+        needle: needle.to_owned(),
+    };
+    let mut cases = vec![
+        case(
+            "unknown field next to inline credentials".into(),
+            account(
+                None,
+                &format!("base_url = \"{url}\"\ncredential_note = \"x\""),
             ),
-            &[],
-            2,
-            "secret",
+            "unknown field `credential_note`",
         ),
-        (
-            "EIOTClub field on a GeekAI account",
-            format!(
-                "[[accounts]]\nname = \"gk\"\nvendor = \"geekai\"\napi_key = \"{GK_KEY}\"\nsecret = \"{SECRET}\"\n"
+        case(
+            "plain-http base_url off loopback next to inline credentials".into(),
+            account(
+                None,
+                &format!("base_url = \"http://balances.example/{}\"", entry.id),
             ),
-            &[],
-            2,
-            "secret",
+            "base_url",
         ),
-        (
-            "EIOTClub appkey in the environment without its secret",
-            String::new(),
-            &[("EIOTCLUB_APPKEY", APPKEY)],
-            2,
-            "EIOTCLUB_SECRET",
-        ),
-        (
-            "a key that cannot go in a header (found when the config is loaded)",
-            deepseek(&format!("api_key = \"{DS_KEY}\\n\"\nbase_url = \"{URL}\"")),
-            &[],
-            2,
-            "api_key",
-        ),
-        (
-            "a key with a control sequence in its variable",
-            deepseek(&format!("api_key_env = \"WORK_KEY\"\nbase_url = \"{URL}\"")),
-            &[("WORK_KEY", "sk-CANARY-7f3a9c\u{1b}[2J")],
-            2,
-            "api_key_env",
+        case(
+            "malformed base_url next to inline credentials".into(),
+            account(None, "base_url = \"http//127.0.0.1::1/x\""),
+            "base_url",
         ),
     ];
+    for (field, value) in &credentials {
+        let field = *field;
+        let wrong = misspelled(field);
+        cases.push(case(
+            format!("`{field}` under a misspelled field"),
+            account(
+                Some(field),
+                &format!("{wrong} = \"{value}\"\nbase_url = \"{url}\""),
+            ),
+            &wrong,
+        ));
+        cases.push(case(
+            format!("`{field}` inside base_url"),
+            account(
+                None,
+                &format!("base_url = \"https://work:{value}@balances.example/\""),
+            ),
+            "base_url",
+        ));
+        cases.push(case(
+            format!("TOML syntax error on the line of `{field}`"),
+            account(
+                Some(field),
+                &format!("{field} = \"{value}\nbase_url = \"{url}\""),
+            ),
+            "line",
+        ));
+        cases.push(ConfigCase {
+            env: vec![("WORK_VAR".into(), value.clone())],
+            ..case(
+                format!("`{field}` given twice"),
+                account(
+                    None,
+                    &format!("{field}_env = \"WORK_VAR\"\nbase_url = \"{url}\""),
+                ),
+                "not both",
+            )
+        });
+        cases.push(case(
+            format!("`{field}` of the wrong type"),
+            account(
+                Some(field),
+                &format!("{field} = [\"{value}\"]\nbase_url = \"{url}\""),
+            ),
+            field,
+        ));
+        cases.push(case(
+            format!("`{field}` that cannot go in a request (found when the config is loaded)"),
+            account(
+                Some(field),
+                &format!("{field} = \"{value}\\n\"\nbase_url = \"{url}\""),
+            ),
+            field,
+        ));
+        cases.push(ConfigCase {
+            env: vec![("WORK_VAR".into(), format!("{value}\u{1b}[2J"))],
+            ..case(
+                format!("`{field}` with a control sequence in its variable"),
+                account(
+                    Some(field),
+                    &format!("{field}_env = \"WORK_VAR\"\nbase_url = \"{url}\""),
+                ),
+                &format!("{field}_env"),
+            )
+        });
+        // A scheme with several fields: this one in the environment without the others.
+        if credentials.len() > 1 {
+            let missing = credentials
+                .iter()
+                .find(|(other, _)| *other != field)
+                .map(|(other, _)| variable(entry, other))
+                .expect("another field");
+            cases.push(ConfigCase {
+                env: vec![(variable(entry, field), value.clone())],
+                ..case(
+                    format!(
+                        "`{}` in the environment without the rest",
+                        variable(entry, field)
+                    ),
+                    String::new(),
+                    &missing,
+                )
+            });
+        }
+    }
+    for foreign in foreign_fields(entry) {
+        cases.push(case(
+            format!("`{foreign}` (another scheme's field) on this account"),
+            account(
+                None,
+                &format!("{foreign} = \"{}\"\nbase_url = \"{url}\"", key(entry)),
+            ),
+            foreign,
+        ));
+    }
+    for case in &mut cases {
+        case.what = format!("{}: {}", entry.id, case.what);
+    }
+    cases
+}
+
+/// Runs each configuration error case at every level; returns every failure.
+fn run_config_cases(cases: &[ConfigCase]) -> Vec<String> {
     let dir = tempfile::tempdir().expect("temp dir");
-    for (what, text, env, code, needle) in &cases {
+    let mut failures = Vec::new();
+    for case in cases {
         for level in LEVELS {
             let mut command = balances(dir.path(), &level);
-            if !text.is_empty() {
-                command.arg("--config").arg(write_config(dir.path(), text));
+            if !case.text.is_empty() {
+                command
+                    .arg("--config")
+                    .arg(write_config(dir.path(), &case.text));
             }
-            command.envs(env.iter().copied()).args(["--timeout", "1"]);
+            command
+                .envs(case.env.iter().map(|(k, v)| (k, v)))
+                .args(["--timeout", "1"]);
             let output = command.output().expect("the binary runs");
-            let context = format!("[{}] {what}", level.label);
-            assert_no_leak(&context, &output);
+            let context = format!("[{}] {}", level.label, case.what);
             let stdout = String::from_utf8_lossy(&output.stdout);
             let stderr = String::from_utf8_lossy(&output.stderr);
-            assert_eq!(
-                output.status.code(),
-                Some(*code),
-                "{context}: stdout:\n{stdout}\nstderr:\n{stderr}"
-            );
-            // Configuration errors go to stderr; an account's error to its row on stdout
-            // (where Prometheus output has no room for the message).
-            let shown = if *code == 2 { &stderr } else { &stdout };
-            if *code == 2 || level.format != Format::Prometheus {
-                assert!(
-                    shown.contains(needle),
-                    "{context}: expected {needle:?} in\n{shown}"
-                );
+            let found: Vec<String> = [&stdout, &stderr]
+                .into_iter()
+                .flat_map(|text| leaks(text))
+                .collect();
+            if !found.is_empty() {
+                failures.push(format!("{context}: leaks a canary:\n{}", found.join("\n")));
+            }
+            if output.status.code() != Some(2) {
+                failures.push(format!(
+                    "{context}: exit code {:?} (expected 2); stdout:\n{stdout}\nstderr:\n{stderr}",
+                    output.status.code()
+                ));
+            } else if !stderr.contains(&case.needle) {
+                // Configuration errors go to stderr.
+                failures.push(format!(
+                    "{context}: expected {:?} in\n{stderr}",
+                    case.needle
+                ));
             }
         }
     }
+    failures
 }
 
-/// A key pasted where the *name* of its variable belongs (`api_key_env = "sk-…"`, a common
-/// slip) must not be repeated by the "unset variable" error: the facade only repeats values
-/// that look like variable names.
+/// Configuration errors next to (or about) every vendor's canary credentials, at every
+/// level; the vendors' cases run at once.
+#[test]
+fn no_canary_in_any_output_on_configuration_errors() {
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = vendors()
+            .iter()
+            .map(|entry| scope.spawn(move || run_config_cases(&config_cases(entry))))
+            .collect();
+        runs.into_iter()
+            .flat_map(|run| run.join().expect("the cases run"))
+            .collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// A credential pasted where the *name* of its variable belongs (`api_key_env = "sk-…"`, a
+/// common slip) must not be repeated by the "unset variable" error: the facade only repeats
+/// values that look like variable names. Every field of every vendor, the others inline.
 #[test]
 fn no_canary_when_a_credential_is_pasted_into_a_env_field() {
     let dir = tempfile::tempdir().expect("temp dir");
-    for text in [
-        format!(
-            "[[accounts]]\nname = \"work\"\nvendor = \"deepseek\"\napi_key_env = \"{DS_KEY}\"\n"
-        ),
-        format!(
-            "[[accounts]]\nname = \"iot\"\nvendor = \"eiotclub\"\nappkey = \"x\"\nsecret_env = \"{SECRET}\"\n"
-        ),
-    ] {
-        let output = balances(dir.path(), &LEVELS[0])
-            .arg("--config")
-            .arg(write_config(dir.path(), &text))
-            .output()
-            .expect("the binary runs");
-        assert_eq!(output.status.code(), Some(2), "{text}");
-        assert_no_leak(&text, &output);
+    for entry in vendors() {
+        let credentials = canaries_of(entry);
+        for (pasted, _) in &credentials {
+            let mut text = format!("[[accounts]]\nname = \"work\"\nvendor = \"{}\"\n", entry.id);
+            for (field, value) in &credentials {
+                if field == pasted {
+                    text.push_str(&format!("{field}_env = \"{value}\"\n"));
+                } else {
+                    text.push_str(&format!("{field} = \"{value}\"\n"));
+                }
+            }
+            let output = balances(dir.path(), &LEVELS[0])
+                .arg("--config")
+                .arg(write_config(dir.path(), &text))
+                .output()
+                .expect("the binary runs");
+            assert_eq!(output.status.code(), Some(2), "{text}");
+            assert_no_leak(&text, &output);
+        }
     }
 }
