@@ -49,9 +49,8 @@
 //! with the example's status. Otherwise the fake builds a body at the vendor's error pointers
 //! with the named status, and the kind is the status's in the shared table (429
 //! `rate_limited`, 402 `insufficient_balance`, 5xx `transient`) unless the vendor's
-//! description overrides that status (`errors.status`). Whatever the response's status, the
-//! facade reports 429 for every `rate_limited` error and 402 for every
-//! `insufficient_balance` one (`Error::status`).
+//! description overrides that status (`errors.status`). `Error::status` is the response's
+//! status, also for a rate limit a vendor answers with 422.
 //!
 //! ² The vendor's documented `authentication` example when it has one (the first by name);
 //! else by auth scheme: the header schemes get a 401 (`authentication`), and the signature
@@ -179,17 +178,6 @@ fn kind_of_status(entry: Entry, status: u16, shared: ErrorKind) -> ErrorKind {
         .map_or(shared, name)
 }
 
-/// The status `Error::status` reports for an error of `kind` from a response with `status`:
-/// rate limits and insufficient balance report 429 and 402 whatever the response's status
-/// (a vendor may say "rate limited" with a 422).
-fn reported_status(kind: ErrorKind, status: u16) -> Option<u16> {
-    match kind {
-        ErrorKind::RateLimited => Some(429),
-        ErrorKind::InsufficientBalance => Some(402),
-        _ => Some(status),
-    }
-}
-
 /// The vendor's default example: the first, by name, whose expected result is a balance
 /// (what the fake answers by default). Every vendor in the matrix must have one.
 fn default_example(entry: Entry) -> &'static Example {
@@ -234,7 +222,7 @@ fn from_example(example: &Example) -> ExpectedError {
     ExpectedError {
         code: expected.code.clone(),
         message_contains: expected.message_contains.clone(),
-        ..ExpectedError::new(kind, reported_status(kind, example.status))
+        ..ExpectedError::new(kind, Some(example.status))
     }
 }
 
@@ -246,7 +234,7 @@ fn vendor_error(entry: Entry, kind: ErrorKind, status: Option<u16>, built: u16) 
         Some(example) => from_example(example),
         None => {
             let kind = kind_of_status(entry, built, kind);
-            ExpectedError::new(kind, reported_status(kind, built))
+            ExpectedError::new(kind, Some(built))
         }
     }
 }
@@ -265,7 +253,7 @@ fn revoked(entry: Entry) -> ExpectedError {
         },
         _ => {
             let kind = kind_of_status(entry, 401, ErrorKind::Authentication);
-            ExpectedError::new(kind, reported_status(kind, 401))
+            ExpectedError::new(kind, Some(401))
         }
     }
 }

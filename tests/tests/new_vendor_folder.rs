@@ -67,7 +67,13 @@ fn copy_workspace(to: &Path) {
     let listed = run(
         &root,
         "git",
-        &["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
     );
     for name in listed.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
         let name = std::str::from_utf8(name).expect("UTF-8 paths");
@@ -105,7 +111,15 @@ fn a_new_vendor_is_one_folder_and_one_command() {
     run(
         copy,
         "git",
-        &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "base",
+        ],
     );
 
     copy_dir(
@@ -115,7 +129,8 @@ fn a_new_vendor_is_one_folder_and_one_command() {
     cargo(copy, &["xtask", "codegen"]);
 
     // Nothing hand-written changed: every changed or new `.rs` file is in the generated
-    // client crate; the rest is the folder, the registry and the lock file.
+    // client crate; the rest is the folder, the registry, the vendor lists of the JSON
+    // Schemas (codegen keeps them) and the lock file.
     run(copy, "git", &["add", "-A"]);
     let changed = run(copy, "git", &["diff", "--cached", "--name-only"]);
     let changed = String::from_utf8(changed.stdout).expect("UTF-8");
@@ -124,6 +139,8 @@ fn a_new_vendor_is_one_folder_and_one_command() {
             file.starts_with("specs/acme/")
                 || file.starts_with("crates/acme-client/")
                 || file == "crates/balances-registry/registry.json"
+                || file == "crates/balances/balance.schema.json"
+                || file == "crates/balances-cli/output.schema.json"
                 || file == "Cargo.lock",
             "codegen changed {file}, which a new vendor must not need"
         );
@@ -131,6 +148,12 @@ fn a_new_vendor_is_one_folder_and_one_command() {
     assert!(
         changed.contains("crates/acme-client/src/lib.rs"),
         "no client generated:\n{changed}"
+    );
+    let schema = std::fs::read_to_string(copy.join("crates/balances/balance.schema.json"))
+        .expect("the schema");
+    assert!(
+        schema.contains("\"acme\""),
+        "the schema lists the new vendor"
     );
 
     cargo(copy, &["xtask", "codegen", "--check"]);

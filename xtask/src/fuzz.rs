@@ -34,7 +34,10 @@ pub fn run(root: &Path, target: &str, seconds: u64) -> Result<(), String> {
             names.join(", ")
         ));
     };
-    let mut starts: Vec<_> = seeds.iter().flat_map(|seed| seed_dirs(root, seed)).collect();
+    let mut starts: Vec<_> = seeds
+        .iter()
+        .flat_map(|seed| seed_dirs(root, seed))
+        .collect();
     if target == "facade_decode" {
         let generated = root.join("target/fuzz-seeds").join(target);
         vendor_example_seeds(&generated)
@@ -80,7 +83,11 @@ pub fn vendor_example_seeds(dir: &Path) -> std::io::Result<usize> {
     std::fs::create_dir_all(dir)?;
     let mut written = 0;
     for vendor in balances_registry::vendors() {
-        for example in vendor.examples.iter().filter(|e| (200..300).contains(&e.status)) {
+        for example in vendor
+            .examples
+            .iter()
+            .filter(|e| (200..300).contains(&e.status))
+        {
             let mut input = vec![0_u8];
             input.extend_from_slice(vendor.id.as_bytes());
             input.push(b'\n');
@@ -126,7 +133,11 @@ mod tests {
                 .filter_map(Result::ok)
                 .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
                 .collect();
-            assert!(!seeds.is_empty(), "{}: no 2xx example to seed from", vendor.id);
+            assert!(
+                !seeds.is_empty(),
+                "{}: no 2xx example to seed from",
+                vendor.id
+            );
             let input = std::fs::read(seeds[0].path()).expect("a seed");
             assert!(input[1..].starts_with(format!("{}\n", vendor.id).as_bytes()));
         }

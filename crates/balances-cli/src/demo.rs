@@ -24,6 +24,7 @@ const DEMO_ALERT_BELOW: &str = "5";
 #[cfg(feature = "demo")]
 pub async fn start() -> Result<Demo, String> {
     let server = fake_vendors::FakeVendors::demo()
+        .account(revoked_account()?)
         .start()
         .await
         .map_err(|e| format!("cannot start the demo vendors: {e}"))?;
@@ -46,6 +47,22 @@ pub async fn start() -> Result<Demo, String> {
         accounts,
         banner,
     })
+}
+
+/// One account per vendor answers its documented balance; this one, of the first vendor, has
+/// a revoked key, so that the demo shows what a failed account looks like.
+#[cfg(feature = "demo")]
+fn revoked_account() -> Result<fake_vendors::AccountSeed, String> {
+    let vendor = balances::Vendor::all()
+        .next()
+        .ok_or("the vendor registry is empty")?;
+    let credentials = vendor
+        .credential_fields()
+        .iter()
+        .map(|field| (*field, format!("demo-revoked-{field}")));
+    Ok(fake_vendors::AccountSeed::new(vendor.as_str(), credentials)
+        .name(format!("{vendor}-revoked"))
+        .fault(fake_vendors::Fault::Unauthorized))
 }
 
 /// Without the `demo` feature there are no fake vendors to start.

@@ -367,23 +367,37 @@ fn demo_runs_against_in_process_fake_vendors() {
         .output()
         .unwrap();
     let items: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
-    // One account per vendor folder, each answering its first documented balance.
-    let vendors: Vec<&str> = items.iter().map(|i| i["vendor"].as_str().unwrap()).collect();
+    // One account per vendor folder, each answering its first documented balance, then one
+    // with a revoked key, to show an error row.
+    let vendors: Vec<&str> = items
+        .iter()
+        .map(|i| i["vendor"].as_str().unwrap())
+        .collect();
     let registered: Vec<&str> = balances::balances_registry::vendors()
         .iter()
         .map(|v| v.id.as_str())
         .collect();
-    assert_eq!(vendors, registered, "{items:?}");
-    let failed: Vec<&Value> = items.iter().filter(|i| !i["error"].is_null()).collect();
-    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(vendors[..registered.len()], registered[..], "{items:?}");
+    assert_eq!(items.len(), registered.len() + 1);
+    let failed: Vec<(&str, &str)> = items
+        .iter()
+        .filter(|i| !i["error"].is_null())
+        .map(|i| {
+            (
+                i["account"].as_str().unwrap(),
+                i["error"]["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let revoked = format!("{}-revoked", registered[0]);
+    assert_eq!(failed, [(revoked.as_str(), "authentication")]);
     // It is a newcomer's first command, so it exits 0 and says what the status would be for
-    // real accounts: some documented balances are below the demo's threshold of 5 (the
-    // exit-code tests above cover every code for real).
+    // real accounts (the exit-code tests above cover every code for real).
     assert_eq!(output.status.code(), Some(0));
     let stderr = stderr(&output);
     assert!(stderr.contains("demo: fake vendors on http://127.0.0.1:"));
     assert!(
-        stderr.contains("would exit with status 1 (an account is below its threshold)"),
+        stderr.contains("would exit with status 3 (an account could not be fetched)"),
         "{stderr}"
     );
 }

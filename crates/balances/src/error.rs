@@ -294,7 +294,7 @@ pub enum Error {
     /// The vendor refused the call for lack of funds (HTTP 402). Top up; retrying will not
     /// help.
     #[error(
-        "{account} ({vendor}): insufficient balance (HTTP 402): {}",
+        "{account} ({vendor}): insufficient balance (HTTP {status}): {}",
         escape_control(message)
     )]
     #[non_exhaustive]
@@ -303,18 +303,23 @@ pub enum Error {
         account: String,
         /// Its vendor.
         vendor: Vendor,
+        /// The HTTP status: 402, or what the vendor's description says means it.
+        status: u16,
         /// The vendor's message, redacted.
         message: String,
     },
-    /// Too many requests (HTTP 429), still so after the retries allowed. Wait
-    /// `retry_after` (from the `Retry-After` header) when the vendor said how long.
-    #[error("{account} ({vendor}): rate limited (HTTP 429){}", fmt_retry_after(*retry_after))]
+    /// Too many requests (HTTP 429, or what the vendor's description says means it: ZenMux
+    /// answers 422), still so after the retries allowed. Wait `retry_after` (from the
+    /// `Retry-After` header) when the vendor said how long.
+    #[error("{account} ({vendor}): rate limited (HTTP {status}){}", fmt_retry_after(*retry_after))]
     #[non_exhaustive]
     RateLimited {
         /// The account.
         account: String,
         /// Its vendor.
         vendor: Vendor,
+        /// The HTTP status of the answer.
+        status: u16,
         /// How long the vendor asked to wait.
         retry_after: Option<Duration>,
     },
@@ -646,8 +651,9 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Authentication { status, .. } | Error::Vendor { status, .. } => Some(*status),
-            Error::InsufficientBalance { .. } => Some(402),
-            Error::RateLimited { .. } => Some(429),
+            Error::InsufficientBalance { status, .. } | Error::RateLimited { status, .. } => {
+                Some(*status)
+            }
             Error::Transient { status, .. } | Error::Undecodable { status, .. } => *status,
             _ => None,
         }
@@ -676,6 +682,7 @@ mod tests {
                 Error::InsufficientBalance {
                     account: account.clone(),
                     vendor,
+                    status: 402,
                     message: String::new(),
                 },
                 "insufficient_balance",
@@ -685,6 +692,7 @@ mod tests {
                 Error::RateLimited {
                     account: account.clone(),
                     vendor,
+                    status: 429,
                     retry_after: None,
                 },
                 "rate_limited",
@@ -773,6 +781,7 @@ mod tests {
         let error = Error::RateLimited {
             account: "work".into(),
             vendor: Vendor::find("geekai").expect("in the registry"),
+            status: 429,
             retry_after: Some(Duration::from_secs(7)),
         };
         assert_eq!(
@@ -780,5 +789,14 @@ mod tests {
             "work (geekai): rate limited (HTTP 429); retry after 7s"
         );
         assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
+        // A vendor that rate-limits with another status is reported with it.
+        let error = Error::RateLimited {
+            account: "work".into(),
+            vendor: Vendor::find("zenmux").expect("in the registry"),
+            status: 422,
+            retry_after: None,
+        };
+        assert_eq!(error.to_string(), "work (zenmux): rate limited (HTTP 422)");
+        assert_eq!(error.status(), Some(422));
     }
 }

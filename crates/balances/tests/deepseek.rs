@@ -287,6 +287,7 @@ async fn rate_limit_reports_the_wait_when_retries_run_out() {
         Error::RateLimited {
             account: String::from("work"),
             vendor: vendor("deepseek"),
+            status: 429,
             retry_after: Some(Duration::ZERO),
         }
     );

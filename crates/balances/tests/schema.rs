@@ -1,9 +1,9 @@
-//! The JSON Schema of `Balance` is checked in at `crates/balances/balance.schema.json` and
-//! snapshot-tested, so any change to the output format shows up in review.
+//! The JSON Schema of `Balance` is checked in at `crates/balances/balance.schema.json`, so any
+//! change to the output format shows up in review. Its vendor list is the registry's, kept by
+//! `cargo xtask codegen` (a new vendor folder changes it without a hand edit).
 //!
 //! After an intended change: `BALANCES_UPDATE_SCHEMA=1 cargo test -p balances --test schema`
-//! rewrites the checked-in file, and `cargo insta review` (or `INSTA_UPDATE=always`) the
-//! snapshot; then read both diffs before committing.
+//! rewrites the checked-in file; read the diff before committing.
 
 use std::path::Path;
 
@@ -27,11 +27,6 @@ fn checked_in_schema_is_current() {
         "{} is stale; rerun with BALANCES_UPDATE_SCHEMA=1 and review the diff.\n--- generated ---\n{generated}",
         path.display()
     );
-}
-
-#[test]
-fn schema_snapshot() {
-    insta::assert_snapshot!("balance_schema", generated());
 }
 
 #[test]

@@ -81,6 +81,44 @@ pub fn describe(
     )))
 }
 
+/// The checked-in JSON Schemas that list every vendor's id (`$defs.Vendor.enum`): the
+/// facade's `Balance` and the command's output. Codegen keeps their vendor lists equal to
+/// the registry, so a new folder changes them without a hand edit; the schemas' tests keep
+/// the rest equal to what the code generates.
+pub const SCHEMA_FILES: [&str; 2] = [
+    "crates/balances/balance.schema.json",
+    "crates/balances-cli/output.schema.json",
+];
+
+/// `schema` (a pretty-printed JSON Schema) with the array of `$defs.Vendor.enum` replaced
+/// by `ids`, every other byte kept: the file's key order is schemars', which a parse and
+/// re-print here (with sorted maps) would not keep.
+pub fn schema_with_vendors(schema: &str, ids: &[&str]) -> Result<String, String> {
+    let missing = || "has no `$defs.Vendor.enum` to list the vendors in".to_owned();
+    let vendor = schema.find("\"Vendor\": {").ok_or_else(missing)?;
+    let key = vendor + schema[vendor..].find("\"enum\": [").ok_or_else(missing)?;
+    let open = key + "\"enum\": [".len();
+    let close = open + schema[open..].find(']').ok_or_else(missing)?;
+    let line_start = schema[..key].rfind('\n').map_or(0, |at| at + 1);
+    let indent = &schema[line_start..key];
+    let items: Vec<String> = ids
+        .iter()
+        .map(|id| format!("{indent}  {}", serde_json::Value::from(*id)))
+        .collect();
+    let text = format!(
+        "{}\n{}\n{indent}{}",
+        &schema[..open],
+        items.join(",\n"),
+        &schema[close..]
+    );
+    // The result must still be the schema, with exactly these vendors.
+    let value: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
+    if value.pointer("/$defs/Vendor/enum") != Some(&Value::from(ids.to_vec())) {
+        return Err(missing());
+    }
+    Ok(text)
+}
+
 /// The registry file: every entry, sorted by id, pretty JSON.
 pub fn registry_json(mut entries: Vec<VendorEntry>) -> String {
     entries.sort_by(|a, b| a.id.cmp(&b.id));
@@ -528,6 +566,19 @@ mod tests {
              denomination = {{ currency = \"USD\" }}\ntotal = \"{total}\"\n"
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn the_schemas_vendor_list_is_replaced_and_nothing_else() {
+        let schema = "{\n  \"$defs\": {\n    \"Vendor\": {\n      \"enum\": [\n        \"a\"\n      ],\n      \"type\": \"string\"\n    }\n  },\n  \"type\": \"array\"\n}\n";
+        assert_eq!(schema_with_vendors(schema, &["a"]).unwrap(), schema);
+        let updated = schema_with_vendors(schema, &["a", "b"]).unwrap();
+        assert_eq!(
+            updated,
+            schema.replace("\"a\"\n", "\"a\",\n        \"b\"\n")
+        );
+        assert!(schema_with_vendors("{}", &["a"]).is_err());
+        assert!(schema_with_vendors("not json", &["a"]).is_err());
     }
 
     #[test]

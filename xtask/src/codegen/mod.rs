@@ -97,15 +97,30 @@ pub fn run(options: &Options) -> Result<Vec<VendorOutcome>, CodegenError> {
 /// The name [`run`] gives the registry's outcome, after the vendors'.
 pub const REGISTRY_OUTCOME: &str = "registry";
 
-/// Compares (and, unless checking, writes) `crates/balances-registry/registry.json`.
+/// Compares (and, unless checking, writes) `crates/balances-registry/registry.json` and the
+/// vendor lists of the checked-in JSON Schemas.
 fn write_registry(
     options: &Options,
     entries: Vec<balances_registry::VendorEntry>,
 ) -> Result<VendorOutcome, CodegenError> {
-    let files = [PlannedFile {
+    let mut ids: Vec<&str> = entries.iter().map(|entry| entry.id.as_str()).collect();
+    ids.sort_unstable();
+    let mut files = Vec::with_capacity(1 + describe::SCHEMA_FILES.len());
+    for schema in describe::SCHEMA_FILES {
+        let text = std::fs::read_to_string(options.root.join(schema)).map_err(|e| {
+            CodegenError::file(REGISTRY_OUTCOME, schema, format!("cannot read: {e}"))
+        })?;
+        let contents = describe::schema_with_vendors(&text, &ids)
+            .map_err(|message| CodegenError::file(REGISTRY_OUTCOME, schema, message))?;
+        files.push(PlannedFile {
+            relative: PathBuf::from(schema),
+            contents,
+        });
+    }
+    files.push(PlannedFile {
         relative: PathBuf::from(describe::REGISTRY_FILE),
         contents: describe::registry_json(entries),
-    }];
+    });
     let changed = write::stale_files(&options.root, &files);
     if !options.check {
         let paths: Vec<PathBuf> = changed.iter().map(|(path, _)| path.clone()).collect();

@@ -44,7 +44,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// A temporary copy of what the xtask binary reads and writes under `--root`: `specs/` of the
 /// vendored vendors and their generated `crates/<vendor>-client/`, the root `Cargo.toml` and
-/// `Cargo.lock`, and the vendor registry.
+/// `Cargo.lock`, the vendor registry and the JSON Schemas whose vendor lists codegen keeps.
 pub fn temp_workspace() -> TempDir {
     let root = workspace_root();
     let temp = tempfile::Builder::new()
@@ -67,6 +67,8 @@ pub fn temp_workspace() -> TempDir {
         "Cargo.toml",
         "Cargo.lock",
         "crates/balances-registry/registry.json",
+        "crates/balances/balance.schema.json",
+        "crates/balances-cli/output.schema.json",
     ] {
         let target = temp.path().join(file);
         if let Some(parent) = target.parent() {

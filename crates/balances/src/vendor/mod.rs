@@ -324,11 +324,13 @@ fn error_of_kind(
         ErrorKindName::InsufficientBalance => Error::InsufficientBalance {
             account,
             vendor,
+            status,
             message,
         },
         ErrorKindName::RateLimited => Error::RateLimited {
             account,
             vendor,
+            status,
             retry_after,
         },
         _ => Error::Transient {
