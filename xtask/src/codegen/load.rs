@@ -33,6 +33,24 @@ pub struct SourceInfo {
     /// them when absent. See [`super::select`].
     #[serde(default)]
     pub operations: Option<Vec<String>>,
+    /// What the spec is: the vendor's published document, byte for byte (the default), the
+    /// block embedded in a documentation page, or a document authored here from the
+    /// documentation because the vendor publishes none.
+    #[serde(default)]
+    pub origin: Origin,
+}
+
+/// Where a vendored spec comes from (`origin` in `source.toml`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// The vendor's published document, byte for byte.
+    #[default]
+    Published,
+    /// The OpenAPI block of a documentation page, transcribed; not byte-checked against it.
+    DocumentationPage,
+    /// Written for this workspace from the vendor's documentation: the vendor publishes none.
+    Authored,
 }
 
 /// One vendor folder, read from disk.
