@@ -348,6 +348,24 @@ fn rustfmt_to_fixpoint(mut code: String) -> Result<String, SpecProblem> {
     ))
 }
 
+/// The rustfmt binary: `$RUSTFMT`, else the toolchain's own as `rustup which rustfmt` names it
+/// (found once: through the rustup proxy every call would start two processes), else
+/// `rustfmt` on the `PATH`.
+static RUSTFMT: std::sync::LazyLock<std::ffi::OsString> = std::sync::LazyLock::new(|| {
+    if let Some(explicit) = std::env::var_os("RUSTFMT") {
+        return explicit;
+    }
+    std::process::Command::new("rustup")
+        .args(["which", "rustfmt"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .map(|path| path.trim().to_owned())
+        .filter(|path| !path.is_empty())
+        .map_or_else(|| "rustfmt".into(), Into::into)
+});
+
 /// Formats with the toolchain's rustfmt, so `cargo fmt --check` holds for generated files too
 /// and a generated crate reads like the rest of the workspace.
 fn rustfmt(code: &str) -> Result<String, SpecProblem> {
@@ -356,7 +374,7 @@ fn rustfmt(code: &str) -> Result<String, SpecProblem> {
 
     let failed =
         |why: String| SpecProblem::new("$", format!("rustfmt failed on the generated code: {why}"));
-    let mut child = Command::new(std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into()))
+    let mut child = Command::new(&*RUSTFMT)
         .args(["--edition", "2024", "--emit", "stdout"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -68,10 +68,32 @@ pub fn run(options: &Options) -> Result<Vec<VendorOutcome>, CodegenError> {
         Some(only) => vec![only.clone()],
         None => load::vendor_names(&specs_dir)?,
     };
+    // Vendors are generated side by side (each is independent, and most of a vendor's time
+    // is rustfmt in a child process), then checked and written one by one, in name order,
+    // so output and the first error reported are the same as a sequential run's.
+    let generated: Vec<Result<Generated, CodegenError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = vendors
+            .iter()
+            .map(|vendor| scope.spawn(|| generate_vendor(&options.root, vendor)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(&vendors)
+            .map(|(handle, vendor)| {
+                handle.join().unwrap_or_else(|panic| {
+                    Err(CodegenError::file(
+                        vendor,
+                        Path::new("specs").join(vendor),
+                        format!("codegen panicked: {}", generate::panic_text(panic.as_ref())),
+                    ))
+                })
+            })
+            .collect()
+    });
     let mut outcomes = Vec::with_capacity(vendors.len() + 1);
     let mut entries = Vec::new();
-    for vendor in vendors {
-        let mut generated = generate_vendor(&options.root, &vendor)?;
+    for (vendor, generated) in vendors.into_iter().zip(generated) {
+        let mut generated = generated?;
         entries.extend(generated.entry.take());
         let changed = write::stale_files(&options.root, &generated.files);
         if !options.check {
