@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{balances, run};
+use common::{balances, promtool_check_metrics, run};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -467,4 +467,35 @@ async fn help_and_the_no_accounts_message_name_every_vendor_of_the_registry() {
             entry.id
         );
     }
+}
+
+/// Every vendor folder reaches the Prometheus output: money as `balances_balance` per
+/// currency, units that are not money as `balances_unit_balance`, and the whole passes
+/// `promtool check metrics`.
+#[test]
+fn demo_metrics_cover_every_vendor_and_pass_promtool() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = balances(dir.path())
+        .args(["--demo", "--format", "prometheus"])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    for vendor in balances::Vendor::all() {
+        let label = format!("vendor=\"{vendor}\"");
+        assert!(
+            text.lines().any(|line| {
+                (line.starts_with("balances_balance{")
+                    || line.starts_with("balances_unit_balance{"))
+                    && line.contains(&label)
+            }),
+            "no balance of {vendor}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains(
+            r#"balances_unit_balance{account="poe-main",vendor="poe",unit="points"} 1500"#
+        ),
+        "{text}"
+    );
+    promtool_check_metrics(&text);
 }
