@@ -62,6 +62,10 @@
 //! shape and never looks at `Content-Type` (`crates/balances/src/vendor/mod.rs`, `interpret`),
 //! and the README's `undecodable` is "a body that is not the documented JSON".
 
+#[path = "../../crates/balances/tests/support/expected_balance.rs"]
+mod expected_balance;
+
+use expected_balance::same_balance;
 use std::time::{Duration, SystemTime};
 
 use balances::balances_registry::{
@@ -559,65 +563,6 @@ async fn start(
     Ok(server)
 }
 
-/// Compares a balance with an expected one exactly, as the conformance suite does: money
-/// (sorted by currency) then units that are not money (sorted by unit), every decimal as
-/// text (scale and sign included).
-fn same_amounts(expected: &ExpectedBalance, balance: &Balance) -> Result<(), String> {
-    if expected.available != balance.available() {
-        return Err(format!(
-            "available: expected {:?}, got {:?}",
-            expected.available,
-            balance.available()
-        ));
-    }
-    let text = |value: Option<balances::Decimal>| value.map(|d| d.to_string());
-    let money = balance.amounts().iter().map(|a| {
-        [
-            Some(format!("currency {}", a.currency)),
-            text(Some(a.total)),
-            text(a.granted),
-            text(a.topped_up),
-            a.native.as_ref().map(|n| n.unit.clone()),
-            a.native.as_ref().map(|n| n.amount.to_string()),
-        ]
-    });
-    let units = balance.units().iter().map(|a| {
-        [
-            Some(format!("unit {}", a.unit)),
-            text(Some(a.total)),
-            text(a.granted),
-            text(a.topped_up),
-            None,
-            None,
-        ]
-    });
-    let got: Vec<[Option<String>; 6]> = money.chain(units).collect();
-    let want: Vec<[Option<String>; 6]> = expected
-        .amounts
-        .iter()
-        .map(|a| {
-            [
-                a.currency
-                    .as_ref()
-                    .map(|c| format!("currency {c}"))
-                    .or_else(|| a.unit.as_ref().map(|u| format!("unit {u}"))),
-                Some(a.total.clone()),
-                a.granted.clone(),
-                a.topped_up.clone(),
-                a.native.as_ref().map(|n| n.unit.clone()),
-                a.native.as_ref().map(|n| n.amount.clone()),
-            ]
-        })
-        .collect();
-    if got == want {
-        Ok(())
-    } else {
-        Err(format!(
-            "amounts [currency, total, granted, topped up, native unit, native amount]: expected {want:?}, got {got:?}"
-        ))
-    }
-}
-
 /// Checks that `balance` is `member`'s: its name, its vendor, its default example's amounts.
 fn check_balance(member: &Member, balance: &Balance) -> Result<(), String> {
     let mut problems = Vec::new();
@@ -627,7 +572,7 @@ fn check_balance(member: &Member, balance: &Balance) -> Result<(), String> {
     if balance.vendor() != facade_vendor(member.entry) {
         problems.push(format!("vendor {}", balance.vendor()));
     }
-    if let Err(problem) = same_amounts(expected_balance(member.entry), balance) {
+    if let Err(problem) = same_balance(expected_balance(member.entry), balance) {
         problems.push(problem);
     }
     if problems.is_empty() {

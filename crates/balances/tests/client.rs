@@ -8,6 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+#[path = "support/accounts.rs"]
+mod accounts;
+
+use accounts::{deepseek_account, eiotclub_account, geekai_account, vendor};
+
 use balances::{
     Account, BalanceClient, Error, ErrorKind, RetryConfig, SecretString, TimeoutConfig, eiotclub,
 };
@@ -474,36 +479,4 @@ async fn a_timeout_of_the_callers_client_is_not_called_the_connect_limit() {
         .and_then(|c| c.get().downcast_ref::<reqwest::Error>())
         .expect("the reqwest error is the cause");
     assert!(cause.is_timeout(), "{cause:?}");
-}
-
-/// A vendor of the registry, by id.
-fn vendor(id: &str) -> balances::Vendor {
-    balances::Vendor::find(id).expect("in the vendor registry")
-}
-
-fn deepseek_account(
-    name: impl Into<String>,
-    key: impl Into<balances::SecretString>,
-) -> balances::Account {
-    balances::Account::api_key(name, vendor("deepseek"), key).expect("deepseek takes an api_key")
-}
-
-fn geekai_account(
-    name: impl Into<String>,
-    key: impl Into<balances::SecretString>,
-) -> balances::Account {
-    balances::Account::api_key(name, vendor("geekai"), key).expect("geekai takes an api_key")
-}
-
-fn eiotclub_account(
-    name: impl Into<String>,
-    appkey: impl Into<balances::SecretString>,
-    secret: impl Into<balances::SecretString>,
-) -> balances::Account {
-    balances::Account::from_credentials(
-        name,
-        vendor("eiotclub"),
-        [("appkey", appkey.into()), ("secret", secret.into())],
-    )
-    .expect("eiotclub takes an appkey and a secret")
 }

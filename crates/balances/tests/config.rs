@@ -5,6 +5,11 @@ mod common;
 
 use std::collections::HashMap;
 
+#[path = "support/accounts.rs"]
+mod accounts;
+
+use accounts::vendor;
+
 use balances::{Config, ConfigError, Vendor};
 use common::*;
 use wiremock::matchers::{header, method, path};
@@ -491,9 +496,4 @@ fn assert_variant_fails_on_a_wrong_field() {
             field: String::from("vendor"),
         }
     );
-}
-
-/// A vendor of the registry, by id.
-fn vendor(id: &str) -> balances::Vendor {
-    balances::Vendor::find(id).expect("in the vendor registry")
 }

@@ -5,6 +5,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+#[path = "support/accounts.rs"]
+mod accounts;
+
+use accounts::{deepseek_account, vendor};
+
 use balances::{
     Account, Amount, Balance, BalanceClient, Error, ErrorKind, RetryConfig, TimeoutConfig,
 };
@@ -655,16 +660,4 @@ async fn a_wait_past_the_call_deadline_returns_the_error_instead_of_sleeping() {
     assert_eq!(error.kind(), ErrorKind::RateLimited);
     assert_eq!(error.retry_after(), Some(Duration::from_secs(3)));
     server.verify().await;
-}
-
-/// A vendor of the registry, by id.
-fn vendor(id: &str) -> balances::Vendor {
-    balances::Vendor::find(id).expect("in the vendor registry")
-}
-
-fn deepseek_account(
-    name: impl Into<String>,
-    key: impl Into<balances::SecretString>,
-) -> balances::Account {
-    balances::Account::api_key(name, vendor("deepseek"), key).expect("deepseek takes an api_key")
 }

@@ -9,6 +9,11 @@ use serde_json::{Map, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+#[path = "support/accounts.rs"]
+mod accounts;
+
+use accounts::{eiotclub_account, vendor};
+
 const APPKEY: &str = "000001";
 const SECRET: &str = "a1b1c1d1";
 
@@ -230,22 +235,4 @@ async fn http_error_with_envelope_keeps_the_vendor_message() {
         error.to_string(),
         "iot (eiotclub): vendor error 400: 参数错误"
     );
-}
-
-/// A vendor of the registry, by id.
-fn vendor(id: &str) -> balances::Vendor {
-    balances::Vendor::find(id).expect("in the vendor registry")
-}
-
-fn eiotclub_account(
-    name: impl Into<String>,
-    appkey: impl Into<balances::SecretString>,
-    secret: impl Into<balances::SecretString>,
-) -> balances::Account {
-    balances::Account::from_credentials(
-        name,
-        vendor("eiotclub"),
-        [("appkey", appkey.into()), ("secret", secret.into())],
-    )
-    .expect("eiotclub takes an appkey and a secret")
 }

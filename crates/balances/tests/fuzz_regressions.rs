@@ -10,6 +10,11 @@ use balances::{Balance, Error, ErrorKind, Vendor};
 #[path = "fuzz_regressions/input.rs"]
 mod input;
 
+#[path = "support/accounts.rs"]
+mod accounts;
+
+use accounts::vendor;
+
 use input::{KEY, SECRET, decode_input};
 
 /// What the fuzz target does with one input (its invariants are asserted by the callers).
@@ -103,11 +108,6 @@ fn seeds_decode_as_named() {
         seen += 1;
     }
     assert!(seen >= 20, "only {seen} seeds");
-}
-
-/// A vendor of the registry, by id.
-fn vendor(id: &str) -> balances::Vendor {
-    balances::Vendor::find(id).expect("in the vendor registry")
 }
 
 /// Every example of every vendor folder, as a fuzz input, decodes as the example says: the

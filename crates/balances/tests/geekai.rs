@@ -7,6 +7,11 @@ use common::*;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+#[path = "support/accounts.rs"]
+mod accounts;
+
+use accounts::{geekai_account, vendor};
+
 const KEY: &str = "gk-system-key";
 
 fn account(server: &MockServer) -> Account {
@@ -208,16 +213,4 @@ fn regions_pick_the_documented_servers() {
         .with_base_url("https://proxy.example/geekai")
         .expect("https URL");
     assert_eq!(proxied.effective_base_url(), "https://proxy.example/geekai");
-}
-
-/// A vendor of the registry, by id.
-fn vendor(id: &str) -> balances::Vendor {
-    balances::Vendor::find(id).expect("in the vendor registry")
-}
-
-fn geekai_account(
-    name: impl Into<String>,
-    key: impl Into<balances::SecretString>,
-) -> balances::Account {
-    balances::Account::api_key(name, vendor("geekai"), key).expect("geekai takes an api_key")
 }

@@ -7,6 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+#[path = "support/accounts.rs"]
+mod accounts;
+
+use accounts::{deepseek_account, vendor};
+
 use balances::{
     Account, BalanceClient, Error, ErrorKind, RetryConfig, TimeoutConfig, TimeoutLimit,
 };
@@ -379,16 +384,4 @@ async fn a_request_the_escape_hatch_could_not_build_is_not_undecodable() {
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert!(!error.is_retryable());
     assert!(error.to_string().contains("bad parameter"), "{error}");
-}
-
-/// A vendor of the registry, by id.
-fn vendor(id: &str) -> balances::Vendor {
-    balances::Vendor::find(id).expect("in the vendor registry")
-}
-
-fn deepseek_account(
-    name: impl Into<String>,
-    key: impl Into<balances::SecretString>,
-) -> balances::Account {
-    balances::Account::api_key(name, vendor("deepseek"), key).expect("deepseek takes an api_key")
 }

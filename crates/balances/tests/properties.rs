@@ -13,6 +13,11 @@ use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
 
+#[path = "support/accounts.rs"]
+mod accounts;
+
+use accounts::vendor;
+
 // ---------------------------------------------------------------------------------------
 // (a) Amounts: exactly what a decimal parser reads from the text, or a typed error.
 // ---------------------------------------------------------------------------------------
@@ -826,9 +831,4 @@ proptest! {
             prop_assert_eq!(amount.total.to_string(), row["total_balance"].as_str().expect("text"));
         }
     }
-}
-
-/// A vendor of the registry, by id.
-fn vendor(id: &str) -> balances::Vendor {
-    balances::Vendor::find(id).expect("in the vendor registry")
 }

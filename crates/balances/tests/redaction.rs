@@ -6,6 +6,11 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+#[path = "support/accounts.rs"]
+mod accounts;
+
+use accounts::{deepseek_account, eiotclub_account, geekai_account};
+
 use balances::{Account, BalanceClient, Config, Error};
 use common::*;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -210,36 +215,4 @@ async fn canaries_never_reach_errors_or_trace_logs() {
         "the HTTP stack's logs must be captured too:\n{logs}"
     );
     assert_clean("TRACE logs", &logs);
-}
-
-/// A vendor of the registry, by id.
-fn vendor(id: &str) -> balances::Vendor {
-    balances::Vendor::find(id).expect("in the vendor registry")
-}
-
-fn deepseek_account(
-    name: impl Into<String>,
-    key: impl Into<balances::SecretString>,
-) -> balances::Account {
-    balances::Account::api_key(name, vendor("deepseek"), key).expect("deepseek takes an api_key")
-}
-
-fn geekai_account(
-    name: impl Into<String>,
-    key: impl Into<balances::SecretString>,
-) -> balances::Account {
-    balances::Account::api_key(name, vendor("geekai"), key).expect("geekai takes an api_key")
-}
-
-fn eiotclub_account(
-    name: impl Into<String>,
-    appkey: impl Into<balances::SecretString>,
-    secret: impl Into<balances::SecretString>,
-) -> balances::Account {
-    balances::Account::from_credentials(
-        name,
-        vendor("eiotclub"),
-        [("appkey", appkey.into()), ("secret", secret.into())],
-    )
-    .expect("eiotclub takes an appkey and a secret")
 }

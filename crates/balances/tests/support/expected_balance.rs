@@ -1,0 +1,66 @@
+//! How an expected balance (`specs/<vendor>/examples/*.toml`, written by a person) is
+//! compared with what the facade gave: money (sorted by currency) then units that are not
+//! money (sorted by unit), every decimal as text, scale and sign included. Shared by the
+//! conformance suite and the workspace's fault matrix (`#[path]`-included by both).
+
+use balances::Balance;
+use balances::balances_registry::ExpectedBalance;
+
+/// `Ok` when `balance` is exactly `expected`; else what differs.
+pub fn same_balance(expected: &ExpectedBalance, balance: &Balance) -> Result<(), String> {
+    if expected.available != balance.available() {
+        return Err(format!(
+            "available: expected {:?}, got {:?}",
+            expected.available,
+            balance.available()
+        ));
+    }
+    let text = |value: Option<balances::Decimal>| value.map(|d| d.to_string());
+    // Money first (sorted by currency), then units that are not money (sorted by unit), each
+    // tagged so that a unit is never taken for a currency of the same name.
+    let money = balance.amounts().iter().map(|a| {
+        [
+            Some(format!("currency {}", a.currency)),
+            text(Some(a.total)),
+            text(a.granted),
+            text(a.topped_up),
+            a.native.as_ref().map(|n| n.unit.clone()),
+            a.native.as_ref().map(|n| n.amount.to_string()),
+        ]
+    });
+    let units = balance.units().iter().map(|a| {
+        [
+            Some(format!("unit {}", a.unit)),
+            text(Some(a.total)),
+            text(a.granted),
+            text(a.topped_up),
+            None,
+            None,
+        ]
+    });
+    let got: Vec<[Option<String>; 6]> = money.chain(units).collect();
+    let want: Vec<[Option<String>; 6]> = expected
+        .amounts
+        .iter()
+        .map(|a| {
+            [
+                a.currency
+                    .as_ref()
+                    .map(|c| format!("currency {c}"))
+                    .or_else(|| a.unit.as_ref().map(|u| format!("unit {u}"))),
+                Some(a.total.clone()),
+                a.granted.clone(),
+                a.topped_up.clone(),
+                a.native.as_ref().map(|n| n.unit.clone()),
+                a.native.as_ref().map(|n| n.amount.clone()),
+            ]
+        })
+        .collect();
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!(
+            "amounts [currency, total, granted, topped up, native unit, native amount]:\n  expected {want:?}\n  got      {got:?}"
+        ))
+    }
+}
