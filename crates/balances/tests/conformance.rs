@@ -175,5 +175,13 @@ fn same_error(expected: &ExpectedError, error: &Error) -> Result<(), String> {
     {
         return Err(format!("the message lacks {text:?}: {error}"));
     }
+    // A refused key is told which key the vendor's balance endpoint wants (a management or
+    // admin key at OpenRouter, ZenMux and Venice), when the description says.
+    if let Error::Authentication { vendor, .. } = error
+        && let Some(hint) = vendor.key_hint()
+        && !error.to_string().contains(hint)
+    {
+        return Err(format!("the message does not say which key is needed: {error}"));
+    }
     Ok(())
 }
