@@ -9,11 +9,8 @@
 //! command, the fake vendors, the bench, the fuzz targets and the conformance tests enumerate
 //! vendors from here; no hand-written Rust names a vendor.
 //!
-//! Status: `cargo xtask codegen` writes `registry.json` (a generated file: never edited by
-//! hand, proven current by `--check`). The facade builds every request and reads every
-//! response from it, and its conformance suite runs every example through it. The facade's
-//! `Vendor` type, its config, the command and the fake vendors do not enumerate the registry
-//! yet: they still name the three vendors in Rust.
+//! `registry.json` is a generated file: never edited by hand, proven current by
+//! `cargo xtask codegen --check`. A new folder is a new vendor everywhere, with no Rust.
 //!
 //! Pointers ([`Pointer`]) are JSON Pointers (RFC 6901): `""` is the whole value,
 //! `/data/balance` a member of a member.
