@@ -181,7 +181,9 @@ fn same_error(expected: &ExpectedError, error: &Error) -> Result<(), String> {
         && let Some(hint) = vendor.key_hint()
         && !error.to_string().contains(hint)
     {
-        return Err(format!("the message does not say which key is needed: {error}"));
+        return Err(format!(
+            "the message does not say which key is needed: {error}"
+        ));
     }
     Ok(())
 }
