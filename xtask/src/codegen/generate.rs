@@ -732,4 +732,42 @@ mod tests {
         let single = "    /**one line*/\n";
         assert_eq!(block_docs_to_line_docs(single), "    ///one line\n");
     }
+
+    fn spec(schemas: serde_json::Value) -> OpenAPI {
+        serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {},
+            "components": {"schemas": schemas},
+        }))
+        .expect("an OpenAPI document")
+    }
+
+    /// The locator names the schema at fault, not the first schema that merely reaches it,
+    /// nor the document root.
+    #[test]
+    fn the_failing_component_is_the_smallest_one_that_fails() {
+        let schemas = serde_json::json!({
+            "Base": {"type": "object", "properties": {"id": {"type": "string"}}},
+            // `type: object` with a `format`: typify panics ("invalid (or unexpected) schema").
+            "Broken": {"type": "object", "format": "weird"},
+            // Sorts first and reaches the broken schema: not the one at fault.
+            "AUser": {"type": "object", "properties": {
+                "b": {"$ref": "#/components/schemas/Broken"},
+                "base": {"$ref": "#/components/schemas/Base"}
+            }},
+            "Fine": {"type": "object", "properties": {"x": {"type": "string"}}}
+        });
+        let document = spec(schemas);
+        assert_eq!(failing_component(&document).as_deref(), Some("Broken"));
+        // And the whole error says where and what.
+        let located = locate(&document, SpecProblem::new("$", "typify panicked"));
+        assert_eq!(located.json_path, "$.components.schemas.Broken");
+        let panic = run_progenitor(&document).expect_err("the document fails");
+        assert!(explain(&panic.message).contains("a schema typify does not understand"));
+        assert_eq!(
+            failing_component(&spec(serde_json::json!({"Fine": {"type": "string"}}))),
+            None
+        );
+    }
 }
