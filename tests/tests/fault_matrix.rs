@@ -68,9 +68,7 @@ mod expected_balance;
 use expected_balance::same_balance;
 use std::time::{Duration, SystemTime};
 
-use balances::balances_registry::{
-    Auth, ErrorKindName, Example, Expected, ExpectedBalance, VendorEntry, vendors,
-};
+use balances::balances_registry::{Auth, Example, Expected, ExpectedBalance, VendorEntry, vendors};
 use balances::{
     Balance, BalanceClient, Config, Error, ErrorKind, RetryConfig, TimeoutConfig, Vendor,
 };
@@ -167,29 +165,18 @@ fn kind_named(name: &str) -> ErrorKind {
 /// The kind the facade gives an error status of `entry`: the description's override for that
 /// status (`errors.status`), else `shared` (the shared status table's).
 fn kind_of_status(entry: Entry, status: u16, shared: ErrorKind) -> ErrorKind {
-    let name = |kind: &ErrorKindName| match serde_json::to_value(kind) {
-        Ok(Value::String(name)) => kind_named(&name),
-        other => panic!(
-            "{}: an override that is not a kind name: {other:?}",
-            entry.id
-        ),
-    };
     entry
         .description
         .errors
-        .status
-        .get(&status.to_string())
-        .map_or(shared, name)
+        .status_override(status)
+        .map_or(shared, |kind| kind_named(kind.as_str()))
 }
 
 /// The vendor's default example: the first, by name, whose expected result is a balance
 /// (what the fake answers by default). Every vendor in the matrix must have one.
 fn default_example(entry: Entry) -> &'static Example {
     entry
-        .examples
-        .iter()
-        .filter(|e| matches!(e.expected, Expected::Balance(_)))
-        .min_by(|a, b| a.name.cmp(&b.name))
+        .default_balance_example()
         .unwrap_or_else(|| panic!("{}: no example shows a balance", entry.id))
 }
 
@@ -208,12 +195,7 @@ fn documented_error(
     kind: ErrorKind,
     status: Option<u16>,
 ) -> Option<&'static Example> {
-    entry
-        .examples
-        .iter()
-        .filter(|e| matches!(&e.expected, Expected::Error(error) if error.kind == kind.as_str()))
-        .filter(|e| status.is_none_or(|s| s == e.status))
-        .min_by(|a, b| a.name.cmp(&b.name))
+    entry.error_example(kind.as_str(), status)
 }
 
 /// What a documented error example must give: its expected kind, code and message, with its

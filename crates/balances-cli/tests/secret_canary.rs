@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
-use balances::balances_registry::{Auth, ErrorKindName, Expected, VendorEntry, vendors};
+use balances::balances_registry::{Auth, Expected, VendorEntry, vendors};
 use fake_vendors::{AccountInfo, AccountSeed, FakeVendors, FakeVendorsHandle, Fault};
 use serde_json::{Map, Value};
 
@@ -239,19 +239,12 @@ fn balance(_: Entry) -> Option<String> {
 /// The kind the facade gives an error status of `entry`: the description's override for
 /// that status, else `shared` (the shared status table's).
 fn kind_of_status(entry: Entry, status: u16, shared: &str) -> String {
-    let name = |kind: &ErrorKindName| match serde_json::to_value(kind) {
-        Ok(Value::String(name)) => name,
-        other => panic!(
-            "{}: an override that is not a kind name: {other:?}",
-            entry.id
-        ),
-    };
     entry
         .description
         .errors
-        .status
-        .get(&status.to_string())
-        .map_or_else(|| shared.to_owned(), name)
+        .status_override(status)
+        .map_or(shared, |kind| kind.as_str())
+        .to_owned()
 }
 
 /// The kind a fault of `kind` ends in: the vendor's documented error of that kind (with

@@ -64,6 +64,48 @@ impl VendorEntry {
     }
 }
 
+impl VendorEntry {
+    /// The example an account of this vendor answers by default (the fake vendors, the demo,
+    /// the test harnesses): the first, by name, whose expected result is a balance.
+    pub fn default_balance_example(&self) -> Option<&Example> {
+        self.examples
+            .iter()
+            .filter(|e| matches!(e.expected, Expected::Balance(_)))
+            .min_by(|a, b| a.name.cmp(&b.name))
+    }
+
+    /// The vendor's documented error of `kind` (`authentication`, ...): the first example, by
+    /// name, whose expected result is that error, with status `status` when one is given.
+    pub fn error_example(&self, kind: &str, status: Option<u16>) -> Option<&Example> {
+        self.examples
+            .iter()
+            .filter(|e| matches!(&e.expected, Expected::Error(error) if error.kind == kind))
+            .filter(|e| status.is_none_or(|s| s == e.status))
+            .min_by(|a, b| a.name.cmp(&b.name))
+    }
+}
+
+impl ErrorMapping {
+    /// What the description says `status` means, when it overrides the shared table.
+    pub fn status_override(&self, status: u16) -> Option<ErrorKindName> {
+        self.status.get(&status.to_string()).copied()
+    }
+}
+
+impl ErrorKindName {
+    /// The kind's name as written in descriptions and examples (`rate_limited`), which is the
+    /// facade's `ErrorKind` name too.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKindName::Authentication => "authentication",
+            ErrorKindName::InsufficientBalance => "insufficient_balance",
+            ErrorKindName::RateLimited => "rate_limited",
+            ErrorKindName::Vendor => "vendor",
+            ErrorKindName::Transient => "transient",
+        }
+    }
+}
+
 /// A JSON Pointer (RFC 6901).
 pub type Pointer = String;
 
@@ -438,6 +480,58 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(ids, sorted, "ids sorted and unique");
+    }
+
+    #[test]
+    fn kind_names_are_their_serialized_names_and_examples_are_found_by_rule() {
+        for kind in [
+            ErrorKindName::Authentication,
+            ErrorKindName::InsufficientBalance,
+            ErrorKindName::RateLimited,
+            ErrorKindName::Vendor,
+            ErrorKindName::Transient,
+        ] {
+            assert_eq!(
+                serde_json::to_value(kind).ok(),
+                Some(serde_json::Value::from(kind.as_str()))
+            );
+        }
+        let example = |name: &str, status: u16, expected: &str| -> Example {
+            let mut example: Example = toml::from_str(&format!(
+                "description = \"d\"\nstatus = {status}\nbody = \"{{}}\"\n{expected}"
+            ))
+            .unwrap();
+            example.name = name.to_owned();
+            example
+        };
+        let mut entry = vendors()[0].clone();
+        entry.examples = vec![
+            example("b", 200, "[expected.balance]\namounts = []"),
+            example(
+                "a_error",
+                401,
+                "[expected.error]\nkind = \"authentication\"",
+            ),
+            example("a", 200, "[expected.balance]\namounts = []"),
+            example(
+                "z_error",
+                403,
+                "[expected.error]\nkind = \"authentication\"",
+            ),
+        ];
+        assert_eq!(
+            entry.default_balance_example().map(|e| e.name.as_str()),
+            Some("a")
+        );
+        let found = |status| {
+            entry
+                .error_example("authentication", status)
+                .map(|e| e.name.as_str())
+        };
+        assert_eq!(found(None), Some("a_error"));
+        assert_eq!(found(Some(403)), Some("z_error"));
+        assert_eq!(found(Some(500)), None);
+        assert_eq!(entry.error_example("vendor", None), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! which region, which example. Answers borrow the registry's `'static` data, so serving an
 //! example never copies it.
 
-use balances_registry::{Example, Expected, VendorEntry};
+use balances_registry::{Example, VendorEntry};
 
 use crate::FakeVendorsError;
 
@@ -63,27 +63,8 @@ pub(crate) fn default_example(
     vendor: &'static VendorEntry,
 ) -> Result<&'static Example, FakeVendorsError> {
     vendor
-        .examples
-        .iter()
-        .filter(|e| matches!(e.expected, Expected::Balance(_)))
-        .min_by(|a, b| a.name.cmp(&b.name))
+        .default_balance_example()
         .ok_or_else(|| FakeVendorsError::NoBalanceExample {
             vendor: vendor.id.clone(),
         })
-}
-
-/// The vendor's documented error of this kind (the facade's `ErrorKind` name, such as
-/// `authentication`): the first example, by name, whose expected result is that error, and
-/// whose status is `status` when one is given.
-pub(crate) fn error_example(
-    vendor: &'static VendorEntry,
-    kind: &str,
-    status: Option<u16>,
-) -> Option<&'static Example> {
-    vendor
-        .examples
-        .iter()
-        .filter(|e| matches!(&e.expected, Expected::Error(error) if error.kind == kind))
-        .filter(|e| status.is_none_or(|s| s == e.status))
-        .min_by(|a, b| a.name.cmp(&b.name))
 }

@@ -7,7 +7,6 @@ use axum::response::Response;
 use balances_registry::VendorEntry;
 use serde_json::{Map, Value};
 
-use crate::catalog;
 use crate::respond::{JSON, example_response, respond};
 
 /// What a built error carries.
@@ -26,7 +25,7 @@ pub(crate) fn documented(
     status: Option<u16>,
     fallback: Built<'_>,
 ) -> Response {
-    match catalog::error_example(vendor, kind, status) {
+    match vendor.error_example(kind, status) {
         Some(example) => example_response(example),
         None => built(vendor, fallback),
     }

@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use balances_registry::{Auth, Example, Expected, VendorEntry};
+use balances_registry::{Auth, Example, VendorEntry};
 use fake_vendors::{
     AccountInfo, AccountSeed, FakeVendors, FakeVendorsError, FakeVendorsHandle, Fault,
     HUGE_BODY_BYTES, RetryAfter, eiotclub_codes, sign,
@@ -67,11 +67,7 @@ fn servable() -> impl Iterator<Item = &'static VendorEntry> {
 }
 
 fn default_example(vendor: &'static VendorEntry) -> Option<&'static Example> {
-    vendor
-        .examples
-        .iter()
-        .filter(|e| matches!(e.expected, Expected::Balance(_)))
-        .min_by(|a, b| a.name.cmp(&b.name))
+    vendor.default_balance_example()
 }
 
 fn error_example(
@@ -79,12 +75,7 @@ fn error_example(
     kind: &str,
     status: Option<u16>,
 ) -> Option<&'static Example> {
-    vendor
-        .examples
-        .iter()
-        .filter(|e| matches!(&e.expected, Expected::Error(error) if error.kind == kind))
-        .filter(|e| status.is_none_or(|s| s == e.status))
-        .min_by(|a, b| a.name.cmp(&b.name))
+    vendor.error_example(kind, status)
 }
 
 /// `<tag>-<vendor>-<field>` for each of the vendor's credential fields.

@@ -220,12 +220,7 @@ impl Described {
     /// What a description maps an error status to, when it overrides the shared table
     /// (ZenMux answers 422 when it rate-limits).
     pub(crate) fn status_kind(&self, status: u16) -> Option<ErrorKindName> {
-        self.entry
-            .description
-            .errors
-            .status
-            .get(&status.to_string())
-            .copied()
+        self.entry.description.errors.status_override(status)
     }
 
     /// The vendor's code and message from an error body (or a failed envelope), when it has
