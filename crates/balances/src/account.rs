@@ -177,8 +177,18 @@ impl schemars::JsonSchema for Vendor {
 
 /// The error of parsing an unknown vendor name.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown vendor `{0}` (expected {list})", list = crate::vendor::vendor_list())]
+#[error("unknown vendor `{0}` (expected {list})", list = vendor_list())]
 pub struct UnknownVendor(pub String);
+
+/// Every vendor's id, as a list for messages: `deepseek, eiotclub or geekai`.
+pub(crate) fn vendor_list() -> String {
+    let ids: Vec<&str> = Vendor::all().map(Vendor::as_str).collect();
+    match ids.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => "none".to_owned(),
+    }
+}
 
 impl FromStr for Vendor {
     type Err = UnknownVendor;

@@ -97,13 +97,7 @@ pub fn decode_response(
     if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(v).ok()) {
         headers.insert(RETRY_AFTER, value);
     }
-    vendor::interpret(
-        vendor::reader(account),
-        account,
-        http_status,
-        &headers,
-        body,
-    )
+    vendor::interpret(account, http_status, &headers, body)
 }
 
 #[cfg(test)]

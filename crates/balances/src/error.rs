@@ -147,7 +147,7 @@ pub enum ConfigError {
     /// `vendor` is not the id of a vendor in the registry.
     #[error(
         "account {account}: field `vendor`: unknown vendor `{value}` (expected {list})",
-        list = crate::vendor::vendor_list()
+        list = crate::account::vendor_list()
     )]
     #[non_exhaustive]
     UnknownVendor {

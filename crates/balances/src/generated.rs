@@ -113,7 +113,6 @@ impl BalanceClient {
     ) -> Error {
         let redactor = Redactor::for_account(account);
         let (name, vendor) = (account.name().to_owned(), account.vendor());
-        let reader = vendor::reader(account);
         let too_large = || Error::ResponseTooLarge {
             account: name.clone(),
             vendor,
@@ -148,8 +147,7 @@ impl BalanceClient {
                 // Back to JSON, so the vendor module reads code and message exactly as it
                 // does for `fetch`.
                 let body = serde_json::to_vec(response.as_ref()).unwrap_or_default();
-                let details = reader.error_details(&body);
-                status_error(reader, account, status, &headers, &body, details)
+                status_error(account, status, &headers, &body)
             }
             GeneratedError::UnexpectedResponse(response) => {
                 let status = response.status();
@@ -166,8 +164,7 @@ impl BalanceClient {
                         &body,
                     );
                 }
-                let details = reader.error_details(&body);
-                status_error(reader, account, status, &headers, &body, details)
+                status_error(account, status, &headers, &body)
             }
             GeneratedError::ResponseBodyError(e) | GeneratedError::CommunicationError(e)
                 if is_length_limit(&e) =>

@@ -480,3 +480,17 @@ async fn a_timeout_of_the_callers_client_is_not_called_the_connect_limit() {
         .expect("the reqwest error is the cause");
     assert!(cause.is_timeout(), "{cause:?}");
 }
+
+/// The facade and every generated client cap bodies at the same size: the facade no longer
+/// reads the constant from a client crate, so the two values are compared here.
+#[test]
+fn the_facade_caps_bodies_as_the_generated_clients_do() {
+    assert_eq!(
+        balances::MAX_RESPONSE_BODY_BYTES,
+        deepseek_client::MAX_RESPONSE_BODY_BYTES
+    );
+    assert_eq!(
+        balances::MAX_RESPONSE_BODY_BYTES,
+        eiotclub_client::MAX_RESPONSE_BODY_BYTES
+    );
+}

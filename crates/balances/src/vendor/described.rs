@@ -25,19 +25,6 @@ pub(crate) struct Described {
     entry: &'static VendorEntry,
 }
 
-/// Every vendor's id, as a list for messages: `deepseek, eiotclub or geekai`.
-pub(crate) fn vendor_list() -> String {
-    let ids: Vec<&str> = balances_registry::vendors()
-        .iter()
-        .map(|entry| entry.id.as_str())
-        .collect();
-    match ids.split_last() {
-        Some((last, [])) => (*last).to_owned(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => "none".to_owned(),
-    }
-}
-
 /// The description of `account`'s vendor, from the registry `cargo xtask codegen` compiled.
 pub(crate) fn described(account: &Account) -> Described {
     Described {

@@ -16,16 +16,11 @@ use crate::transport::{self, TransportError};
 
 mod described;
 
-pub(crate) use described::{Described, vendor_list};
+use described::described;
 
 /// The largest response body read, in bytes: the cap every generated client applies too
 /// (`cargo xtask codegen` writes the same value into each).
 pub const MAX_RESPONSE_BODY_BYTES: usize = 1024 * 1024;
-
-/// How `account`'s vendor is talked to: its description in the registry.
-pub(crate) fn reader(account: &Account) -> Described {
-    described::described(account)
-}
 
 /// An error body's content.
 #[derive(Debug)]
@@ -64,8 +59,7 @@ pub(crate) async fn attempt(
     account: &Account,
     connect_timeout: Option<std::time::Duration>,
 ) -> Result<Balance, Error> {
-    let reader = reader(account);
-    let request = reader.request(http, account)?;
+    let request = described(account).request(http, account)?;
     let raw = transport::execute(request, MAX_RESPONSE_BODY_BYTES)
         .await
         .map_err(|e| transport_error(account, e, connect_timeout))?;
@@ -74,7 +68,7 @@ pub(crate) async fn attempt(
         bytes = raw.body.len(),
         "response received"
     );
-    interpret(reader, account, raw.status, &raw.headers, &raw.body)
+    interpret(account, raw.status, &raw.headers, &raw.body)
 }
 
 fn transport_error(
@@ -146,7 +140,6 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// body only adds detail. The one decoding path: [`attempt`] calls it for responses read
 /// from the network, [`crate::decode`] for bytes a caller got another way.
 pub(crate) fn interpret(
-    reader: Described,
     account: &Account,
     http_status: StatusCode,
     headers: &HeaderMap,
@@ -154,90 +147,89 @@ pub(crate) fn interpret(
 ) -> Result<Balance, Error> {
     // Some gateways put a UTF-8 byte order mark before the JSON; serde_json refuses it.
     let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+    if !http_status.is_success() {
+        return Err(status_error(account, http_status, headers, body));
+    }
+    let described = described(account);
+    let blank = body.iter().all(u8::is_ascii_whitespace);
+    let failure = if blank {
+        None
+    } else {
+        match described.decode(account, body) {
+            Ok(balance) => return Ok(balance),
+            Err(failure) => Some(failure),
+        }
+    };
+
+    // Not a balance. What follows runs on failures only: the success path above copies no
+    // name and builds no redactor.
     let redactor = Redactor::for_account(account);
     let (name, vendor) = (account.name().to_owned(), account.vendor());
     let status = http_status.as_u16();
     let excerpt = || redactor.excerpt(body);
-    let blank = body.iter().all(u8::is_ascii_whitespace);
-
-    if http_status.is_success() {
-        if blank {
-            // Seen under load: the connection ends before any JSON. Worth another try.
-            return Err(Error::Transient {
-                account: name,
-                vendor,
-                status: Some(status),
-                reason: "empty response body".into(),
-                retry_after: None,
-                source: None,
-            });
-        }
-        let failure = match reader.decode(account, body) {
-            Ok(balance) => return Ok(balance),
-            Err(failure) => failure,
-        };
-        // Not a balance: a vendor or a gateway in front of it may have put its error in a
-        // 2xx body. When the body is the vendor's documented error body, say what it said.
-        if !matches!(failure, Failure::Vendor { .. })
-            && let Some(details) = reader.error_details(body)
-        {
-            return Err(vendor_error(account, &redactor, status, details));
-        }
-        return Err(match failure {
-            Failure::Json(e) if e.is_eof() => Error::Transient {
-                account: name.clone(),
-                vendor,
-                status: Some(status),
-                reason: "truncated response body".into(),
-                retry_after: None,
-                source: None,
-            },
-            Failure::Json(e) => Error::Undecodable {
-                account: name.clone(),
-                vendor,
-                status: Some(status),
-                // serde's message may quote a value from the body: redact it too.
-                reason: redactor.redact(&e.to_string()),
-                excerpt: excerpt(),
-            },
-            Failure::Invalid(reason) => Error::Undecodable {
-                account: name.clone(),
-                vendor,
-                status: Some(status),
-                reason: redactor.redact(&reason),
-                excerpt: excerpt(),
-            },
-            Failure::Vendor { code, message } => Error::Vendor {
-                account: name.clone(),
-                vendor,
-                status,
-                code: redactor.redact(&code),
-                message: redactor.redact(&message),
-            },
+    let Some(failure) = failure else {
+        // Seen under load: the connection ends before any JSON. Worth another try.
+        return Err(Error::Transient {
+            account: name,
+            vendor,
+            status: Some(status),
+            reason: "empty response body".into(),
+            retry_after: None,
+            source: None,
         });
+    };
+    // A vendor or a gateway in front of it may have put its error in a 2xx body. When the
+    // body is the vendor's documented error body, say what it said.
+    if !matches!(failure, Failure::Vendor { .. })
+        && let Some(details) = described.error_details(body)
+    {
+        return Err(vendor_error(account, &redactor, status, details));
     }
-
-    Err(status_error(
-        reader,
-        account,
-        http_status,
-        headers,
-        body,
-        reader.error_details(body),
-    ))
+    Err(match failure {
+        Failure::Json(e) if e.is_eof() => Error::Transient {
+            account: name,
+            vendor,
+            status: Some(status),
+            reason: "truncated response body".into(),
+            retry_after: None,
+            source: None,
+        },
+        Failure::Json(e) => Error::Undecodable {
+            account: name,
+            vendor,
+            status: Some(status),
+            // serde's message may quote a value from the body: redact it too.
+            reason: redactor.redact(&e.to_string()),
+            excerpt: excerpt(),
+        },
+        Failure::Invalid(reason) => Error::Undecodable {
+            account: name,
+            vendor,
+            status: Some(status),
+            reason: redactor.redact(&reason),
+            excerpt: excerpt(),
+        },
+        Failure::Vendor { code, message } => Error::Vendor {
+            account: name,
+            vendor,
+            status,
+            code: redactor.redact(&code),
+            message: redactor.redact(&message),
+        },
+    })
 }
 
 /// The error for a response whose status is not 2xx. The status decides the kind (through
 /// the vendor's overrides, then the shared table); the vendor's error body (when it parsed)
 /// supplies code and message, else a redacted excerpt.
 pub(crate) fn status_error(
-    reader: Described,
     account: &Account,
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
-    details: Option<VendorMessage>,
 ) -> Error {
+    let described = described(account);
+    let details = described.error_details(body);
     let redactor = Redactor::for_account(account);
     let (name, vendor) = (account.name().to_owned(), account.vendor());
     let blank = body.iter().all(u8::is_ascii_whitespace);
@@ -252,7 +244,7 @@ pub(crate) fn status_error(
         .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
     let status = status.as_u16();
 
-    let kind = reader.status_kind(status).or(match status {
+    let kind = described.status_kind(status).or(match status {
         401 | 403 => Some(ErrorKindName::Authentication),
         402 => Some(ErrorKindName::InsufficientBalance),
         429 => Some(ErrorKindName::RateLimited),
@@ -361,13 +353,7 @@ mod tests {
     }
 
     fn run(account: &Account, raw: RawResponse) -> Result<Balance, Error> {
-        interpret(
-            reader(account),
-            account,
-            raw.status,
-            &raw.headers,
-            &raw.body,
-        )
+        interpret(account, raw.status, &raw.headers, &raw.body)
     }
 
     fn kind_of(account: &Account, status: u16, body: &str) -> ErrorKind {
