@@ -102,6 +102,15 @@ impl fmt::Debug for Signer {
 }
 
 impl Signer {
+    /// The signer of an account whose credentials are an `appkey` and a `secret` (the
+    /// `eiotclub-signature` scheme's fields); `None` for any other account.
+    pub(crate) fn for_account(account: &crate::Account) -> Option<Signer> {
+        let credentials = account.credentials();
+        let appkey = credentials.get("appkey")?;
+        let secret = credentials.get("secret")?;
+        Some(Signer::new(appkey.clone(), secret.clone()))
+    }
+
     /// A signer for an appkey and its secret.
     pub fn new(appkey: SecretString, secret: SecretString) -> Self {
         Self { appkey, secret }

@@ -43,11 +43,7 @@ pub struct Authorized {
 
 impl Authorized {
     pub(crate) fn new(http: &reqwest::Client, account: &Account) -> Result<Self, Error> {
-        let credentials = account.credentials();
-        let signer = match (credentials.get("appkey"), credentials.get("secret")) {
-            (Some(appkey), Some(secret)) => Some(Signer::new(appkey.clone(), secret.clone())),
-            _ => None,
-        };
+        let signer = Signer::for_account(account);
         Ok(Self {
             base_url: account.effective_base_url(),
             http: http.clone(),

@@ -63,18 +63,13 @@ impl Described {
             .request(method, url)
             .header(ACCEPT, HeaderValue::from_static("application/json"));
         if let Auth::EiotclubSignature = &self.entry.description.auth {
-            let credentials = account.credentials();
-            let (Some(appkey), Some(secret)) =
-                (credentials.get("appkey"), credentials.get("secret"))
-            else {
-                return Err(ConfigError::MissingCredential {
+            let signer = Signer::for_account(account).ok_or_else(|| {
+                Error::from(ConfigError::MissingCredential {
                     account: account.name().to_owned(),
                     field: "secret".into(),
                     env_field: "secret_env".into(),
-                }
-                .into());
-            };
-            let signer = Signer::new(appkey.clone(), secret.clone());
+                })
+            })?;
             return Ok(request.json(&signer.signed_body()));
         }
         Ok(request.headers(auth_headers(account)?))
