@@ -149,37 +149,36 @@ pub fn table(outcomes: &[Outcome]) -> String {
                     Some(false) => "no",
                     None => "-",
                 };
-                if balance.amounts().is_empty() && balance.units().is_empty() {
-                    rows.push(vec![
-                        outcome.account.clone(),
-                        outcome.vendor.to_string(),
-                        "-".into(),
-                        "-".into(),
-                        "-".into(),
-                        "-".into(),
-                        available.into(),
-                    ]);
+                // Money first, then units that are not money, named in the same column.
+                let money = balance.amounts().iter().map(|a| {
+                    (
+                        a.currency.clone(),
+                        a.total.to_string(),
+                        a.granted,
+                        a.topped_up,
+                    )
+                });
+                let units = balance
+                    .units()
+                    .iter()
+                    .map(|a| (a.unit.clone(), a.total.to_string(), a.granted, a.topped_up));
+                let mut cells: Vec<[String; 4]> = money
+                    .chain(units)
+                    .map(|(unit, total, granted, topped_up)| {
+                        [unit, total, optional(granted), optional(topped_up)]
+                    })
+                    .collect();
+                if cells.is_empty() {
+                    cells.push(["-", "-", "-", "-"].map(String::from));
                 }
-                for amount in balance.amounts() {
+                for [unit, total, granted, topped_up] in cells {
                     rows.push(vec![
                         outcome.account.clone(),
                         outcome.vendor.to_string(),
-                        amount.currency.clone(),
-                        amount.total.to_string(),
-                        optional(amount.granted),
-                        optional(amount.topped_up),
-                        available.into(),
-                    ]);
-                }
-                // Units that are not money follow, named in the same column.
-                for amount in balance.units() {
-                    rows.push(vec![
-                        outcome.account.clone(),
-                        outcome.vendor.to_string(),
-                        amount.unit.clone(),
-                        amount.total.to_string(),
-                        optional(amount.granted),
-                        optional(amount.topped_up),
+                        unit,
+                        total,
+                        granted,
+                        topped_up,
                         available.into(),
                     ]);
                 }
