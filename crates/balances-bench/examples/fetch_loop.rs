@@ -3,7 +3,7 @@
 //! profilers: `cargo build --release -p balances-bench --example fetch_loop` then
 //! `perf record --call-graph dwarf target/release/examples/fetch_loop`.
 
-use balances::balances_registry::{self, Auth, Expected};
+use balances::balances_registry::{self, Auth};
 use balances::{BalanceClient, Config};
 use fake_vendors::{AccountSeed, FakeVendors};
 
@@ -14,11 +14,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let vendor = balances_registry::vendors()
         .iter()
         .find(|vendor| {
-            vendor.description.auth == Auth::Bearer
-                && vendor
-                    .examples
-                    .iter()
-                    .any(|e| matches!(e.expected, Expected::Balance(_)))
+            vendor.description.auth == Auth::Bearer && vendor.default_balance_example().is_some()
         })
         .ok_or("no registry vendor with the bearer scheme documents a balance")?;
     let credentials = vendor

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use balances::balances_registry::{self, Auth, Expected, VendorEntry};
+use balances::balances_registry::{self, Auth, VendorEntry};
 use balances::eiotclub::NONCE_RANGE;
 use fake_vendors::{AccountInfo, AccountSeed, FakeVendors, FakeVendorsHandle};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
@@ -26,11 +26,7 @@ pub(crate) fn baseline_vendor() -> Result<&'static VendorEntry, BenchError> {
     balances_registry::vendors()
         .iter()
         .find(|vendor| {
-            vendor.description.auth == Auth::Bearer
-                && vendor
-                    .examples
-                    .iter()
-                    .any(|e| matches!(e.expected, Expected::Balance(_)))
+            vendor.description.auth == Auth::Bearer && vendor.default_balance_example().is_some()
         })
         .ok_or_else(|| "no registry vendor with the bearer scheme documents a balance".into())
 }
