@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod binding;
+mod context;
+mod decimal;
+pub mod projection;
+
+pub use binding::{Binding, Call, Pending, Sent};
+pub use context::{Context, Exchange, MAX_RESPONSE_BODY_BYTES, Received};
+pub use decimal::{ExactDecimal, NotExact, parse_exact, quote_short};
+
+// What generated code names, so that a generated crate needs no dependency the runtime
+// does not already have.
+pub use progenitor_client;
+pub use rust_decimal;
