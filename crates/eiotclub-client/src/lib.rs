@@ -8,9 +8,10 @@
 //! - Repaired by the xtask's generic passes and `specs/eiotclub/overlay.yaml`; the exact document
 //!   progenitor was given is `openapi.json` beside this crate's `Cargo.toml`.
 //!
-//! Amounts marked `format: decimal` are [`rust_decimal::Decimal`], exact for any input.
-//! [`RequestHeaders`] given to [`Client::new`] go on every request (authentication), and
-//! response bodies larger than [`MAX_RESPONSE_BODY_BYTES`] fail instead of being read.
+//! Amounts marked `format: decimal` are [`balances_runtime::ExactDecimal`]: exact, with the
+//! sign and scale the vendor wrote. The [`balances_runtime::Context`] given to
+//! [`Client::new`] carries the auth headers for every request, caps response bodies at
+//! [`balances_runtime::MAX_RESPONSE_BODY_BYTES`] and keeps the last exchange.
 #![allow(clippy::all, unused_imports, missing_debug_implementations)]
 #![warn(missing_docs)]
 
@@ -25,7 +26,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AgentBalance {
         ///金额（单位：元，保留两位小数）
-        pub balance: ::rust_decimal::Decimal,
+        pub balance: ::balances_runtime::ExactDecimal,
         ///币种
         pub currency: ::std::string::String,
     }
@@ -79,7 +80,7 @@ pub mod types {
         /// The `AgentBalance` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct AgentBalance {
-            balance: ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
+            balance: ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
             currency: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for AgentBalance {
@@ -94,7 +95,7 @@ pub mod types {
             /// Sets `balance`.
             pub fn balance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.balance = value
@@ -347,7 +348,7 @@ pub mod types {
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::RequestHeaders,
+    pub(crate) inner: balances_runtime::Context,
 }
 impl Client {
     /// Create a new client.
@@ -355,7 +356,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::RequestHeaders) -> Self {
+    pub fn new(baseurl: &str, inner: balances_runtime::Context) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -376,7 +377,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::RequestHeaders,
+        inner: balances_runtime::Context,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -385,7 +386,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::RequestHeaders> for Client {
+impl ClientInfo<balances_runtime::Context> for Client {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -395,11 +396,11 @@ impl ClientInfo<crate::RequestHeaders> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::RequestHeaders {
+    fn inner(&self) -> &balances_runtime::Context {
         &self.inner
     }
 }
-impl ClientHooks<crate::RequestHeaders> for &Client {}
+impl ClientHooks<balances_runtime::Context> for &Client {}
 impl Client {
     ///查询客户账户余额
     ///
@@ -508,29 +509,13 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
-/// Headers added to every request this client sends, such as `Authorization`.
-///
-/// One `reqwest::Client` (and so one connection pool) can serve many clients with different
-/// credentials: the headers travel with the generated `Client`, not the `reqwest::Client`.
-/// Mark secret values with `HeaderValue::set_sensitive(true)`; `Debug` then redacts them.
-#[derive(Clone, Debug, Default)]
-pub struct RequestHeaders(pub reqwest::header::HeaderMap);
-
-/// The largest response body this client reads, in bytes. Reading stops as soon as a body
-/// grows past it, and the call fails with an error whose source chain holds an
-/// [`http_body_util::LengthLimitError`]. A broken or hostile server can otherwise make the
-/// client buffer any amount of memory.
-pub const MAX_RESPONSE_BODY_BYTES: usize = 1024 * 1024;
-
-impl progenitor_client::ClientHooks<RequestHeaders> for Client {
+impl progenitor_client::ClientHooks<balances_runtime::Context> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         _info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        for (name, value) in &self.inner().0 {
-            request.headers_mut().insert(name.clone(), value.clone());
-        }
+        self.inner.prepare(request);
         Ok(())
     }
 
@@ -539,24 +524,75 @@ impl progenitor_client::ClientHooks<RequestHeaders> for Client {
         request: reqwest::Request,
         _info: &progenitor_client::OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = self.client.execute(request).await?;
-        Ok(limit_response_body(response, MAX_RESPONSE_BODY_BYTES))
+        self.inner.execute(&self.client, request).await
     }
 }
 
-fn limit_response_body(response: reqwest::Response, limit: usize) -> reqwest::Response {
-    let url = response.url().clone();
-    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-    let limited = reqwest::Body::wrap(http_body_util::Limited::new(body, limit));
-    let mut limited_response = reqwest::ResponseBuilderExt::url(
-        http::Response::builder()
-            .status(parts.status)
-            .version(parts.version),
-        url,
-    )
-    .body(limited)
-    .expect("status, version and URL come from a valid response");
-    *limited_response.headers_mut() = parts.headers;
-    limited_response.extensions_mut().extend(parts.extensions);
-    reqwest::Response::from(limited_response)
+/// The balance operation of `specs/eiotclub/vendor.toml`, compiled by `cargo xtask codegen`: the typed call
+/// and the projection of its response into rows of exact amounts, which the `balances`
+/// facade normalizes.
+pub mod balance {
+    use balances_runtime::projection as p;
+
+    /// The vendor's binding, listed by the `balances-vendors` crate.
+    pub const BINDING: balances_runtime::Binding = balances_runtime::Binding {
+        vendor: "eiotclub",
+        operation: "getAgentBalance",
+        fetch,
+        decode,
+    };
+
+    /// Sends `getAgentBalance` through this crate's [`Client`](super::Client) with the call's
+    /// context (auth headers) and projects the response.
+    pub fn fetch(call: balances_runtime::Call<'_>) -> balances_runtime::Pending<'_> {
+        Box::pin(async move {
+            let client = super::Client::new_with_client(
+                call.base_url,
+                call.http.clone(),
+                call.context.clone(),
+            );
+            let body = match call.body::<super::types::GetAgentBalanceBody>() {
+                Ok(body) => body,
+                Err(not_sent) => return not_sent,
+            };
+            let result = client.get_agent_balance().body(body).send().await;
+            balances_runtime::Sent::of(&call.context, result, project)
+        })
+    }
+
+    /// Decodes a success body of `getAgentBalance` into [`super::types::GetAgentBalanceResponse`] and
+    /// projects it.
+    pub fn decode(body: &[u8]) -> Result<p::Projection, p::Failure> {
+        p::decode(body, project)
+    }
+
+    /// The rows, amounts, availability and success envelope of a response, as
+    /// `vendor.toml` reads them.
+    pub fn project(
+        body: &super::types::GetAgentBalanceResponse,
+    ) -> Result<p::Projection, p::Failure> {
+        if !p::holds(
+            Some(&body.code),
+            &[p::Literal::Text("200"), p::Literal::Integer(200)],
+        ) {
+            return Err(p::Failure::Envelope);
+        }
+        let available = None;
+        let mut rows = Vec::new();
+        let row = body
+            .data
+            .as_ref()
+            .ok_or_else(|| p::Failure::Invalid("the body has no `data`".to_owned()))?;
+        rows.push({
+            let at: String = "data".to_owned();
+            let mut projected = p::Row::at(at.clone());
+            projected.key = None;
+            projected.currency = Some(&row.currency).map(ToString::to_string);
+            projected.total = Some(&row.balance).map(p::exact);
+            projected.granted = None;
+            projected.topped_up = None;
+            projected
+        });
+        Ok(p::Projection::new(available, rows))
+    }
 }

@@ -8,9 +8,10 @@
 //! - Repaired by the xtask's generic passes and `specs/stepfun/overlay.yaml`; the exact document
 //!   progenitor was given is `openapi.json` beside this crate's `Cargo.toml`.
 //!
-//! Amounts marked `format: decimal` are [`rust_decimal::Decimal`], exact for any input.
-//! [`RequestHeaders`] given to [`Client::new`] go on every request (authentication), and
-//! response bodies larger than [`MAX_RESPONSE_BODY_BYTES`] fail instead of being read.
+//! Amounts marked `format: decimal` are [`balances_runtime::ExactDecimal`]: exact, with the
+//! sign and scale the vendor wrote. The [`balances_runtime::Context`] given to
+//! [`Client::new`] carries the auth headers for every request, caps response bodies at
+//! [`balances_runtime::MAX_RESPONSE_BODY_BYTES`] and keeps the last exchange.
 #![allow(clippy::all, unused_imports, missing_debug_implementations)]
 #![warn(missing_docs)]
 
@@ -26,16 +27,16 @@ pub mod types {
     pub struct Account {
         ///The current available balance.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub balance: ::std::option::Option<::rust_decimal::Decimal>,
+        pub balance: ::std::option::Option<::balances_runtime::ExactDecimal>,
         ///Always `account`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub object: ::std::option::Option<::std::string::String>,
         ///Total top-ups (cash).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_cash_balance: ::std::option::Option<::rust_decimal::Decimal>,
+        pub total_cash_balance: ::std::option::Option<::balances_runtime::ExactDecimal>,
         ///Total granted (voucher / bonus).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_voucher_balance: ::std::option::Option<::rust_decimal::Decimal>,
+        pub total_voucher_balance: ::std::option::Option<::balances_runtime::ExactDecimal>,
         ///`prepaid` or `postpaid`.
         #[serde(
             rename = "type",
@@ -55,7 +56,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Account {
             balance: ::std::result::Result<
-                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
                 ::std::string::String,
             >,
             object: ::std::result::Result<
@@ -63,11 +64,11 @@ pub mod types {
                 ::std::string::String,
             >,
             total_cash_balance: ::std::result::Result<
-                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
                 ::std::string::String,
             >,
             total_voucher_balance: ::std::result::Result<
-                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -90,7 +91,7 @@ pub mod types {
             /// Sets `balance`.
             pub fn balance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.balance = value
@@ -112,7 +113,7 @@ pub mod types {
             /// Sets `total_cash_balance`.
             pub fn total_cash_balance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_cash_balance = value.try_into().map_err(|e| {
@@ -123,7 +124,7 @@ pub mod types {
             /// Sets `total_voucher_balance`.
             pub fn total_voucher_balance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_voucher_balance = value.try_into().map_err(|e| {
@@ -205,7 +206,7 @@ pub mod types {
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::RequestHeaders,
+    pub(crate) inner: balances_runtime::Context,
 }
 impl Client {
     /// Create a new client.
@@ -213,7 +214,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::RequestHeaders) -> Self {
+    pub fn new(baseurl: &str, inner: balances_runtime::Context) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -234,7 +235,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::RequestHeaders,
+        inner: balances_runtime::Context,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -243,7 +244,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::RequestHeaders> for Client {
+impl ClientInfo<balances_runtime::Context> for Client {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -253,11 +254,11 @@ impl ClientInfo<crate::RequestHeaders> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::RequestHeaders {
+    fn inner(&self) -> &balances_runtime::Context {
         &self.inner
     }
 }
-impl ClientHooks<crate::RequestHeaders> for &Client {}
+impl ClientHooks<balances_runtime::Context> for &Client {}
 impl Client {
     ///Get account information
     ///
@@ -333,29 +334,13 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
-/// Headers added to every request this client sends, such as `Authorization`.
-///
-/// One `reqwest::Client` (and so one connection pool) can serve many clients with different
-/// credentials: the headers travel with the generated `Client`, not the `reqwest::Client`.
-/// Mark secret values with `HeaderValue::set_sensitive(true)`; `Debug` then redacts them.
-#[derive(Clone, Debug, Default)]
-pub struct RequestHeaders(pub reqwest::header::HeaderMap);
-
-/// The largest response body this client reads, in bytes. Reading stops as soon as a body
-/// grows past it, and the call fails with an error whose source chain holds an
-/// [`http_body_util::LengthLimitError`]. A broken or hostile server can otherwise make the
-/// client buffer any amount of memory.
-pub const MAX_RESPONSE_BODY_BYTES: usize = 1024 * 1024;
-
-impl progenitor_client::ClientHooks<RequestHeaders> for Client {
+impl progenitor_client::ClientHooks<balances_runtime::Context> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         _info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        for (name, value) in &self.inner().0 {
-            request.headers_mut().insert(name.clone(), value.clone());
-        }
+        self.inner.prepare(request);
         Ok(())
     }
 
@@ -364,24 +349,60 @@ impl progenitor_client::ClientHooks<RequestHeaders> for Client {
         request: reqwest::Request,
         _info: &progenitor_client::OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = self.client.execute(request).await?;
-        Ok(limit_response_body(response, MAX_RESPONSE_BODY_BYTES))
+        self.inner.execute(&self.client, request).await
     }
 }
 
-fn limit_response_body(response: reqwest::Response, limit: usize) -> reqwest::Response {
-    let url = response.url().clone();
-    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-    let limited = reqwest::Body::wrap(http_body_util::Limited::new(body, limit));
-    let mut limited_response = reqwest::ResponseBuilderExt::url(
-        http::Response::builder()
-            .status(parts.status)
-            .version(parts.version),
-        url,
-    )
-    .body(limited)
-    .expect("status, version and URL come from a valid response");
-    *limited_response.headers_mut() = parts.headers;
-    limited_response.extensions_mut().extend(parts.extensions);
-    reqwest::Response::from(limited_response)
+/// The balance operation of `specs/stepfun/vendor.toml`, compiled by `cargo xtask codegen`: the typed call
+/// and the projection of its response into rows of exact amounts, which the `balances`
+/// facade normalizes.
+pub mod balance {
+    use balances_runtime::projection as p;
+
+    /// The vendor's binding, listed by the `balances-vendors` crate.
+    pub const BINDING: balances_runtime::Binding = balances_runtime::Binding {
+        vendor: "stepfun",
+        operation: "getAccount",
+        fetch,
+        decode,
+    };
+
+    /// Sends `getAccount` through this crate's [`Client`](super::Client) with the call's
+    /// context (auth headers) and projects the response.
+    pub fn fetch(call: balances_runtime::Call<'_>) -> balances_runtime::Pending<'_> {
+        Box::pin(async move {
+            let client = super::Client::new_with_client(
+                call.base_url,
+                call.http.clone(),
+                call.context.clone(),
+            );
+            let result = client.get_account().send().await;
+            balances_runtime::Sent::of(&call.context, result, project)
+        })
+    }
+
+    /// Decodes a success body of `getAccount` into [`super::types::Account`] and
+    /// projects it.
+    pub fn decode(body: &[u8]) -> Result<p::Projection, p::Failure> {
+        p::decode(body, project)
+    }
+
+    /// The rows, amounts, availability and success envelope of a response, as
+    /// `vendor.toml` reads them.
+    pub fn project(body: &super::types::Account) -> Result<p::Projection, p::Failure> {
+        let available = None;
+        let mut rows = Vec::new();
+        let row = body;
+        rows.push({
+            let at: String = "the body".to_owned();
+            let mut projected = p::Row::at(at.clone());
+            projected.key = None;
+            projected.currency = None;
+            projected.total = row.balance.as_ref().map(p::exact);
+            projected.granted = None;
+            projected.topped_up = None;
+            projected
+        });
+        Ok(p::Projection::new(available, rows))
+    }
 }

@@ -8,9 +8,10 @@
 //! - Repaired by the xtask's generic passes and `specs/venice/overlay.yaml`; the exact document
 //!   progenitor was given is `openapi.json` beside this crate's `Cargo.toml`.
 //!
-//! Amounts marked `format: decimal` are [`rust_decimal::Decimal`], exact for any input.
-//! [`RequestHeaders`] given to [`Client::new`] go on every request (authentication), and
-//! response bodies larger than [`MAX_RESPONSE_BODY_BYTES`] fail instead of being read.
+//! Amounts marked `format: decimal` are [`balances_runtime::ExactDecimal`]: exact, with the
+//! sign and scale the vendor wrote. The [`balances_runtime::Context`] given to
+//! [`Client::new`] carries the auth headers for every request, caps response bodies at
+//! [`balances_runtime::MAX_RESPONSE_BODY_BYTES`] and keeps the last exchange.
 #![allow(clippy::all, unused_imports, missing_debug_implementations)]
 #![warn(missing_docs)]
 
@@ -383,7 +384,7 @@ pub mod types {
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::RequestHeaders,
+    pub(crate) inner: balances_runtime::Context,
 }
 impl Client {
     /// Create a new client.
@@ -391,7 +392,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::RequestHeaders) -> Self {
+    pub fn new(baseurl: &str, inner: balances_runtime::Context) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -412,7 +413,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::RequestHeaders,
+        inner: balances_runtime::Context,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -421,7 +422,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::RequestHeaders> for Client {
+impl ClientInfo<balances_runtime::Context> for Client {
     fn api_version() -> &'static str {
         "20260821.193530"
     }
@@ -431,11 +432,11 @@ impl ClientInfo<crate::RequestHeaders> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::RequestHeaders {
+    fn inner(&self) -> &balances_runtime::Context {
         &self.inner
     }
 }
-impl ClientHooks<crate::RequestHeaders> for &Client {}
+impl ClientHooks<balances_runtime::Context> for &Client {}
 impl Client {
     #[doc = "/api/v1/billing/balance\n\nGet current balance information for the authenticated user. Returns remaining DIEM/USD balances and total DIEM epoch allocation for calculating usage percentage.\n\nSends a `GET` request to `/billing/balance`\n\n```ignore\nlet response = client.get_billing_balance()\n    .send()\n    .await;\n```"]
     pub fn get_billing_balance(&self) -> builder::GetBillingBalance<'_> {
@@ -510,29 +511,13 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
-/// Headers added to every request this client sends, such as `Authorization`.
-///
-/// One `reqwest::Client` (and so one connection pool) can serve many clients with different
-/// credentials: the headers travel with the generated `Client`, not the `reqwest::Client`.
-/// Mark secret values with `HeaderValue::set_sensitive(true)`; `Debug` then redacts them.
-#[derive(Clone, Debug, Default)]
-pub struct RequestHeaders(pub reqwest::header::HeaderMap);
-
-/// The largest response body this client reads, in bytes. Reading stops as soon as a body
-/// grows past it, and the call fails with an error whose source chain holds an
-/// [`http_body_util::LengthLimitError`]. A broken or hostile server can otherwise make the
-/// client buffer any amount of memory.
-pub const MAX_RESPONSE_BODY_BYTES: usize = 1024 * 1024;
-
-impl progenitor_client::ClientHooks<RequestHeaders> for Client {
+impl progenitor_client::ClientHooks<balances_runtime::Context> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         _info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        for (name, value) in &self.inner().0 {
-            request.headers_mut().insert(name.clone(), value.clone());
-        }
+        self.inner.prepare(request);
         Ok(())
     }
 
@@ -541,24 +526,76 @@ impl progenitor_client::ClientHooks<RequestHeaders> for Client {
         request: reqwest::Request,
         _info: &progenitor_client::OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = self.client.execute(request).await?;
-        Ok(limit_response_body(response, MAX_RESPONSE_BODY_BYTES))
+        self.inner.execute(&self.client, request).await
     }
 }
 
-fn limit_response_body(response: reqwest::Response, limit: usize) -> reqwest::Response {
-    let url = response.url().clone();
-    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-    let limited = reqwest::Body::wrap(http_body_util::Limited::new(body, limit));
-    let mut limited_response = reqwest::ResponseBuilderExt::url(
-        http::Response::builder()
-            .status(parts.status)
-            .version(parts.version),
-        url,
-    )
-    .body(limited)
-    .expect("status, version and URL come from a valid response");
-    *limited_response.headers_mut() = parts.headers;
-    limited_response.extensions_mut().extend(parts.extensions);
-    reqwest::Response::from(limited_response)
+/// The balance operation of `specs/venice/vendor.toml`, compiled by `cargo xtask codegen`: the typed call
+/// and the projection of its response into rows of exact amounts, which the `balances`
+/// facade normalizes.
+pub mod balance {
+    use balances_runtime::projection as p;
+
+    /// The vendor's binding, listed by the `balances-vendors` crate.
+    pub const BINDING: balances_runtime::Binding = balances_runtime::Binding {
+        vendor: "venice",
+        operation: "getBillingBalance",
+        fetch,
+        decode,
+    };
+
+    /// Sends `getBillingBalance` through this crate's [`Client`](super::Client) with the call's
+    /// context (auth headers) and projects the response.
+    pub fn fetch(call: balances_runtime::Call<'_>) -> balances_runtime::Pending<'_> {
+        Box::pin(async move {
+            let client = super::Client::new_with_client(
+                call.base_url,
+                call.http.clone(),
+                call.context.clone(),
+            );
+            let result = client.get_billing_balance().send().await;
+            balances_runtime::Sent::of(&call.context, result, project)
+        })
+    }
+
+    /// Decodes a success body of `getBillingBalance` into [`super::types::GetBillingBalanceResponse`] and
+    /// projects it.
+    pub fn decode(body: &[u8]) -> Result<p::Projection, p::Failure> {
+        p::decode(body, project)
+    }
+
+    /// The rows, amounts, availability and success envelope of a response, as
+    /// `vendor.toml` reads them.
+    pub fn project(
+        body: &super::types::GetBillingBalanceResponse,
+    ) -> Result<p::Projection, p::Failure> {
+        let available = Some(&body.can_consume).copied();
+        let mut rows = Vec::new();
+        let members = &body.balances;
+        if let Some(row) = members.diem.as_ref() {
+            rows.push({
+                let at: String = "balances.diem".to_owned();
+                let mut projected = p::Row::at(at.clone());
+                projected.key = Some("diem".to_owned());
+                projected.currency = None;
+                projected.total = Some(row).map(p::exact);
+                projected.granted = None;
+                projected.topped_up = None;
+                projected
+            });
+        }
+        if let Some(row) = members.usd.as_ref() {
+            rows.push({
+                let at: String = "balances.usd".to_owned();
+                let mut projected = p::Row::at(at.clone());
+                projected.key = Some("usd".to_owned());
+                projected.currency = None;
+                projected.total = Some(row).map(p::exact);
+                projected.granted = None;
+                projected.topped_up = None;
+                projected
+            });
+        }
+        Ok(p::Projection::new(available, rows))
+    }
 }

@@ -12,9 +12,11 @@ pub mod error;
 pub mod generate;
 pub mod load;
 pub mod overlay;
+pub mod project;
 pub mod repair;
 pub mod select;
 pub mod validate;
+pub mod vendors;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -139,6 +141,15 @@ fn write_registry(
             contents,
         });
     }
+    let version = workspace_version(&options.root)?;
+    for mut file in vendors::vendors_crate(&ids, &version) {
+        if file.relative.extension().is_some_and(|e| e == "rs") {
+            file.contents = generate::rustfmt(&file.contents).map_err(|p| {
+                CodegenError::file(REGISTRY_OUTCOME, file.relative.clone(), p.message)
+            })?;
+        }
+        files.push(file);
+    }
     files.push(PlannedFile {
         relative: PathBuf::from(describe::REGISTRY_FILE),
         contents: describe::registry_json(entries),
@@ -153,6 +164,23 @@ fn write_registry(
         repairs: RepairReport::default(),
         changed,
     })
+}
+
+/// The workspace's `[workspace.package] version`, which the generated manifests' path
+/// dependencies name.
+fn workspace_version(root: &Path) -> Result<String, CodegenError> {
+    let failed = |message: String| CodegenError::file(REGISTRY_OUTCOME, "Cargo.toml", message);
+    let text = std::fs::read_to_string(root.join("Cargo.toml"))
+        .map_err(|e| failed(format!("cannot read: {e}")))?;
+    let manifest: toml::Value =
+        toml::from_str(&text).map_err(|e| failed(format!("not TOML: {e}")))?;
+    manifest
+        .get("workspace")
+        .and_then(|w| w.get("package"))
+        .and_then(|p| p.get("version"))
+        .and_then(toml::Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| failed("no `workspace.package.version`".to_owned()))
 }
 
 /// load → repair → overlay → validate → generate for one vendor folder; writes nothing.
@@ -201,9 +229,9 @@ pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenEr
     let generated_file = crate_dir.join("openapi.json");
     let openapi =
         validate::validate(&openapi_json).map_err(|p| p.in_file(vendor, &generated_file))?;
-    let generated =
-        generate::generate(&spec, &openapi).map_err(|p| p.in_file(vendor, &generated_file))?;
     let entry = describe::describe(root, vendor, &document)?;
+    let generated = generate::generate(&spec, &openapi, entry.as_ref())
+        .map_err(|p| p.in_file(vendor, &generated_file))?;
 
     let source_toml = relative(root, &spec.dir.join(load::SOURCE_FILE));
     let files = vec![
