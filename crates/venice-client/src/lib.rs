@@ -39,7 +39,7 @@ pub mod types {
         pub consumption_currency: ::std::option::Option<::std::string::String>,
         ///Total DIEM allocation for the current epoch (from staking). Use with balances.diem to calculate usage percentage.
         #[serde(rename = "diemEpochAllocation")]
-        pub diem_epoch_allocation: f64,
+        pub diem_epoch_allocation: ::rust_decimal::Decimal,
     }
     impl GetBillingBalanceResponse {
         /// A builder for this type.
@@ -52,10 +52,10 @@ pub mod types {
     pub struct GetBillingBalanceResponseBalances {
         ///Remaining DIEM balance for current epoch. Null if not staking.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub diem: ::std::option::Option<f64>,
+        pub diem: ::std::option::Option<::rust_decimal::Decimal>,
         ///Remaining USD balance. Null if not available.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub usd: ::std::option::Option<f64>,
+        pub usd: ::std::option::Option<::rust_decimal::Decimal>,
     }
     impl GetBillingBalanceResponseBalances {
         /// A builder for this type.
@@ -89,7 +89,8 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            diem_epoch_allocation: ::std::result::Result<f64, ::std::string::String>,
+            diem_epoch_allocation:
+                ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
         }
         impl ::std::default::Default for GetBillingBalanceResponse {
             fn default() -> Self {
@@ -142,7 +143,7 @@ pub mod types {
             /// Sets `diem_epoch_allocation`.
             pub fn diem_epoch_allocation<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.diem_epoch_allocation = value.try_into().map_err(|e| {
@@ -177,8 +178,14 @@ pub mod types {
         /// The `GetBillingBalanceResponseBalances` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct GetBillingBalanceResponseBalances {
-            diem: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-            usd: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            diem: ::std::result::Result<
+                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::string::String,
+            >,
+            usd: ::std::result::Result<
+                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GetBillingBalanceResponseBalances {
             fn default() -> Self {
@@ -192,7 +199,7 @@ pub mod types {
             /// Sets `diem`.
             pub fn diem<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.diem = value
@@ -203,7 +210,7 @@ pub mod types {
             /// Sets `usd`.
             pub fn usd<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.usd = value
