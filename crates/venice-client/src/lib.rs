@@ -24,7 +24,6 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 pub mod types {
     ///Current balance information for the authenticated user
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
     pub struct GetBillingBalanceResponse {
         /// The `balances` property (the spec gives no description).
         pub balances: GetBillingBalanceResponseBalances,
@@ -32,15 +31,16 @@ pub mod types {
         #[serde(rename = "canConsume")]
         pub can_consume: bool,
         ///The currency that will be used for consumption (DIEM or USD)
+        ///
+        ///Known values: `USD`, `VCU`, `DIEM`, `BUNDLED_CREDITS`.
         #[serde(
             rename = "consumptionCurrency",
             deserialize_with = "::std::option::Option::deserialize"
         )]
-        pub consumption_currency:
-            ::std::option::Option<GetBillingBalanceResponseConsumptionCurrency>,
+        pub consumption_currency: ::std::option::Option<::std::string::String>,
         ///Total DIEM allocation for the current epoch (from staking). Use with balances.diem to calculate usage percentage.
         #[serde(rename = "diemEpochAllocation")]
-        pub diem_epoch_allocation: f64,
+        pub diem_epoch_allocation: ::rust_decimal::Decimal,
     }
     impl GetBillingBalanceResponse {
         /// A builder for this type.
@@ -53,80 +53,15 @@ pub mod types {
     pub struct GetBillingBalanceResponseBalances {
         ///Remaining DIEM balance for current epoch. Null if not staking.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub diem: ::std::option::Option<f64>,
+        pub diem: ::std::option::Option<::rust_decimal::Decimal>,
         ///Remaining USD balance. Null if not available.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub usd: ::std::option::Option<f64>,
+        pub usd: ::std::option::Option<::rust_decimal::Decimal>,
     }
     impl GetBillingBalanceResponseBalances {
         /// A builder for this type.
         pub fn builder() -> builder::GetBillingBalanceResponseBalances {
             Default::default()
-        }
-    }
-    ///The currency that will be used for consumption (DIEM or USD)
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-    )]
-    pub enum GetBillingBalanceResponseConsumptionCurrency {
-        /// The `Usd` value.
-        #[serde(rename = "USD")]
-        Usd,
-        /// The `Vcu` value.
-        #[serde(rename = "VCU")]
-        Vcu,
-        /// The `Diem` value.
-        #[serde(rename = "DIEM")]
-        Diem,
-        /// The `BundledCredits` value.
-        #[serde(rename = "BUNDLED_CREDITS")]
-        BundledCredits,
-    }
-    impl ::std::fmt::Display for GetBillingBalanceResponseConsumptionCurrency {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Usd => f.write_str("USD"),
-                Self::Vcu => f.write_str("VCU"),
-                Self::Diem => f.write_str("DIEM"),
-                Self::BundledCredits => f.write_str("BUNDLED_CREDITS"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetBillingBalanceResponseConsumptionCurrency {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "USD" => Ok(Self::Usd),
-                "VCU" => Ok(Self::Vcu),
-                "DIEM" => Ok(Self::Diem),
-                "BUNDLED_CREDITS" => Ok(Self::BundledCredits),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetBillingBalanceResponseConsumptionCurrency {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-        for GetBillingBalanceResponseConsumptionCurrency
-    {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`StandardError`
@@ -152,10 +87,11 @@ pub mod types {
             >,
             can_consume: ::std::result::Result<bool, ::std::string::String>,
             consumption_currency: ::std::result::Result<
-                ::std::option::Option<super::GetBillingBalanceResponseConsumptionCurrency>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            diem_epoch_allocation: ::std::result::Result<f64, ::std::string::String>,
+            diem_epoch_allocation:
+                ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
         }
         impl ::std::default::Default for GetBillingBalanceResponse {
             fn default() -> Self {
@@ -197,9 +133,7 @@ pub mod types {
             /// Sets `consumption_currency`.
             pub fn consumption_currency<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<super::GetBillingBalanceResponseConsumptionCurrency>,
-                    >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.consumption_currency = value.try_into().map_err(|e| {
@@ -210,7 +144,7 @@ pub mod types {
             /// Sets `diem_epoch_allocation`.
             pub fn diem_epoch_allocation<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.diem_epoch_allocation = value.try_into().map_err(|e| {
@@ -245,8 +179,14 @@ pub mod types {
         /// The `GetBillingBalanceResponseBalances` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct GetBillingBalanceResponseBalances {
-            diem: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-            usd: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            diem: ::std::result::Result<
+                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::string::String,
+            >,
+            usd: ::std::result::Result<
+                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GetBillingBalanceResponseBalances {
             fn default() -> Self {
@@ -260,7 +200,7 @@ pub mod types {
             /// Sets `diem`.
             pub fn diem<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.diem = value
@@ -271,7 +211,7 @@ pub mod types {
             /// Sets `usd`.
             pub fn usd<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.usd = value

@@ -5,7 +5,8 @@
 //!
 //! A mistake is an error naming the file and the key: an operation the spec does not have, a
 //! pointer that is not in the operation's success response, a money field that is not a
-//! string or a number, a divisor that cannot divide exactly, a region that does not exist.
+//! string or a number or is not marked `format: decimal`, a divisor that cannot divide
+//! exactly, a region that does not exist.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,8 @@ use balances_registry::{
 };
 use serde_json::Value;
 
-use super::error::CodegenError;
+use super::error::{CodegenError, JsonPath};
+use super::load::OVERLAY_FILE;
 use super::repair::walk::HTTP_METHODS;
 
 /// The description's file name in a vendor folder.
@@ -52,7 +54,7 @@ pub fn describe(
                 ),
             )
         })?;
-    let body = success_schema(operation).ok_or_else(|| {
+    let body = success_schema(&method, &path, operation).ok_or_else(|| {
         at(
             "balance.operation",
             format!(
@@ -64,6 +66,7 @@ pub fn describe(
     let checker = Checker {
         document,
         operation: &description.balance.operation,
+        overlay: &folder.join(OVERLAY_FILE),
     };
     checker
         .check_balance(&description.balance, &body)
@@ -145,23 +148,57 @@ fn find_operation<'d>(
 }
 
 /// The JSON schema of the operation's first 2xx response.
-fn success_schema(operation: &Value) -> Option<Value> {
+fn success_schema(method: &str, path: &str, operation: &Value) -> Option<Located> {
     let responses = operation.get("responses")?.as_object()?;
     responses
         .iter()
         .filter(|(status, _)| status.starts_with('2'))
-        .find_map(|(_, response)| {
+        .find_map(|(status, response)| {
             let content = response.get("content")?.as_object()?;
-            content
+            let (media, schema) = content
                 .iter()
                 .find(|(media, _)| media.contains("json"))
-                .and_then(|(_, media)| media.get("schema").cloned())
+                .and_then(|(media, object)| Some((media, object.get("schema")?.clone())))?;
+            Some(Located {
+                schema,
+                at: JsonPath::root()
+                    .key("paths")
+                    .key(path)
+                    .key(method)
+                    .key("responses")
+                    .key(status)
+                    .key("content")
+                    .key(media)
+                    .key("schema"),
+            })
         })
+}
+
+/// A schema and where it is in the document: the target an overlay action needs to change it.
+#[derive(Debug, Clone)]
+struct Located {
+    schema: Value,
+    at: JsonPath,
+}
+
+impl Located {
+    fn child(&self, keys: &[&str]) -> Option<Located> {
+        let mut located = self.clone();
+        for key in keys {
+            located = Located {
+                schema: located.schema.get(*key)?.clone(),
+                at: located.at.key(key),
+            };
+        }
+        Some(located)
+    }
 }
 
 struct Checker<'a> {
     document: &'a Value,
     operation: &'a str,
+    /// The vendor's overlay (`specs/<vendor>/overlay.yaml`), where a money field is marked.
+    overlay: &'a Path,
 }
 
 /// What a checked pointer may hold.
@@ -196,7 +233,7 @@ impl Kind {
 type KeyedError = (String, String);
 
 impl Checker<'_> {
-    fn check_balance(&self, balance: &BalanceMapping, body: &Value) -> Result<(), KeyedError> {
+    fn check_balance(&self, balance: &BalanceMapping, body: &Located) -> Result<(), KeyedError> {
         for (index, condition) in balance.success.iter().enumerate() {
             self.expect(
                 body,
@@ -209,7 +246,11 @@ impl Checker<'_> {
             Rows::Object(pointer) => vec![self.expect(body, pointer, Kind::Any, "balance.rows")?],
             Rows::Array(pointer) => {
                 let array = self.expect(body, pointer, Kind::Any, "balance.rows")?;
-                vec![self.resolve(array.get("items").cloned().unwrap_or(Value::Null))]
+                let items = array.child(&["items"]).unwrap_or(Located {
+                    schema: Value::Null,
+                    at: array.at.key("items"),
+                });
+                vec![self.resolve(items)]
             }
             // Each key the description names is a property of the map's schema, or the
             // map's `additionalProperties` describes every member.
@@ -222,10 +263,8 @@ impl Checker<'_> {
                 let mut rows = Vec::with_capacity(keys.len());
                 for key in keys {
                     let member = map
-                        .get("properties")
-                        .and_then(|p| p.get(key.as_str()))
-                        .or_else(|| map.get("additionalProperties"))
-                        .cloned()
+                        .child(&["properties", key.as_str()])
+                        .or_else(|| map.child(&["additionalProperties"]))
                         .ok_or_else(|| {
                             (
                                 "balance.denomination.by_key".to_owned(),
@@ -255,50 +294,58 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn check_row(&self, balance: &BalanceMapping, row: &Value) -> Result<(), KeyedError> {
-        let row = row.clone();
+    fn check_row(&self, balance: &BalanceMapping, row: &Located) -> Result<(), KeyedError> {
         if let Denomination::CurrencyField(pointer) = &balance.denomination {
             self.expect(
-                &row,
+                row,
                 pointer,
                 Kind::Text,
                 "balance.denomination.currency_field",
             )?;
         }
-        self.check_amount(&row, &balance.total, "balance.total")?;
+        self.check_amount(row, &balance.total, "balance.total")?;
         if let Some(granted) = &balance.granted {
-            self.check_amount(&row, granted, "balance.granted")?;
+            self.check_amount(row, granted, "balance.granted")?;
         }
         if let Some(topped_up) = &balance.topped_up {
-            self.check_amount(&row, topped_up, "balance.topped_up")?;
+            self.check_amount(row, topped_up, "balance.topped_up")?;
         }
         Ok(())
     }
 
     fn check_amount(
         &self,
-        row: &Value,
+        row: &Located,
         source: &AmountSource,
         key: &str,
     ) -> Result<(), KeyedError> {
         match source {
-            AmountSource::At(pointer) => self.expect(row, pointer, Kind::Money, key).map(drop),
-            // Alternative shapes: the spec documents at least one of them.
+            AmountSource::At(pointer) => self.expect_money(row, pointer, key),
+            // Alternative shapes: the spec documents at least one of them, and each one it
+            // documents is exact.
             AmountSource::FirstOf(pointers) => {
+                let mut found = false;
                 let mut first_error = None;
                 for pointer in pointers {
                     match self.expect(row, pointer, Kind::Money, key) {
-                        Ok(_) => return Ok(()),
+                        Ok(amount) => {
+                            self.decimal(&amount, pointer, key)?;
+                            found = true;
+                        }
                         Err(error) => {
                             first_error.get_or_insert(error);
                         }
                     }
                 }
-                Err(first_error.unwrap_or_else(|| (key.to_owned(), "no pointer given".to_owned())))
+                match (found, first_error) {
+                    (true, _) => Ok(()),
+                    (false, Some(error)) => Err(error),
+                    (false, None) => Err((key.to_owned(), "no pointer given".to_owned())),
+                }
             }
             AmountSource::Difference { minus } => {
                 for pointer in minus {
-                    self.expect(row, pointer, Kind::Money, key)?;
+                    self.expect_money(row, pointer, key)?;
                 }
                 Ok(())
             }
@@ -306,14 +353,50 @@ impl Checker<'_> {
         }
     }
 
+    fn expect_money(&self, row: &Located, pointer: &str, key: &str) -> Result<(), KeyedError> {
+        let amount = self.expect(row, pointer, Kind::Money, key)?;
+        self.decimal(&amount, pointer, key)
+    }
+
+    /// A money field must be `format: decimal`: progenitor would otherwise generate a
+    /// `String`, an `f64` or an `i64`, and the typed client would not hold the amount exactly.
+    fn decimal(&self, amount: &Located, pointer: &str, key: &str) -> Result<(), KeyedError> {
+        if amount.schema.get("format").and_then(Value::as_str) == Some("decimal") {
+            return Ok(());
+        }
+        let schema_type = amount.schema.get("type").and_then(Value::as_str);
+        let generated = match schema_type {
+            Some("string") => "`String`",
+            Some("number") => "`f64`",
+            Some("integer") => "`i64`",
+            _ => "`serde_json::Value`",
+        };
+        let field = if pointer.is_empty() {
+            "the row itself (`\"\"`)".to_owned()
+        } else {
+            format!("`{pointer}`")
+        };
+        Err((
+            key.to_owned(),
+            format!(
+                "{field} is {} in the spec without `format: decimal`, so the generated \
+                 client would hold it as {generated}, not an exact decimal; mark it in {} \
+                 with the Overlay 1.0 action `{{target: \"{}\", update: {{format: decimal}}}}`",
+                schema_type.unwrap_or("untyped"),
+                self.overlay.display(),
+                amount.at,
+            ),
+        ))
+    }
+
     /// The schema at `pointer` inside `schema`, which must fit `kind`.
     fn expect(
         &self,
-        schema: &Value,
+        schema: &Located,
         pointer: &str,
         kind: Kind,
         key: &str,
-    ) -> Result<Value, KeyedError> {
+    ) -> Result<Located, KeyedError> {
         let not_there = || {
             (
                 key.to_owned(),
@@ -327,19 +410,17 @@ impl Checker<'_> {
         for segment in pointer.split('/').skip(1) {
             let segment = segment.replace("~1", "/").replace("~0", "~");
             let next = current
-                .get("properties")
-                .and_then(|p| p.get(&segment))
-                .cloned()
+                .child(&["properties", &segment])
                 .or_else(|| {
                     segment
                         .parse::<usize>()
                         .ok()
-                        .and_then(|_| current.get("items").cloned())
+                        .and_then(|_| current.child(&["items"]))
                 })
                 .ok_or_else(not_there)?;
             current = self.resolve(next);
         }
-        let schema_type = current.get("type").and_then(Value::as_str);
+        let schema_type = current.schema.get("type").and_then(Value::as_str);
         if !kind.fits(schema_type) {
             return Err((
                 key.to_owned(),
@@ -354,29 +435,48 @@ impl Checker<'_> {
     }
 
     /// Follows `$ref`s and the one-member `allOf` that annotates a reference.
-    fn resolve(&self, mut schema: Value) -> Value {
+    fn resolve(&self, mut located: Located) -> Located {
         for _ in 0..16 {
-            if let Some(target) = schema
+            if let Some((pointer, target)) = located
+                .schema
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix('#'))
-                .and_then(|pointer| self.document.pointer(pointer))
+                .and_then(|pointer| Some((pointer, self.document.pointer(pointer)?)))
             {
-                schema = target.clone();
+                located = Located {
+                    schema: target.clone(),
+                    at: json_path_of_pointer(pointer),
+                };
                 continue;
             }
-            if let Some([only]) = schema
+            if let Some([only]) = located
+                .schema
                 .get("allOf")
                 .and_then(Value::as_array)
                 .map(Vec::as_slice)
             {
-                schema = only.clone();
+                located = Located {
+                    schema: only.clone(),
+                    at: located.at.key("allOf").index(0),
+                };
                 continue;
             }
             break;
         }
-        schema
+        located
     }
+}
+
+/// The JSONPath of a JSON Pointer into the document (`/components/schemas/A` is
+/// `$.components.schemas.A`).
+fn json_path_of_pointer(pointer: &str) -> JsonPath {
+    pointer
+        .split('/')
+        .skip(1)
+        .fold(JsonPath::root(), |at, token| {
+            at.key(&token.replace("~1", "/").replace("~0", "~"))
+        })
 }
 
 /// A divisor must be a positive whole number whose only prime factors are 2 and 5: then
@@ -556,8 +656,21 @@ mod tests {
             "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Credits"}}}}}}}},
             "components": {"schemas": {"Credits": {"type": "object", "properties": {
                 "data": {"type": "object", "properties": {
-                    "total_credits": {"type": "number"},
+                    "total_credits": {"type": "number", "format": "decimal"},
                     "label": {"type": "object"}}}}}}}})
+    }
+
+    fn checker(document: &Value) -> Checker<'_> {
+        Checker {
+            document,
+            operation: "getCredits",
+            overlay: Path::new("specs/acme/overlay.yaml"),
+        }
+    }
+
+    fn body(document: &Value) -> Located {
+        let (method, path, operation) = find_operation(document, "getCredits").unwrap();
+        success_schema(method, &path, operation).unwrap()
     }
 
     fn mapping(total: &str) -> BalanceMapping {
@@ -646,12 +759,8 @@ mod tests {
     #[test]
     fn pointers_are_checked_against_the_success_response() {
         let document = document();
-        let checker = Checker {
-            document: &document,
-            operation: "getCredits",
-        };
-        let (_, _, operation) = find_operation(&document, "getCredits").unwrap();
-        let body = success_schema(operation).unwrap();
+        let checker = checker(&document);
+        let body = body(&document);
         assert!(
             checker
                 .check_balance(&mapping("/total_credits"), &body)
@@ -671,6 +780,73 @@ mod tests {
         assert!(
             message.contains("is object in the spec, not a decimal string or a number"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn money_must_be_marked_decimal_whatever_its_type() {
+        let unmarked = [
+            ("number", "`f64`"),
+            ("integer", "`i64`"),
+            ("string", "`String`"),
+        ];
+        for (schema_type, generated) in unmarked {
+            let mut document = document();
+            document["components"]["schemas"]["Credits"]["properties"]["data"]["properties"]["total_credits"] =
+                json!({"type": schema_type});
+            let (key, message) = checker(&document)
+                .check_balance(&mapping("/total_credits"), &body(&document))
+                .unwrap_err();
+            assert_eq!(key, "balance.total");
+            assert_eq!(
+                message,
+                format!(
+                    "`/total_credits` is {schema_type} in the spec without `format: decimal`, so \
+                     the generated client would hold it as {generated}, not an exact decimal; \
+                     mark it in specs/acme/overlay.yaml with the Overlay 1.0 action \
+                     `{{target: \"$.components.schemas.Credits.properties.data.properties.total_credits\", \
+                     update: {{format: decimal}}}}`"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn every_member_of_a_difference_or_first_of_must_be_decimal() {
+        let mut document = document();
+        let data = &mut document["components"]["schemas"]["Credits"]["properties"]["data"];
+        data["properties"]["total_usage"] = json!({"type": "number"});
+        // A row inline in the response: the target is under `paths`.
+        document["paths"]["/credits"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] =
+            json!({"type": "object", "properties": {"data": data.clone()}});
+        let body = body(&document);
+        let checker = checker(&document);
+        let amount = |total: &str| -> BalanceMapping {
+            toml::from_str(&format!(
+                "operation = \"getCredits\"\nrows = {{ object = \"/data\" }}\n\
+                 denomination = {{ currency = \"USD\" }}\ntotal = {total}\n"
+            ))
+            .unwrap()
+        };
+        let target = "$.paths['/credits'].get.responses['200'].content['application/json'].schema.properties.data.properties.total_usage";
+        for total in [
+            r#"{ minus = ["/total_credits", "/total_usage"] }"#,
+            r#"["/total_credits", "/total_usage"]"#,
+            r#"["/absent", "/total_usage"]"#,
+        ] {
+            let (key, message) = checker.check_balance(&amount(total), &body).unwrap_err();
+            assert_eq!(key, "balance.total", "{total}");
+            assert!(
+                message.starts_with("`/total_usage` is number in the spec without")
+                    && message.contains(target),
+                "{total}: {message}"
+            );
+        }
+        // A first-of member the spec does not document is allowed beside one that is exact.
+        assert!(
+            checker
+                .check_balance(&amount(r#"["/absent", "/total_credits"]"#), &body)
+                .is_ok()
         );
     }
 }

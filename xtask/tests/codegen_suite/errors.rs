@@ -235,6 +235,14 @@ fn a_description_that_does_not_fit_the_spec_names_the_file_and_the_key() {
             "deepseek: specs/deepseek/vendor.toml: balance.total: `/total` is not in the success response of `getUserBalance`",
         ),
         (
+            ("total = \"/total_balance\"", "total = \"/currency\""),
+            "deepseek: specs/deepseek/vendor.toml: balance.total: `/currency` is string in the spec \
+             without `format: decimal`, so the generated client would hold it as `String`, not an \
+             exact decimal; mark it in specs/deepseek/overlay.yaml with the Overlay 1.0 action \
+             `{target: \"$.paths['/user/balance'].get.responses['200'].content['application/json']\
+             .schema.properties.balance_infos.items.properties.currency\", update: {format: decimal}}`",
+        ),
+        (
             (
                 "available = \"/is_available\"",
                 "available = \"/balance_infos\"",

@@ -85,6 +85,43 @@ fn eiotclub_needs_the_apifox_passes_and_a_derived_operation_id() {
     );
 }
 
+#[test]
+fn venice_needs_its_closed_response_opened() {
+    assert_passes(
+        "venice",
+        &[
+            // The balance response is `additionalProperties: false`.
+            ("closed_response_objects", 1),
+            // Its `consumptionCurrency` is a closed enum of four currencies.
+            ("closed_response_enums", 1),
+        ],
+    );
+    let generated = generate_vendor(&workspace_root(), "venice")
+        .unwrap_or_else(|e| panic!("codegen venice: {e}"));
+    let response = &generated.document["paths"]["/billing/balance"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
+    assert!(response.get("additionalProperties").is_none(), "{response}");
+    let currency = &response["properties"]["consumptionCurrency"];
+    assert!(currency.get("enum").is_none(), "{currency}");
+    assert!(
+        currency["description"]
+            .as_str()
+            .is_some_and(|d| d.ends_with("Known values: `USD`, `VCU`, `DIEM`, `BUNDLED_CREDITS`.")),
+        "{currency}"
+    );
+    let lib_rs = &generated
+        .files
+        .iter()
+        .find(|f| f.relative.ends_with("src/lib.rs"))
+        .expect("lib.rs")
+        .contents;
+    assert!(!lib_rs.contains("deny_unknown_fields"), "{lib_rs}");
+    assert!(
+        lib_rs.contains("pub consumption_currency: ::std::option::Option<::std::string::String>,"),
+        "{lib_rs}"
+    );
+}
+
 /// Every `parameters` entry (resolved through `#/components/parameters`) of every path item and
 /// operation, as (path template, parameter).
 fn operation_parameters(doc: &Value) -> Vec<(String, Value)> {

@@ -9,6 +9,7 @@
 mod exporter;
 mod openapi31;
 mod operations;
+mod responses;
 mod schemas;
 pub mod walk;
 
@@ -35,8 +36,9 @@ pub struct Pass {
 }
 
 /// All passes, in the order they run. Order matters where one pass produces what another
-/// consumes: 3.1 constructs are lowered before schemas are compared, and operationIds exist
-/// before response bodies are hoisted into components named after them.
+/// consumes: 3.1 constructs are lowered before schemas are compared, operationIds exist
+/// before response bodies are hoisted into components named after them, and responses are
+/// opened last, once every body they reach is in place.
 pub const PASSES: &[Pass] = &[
     Pass {
         name: "strip_exporter_extensions",
@@ -181,6 +183,14 @@ pub const PASSES: &[Pass] = &[
     Pass {
         name: "differing_response_bodies",
         run: operations::differing_response_bodies,
+    },
+    Pass {
+        name: "closed_response_objects",
+        run: responses::closed_response_objects,
+    },
+    Pass {
+        name: "closed_response_enums",
+        run: responses::closed_response_enums,
     },
 ];
 

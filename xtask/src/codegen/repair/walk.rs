@@ -152,7 +152,7 @@ fn content_holder(
 }
 
 /// Keywords whose value is one schema.
-const SINGLE_SCHEMA_KEYWORDS: [&str; 8] = [
+pub(super) const SINGLE_SCHEMA_KEYWORDS: [&str; 8] = [
     "items",
     "additionalProperties",
     "not",
@@ -163,9 +163,9 @@ const SINGLE_SCHEMA_KEYWORDS: [&str; 8] = [
     "unevaluatedProperties",
 ];
 /// Keywords whose value is an array of schemas.
-const SCHEMA_ARRAY_KEYWORDS: [&str; 4] = ["allOf", "anyOf", "oneOf", "prefixItems"];
+pub(super) const SCHEMA_ARRAY_KEYWORDS: [&str; 4] = ["allOf", "anyOf", "oneOf", "prefixItems"];
 /// Keywords whose value is a map of schemas.
-const SCHEMA_MAP_KEYWORDS: [&str; 5] = [
+pub(super) const SCHEMA_MAP_KEYWORDS: [&str; 5] = [
     "properties",
     "patternProperties",
     "$defs",
