@@ -94,9 +94,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetCreditsResponseData {
         ///Total credits purchased
-        pub total_credits: ::rust_decimal::Decimal,
+        pub total_credits: ::balances_runtime::ExactDecimal,
         ///Total credits used
-        pub total_usage: ::rust_decimal::Decimal,
+        pub total_usage: ::balances_runtime::ExactDecimal,
     }
     impl GetCreditsResponseData {
         /// A builder for this type.
@@ -139,13 +139,13 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GetCurrentKeyResponseData {
         ///Total external BYOK usage (in USD) for the API key
-        pub byok_usage: ::rust_decimal::Decimal,
+        pub byok_usage: ::balances_runtime::ExactDecimal,
         ///External BYOK usage (in USD) for the current UTC day
-        pub byok_usage_daily: ::rust_decimal::Decimal,
+        pub byok_usage_daily: ::balances_runtime::ExactDecimal,
         ///External BYOK usage (in USD) for current UTC month
-        pub byok_usage_monthly: ::rust_decimal::Decimal,
+        pub byok_usage_monthly: ::balances_runtime::ExactDecimal,
         ///External BYOK usage (in USD) for the current UTC week (Monday-Sunday)
-        pub byok_usage_weekly: ::rust_decimal::Decimal,
+        pub byok_usage_weekly: ::balances_runtime::ExactDecimal,
         ///The user ID of the key creator. For organization-owned keys, this is the member who created the key. For individual users, this is the user's own ID.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub creator_user_id: ::std::option::Option<::std::string::String>,
@@ -164,23 +164,23 @@ pub mod types {
         pub label: ::std::string::String,
         ///Spending limit for the API key in USD
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub limit: ::std::option::Option<::rust_decimal::Decimal>,
+        pub limit: ::std::option::Option<::balances_runtime::ExactDecimal>,
         ///Remaining spending limit in USD
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub limit_remaining: ::std::option::Option<::rust_decimal::Decimal>,
+        pub limit_remaining: ::std::option::Option<::balances_runtime::ExactDecimal>,
         ///Type of limit reset for the API key
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub limit_reset: ::std::option::Option<::std::string::String>,
         /// The `rate_limit` property (the spec gives no description).
         pub rate_limit: GetCurrentKeyResponseDataRateLimit,
         ///Total OpenRouter credit usage (in USD) for the API key
-        pub usage: ::rust_decimal::Decimal,
+        pub usage: ::balances_runtime::ExactDecimal,
         ///OpenRouter credit usage (in USD) for the current UTC day
-        pub usage_daily: ::rust_decimal::Decimal,
+        pub usage_daily: ::balances_runtime::ExactDecimal,
         ///OpenRouter credit usage (in USD) for the current UTC month
-        pub usage_monthly: ::rust_decimal::Decimal,
+        pub usage_monthly: ::balances_runtime::ExactDecimal,
         ///OpenRouter credit usage (in USD) for the current UTC week (Monday-Sunday)
-        pub usage_weekly: ::rust_decimal::Decimal,
+        pub usage_weekly: ::balances_runtime::ExactDecimal,
     }
     impl GetCurrentKeyResponseData {
         /// A builder for this type.
@@ -572,8 +572,10 @@ pub mod types {
         /// The `GetCreditsResponseData` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct GetCreditsResponseData {
-            total_credits: ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
-            total_usage: ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
+            total_credits:
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
+            total_usage:
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
         }
         impl ::std::default::Default for GetCreditsResponseData {
             fn default() -> Self {
@@ -587,7 +589,7 @@ pub mod types {
             /// Sets `total_credits`.
             pub fn total_credits<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_credits = value
@@ -598,7 +600,7 @@ pub mod types {
             /// Sets `total_usage`.
             pub fn total_usage<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_usage = value
@@ -753,12 +755,14 @@ pub mod types {
         /// The `GetCurrentKeyResponseData` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct GetCurrentKeyResponseData {
-            byok_usage: ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
-            byok_usage_daily: ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
+            byok_usage:
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
+            byok_usage_daily:
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
             byok_usage_monthly:
-                ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
             byok_usage_weekly:
-                ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
             creator_user_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -773,11 +777,11 @@ pub mod types {
             is_provisioning_key: ::std::result::Result<bool, ::std::string::String>,
             label: ::std::result::Result<::std::string::String, ::std::string::String>,
             limit: ::std::result::Result<
-                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
                 ::std::string::String,
             >,
             limit_remaining: ::std::result::Result<
-                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
                 ::std::string::String,
             >,
             limit_reset: ::std::result::Result<
@@ -788,10 +792,13 @@ pub mod types {
                 super::GetCurrentKeyResponseDataRateLimit,
                 ::std::string::String,
             >,
-            usage: ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
-            usage_daily: ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
-            usage_monthly: ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
-            usage_weekly: ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
+            usage: ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
+            usage_daily:
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
+            usage_monthly:
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
+            usage_weekly:
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
         }
         impl ::std::default::Default for GetCurrentKeyResponseData {
             fn default() -> Self {
@@ -826,7 +833,7 @@ pub mod types {
             /// Sets `byok_usage`.
             pub fn byok_usage<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.byok_usage = value
@@ -837,7 +844,7 @@ pub mod types {
             /// Sets `byok_usage_daily`.
             pub fn byok_usage_daily<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.byok_usage_daily = value.try_into().map_err(|e| {
@@ -848,7 +855,7 @@ pub mod types {
             /// Sets `byok_usage_monthly`.
             pub fn byok_usage_monthly<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.byok_usage_monthly = value.try_into().map_err(|e| {
@@ -859,7 +866,7 @@ pub mod types {
             /// Sets `byok_usage_weekly`.
             pub fn byok_usage_weekly<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.byok_usage_weekly = value.try_into().map_err(|e| {
@@ -949,7 +956,7 @@ pub mod types {
             /// Sets `limit`.
             pub fn limit<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.limit = value
@@ -960,7 +967,7 @@ pub mod types {
             /// Sets `limit_remaining`.
             pub fn limit_remaining<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.limit_remaining = value.try_into().map_err(|e| {
@@ -993,7 +1000,7 @@ pub mod types {
             /// Sets `usage`.
             pub fn usage<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.usage = value
@@ -1004,7 +1011,7 @@ pub mod types {
             /// Sets `usage_daily`.
             pub fn usage_daily<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.usage_daily = value
@@ -1015,7 +1022,7 @@ pub mod types {
             /// Sets `usage_monthly`.
             pub fn usage_monthly<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.usage_monthly = value
@@ -1026,7 +1033,7 @@ pub mod types {
             /// Sets `usage_weekly`.
             pub fn usage_weekly<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.usage_weekly = value

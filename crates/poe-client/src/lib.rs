@@ -26,7 +26,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CurrentBalance {
         ///Your current available points (plan and add-on points).
-        pub current_point_balance: i64,
+        pub current_point_balance: ::balances_runtime::ExactDecimal,
     }
     impl CurrentBalance {
         /// A builder for this type.
@@ -39,7 +39,8 @@ pub mod types {
         /// The `CurrentBalance` type (the spec gives no description).
         #[derive(Clone, Debug)]
         pub struct CurrentBalance {
-            current_point_balance: ::std::result::Result<i64, ::std::string::String>,
+            current_point_balance:
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
         }
         impl ::std::default::Default for CurrentBalance {
             fn default() -> Self {
@@ -54,7 +55,7 @@ pub mod types {
             /// Sets `current_point_balance`.
             pub fn current_point_balance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.current_point_balance = value.try_into().map_err(|e| {

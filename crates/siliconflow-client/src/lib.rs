@@ -82,13 +82,13 @@ pub mod types {
     pub struct UserInfoResponseData {
         /// The `balance` property (the spec gives no description).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub balance: ::std::option::Option<::rust_decimal::Decimal>,
+        pub balance: ::std::option::Option<::balances_runtime::ExactDecimal>,
         /// The `charge_balance` property (the spec gives no description).
         #[serde(
             rename = "chargeBalance",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub charge_balance: ::std::option::Option<::rust_decimal::Decimal>,
+        pub charge_balance: ::std::option::Option<::balances_runtime::ExactDecimal>,
         /// The `email` property (the spec gives no description).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
@@ -121,7 +121,7 @@ pub mod types {
             rename = "totalBalance",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub total_balance: ::std::option::Option<::rust_decimal::Decimal>,
+        pub total_balance: ::std::option::Option<::balances_runtime::ExactDecimal>,
     }
     impl UserInfoResponseData {
         /// A builder for this type.
@@ -228,11 +228,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UserInfoResponseData {
             balance: ::std::result::Result<
-                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
                 ::std::string::String,
             >,
             charge_balance: ::std::result::Result<
-                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
                 ::std::string::String,
             >,
             email: ::std::result::Result<
@@ -265,7 +265,7 @@ pub mod types {
                 ::std::string::String,
             >,
             total_balance: ::std::result::Result<
-                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
                 ::std::string::String,
             >,
         }
@@ -290,7 +290,7 @@ pub mod types {
             /// Sets `balance`.
             pub fn balance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.balance = value
@@ -301,7 +301,7 @@ pub mod types {
             /// Sets `charge_balance`.
             pub fn charge_balance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.charge_balance = value.try_into().map_err(|e| {
@@ -400,7 +400,7 @@ pub mod types {
             /// Sets `total_balance`.
             pub fn total_balance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_balance = value

@@ -40,7 +40,7 @@ pub mod types {
         pub consumption_currency: ::std::option::Option<::std::string::String>,
         ///Total DIEM allocation for the current epoch (from staking). Use with balances.diem to calculate usage percentage.
         #[serde(rename = "diemEpochAllocation")]
-        pub diem_epoch_allocation: ::rust_decimal::Decimal,
+        pub diem_epoch_allocation: ::balances_runtime::ExactDecimal,
     }
     impl GetBillingBalanceResponse {
         /// A builder for this type.
@@ -53,10 +53,10 @@ pub mod types {
     pub struct GetBillingBalanceResponseBalances {
         ///Remaining DIEM balance for current epoch. Null if not staking.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub diem: ::std::option::Option<::rust_decimal::Decimal>,
+        pub diem: ::std::option::Option<::balances_runtime::ExactDecimal>,
         ///Remaining USD balance. Null if not available.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub usd: ::std::option::Option<::rust_decimal::Decimal>,
+        pub usd: ::std::option::Option<::balances_runtime::ExactDecimal>,
     }
     impl GetBillingBalanceResponseBalances {
         /// A builder for this type.
@@ -91,7 +91,7 @@ pub mod types {
                 ::std::string::String,
             >,
             diem_epoch_allocation:
-                ::std::result::Result<::rust_decimal::Decimal, ::std::string::String>,
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
         }
         impl ::std::default::Default for GetBillingBalanceResponse {
             fn default() -> Self {
@@ -144,7 +144,7 @@ pub mod types {
             /// Sets `diem_epoch_allocation`.
             pub fn diem_epoch_allocation<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::rust_decimal::Decimal>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.diem_epoch_allocation = value.try_into().map_err(|e| {
@@ -180,11 +180,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetBillingBalanceResponseBalances {
             diem: ::std::result::Result<
-                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
                 ::std::string::String,
             >,
             usd: ::std::result::Result<
-                ::std::option::Option<::rust_decimal::Decimal>,
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
                 ::std::string::String,
             >,
         }
@@ -200,7 +200,7 @@ pub mod types {
             /// Sets `diem`.
             pub fn diem<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.diem = value
@@ -211,7 +211,7 @@ pub mod types {
             /// Sets `usd`.
             pub fn usd<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::rust_decimal::Decimal>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.usd = value
