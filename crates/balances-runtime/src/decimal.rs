@@ -262,6 +262,10 @@ pub fn parse_exact(text: &str) -> Result<Decimal, NotExact> {
 mod tests {
     use super::*;
 
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
     fn from_json(text: &str) -> Result<String, String> {
         serde_json::from_str::<ExactDecimal>(text)
             .map(|d| d.to_string())
@@ -319,6 +323,130 @@ mod tests {
         let value: ExactDecimal = "-0.00".parse().unwrap();
         assert_eq!(serde_json::to_string(&value).unwrap(), r#""-0.00""#);
         assert_eq!(format!("{value:?}"), "ExactDecimal(-0.00)");
+    }
+
+    #[test]
+    fn parsing_drops_the_sign_of_negative_zero() {
+        // One reason amounts are read from their text (`ExactDecimal`): if this starts
+        // failing, rust_decimal has begun keeping the sign itself.
+        let zero = dec("-0.00");
+        assert!(!zero.is_sign_negative());
+        assert_eq!(zero.to_string(), "0.00");
+    }
+
+    #[test]
+    fn negative_zero_is_restored_from_the_text() {
+        for (json, shown) in [
+            (r#""-0.00""#, "-0.00"),
+            (r#""0.00""#, "0.00"),
+            ("-0", "-0"),
+            (r#""-0.0""#, "-0.0"),
+            (r#""-1.00""#, "-1.00"),
+            ("-0.0e1", "-0"),
+        ] {
+            assert_eq!(from_json(json).as_deref(), Ok(shown), "{json}");
+        }
+        // And the sign survives serialization, as `Decimal` too.
+        let zero: ExactDecimal = serde_json::from_str(r#""-0.00""#).unwrap();
+        assert_eq!(serde_json::to_string(&zero.get()).unwrap(), r#""-0.00""#);
+    }
+
+    #[test]
+    fn exact_parsing_keeps_value_and_scale() {
+        let exact = |text: &str| parse_exact(text).map(|d| d.to_string());
+        for (text, expected) in [
+            ("110.00", "110.00"),
+            ("007.50", "7.50"),
+            ("+1.5", "1.5"),
+            ("-12.345", "-12.345"),
+            ("1e3", "1000"),
+            ("1E+3", "1000"),
+            ("1.5E-2", "0.015"),
+            ("1.50e1", "15.0"),
+            ("15e-1", "1.5"),
+            ("0e100", "0"),
+            ("-0e-2", "-0.00"),
+            (
+                "79228162514264337593543950335",
+                "79228162514264337593543950335",
+            ),
+            (
+                "7.9228162514264337593543950335e28",
+                "79228162514264337593543950335",
+            ),
+            (
+                "0.0000000000000000000000000001",
+                "0.0000000000000000000000000001",
+            ),
+            ("1e-28", "0.0000000000000000000000000001"),
+            (".5", "0.5"),
+            ("5.", "5"),
+            (
+                "0.00000000000000000000000000000e1",
+                "0.0000000000000000000000000000",
+            ),
+            (
+                "123.0000000000000000000000000e3",
+                "123000.0000000000000000000000",
+            ),
+            ("000000000000000000000000000000000000001.5", "1.5"),
+        ] {
+            assert_eq!(exact(text).as_deref(), Ok(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn exact_parsing_refuses_to_round() {
+        for text in [
+            // 29 decimal places: `Decimal::from_str` rounds these.
+            "0.00000000000000000000000000001",
+            "0.00000000000000000000000000000",
+            "1.2345678901234567890123456789012",
+            "1234567890123456789012345678.91",
+            "1e-29",
+            "0.1e-28",
+            // Beyond 96 bits.
+            "79228162514264337593543950336",
+            "8e28",
+            "1e29",
+            // Scale 26 after the exponent, but 123000 at scale 26 needs more than 96 bits.
+            "123.00000000000000000000000000000e3",
+        ] {
+            assert_eq!(parse_exact(text), Err(NotExact::TooPrecise), "{text}");
+        }
+        for text in [
+            "",
+            "-",
+            ".",
+            "+-1",
+            "1.2.3",
+            " 1",
+            "1 ",
+            "abc",
+            "1e",
+            "1e1.5",
+            "1ee2",
+            "0x10",
+            "1_000",
+            "١",
+            "e5",
+            "1e99999999999",
+        ] {
+            assert!(
+                matches!(parse_exact(text), Err(NotExact::Syntax(_))),
+                "{text:?}: {:?}",
+                parse_exact(text)
+            );
+        }
+    }
+
+    #[test]
+    fn rust_decimal_serde_rounds_where_the_text_does_not_fit() {
+        // The reason amounts are read from their text (`ExactDecimal`): if this starts failing,
+        // rust_decimal's serde support has become exact.
+        let rounded: Decimal =
+            serde_json::from_str("\"1.2345678901234567890123456789012\"").expect("parses");
+        assert_eq!(rounded.to_string(), "1.2345678901234567890123456789");
     }
 
     #[test]

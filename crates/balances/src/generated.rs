@@ -1,19 +1,17 @@
 //! The escape hatch to the generated clients: what they need to call a vendor directly
 //! ([`Authorized`]), and their errors mapped onto [`Error`] with the same rules
 //! [`BalanceClient::fetch`] applies. Nothing here knows a vendor: any vendor's generated
-//! crate takes a base URL, a `reqwest::Client` and headers.
+//! client takes a base URL, a `reqwest::Client` and a [`balances_runtime::Context`].
 
-use bytes::BytesMut;
 use progenitor_client::Error as GeneratedError;
-use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::account::Account;
-use crate::auth::{Redactor, auth_headers};
+use crate::auth::auth_headers;
 use crate::client::BalanceClient;
 use crate::eiotclub::Signer;
-use crate::error::{Error, TimeoutLimit};
-use crate::vendor::{self, MAX_RESPONSE_BODY_BYTES, status_error};
+use crate::error::Error;
+use crate::vendor;
 
 /// What a generated client needs to call one account's vendor, from
 /// [`BalanceClient::authorize`]. `Debug` shows no credential.
@@ -21,14 +19,17 @@ use crate::vendor::{self, MAX_RESPONSE_BODY_BYTES, status_error};
 /// ```no_run
 /// # async fn run(client: balances::BalanceClient, account: balances::Account) -> Result<(), balances::Error> {
 /// let authorized = client.authorize(&account)?;
-/// let generated = deepseek_client::Client::new_with_client(
+/// // Clones share what the context keeps of the exchange.
+/// let context = authorized.context();
+/// let deepseek = balances::vendors::deepseek::Client::new_with_client(
 ///     authorized.base_url(),
 ///     authorized.http_client().clone(),
-///     deepseek_client::RequestHeaders(authorized.headers().clone()),
+///     context.clone(),
 /// );
-/// match generated.get_user_balance().send().await {
+/// match deepseek.get_user_balance().send().await {
+///     // Amounts are `ExactDecimal`: `-0.00` stays `-0.00`.
 ///     Ok(response) => println!("available: {}", response.is_available),
-///     Err(e) => return Err(client.generated_error(&account, e).await),
+///     Err(e) => return Err(client.generated_error(&account, &context, e)),
 /// }
 /// # Ok(()) }
 /// ```
@@ -67,6 +68,12 @@ impl Authorized {
         &self.headers
     }
 
+    /// A fresh context for a generated client: the auth headers on every request, the
+    /// response body cap, and the exchange kept for [`BalanceClient::generated_error`].
+    pub fn context(&self) -> balances_runtime::Context {
+        balances_runtime::Context::new(self.headers.clone())
+    }
+
     /// The signer of a vendor that signs request bodies ([`Signer::signed_body`] gives a
     /// fresh body per request); `None` for a header scheme.
     pub fn signer(&self) -> Option<&Signer> {
@@ -74,157 +81,40 @@ impl Authorized {
     }
 }
 
-/// Whether `error` or any of its causes is the generated clients' body-size limit.
-fn is_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause = Some(error);
-    while let Some(e) = cause {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        cause = e.source();
-    }
-    false
-}
-
 impl BalanceClient {
-    /// Maps an error from a generated client built with [`BalanceClient::authorize`] onto this crate's [`Error`], with the same
-    /// status table, redaction and size cap as [`BalanceClient::fetch`]:
-    ///
-    /// - a documented error response is classified by its status, with the vendor's code and
-    ///   message;
-    /// - an undocumented response has its body read here, at most
-    ///   [`crate::MAX_RESPONSE_BODY_BYTES`], then classified the same way;
-    /// - a body cut off by the generated client's size limit is
-    ///   [`Error::ResponseTooLarge`];
-    /// - a 2xx body that does not decode is transient when empty or truncated, else
-    ///   undecodable (progenitor does not keep the status of such a response, so `status` is
-    ///   `None` there).
+    /// Maps an error from a generated client built with [`BalanceClient::authorize`] onto
+    /// this crate's [`Error`], with the same status table, redaction and size cap as
+    /// [`BalanceClient::fetch`]. `context` is the generated client's (or a clone of it): it
+    /// kept the exchange, so an HTML 503 that progenitor reports only as an undecodable body
+    /// is still a transient 503, and a vendor's error code and message are read from the
+    /// raw body even where the spec leaves the error body untyped.
     ///
     /// `account` must be the account the generated client was built for: its credentials
     /// are what gets redacted.
-    pub async fn generated_error<E: serde::Serialize>(
+    pub fn generated_error<E>(
         &self,
         account: &Account,
+        context: &balances_runtime::Context,
         error: GeneratedError<E>,
     ) -> Error {
-        let redactor = Redactor::for_account(account);
-        let (name, vendor) = (account.name().to_owned(), account.vendor());
-        let too_large = || Error::ResponseTooLarge {
-            account: name.clone(),
-            vendor,
-            limit: MAX_RESPONSE_BODY_BYTES,
-        };
-        let transient = |status: Option<StatusCode>, reason: String| Error::Transient {
-            account: name.clone(),
-            vendor,
-            status: status.map(|s| s.as_u16()),
-            reason: redactor.redact(&reason),
-            retry_after: None,
-            source: None,
-        };
-        // A network error keeps its cause, without the URL.
-        let network = |e: reqwest::Error| {
-            let e = e.without_url();
-            vendor::network_failure(account, e.status(), crate::transport::describe(&e), e)
-        };
-        let undecodable =
-            |status: Option<StatusCode>, reason: String, body: &[u8]| Error::Undecodable {
-                account: name.clone(),
-                vendor,
-                status: status.map(|s| s.as_u16()),
-                reason: redactor.redact(&reason),
-                excerpt: redactor.excerpt(body),
-            };
-
-        match error {
-            GeneratedError::ErrorResponse(response) => {
-                let status = response.status();
-                let headers = response.headers().clone();
-                // Back to JSON, so the vendor module reads code and message exactly as it
-                // does for `fetch`.
-                let body = serde_json::to_vec(response.as_ref()).unwrap_or_default();
-                status_error(account, status, &headers, &body)
-            }
-            GeneratedError::UnexpectedResponse(response) => {
-                let status = response.status();
-                let headers: HeaderMap = response.headers().clone();
-                let body = match read_capped(response).await {
-                    Ok(body) => body,
-                    Err(ReadError::TooLarge) => return too_large(),
-                    Err(ReadError::Broken(reason)) => return transient(Some(status), reason),
-                };
-                if status.is_success() {
-                    return undecodable(
-                        Some(status),
-                        format!("undocumented success status {status}"),
-                        &body,
-                    );
-                }
-                status_error(account, status, &headers, &body)
-            }
-            GeneratedError::ResponseBodyError(e) | GeneratedError::CommunicationError(e)
-                if is_length_limit(&e) =>
-            {
-                too_large()
-            }
-            GeneratedError::CommunicationError(e) if e.is_timeout() => {
-                match self.http_connect_limit() {
-                    Some(after) => Error::Timeout {
-                        account: name.clone(),
-                        vendor,
-                        after,
-                        limit: TimeoutLimit::Connect,
-                    },
-                    None => network(e),
-                }
-            }
-            GeneratedError::CommunicationError(e) | GeneratedError::ResponseBodyError(e) => {
-                network(e)
-            }
-            GeneratedError::InvalidResponsePayload(bytes, e) => {
-                if bytes.iter().all(u8::is_ascii_whitespace) {
-                    transient(None, "empty response body".into())
-                } else if e.is_eof() {
-                    transient(None, "truncated response body".into())
-                } else {
-                    undecodable(None, e.to_string(), &bytes)
-                }
-            }
-            GeneratedError::InvalidUpgrade(e) => {
-                undecodable(e.status(), e.without_url().to_string(), b"")
-            }
-            // Nothing was sent: the request could not be built from what the caller gave.
-            GeneratedError::InvalidRequest(reason) | GeneratedError::Custom(reason) => {
-                Error::InvalidRequest {
-                    account: name.clone(),
-                    vendor,
-                    reason: redactor.redact(&reason),
-                }
-            }
+        let sent = balances_runtime::Sent::of::<(), E>(context, Err(error), |_| {
+            Ok(balances_runtime::projection::Projection::default())
+        });
+        if let balances_runtime::Sent::Response(exchange) = &sent
+            && exchange.status.is_success()
+        {
+            return vendor::undecoded_success(account, exchange);
         }
-    }
-}
-
-enum ReadError {
-    TooLarge,
-    Broken(String),
-}
-
-/// Reads a body, stopping past the cap (the generated client's own limit usually fires
-/// first, as a length-limit error).
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ReadError> {
-    let mut body = BytesMut::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_RESPONSE_BODY_BYTES {
-                    return Err(ReadError::TooLarge);
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body.to_vec()),
-            Err(e) if is_length_limit(&e) => return Err(ReadError::TooLarge),
-            Err(e) => return Err(ReadError::Broken(e.without_url().to_string())),
+        match vendor::outcome(account, sent, self.http_connect_limit()) {
+            Err(error) => error,
+            // An error never becomes a balance; were the exchange a success, the caller
+            // still asked for the error of a failed call.
+            Ok(_) => Error::InvalidRequest {
+                account: account.name().to_owned(),
+                vendor: account.vendor(),
+                reason: "the generated client reported an error for a successful response"
+                    .into(),
+            },
         }
     }
 }

@@ -121,7 +121,6 @@ pub mod redirect;
 mod retry;
 mod text;
 mod threshold;
-mod transport;
 mod vendor;
 
 pub use account::{Account, UnknownVendor, Vendor, env};
@@ -148,6 +147,10 @@ mod crate_readme {}
 // The generated clients and the types callers meet in this API, so that one dependency is
 // enough.
 pub use balances_registry;
+pub use balances_runtime::{self, ExactDecimal};
+/// The vendors compiled in, each with its generated client (`balances::vendors::deepseek`),
+/// one cargo feature of `balances-vendors` per vendor.
+pub use balances_vendors as vendors;
 pub use progenitor_client;
 pub use reqwest;
 pub use rust_decimal::{self, Decimal};

@@ -371,16 +371,15 @@ async fn a_timeout_names_the_limit_that_fired() {
     }
 }
 
-#[tokio::test]
-async fn a_request_the_escape_hatch_could_not_build_is_not_undecodable() {
+#[test]
+fn a_request_the_escape_hatch_could_not_build_is_not_undecodable() {
     let client = client(1);
     let account = deepseek_account("work", "sk-hostile");
-    let error = client
-        .generated_error::<()>(
-            &account,
-            balances::progenitor_client::Error::InvalidRequest("bad parameter".into()),
-        )
-        .await;
+    let error = client.generated_error::<()>(
+        &account,
+        &balances::balances_runtime::Context::default(),
+        balances::progenitor_client::Error::InvalidRequest("bad parameter".into()),
+    );
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert!(!error.is_retryable());
     assert!(error.to_string().contains("bad parameter"), "{error}");

@@ -68,10 +68,10 @@ fn debug_of_accounts_config_and_clients_is_redacted() {
         assert_clean("Signer Debug", &format!("{:?}", authorized.signer()));
     }
     let authorized = client.authorize(&accounts[0]).expect("deepseek");
-    let ds = deepseek_client::Client::new_with_client(
+    let ds = balances::vendors::deepseek::Client::new_with_client(
         authorized.base_url(),
         authorized.http_client().clone(),
-        deepseek_client::RequestHeaders(authorized.headers().clone()),
+        authorized.context(),
     );
     assert_clean("generated DeepSeek client Debug", &format!("{ds:?}"));
     // The redaction must not hide everything: the name is still useful.

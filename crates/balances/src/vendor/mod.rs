@@ -1,7 +1,12 @@
 //! Running one attempt and turning its response into a [`Balance`] or an [`Error`], for
-//! every vendor alike: requests and responses follow the vendor's description
+//! every vendor alike: the request goes out through the vendor's generated client (its
+//! `balance::fetch`, listed by `balances-vendors`), the response is projected by the
+//! vendor's generated `balance::project`, and the projection is normalized here
+//! (`normalize`); errors are read from the raw response by the vendor's description
 //! (`described`).
 
+use balances_runtime::projection::{Failure, Projection};
+use balances_runtime::{Binding, Call, Exchange, Sent};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
@@ -12,15 +17,14 @@ use crate::auth::Redactor;
 use crate::balance::Balance;
 use crate::error::{Cause, Error, TimeoutLimit};
 use crate::retry::parse_retry_after;
-use crate::transport::{self, TransportError};
 
 mod described;
+mod normalize;
 
 use described::described;
 
-/// The largest response body read, in bytes: the cap every generated client applies too
-/// (`cargo xtask codegen` writes the same value into each).
-pub const MAX_RESPONSE_BODY_BYTES: usize = 1024 * 1024;
+/// The largest response body read, in bytes (the generated clients' runtime applies it).
+pub use balances_runtime::MAX_RESPONSE_BODY_BYTES;
 
 /// An error body's content.
 #[derive(Debug)]
@@ -42,78 +46,153 @@ pub(crate) fn means_authentication(label: &str) -> bool {
         .any(|word| label.contains(word))
 }
 
-/// Why a 2xx body did not give a balance.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// Not JSON of the documented shape (truncated JSON is told apart by `is_eof`).
-    Json(serde_json::Error),
-    /// The right shape, but contents that cannot be normalized.
-    Invalid(String),
-    /// The vendor reported an error inside a 2xx response (EIOTClub's envelope).
-    Vendor { code: String, message: String },
+/// The generated balance operation of `account`'s vendor, when that vendor is compiled in
+/// (the `balances-vendors` feature of the same name).
+pub(crate) fn binding(account: &Account) -> Result<&'static Binding, Error> {
+    let vendor = account.vendor();
+    balances_vendors::binding(vendor.as_str()).ok_or_else(|| Error::InvalidRequest {
+        account: account.name().to_owned(),
+        vendor,
+        reason: format!(
+            "the vendor `{vendor}` is not compiled into this build (enable the `{vendor}` \
+             feature of the balances-vendors crate)"
+        ),
+    })
 }
 
-/// Runs one attempt: build, send, read (capped), interpret.
+/// Runs one attempt: the vendor's generated operation, sent with the account's
+/// authentication, and its response interpreted.
 pub(crate) async fn attempt(
     http: &reqwest::Client,
     account: &Account,
     connect_timeout: Option<std::time::Duration>,
 ) -> Result<Balance, Error> {
-    let request = described(account).request(http, account)?;
-    let raw = transport::execute(request, MAX_RESPONSE_BODY_BYTES)
-        .await
-        .map_err(|e| transport_error(account, e, connect_timeout))?;
-    tracing::debug!(
-        status = raw.status.as_u16(),
-        bytes = raw.body.len(),
-        "response received"
-    );
-    interpret(account, raw.status, &raw.headers, &raw.body)
+    let binding = binding(account)?;
+    let authentication = described(account).authenticate(account)?;
+    let base_url = account.effective_base_url();
+    let mut call = Call::new(&base_url, http, authentication.context);
+    if let Some(body) = authentication.body {
+        call = call.with_body(body);
+    }
+    let sent = (binding.fetch)(call).await;
+    outcome(account, sent, connect_timeout)
 }
 
-fn transport_error(
+/// What a generated operation's outcome means: the one mapping for [`attempt`] and for the
+/// escape hatch's errors.
+pub(crate) fn outcome(
     account: &Account,
-    error: TransportError,
+    sent: Sent,
     connect_timeout: Option<std::time::Duration>,
-) -> Error {
+) -> Result<Balance, Error> {
     let (name, vendor) = (account.name().to_owned(), account.vendor());
-    let transient = |status: Option<StatusCode>, reason: String, source: reqwest::Error| {
-        network_failure(account, status, reason, source)
-    };
-    match error {
-        TransportError::Timeout(source) => match connect_timeout {
-            Some(after) => Error::Timeout {
-                account: name.clone(),
+    match sent {
+        Sent::Projected {
+            projection,
+            exchange,
+        } => {
+            tracing::debug!(
+                status = exchange.status.as_u16(),
+                bytes = exchange.body.len(),
+                "response received"
+            );
+            settle(account, exchange.status, &exchange.body, projection)
+        }
+        Sent::Response(Exchange {
+            status,
+            headers,
+            body,
+        }) => {
+            tracing::debug!(status = status.as_u16(), bytes = body.len(), "response received");
+            interpret(account, status, &headers, &body)
+        }
+        Sent::TooLarge { limit } => Err(Error::ResponseTooLarge {
+            account: name,
+            vendor,
+            limit,
+        }),
+        Sent::BodyFailed { status, error } => match (error, connect_timeout) {
+            (Some(error), Some(after)) if error.is_timeout() => Err(Error::Timeout {
+                account: name,
                 vendor,
                 after,
                 limit: TimeoutLimit::Connect,
-            },
-            // Without a connect limit reqwest has no timer of its own: report what it said.
-            None => transient(None, transport::describe(&source), source),
+            }),
+            (Some(error), _) => {
+                let error = error.without_url();
+                let reason = format!("body broke off: {}", describe(&error));
+                Err(network_failure(account, Some(status), reason, error))
+            }
+            (None, _) => Err(Error::Transient {
+                account: name,
+                vendor,
+                status: Some(status.as_u16()),
+                reason: "body broke off".into(),
+                retry_after: None,
+                source: None,
+            }),
         },
-        TransportError::Connect(source) => transient(
-            None,
-            format!("request failed: {}", transport::describe(&source)),
-            source,
-        ),
-        TransportError::Body { status, error } => transient(
-            Some(status),
-            format!("body broke off: {}", transport::describe(&error)),
-            error,
-        ),
-        TransportError::Other(source) => transient(None, transport::describe(&source), source),
-        TransportError::Redirect { origin, too_many } => Error::Redirected {
-            account: name.clone(),
+        Sent::NoResponse(error) => Err(no_response(account, error, connect_timeout)),
+        Sent::NotSent(reason) => Err(Error::InvalidRequest {
+            account: name,
             vendor,
-            origin,
-            too_many,
-        },
-        TransportError::TooLarge { limit } => Error::ResponseTooLarge {
-            account: name.clone(),
+            reason: Redactor::for_account(account).redact(&reason),
+        }),
+        // A kind of outcome this version does not know: nothing it can read.
+        _ => Err(Error::InvalidRequest {
+            account: name,
             vendor,
-            limit,
-        },
+            reason: "the generated client ended in a way this version does not know".into(),
+        }),
     }
+}
+
+/// The error for a request that got no response: a refused redirect, the connect timeout,
+/// or a network failure (its `reqwest::Error` kept, without the URL, as the cause).
+fn no_response(
+    account: &Account,
+    error: reqwest::Error,
+    connect_timeout: Option<std::time::Duration>,
+) -> Error {
+    let error = error.without_url();
+    if let Some(refused) = crate::redirect::refusal(&error) {
+        return Error::Redirected {
+            account: account.name().to_owned(),
+            vendor: account.vendor(),
+            origin: refused.origin.clone(),
+            too_many: refused.too_many,
+        };
+    }
+    match connect_timeout {
+        Some(after) if error.is_timeout() => Error::Timeout {
+            account: account.name().to_owned(),
+            vendor: account.vendor(),
+            after,
+            limit: TimeoutLimit::Connect,
+        },
+        // Without a connect limit reqwest has no timer of its own: report what it said.
+        _ if error.is_connect() || error.is_request() => {
+            let reason = format!("request failed: {}", describe(&error));
+            network_failure(account, None, reason, error)
+        }
+        _ => {
+            let reason = describe(&error);
+            network_failure(account, None, reason, error)
+        }
+    }
+}
+
+/// A reqwest error as text, with its causes, which carry the useful part ("connection
+/// refused"). The URL was removed when the error was kept.
+pub(crate) fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// A transient failure caused by the network: `reason` (redacted) for people, `source` (its
@@ -137,8 +216,9 @@ pub(crate) fn network_failure(
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Turns a complete response into a balance or an error. The status decides first; the
-/// body only adds detail. The one decoding path: [`attempt`] calls it for responses read
-/// from the network, [`crate::decode`] for bytes a caller got another way.
+/// body only adds detail. Used for responses the generated operation did not return as a
+/// success, and by [`crate::decode`] for bytes a caller got another way: a 2xx body goes
+/// through the vendor's generated decoding and projection, as in a fetch.
 pub(crate) fn interpret(
     account: &Account,
     http_status: StatusCode,
@@ -150,39 +230,71 @@ pub(crate) fn interpret(
     if !http_status.is_success() {
         return Err(status_error(account, http_status, headers, body));
     }
-    let described = described(account);
-    let blank = body.iter().all(u8::is_ascii_whitespace);
-    let failure = if blank {
-        None
-    } else {
-        match described.decode(account, body) {
-            Ok(balance) => return Ok(balance),
-            Err(failure) => Some(failure),
-        }
-    };
-
-    // Not a balance. What follows runs on failures only: the success path above copies no
-    // name and builds no redactor.
-    let redactor = Redactor::for_account(account);
-    let (name, vendor) = (account.name().to_owned(), account.vendor());
-    let status = http_status.as_u16();
-    let excerpt = || redactor.excerpt(body);
-    let Some(failure) = failure else {
+    if body.iter().all(u8::is_ascii_whitespace) {
         // Seen under load: the connection ends before any JSON. Worth another try.
         return Err(Error::Transient {
-            account: name,
-            vendor,
-            status: Some(status),
+            account: account.name().to_owned(),
+            vendor: account.vendor(),
+            status: Some(http_status.as_u16()),
             reason: "empty response body".into(),
             retry_after: None,
             source: None,
         });
+    }
+    let projection = (binding(account)?.decode)(body);
+    settle(account, http_status, body, projection)
+}
+
+/// The error for a 2xx response of any generated operation whose body did not decode into
+/// its type (the escape hatch): blank or truncated is transient, the vendor's error body
+/// says what the vendor said, anything else is undecodable.
+pub(crate) fn undecoded_success(account: &Account, exchange: &Exchange) -> Error {
+    let body = exchange.body.strip_prefix(UTF8_BOM).unwrap_or(&exchange.body);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Error::Transient {
+            account: account.name().to_owned(),
+            vendor: account.vendor(),
+            status: Some(exchange.status.as_u16()),
+            reason: "empty response body".into(),
+            retry_after: None,
+            source: None,
+        };
+    }
+    let failure = match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        Err(e) => Failure::Json(e),
+        Ok(_) => Failure::Invalid("the body is not the operation's documented response".into()),
     };
-    // A vendor or a gateway in front of it may have put its error in a 2xx body. When the
-    // body is the vendor's documented error body, say what it said.
-    if !matches!(failure, Failure::Vendor { .. })
-        && let Some(details) = described.error_details(body)
-    {
+    match settle(account, exchange.status, body, Err(failure)) {
+        Err(error) => error,
+        Ok(_) => Error::InvalidRequest {
+            account: account.name().to_owned(),
+            vendor: account.vendor(),
+            reason: "an undecodable body gave a balance".into(),
+        },
+    }
+}
+
+/// A success response's projection made into a balance, or the error it stands for. What
+/// follows a failure reads the raw body: the vendor's error may be inside a 2xx.
+fn settle(
+    account: &Account,
+    http_status: StatusCode,
+    body: &[u8],
+    projection: Result<Projection, Failure>,
+) -> Result<Balance, Error> {
+    let failure = match projection.map(|p| normalize::normalize(account, p)) {
+        Ok(Ok(balance)) => return Ok(balance),
+        Ok(Err(reason)) => Failure::Invalid(reason),
+        Err(failure) => failure,
+    };
+    let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+    let described = described(account);
+    let redactor = Redactor::for_account(account);
+    let (name, vendor) = (account.name().to_owned(), account.vendor());
+    let status = http_status.as_u16();
+    // A vendor or a gateway in front of it may have put its error in a 2xx body, or the
+    // envelope says the call failed: say what the vendor said.
+    if let Some(details) = described.error_details(body) {
         return Err(vendor_error(account, &redactor, status, details));
     }
     Err(match failure {
@@ -194,27 +306,20 @@ pub(crate) fn interpret(
             retry_after: None,
             source: None,
         },
-        Failure::Json(e) => Error::Undecodable {
-            account: name,
-            vendor,
-            status: Some(status),
-            // serde's message may quote a value from the body: redact it too.
-            reason: redactor.redact(&e.to_string()),
-            excerpt: excerpt(),
-        },
-        Failure::Invalid(reason) => Error::Undecodable {
-            account: name,
-            vendor,
-            status: Some(status),
-            reason: redactor.redact(&reason),
-            excerpt: excerpt(),
-        },
-        Failure::Vendor { code, message } => Error::Vendor {
+        Failure::Envelope => Error::Vendor {
             account: name,
             vendor,
             status,
-            code: redactor.redact(&code),
-            message: redactor.redact(&message),
+            code: status.to_string(),
+            message: "the response's envelope reports a failure".into(),
+        },
+        // serde's message may quote a value from the body: redact it too.
+        other => Error::Undecodable {
+            account: name,
+            vendor,
+            status: Some(status),
+            reason: redactor.redact(&other.to_string()),
+            excerpt: redactor.excerpt(body),
         },
     })
 }
@@ -340,19 +445,18 @@ fn error_of_kind(
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::transport::RawResponse;
     use bytes::Bytes;
     use reqwest::header::{HeaderMap, HeaderValue};
 
-    fn raw(status: u16, body: &str) -> RawResponse {
-        RawResponse {
+    fn raw(status: u16, body: &str) -> Exchange {
+        Exchange {
             status: StatusCode::from_u16(status).expect("valid status"),
             headers: HeaderMap::new(),
             body: Bytes::from(body.to_owned()),
         }
     }
 
-    fn run(account: &Account, raw: RawResponse) -> Result<Balance, Error> {
+    fn run(account: &Account, raw: Exchange) -> Result<Balance, Error> {
         interpret(account, raw.status, &raw.headers, &raw.body)
     }
 
