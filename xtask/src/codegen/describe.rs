@@ -54,7 +54,7 @@ pub fn describe(
                 ),
             )
         })?;
-    let body = success_schema(&method, &path, operation).ok_or_else(|| {
+    let body = success_schema(method, &path, operation).ok_or_else(|| {
         at(
             "balance.operation",
             format!(
