@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use progenitor_client::Error;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-use rust_decimal::Decimal;
+use balances_runtime::{Context, ExactDecimal, MAX_RESPONSE_BODY_BYTES};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -20,8 +20,8 @@ fn bearer(token: &str) -> HeaderMap {
     headers
 }
 
-fn decimal(text: &str) -> Decimal {
-    Decimal::from_str(text).expect("a decimal")
+fn decimal(text: &str) -> ExactDecimal {
+    ExactDecimal::from_str(text).expect("a decimal")
 }
 
 /// Every error in `error`'s source chain, outermost first.
@@ -39,7 +39,7 @@ fn assert_length_limit(error: &(dyn StdError + 'static)) {
 }
 
 mod deepseek {
-    use deepseek_client::{Client, RequestHeaders};
+    use deepseek_client::Client;
 
     use super::*;
 
@@ -53,7 +53,7 @@ mod deepseek {
     const ERROR_BODY: &str = r#"{"error":{"message":"Authentication Fails (no such user)","type":"authentication_error","param":null,"code":"invalid_request_error"}}"#;
 
     fn client(server: &MockServer) -> Client {
-        Client::new(&server.uri(), RequestHeaders(bearer("sk-test")))
+        Client::new(&server.uri(), Context::new(bearer("sk-test")))
     }
 
     async fn serve(server: &MockServer, status: u16, body: &str) {
@@ -146,12 +146,10 @@ mod deepseek {
             Some(decimal("-1.50"))
         );
         assert_eq!(balance.balance_infos[1].currency.as_deref(), Some("USD"));
-        assert!(
-            balance.balance_infos[1]
-                .total_balance
-                .expect("present")
-                .is_zero()
-        );
+        // `-0.00` keeps its sign and scale (rust_decimal's own parsing would drop the sign).
+        let zero = balance.balance_infos[1].total_balance.expect("present");
+        assert_eq!(zero.to_string(), "-0.00");
+        assert!(zero.get().is_sign_negative());
     }
 
     #[tokio::test]
@@ -194,7 +192,7 @@ mod deepseek {
 
     #[tokio::test]
     async fn a_body_over_the_cap_fails_with_a_length_limit_error() {
-        assert_eq!(deepseek_client::MAX_RESPONSE_BODY_BYTES, 1024 * 1024);
+        assert_eq!(MAX_RESPONSE_BODY_BYTES, 1024 * 1024);
         let server = MockServer::start().await;
         let padding = "x".repeat(2 * 1024 * 1024);
         let body =
@@ -230,7 +228,7 @@ mod deepseek {
 }
 
 mod geekai {
-    use geekai_client::{Client, RequestHeaders};
+    use geekai_client::Client;
 
     use super::*;
 
@@ -238,7 +236,7 @@ mod geekai {
     fn client(server: &MockServer) -> Client {
         Client::new(
             &format!("{}/api", server.uri()),
-            RequestHeaders(bearer("system-key")),
+            Context::new(bearer("system-key")),
         )
     }
 
@@ -296,7 +294,7 @@ mod geekai {
             .into_inner();
         assert_eq!(balance.balance, None);
         let data = balance.data.expect("data present");
-        assert_eq!(data.balance, Some(Decimal::from(123)));
+        assert_eq!(data.balance, Some(decimal("123")));
     }
 
     #[tokio::test]
@@ -325,7 +323,7 @@ mod geekai {
     }
     #[tokio::test]
     async fn a_body_over_the_cap_fails_with_a_length_limit_error() {
-        assert_eq!(geekai_client::MAX_RESPONSE_BODY_BYTES, 1024 * 1024);
+        assert_eq!(MAX_RESPONSE_BODY_BYTES, 1024 * 1024);
         let server = MockServer::start().await;
         let padding = " ".repeat(2 * 1024 * 1024);
         serve(&server, 200, &format!(r#"{{"balance": 1{padding}}}"#)).await;
@@ -340,7 +338,7 @@ mod geekai {
 
 mod eiotclub {
     use eiotclub_client::types::GetAgentBalanceBody;
-    use eiotclub_client::{Client, RequestHeaders};
+    use eiotclub_client::Client;
 
     use super::*;
 
@@ -349,7 +347,7 @@ mod eiotclub {
 
     fn client(server: &MockServer) -> Client {
         // No header auth: the signature travels in the body.
-        Client::new(&server.uri(), RequestHeaders::default())
+        Client::new(&server.uri(), Context::default())
     }
 
     fn body(operator: Option<i64>) -> GetAgentBalanceBody {
@@ -461,7 +459,7 @@ mod eiotclub {
 
     #[tokio::test]
     async fn a_body_over_the_cap_fails_with_a_length_limit_error() {
-        assert_eq!(eiotclub_client::MAX_RESPONSE_BODY_BYTES, 1024 * 1024);
+        assert_eq!(MAX_RESPONSE_BODY_BYTES, 1024 * 1024);
         let server = MockServer::start().await;
         let padding = "x".repeat(2 * 1024 * 1024);
         serve_any(

@@ -29,7 +29,7 @@ const FIXTURES: &[(&str, Expect)] = &[
         "ref-siblings.yaml",
         Expect::Generates(&[
             "pub limit: ::std::option::Option<",
-            "pub amount: ::std::option::Option<::rust_decimal::Decimal>",
+            "pub amount: ::std::option::Option<::balances_runtime::ExactDecimal>",
         ]),
     ),
     (
@@ -74,7 +74,7 @@ const FIXTURES: &[(&str, Expect)] = &[
     (
         "openapi31-keywords.yaml",
         Expect::Generates(&[
-            "pub amount: ::std::option::Option<::rust_decimal::Decimal>",
+            "pub amount: ::std::option::Option<::balances_runtime::ExactDecimal>",
             "Prepaid",
             "pub ratio: ::std::option::Option<f64>",
         ]),
@@ -160,7 +160,25 @@ fn scratch_workspace() -> tempfile::TempDir {
     std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(real.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
     std::fs::create_dir_all(dir.path().join("crates")).unwrap();
+    // What every generated crate depends on.
+    copy_tree(
+        &real.join("crates/balances-runtime"),
+        &dir.path().join("crates/balances-runtime"),
+    );
     dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 #[test]

@@ -64,7 +64,7 @@ fn the_31_catalog_spec_repairs_validates_and_generates() {
     );
     assert!(!lib_rs.contains("total_balance"));
     assert!(
-        !lib_rs.contains("rust_decimal::Decimal,"),
+        !lib_rs.contains("balances_runtime::ExactDecimal,"),
         "no money field is exact"
     );
 }

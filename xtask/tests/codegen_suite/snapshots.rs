@@ -212,7 +212,7 @@ fn checked_in_public_api(vendor: &str) -> String {
 /// changed snapshot without reading it cannot silently undo them.
 #[test]
 fn the_public_apis_keep_the_reviewed_decisions() {
-    let decimal = "::std::option::Option<::rust_decimal::Decimal>";
+    let decimal = "::std::option::Option<::balances_runtime::ExactDecimal>";
 
     let deepseek = checked_in_public_api("deepseek");
     for field in ["total_balance", "granted_balance", "topped_up_balance"] {
@@ -250,7 +250,7 @@ fn the_public_apis_keep_the_reviewed_decisions() {
         !eiotclub.contains("pub struct X "),
         "no type named after an empty title"
     );
-    assert!(eiotclub.contains("pub balance: ::rust_decimal::Decimal,"));
+    assert!(eiotclub.contains("pub balance: ::balances_runtime::ExactDecimal,"));
     assert!(
         eiotclub.contains("pub code: ::serde_json::Value,"),
         "string or number"
@@ -259,16 +259,23 @@ fn the_public_apis_keep_the_reviewed_decisions() {
     assert!(eiotclub.contains("pub operator: ::std::option::Option<i64>,"));
     assert!(eiotclub.contains("pub fn get_agent_balance(&self) -> builder::GetAgentBalance<'_>"));
 
-    for (vendor, api) in [
-        ("deepseek", &deepseek),
-        ("geekai", &geekai),
-        ("eiotclub", &eiotclub),
-    ] {
-        assert!(!api.contains("f64"), "{vendor}: no amount goes through f64");
+    // Every vendor: no number goes through f64, and the runtime is shared, not copied.
+    for vendor in crate::support::vendors() {
+        let lib = std::fs::read_to_string(
+            workspace_root()
+                .join("crates")
+                .join(format!("{vendor}-client"))
+                .join("src/lib.rs"),
+        )
+        .expect("read lib.rs");
+        assert!(!lib.contains("f64"), "{vendor}: no amount goes through f64");
         assert!(
-            api.contains("pub const MAX_RESPONSE_BODY_BYTES: usize"),
-            "{vendor}"
+            lib.contains("impl progenitor_client::ClientHooks<balances_runtime::Context> for Client"),
+            "{vendor}: the hooks hand requests to the shared runtime"
         );
-        assert!(api.contains("pub struct RequestHeaders(pub reqwest::header::HeaderMap);"));
+        for copied in ["RequestHeaders", "limit_response_body", "MAX_RESPONSE_BODY_BYTES: usize"] {
+            assert!(!lib.contains(copied), "{vendor}: `{copied}` is the runtime's, not copied");
+        }
+        assert!(lib.contains("pub const BINDING: balances_runtime::Binding"), "{vendor}");
     }
 }

@@ -43,8 +43,10 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A temporary copy of what the xtask binary reads and writes under `--root`: `specs/` of the
-/// vendored vendors and their generated `crates/<vendor>-client/`, the root `Cargo.toml` and
-/// `Cargo.lock`, the vendor registry and the JSON Schemas whose vendor lists codegen keeps.
+/// vendored vendors and their generated `crates/<vendor>-client/`, the runtime they depend on
+/// (so a changed crate can be built alone), the generated `balances-vendors` crate, the root
+/// `Cargo.toml` and `Cargo.lock`, the vendor registry and the JSON Schemas whose vendor lists
+/// codegen keeps.
 pub fn temp_workspace() -> TempDir {
     let root = workspace_root();
     let temp = tempfile::Builder::new()
@@ -61,6 +63,12 @@ pub fn temp_workspace() -> TempDir {
         copy_dir(
             &root.join("crates").join(&client),
             &temp.path().join("crates").join(&client),
+        );
+    }
+    for shared in ["balances-runtime", "balances-vendors"] {
+        copy_dir(
+            &root.join("crates").join(shared),
+            &temp.path().join("crates").join(shared),
         );
     }
     for file in [
