@@ -5,9 +5,9 @@
 use std::error::Error as StdError;
 use std::str::FromStr;
 
+use balances_runtime::{Context, ExactDecimal, MAX_RESPONSE_BODY_BYTES};
 use progenitor_client::Error;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-use balances_runtime::{Context, ExactDecimal, MAX_RESPONSE_BODY_BYTES};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -337,8 +337,8 @@ mod geekai {
 }
 
 mod eiotclub {
-    use eiotclub_client::types::GetAgentBalanceBody;
     use eiotclub_client::Client;
+    use eiotclub_client::types::GetAgentBalanceBody;
 
     use super::*;
 

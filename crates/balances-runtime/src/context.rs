@@ -198,10 +198,8 @@ impl Context {
             status,
             limit: MAX_RESPONSE_BODY_BYTES,
         });
-        let refused = http_body_util::Limited::new(
-            http_body_util::Full::new(Bytes::from_static(b"-")),
-            0,
-        );
+        let refused =
+            http_body_util::Limited::new(http_body_util::Full::new(Bytes::from_static(b"-")), 0);
         rebuild_with(status, version, url, headers, reqwest::Body::wrap(refused))
     }
 }
@@ -293,9 +291,11 @@ mod tests {
     async fn bodies_over_the_cap_are_not_read() {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_bytes(vec![b'x'; MAX_RESPONSE_BODY_BYTES + 1]),
-            )
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![
+                b'x';
+                MAX_RESPONSE_BODY_BYTES
+                    + 1
+            ]))
             .mount(&server)
             .await;
         let http = reqwest::Client::new();
@@ -312,7 +312,10 @@ mod tests {
         assert!(limited, "{error:?}");
         assert!(matches!(
             context.take_received(),
-            Some(Received::TooLarge { limit: MAX_RESPONSE_BODY_BYTES, .. })
+            Some(Received::TooLarge {
+                limit: MAX_RESPONSE_BODY_BYTES,
+                ..
+            })
         ));
     }
 }

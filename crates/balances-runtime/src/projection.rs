@@ -254,8 +254,8 @@ mod tests {
 
     #[test]
     fn decode_reports_truncation_as_eof() {
-        let failure = decode::<ExactDecimal>(b"\"1.5", |_| Ok(Projection::default()))
-            .expect_err("truncated");
+        let failure =
+            decode::<ExactDecimal>(b"\"1.5", |_| Ok(Projection::default())).expect_err("truncated");
         assert!(matches!(failure, Failure::Json(e) if e.is_eof()));
     }
 }

@@ -32,15 +32,26 @@ use crate::threshold::Threshold;
 #[derive(Clone, Copy)]
 pub struct Vendor(&'static VendorEntry);
 
+/// The registry's vendors whose generated client is compiled in (a feature of
+/// `balances-vendors` each, all on by default), sorted by id.
+static COMPILED_IN: std::sync::LazyLock<Vec<Vendor>> = std::sync::LazyLock::new(|| {
+    balances_registry::vendors()
+        .iter()
+        .filter(|entry| balances_vendors::binding(&entry.id).is_some())
+        .map(Vendor)
+        .collect()
+});
+
 impl Vendor {
-    /// Every vendor, sorted by id.
+    /// Every vendor compiled into this build, sorted by id: by default every vendor folder
+    /// of the workspace; with `balances-vendors`' default features off, the ones named.
     pub fn all() -> impl ExactSizeIterator<Item = Vendor> + Clone {
-        balances_registry::vendors().iter().map(Vendor)
+        COMPILED_IN.iter().copied()
     }
 
-    /// The vendor with this id, if the registry has it.
+    /// The vendor with this id, if it is compiled into this build.
     pub fn find(id: &str) -> Option<Vendor> {
-        balances_registry::find(id).map(Vendor)
+        Vendor::all().find(|vendor| vendor.as_str() == id)
     }
 
     /// The id: the vendor's folder name, lower case (`deepseek`), used in configuration
@@ -175,10 +186,28 @@ impl schemars::JsonSchema for Vendor {
     }
 }
 
-/// The error of parsing an unknown vendor name.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown vendor `{0}` (expected {list})", list = vendor_list())]
+/// The error of parsing an unknown vendor name, or the name of a vendor this build was
+/// compiled without.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownVendor(pub String);
+
+impl fmt::Display for UnknownVendor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = crate::escape_control(&self.0);
+        if balances_registry::find(&self.0).is_some() {
+            write!(
+                f,
+                "vendor `{id}` is not compiled into this build: enable the `{id}` feature of \
+                 the balances-vendors crate (compiled in: {})",
+                vendor_list()
+            )
+        } else {
+            write!(f, "unknown vendor `{id}` (expected {})", vendor_list())
+        }
+    }
+}
+
+impl std::error::Error for UnknownVendor {}
 
 /// Every vendor's id, as a list for messages: `deepseek, eiotclub or geekai`.
 pub(crate) fn vendor_list() -> String {

@@ -112,8 +112,7 @@ impl BalanceClient {
             Ok(_) => Error::InvalidRequest {
                 account: account.name().to_owned(),
                 vendor: account.vendor(),
-                reason: "the generated client reported an error for a successful response"
-                    .into(),
+                reason: "the generated client reported an error for a successful response".into(),
             },
         }
     }

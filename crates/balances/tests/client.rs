@@ -222,7 +222,9 @@ async fn escape_hatch_deepseek_client_is_authorized() {
         .into_inner();
     assert!(response.is_available);
     assert_eq!(
-        response.balance_infos[0].total_balance.map(balances::ExactDecimal::get),
+        response.balance_infos[0]
+            .total_balance
+            .map(balances::ExactDecimal::get),
         Some(dec("110.00"))
     );
     server.verify().await;

@@ -187,3 +187,143 @@ fn same_error(expected: &ExpectedError, error: &Error) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Generated response types tolerate what vendors add: every documented balance, with an
+/// unknown member added to one object at a time (at every level of the body), and with every
+/// member the vendor's spec closed as an enum set to a value the spec does not list, still
+/// gives its documented result.
+#[test]
+fn every_balance_example_tolerates_unknown_members_and_enum_values() {
+    let mut failures = Vec::new();
+    let (mut variants, mut enum_variants) = (0, 0);
+    for entry in vendors() {
+        let vendor = Vendor::from_str(&entry.id).expect("compiled in");
+        let enum_members = opened_enum_members(&entry.id);
+        for example in &entry.examples {
+            if !matches!(example.expected, Expected::Balance(_)) {
+                continue;
+            }
+            let body: serde_json::Value =
+                serde_json::from_str(&example.body).expect("a balance example is JSON");
+            let mut bodies = with_an_unknown_member_at_each_object(&body);
+            let mut renamed = body.clone();
+            if set_enum_members(&mut renamed, &enum_members) {
+                enum_variants += 1;
+                bodies.push(renamed);
+            }
+            for changed in bodies {
+                variants += 1;
+                let mut changed_example = example.clone();
+                changed_example.body = changed.to_string();
+                if let Err(why) = conforms(vendor, &changed_example) {
+                    failures.push(format!(
+                        "{}/examples/{}.toml with {changed}: {why}",
+                        entry.id, example.name
+                    ));
+                }
+            }
+        }
+    }
+    // Every balance example has at least its root object; Venice's `consumptionCurrency`
+    // was a closed enum in its spec.
+    assert!(variants >= 30, "only {variants} variants");
+    assert!(enum_variants > 0, "no example has a member that was a closed enum");
+    assert!(failures.is_empty(), "failing:\n{}", failures.join("\n"));
+}
+
+/// The body once per object in it, that object given a member no spec documents.
+fn with_an_unknown_member_at_each_object(body: &serde_json::Value) -> Vec<serde_json::Value> {
+    fn objects(value: &serde_json::Value, at: String, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(members) => {
+                found.push(at.clone());
+                for (key, member) in members {
+                    objects(
+                        member,
+                        format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")),
+                        found,
+                    );
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    objects(item, format!("{at}/{index}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    objects(body, String::new(), &mut found);
+    found
+        .iter()
+        .map(|pointer| {
+            let mut changed = body.clone();
+            if let Some(serde_json::Value::Object(members)) = changed.pointer_mut(pointer) {
+                members.insert(
+                    "x_added_by_the_vendor_later".into(),
+                    serde_json::json!({"nested": [1, "two", true, null]}),
+                );
+            }
+            changed
+        })
+        .collect()
+}
+
+/// The members whose schema the codegen opened from a closed response enum (their generated
+/// description lists the known values), read from the document progenitor was given.
+fn opened_enum_members(vendor: &str) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(format!("{vendor}-client"))
+        .join("openapi.json");
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("openapi.json")).expect("JSON");
+    fn walk(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(members) => {
+                if let Some(serde_json::Value::Object(properties)) = members.get("properties") {
+                    for (name, schema) in properties {
+                        if schema
+                            .get("description")
+                            .and_then(serde_json::Value::as_str)
+                            .is_some_and(|d| d.contains("Known values:"))
+                        {
+                            found.push(name.clone());
+                        }
+                    }
+                }
+                members.values().for_each(|member| walk(member, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|item| walk(item, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&document, &mut found);
+    found
+}
+
+/// Sets every string member named in `names` to a value no spec lists; whether any was set.
+fn set_enum_members(value: &mut serde_json::Value, names: &[String]) -> bool {
+    let mut changed = false;
+    match value {
+        serde_json::Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                if names.contains(key) && member.is_string() {
+                    *member = "A_VALUE_THE_SPEC_DOES_NOT_LIST".into();
+                    changed = true;
+                } else {
+                    changed |= set_enum_members(member, names);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                changed |= set_enum_members(item, names);
+            }
+        }
+        _ => {}
+    }
+    changed
+}

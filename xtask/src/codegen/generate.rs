@@ -52,10 +52,7 @@ pub fn generate(
     )));
     let checked_in = checked_in_lib_rs(vendor);
     Ok(GeneratedCrate {
-        lib_rs: rustfmt_to_fixpoint(
-            lib_rs(vendor, spec, &code, &balance),
-            checked_in.as_deref(),
-        )?,
+        lib_rs: rustfmt_to_fixpoint(lib_rs(vendor, spec, &code, &balance), checked_in.as_deref())?,
         cargo_toml: cargo_toml(vendor, spec, &code),
         readme: readme(vendor, spec),
     })

@@ -130,18 +130,22 @@ fn find_operation<'s>(spec: &'s OpenAPI, operation_id: &str) -> Option<&'s opena
 /// The name progenitor gives the success response's type: the component's, or
 /// `<OperationId>Response` for an inline schema.
 fn success_type_name(operation: &openapiv3::Operation, operation_id: &str) -> Option<String> {
-    let schema = operation.responses.responses.iter().find_map(|(status, response)| {
-        let success = match status {
-            openapiv3::StatusCode::Code(code) => (200..300).contains(code),
-            openapiv3::StatusCode::Range(range) => *range == 2,
-        };
-        let response = response.as_item().filter(|_| success)?;
-        response
-            .content
-            .iter()
-            .find(|(media, _)| media.starts_with("application/json"))
-            .and_then(|(_, media)| media.schema.clone())
-    })?;
+    let schema = operation
+        .responses
+        .responses
+        .iter()
+        .find_map(|(status, response)| {
+            let success = match status {
+                openapiv3::StatusCode::Code(code) => (200..300).contains(code),
+                openapiv3::StatusCode::Range(range) => *range == 2,
+            };
+            let response = response.as_item().filter(|_| success)?;
+            response
+                .content
+                .iter()
+                .find(|(media, _)| media.starts_with("application/json"))
+                .and_then(|(_, media)| media.schema.clone())
+        })?;
     Some(type_name_of(&schema, &format!("{operation_id}-response")))
 }
 
@@ -457,7 +461,12 @@ impl<'s> Walker<'s> {
                     reached.required(&format!("the body has no `{at}`"))
                 )
                 .ok();
-                let row = self.row(&reached.target, mapping, &format!("{at:?}.to_owned()"), None)?;
+                let row = self.row(
+                    &reached.target,
+                    mapping,
+                    &format!("{at:?}.to_owned()"),
+                    None,
+                )?;
                 writeln!(code, "rows.push({row});").ok();
             }
             Rows::Array(pointer) => {
@@ -494,12 +503,7 @@ impl<'s> Walker<'s> {
                         let Denomination::ByKey(keys) = &mapping.denomination else {
                             return Err("rows: a map of named members needs `denomination = { by_key = ... }`".into());
                         };
-                        writeln!(
-                            code,
-                            "let members = {};",
-                            reached.required(&missing)
-                        )
-                        .ok();
+                        writeln!(code, "let members = {};", reached.required(&missing)).ok();
                         for key in keys.keys() {
                             let member = self.follow(
                                 Reached::from("members", reached.target.clone()),
@@ -540,7 +544,11 @@ impl<'s> Walker<'s> {
                     _ => return Err(format!("rows: `{pointer}` is not an object")),
                 }
             }
-            other => return Err(format!("rows: {other:?} is not supported by this generator")),
+            other => {
+                return Err(format!(
+                    "rows: {other:?} is not supported by this generator"
+                ));
+            }
         }
         Ok(format!(
             "    /// The rows, amounts, availability and success envelope of a response, as\n    \
@@ -583,7 +591,9 @@ impl<'s> Walker<'s> {
                         .join(", ");
                     format!("p::first_of(&[{candidates}])?")
                 }
-                AmountSource::Difference { minus: [from, less] } => format!(
+                AmountSource::Difference {
+                    minus: [from, less],
+                } => format!(
                     "p::difference(&at, ({:?}, {}), ({:?}, {}))?",
                     shown(from),
                     exact(from)?,
@@ -657,7 +667,11 @@ mod tests {
             ("availableBalance", Case::Snake, "available_balance"),
             ("type", Case::Snake, "type_"),
             ("getUserBalance", Case::Snake, "get_user_balance"),
-            ("getUserBalance-response", Case::Pascal, "GetUserBalanceResponse"),
+            (
+                "getUserBalance-response",
+                Case::Pascal,
+                "GetUserBalanceResponse",
+            ),
             ("user_info", Case::Pascal, "UserInfo"),
             ("1st", Case::Snake, "x1st"),
             ("-1", Case::Snake, "minus1"),

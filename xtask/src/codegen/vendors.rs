@@ -172,16 +172,28 @@ mod tests {
     fn every_vendor_is_a_feature_a_dependency_and_a_binding() {
         let files = vendors_crate(&["acme", "big-co"], "0.1.0");
         let manifest = &files[0].contents;
-        assert!(manifest.contains("default = [\"acme\", \"big-co\"]"), "{manifest}");
-        assert!(manifest.contains("big-co = [\"dep:big-co-client\"]"), "{manifest}");
+        assert!(
+            manifest.contains("default = [\"acme\", \"big-co\"]"),
+            "{manifest}"
+        );
+        assert!(
+            manifest.contains("big-co = [\"dep:big-co-client\"]"),
+            "{manifest}"
+        );
         assert!(
             manifest.contains("big-co-client = { path = \"../big-co-client\", version = \"0.1.0\""),
             "{manifest}"
         );
         let lib = &files[1].contents;
         assert!(lib.contains("pub use big_co_client as big_co;"), "{lib}");
-        assert!(lib.contains("#[cfg(feature = \"big-co\")]\n    big_co_client::balance::BINDING,"), "{lib}");
+        assert!(
+            lib.contains("#[cfg(feature = \"big-co\")]\n    big_co_client::balance::BINDING,"),
+            "{lib}"
+        );
         let parsed: toml::Value = toml::from_str(manifest).expect("a manifest");
-        assert_eq!(parsed["features"]["default"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            parsed["features"]["default"].as_array().map(Vec::len),
+            Some(2)
+        );
     }
 }

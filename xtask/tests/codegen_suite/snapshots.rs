@@ -270,12 +270,24 @@ fn the_public_apis_keep_the_reviewed_decisions() {
         .expect("read lib.rs");
         assert!(!lib.contains("f64"), "{vendor}: no amount goes through f64");
         assert!(
-            lib.contains("impl progenitor_client::ClientHooks<balances_runtime::Context> for Client"),
+            lib.contains(
+                "impl progenitor_client::ClientHooks<balances_runtime::Context> for Client"
+            ),
             "{vendor}: the hooks hand requests to the shared runtime"
         );
-        for copied in ["RequestHeaders", "limit_response_body", "MAX_RESPONSE_BODY_BYTES: usize"] {
-            assert!(!lib.contains(copied), "{vendor}: `{copied}` is the runtime's, not copied");
+        for copied in [
+            "RequestHeaders",
+            "limit_response_body",
+            "MAX_RESPONSE_BODY_BYTES: usize",
+        ] {
+            assert!(
+                !lib.contains(copied),
+                "{vendor}: `{copied}` is the runtime's, not copied"
+            );
         }
-        assert!(lib.contains("pub const BINDING: balances_runtime::Binding"), "{vendor}");
+        assert!(
+            lib.contains("pub const BINDING: balances_runtime::Binding"),
+            "{vendor}"
+        );
     }
 }

@@ -139,4 +139,3 @@ fn same(value: &Value, expected: &Value) -> bool {
         _ => value == expected,
     }
 }
-

@@ -103,7 +103,11 @@ pub(crate) fn outcome(
             headers,
             body,
         }) => {
-            tracing::debug!(status = status.as_u16(), bytes = body.len(), "response received");
+            tracing::debug!(
+                status = status.as_u16(),
+                bytes = body.len(),
+                "response received"
+            );
             interpret(account, status, &headers, &body)
         }
         Sent::TooLarge { limit } => Err(Error::ResponseTooLarge {
@@ -249,7 +253,10 @@ pub(crate) fn interpret(
 /// its type (the escape hatch): blank or truncated is transient, the vendor's error body
 /// says what the vendor said, anything else is undecodable.
 pub(crate) fn undecoded_success(account: &Account, exchange: &Exchange) -> Error {
-    let body = exchange.body.strip_prefix(UTF8_BOM).unwrap_or(&exchange.body);
+    let body = exchange
+        .body
+        .strip_prefix(UTF8_BOM)
+        .unwrap_or(&exchange.body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Error::Transient {
             account: account.name().to_owned(),
