@@ -61,18 +61,16 @@ impl<'a> Call<'a> {
         self
     }
 
-    /// The request body as the operation's generated body type.
-    pub fn body<T: DeserializeOwned>(&self) -> Result<T, Sent> {
+    /// The request body as the operation's generated body type, or why there is none
+    /// (the call then ends as [`Sent::NotSent`]).
+    pub fn body<T: DeserializeOwned>(&self) -> Result<T, String> {
         let Some(body) = &self.body else {
-            return Err(Sent::NotSent(
+            return Err(
                 "the operation sends a body and the account's auth scheme made none".into(),
-            ));
+            );
         };
-        T::deserialize(body).map_err(|e| {
-            Sent::NotSent(format!(
-                "the signed body does not fit the operation's body type: {e}"
-            ))
-        })
+        T::deserialize(body)
+            .map_err(|e| format!("the signed body does not fit the operation's body type: {e}"))
     }
 }
 

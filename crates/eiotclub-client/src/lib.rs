@@ -553,7 +553,7 @@ pub mod balance {
             );
             let body = match call.body::<super::types::GetAgentBalanceBody>() {
                 Ok(body) => body,
-                Err(not_sent) => return not_sent,
+                Err(reason) => return balances_runtime::Sent::NotSent(reason),
             };
             let result = client.get_agent_balance().body(body).send().await;
             balances_runtime::Sent::of(&call.context, result, project)

@@ -58,7 +58,7 @@ pub fn balance_module(
             format!(
                 "let body = match call.body::<super::types::{body}>() {{\n\
                      Ok(body) => body,\n\
-                     Err(not_sent) => return not_sent,\n\
+                     Err(reason) => return balances_runtime::Sent::NotSent(reason),\n\
                  }};\n"
             ),
             ".body(body)",
