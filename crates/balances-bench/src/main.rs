@@ -7,6 +7,7 @@
 
 mod bare;
 mod command;
+mod decode;
 mod exporter;
 mod fanout;
 mod measure;
@@ -101,7 +102,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let balances_bin = args.first().map(PathBuf::from);
     // Every bare baseline sends valid requests, for every vendor, before anything is timed.
     bare::check_reqwest().await?;
-    let mut rows = vec![call_overhead().await?];
+    let mut rows = vec![call_overhead().await?, decode::row()];
     rows.extend(fanout::rows().await?);
     if let Some(bin) = balances_bin {
         rows.push(command::start(&bin).await?);

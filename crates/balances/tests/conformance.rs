@@ -227,7 +227,10 @@ fn every_balance_example_tolerates_unknown_members_and_enum_values() {
     // Every balance example has at least its root object; Venice's `consumptionCurrency`
     // was a closed enum in its spec.
     assert!(variants >= 30, "only {variants} variants");
-    assert!(enum_variants > 0, "no example has a member that was a closed enum");
+    assert!(
+        enum_variants > 0,
+        "no example has a member that was a closed enum"
+    );
     assert!(failures.is_empty(), "failing:\n{}", failures.join("\n"));
 }
 
