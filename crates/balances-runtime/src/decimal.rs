@@ -144,7 +144,7 @@ impl<'de> Visitor<'de> for ExactVisitor {
 const AMOUNT_EXCERPT_CHARS: usize = 48;
 
 /// `text` in quotes, cut to [`AMOUNT_EXCERPT_CHARS`] characters.
-pub fn quote_short(text: &str) -> String {
+fn quote_short(text: &str) -> String {
     if text.chars().count() <= AMOUNT_EXCERPT_CHARS {
         format!("{text:?}")
     } else {

@@ -9,7 +9,7 @@ pub mod projection;
 
 pub use binding::{Binding, Call, Pending, Sent};
 pub use context::{Context, Exchange, MAX_RESPONSE_BODY_BYTES, Received};
-pub use decimal::{ExactDecimal, NotExact, parse_exact, quote_short};
+pub use decimal::{ExactDecimal, NotExact, parse_exact};
 
 // What generated code names, so that a generated crate needs no dependency the runtime
 // does not already have.
