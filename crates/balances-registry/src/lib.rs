@@ -60,6 +60,7 @@ impl VendorEntry {
             method: method.to_owned(),
             path: path.to_owned(),
             examples,
+            folder_sha256: BTreeMap::new(),
         }
     }
 }
@@ -128,6 +129,12 @@ pub struct VendorEntry {
     pub path: String,
     /// `specs/<id>/examples/*.toml`, sorted by name.
     pub examples: Vec<Example>,
+    /// The sha256 (lower-case hex) of every file of `specs/<id>/` this entry was compiled
+    /// from, as codegen left it, by path relative to the folder with `/` separators
+    /// (`vendor.toml`, `examples/refused.toml`); hidden files (a name starting with `.`) are
+    /// left out. The conformance suite recomputes them, so an example edited after the last
+    /// `cargo xtask codegen` is reported by name rather than tested in its older form.
+    pub folder_sha256: BTreeMap<String, String>,
 }
 
 /// `specs/<vendor>/vendor.toml`: everything about a vendor that is data, not code.
