@@ -253,9 +253,9 @@ fn same_error(expected: &ExpectedError, error: &Error) -> Result<(), String> {
             // still has one.
             other => {
                 return Err(format!(
-                    "expected vendor code `{code}`, but a `{}` error keeps no code (only a \
-                     `vendor` error does): remove `code` from the example, or check the text \
-                     with `message_contains` ({other})",
+                    "expected vendor code `{code}`, but an error of kind `{}` keeps no code \
+                     (only kind `vendor` does): remove `code` from the example, or check the \
+                     text with `message_contains` ({other})",
                     other.kind().as_str()
                 ));
             }

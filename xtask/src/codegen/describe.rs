@@ -676,8 +676,8 @@ fn check_example(example: &Example) -> Result<(), String> {
         && error.kind != KIND_WITH_A_CODE
     {
         return Err(format!(
-            "expected.error.code: only a `{KIND_WITH_A_CODE}` error keeps the vendor's code; a \
-             `{}` error keeps the status and the message, so this code could never be \
+            "expected.error.code: only an error of kind `{KIND_WITH_A_CODE}` keeps the vendor's \
+             code; kind `{}` keeps the status and the message, so this code could never be \
              checked: remove `code`, or check the text with `message_contains`",
             error.kind
         ));
@@ -801,9 +801,9 @@ mod tests {
             assert_eq!(
                 message,
                 format!(
-                    "expected.error.code: only a `vendor` error keeps the vendor's code; a \
-                     `{kind}` error keeps the status and the message, so this code could never \
-                     be checked: remove `code`, or check the text with `message_contains`"
+                    "expected.error.code: only an error of kind `vendor` keeps the vendor's \
+                     code; kind `{kind}` keeps the status and the message, so this code could \
+                     never be checked: remove `code`, or check the text with `message_contains`"
                 )
             );
         }
