@@ -381,12 +381,12 @@ pub enum ErrorKindName {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Example {
-    /// The file's stem; filled in by the xtask (not written in the file).
+    /// The file's stem; filled in by the xtask (codegen refuses it written in the file).
     #[serde(default)]
     pub name: String,
-    /// What the case shows.
+    /// What the case shows (required).
     pub description: String,
-    /// Where the response comes from (a documentation page, a seed, an issue).
+    /// Where the response comes from (a documentation page, a seed, an issue); optional.
     #[serde(default)]
     pub source: Option<String>,
     /// The account's region for this case, when the vendor has regions.
@@ -468,7 +468,9 @@ pub struct ExpectedNative {
 pub struct ExpectedError {
     /// The facade's `ErrorKind` name (`authentication`, `vendor`, ...).
     pub kind: String,
-    /// The vendor's code the error must carry, when it has one.
+    /// The vendor's code the error must carry; only for kind `vendor`, the one error that
+    /// keeps the vendor's code (codegen refuses it with another kind, which keeps only the
+    /// status and the message).
     #[serde(default)]
     pub code: Option<String>,
     /// Text the error's message must contain.

@@ -113,6 +113,55 @@ fn a_folder_changed_since_codegen_is_named_with_the_command_to_run() {
     );
 }
 
+/// A wrong `code` in an example is reported with the code the facade gave, or with why the
+/// error has none (an example a registry compiled before codegen refused it may still have).
+#[test]
+fn a_code_mismatch_says_what_code_was_got_or_why_there_is_none() {
+    let with_code = |kind: &str, code: &str| -> ExpectedError {
+        serde_json::from_value(serde_json::json!({"kind": kind, "code": code}))
+            .expect("an expected error")
+    };
+    let examples = vendors().iter().flat_map(|entry| {
+        entry
+            .examples
+            .iter()
+            .map(move |example| (Vendor::from_str(&entry.id).expect("compiled in"), example))
+    });
+    let (mut vendor_codes, mut without_codes) = (0, 0);
+    for (vendor, example) in examples.filter(|(_, e)| e.region.is_none()) {
+        let Expected::Error(expected) = &example.expected else {
+            continue;
+        };
+        let error = balances::decode(vendor, "example", example.status, example.body.as_bytes())
+            .expect_err("an error example");
+        let message = same_error(&with_code(&expected.kind, "not-this-code"), &error)
+            .expect_err("a code the error does not carry");
+        match &error {
+            Error::Vendor { code, .. } => {
+                vendor_codes += 1;
+                assert!(
+                    message.starts_with(&format!(
+                        "expected vendor code `not-this-code`, got code `{code}` ("
+                    )),
+                    "{message}"
+                );
+            }
+            other => {
+                without_codes += 1;
+                assert!(
+                    message.starts_with(&format!(
+                        "expected vendor code `not-this-code`, but an error of kind `{}` keeps \
+                         no code (only kind `vendor` does)",
+                        other.kind().as_str()
+                    )),
+                    "{message}"
+                );
+            }
+        }
+    }
+    assert!(vendor_codes > 0 && without_codes > 0, "both cases are seen");
+}
+
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).expect("create dir");
     for entry in std::fs::read_dir(from).expect("read dir") {
