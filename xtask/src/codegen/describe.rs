@@ -644,9 +644,8 @@ fn load_examples(
     Ok(examples)
 }
 
-/// `text` read as a `T`, a mistake naming the key it is at: `expected.error: unknown field
-/// `message`, expected one of `kind`, `code`, `message_contains``. (The TOML parser's own
-/// message names the field but not the table it is in.)
+/// `text` read as a `T`, a mistake naming the key's path (`expected.error.message: unknown
+/// field ...`): the TOML parser's own message names the field but not the table it is in.
 fn from_toml<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     let deserializer =
         toml::de::Deserializer::parse(text).map_err(|e| e.message().trim().to_owned())?;
