@@ -117,6 +117,7 @@ fn a_folder_changed_since_codegen_is_named_with_the_command_to_run() {
 /// error has none (an example a registry compiled before codegen refused it may still have).
 #[test]
 fn a_code_mismatch_says_what_code_was_got_or_why_there_is_none() {
+    assert_registry_is_current();
     let with_code = |kind: &str, code: &str| -> ExpectedError {
         serde_json::from_value(serde_json::json!({"kind": kind, "code": code}))
             .expect("an expected error")
