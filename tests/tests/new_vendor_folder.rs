@@ -1,9 +1,15 @@
 //! The proof that a vendor is a folder: copy the workspace, add a vendor nobody designed for
-//! (`tests/fixtures/new-vendor`, "Acme Cloud": a key in its own header, wallets in a map keyed
-//! by currency or unit, a unit that is not money, a success flag, 409 meaning rate limited)
-//! as `specs/acme/`, then run, in the copy, `cargo xtask codegen`, the conformance suite, and
-//! the real `balances` command against the fake vendors, and check that no hand-written `.rs`
-//! file changed: codegen wrote the client crate and the registry, nothing else.
+//! (`tests/fixtures/new-vendor`, "Acme Cloud": an authored spec, a key in its own header,
+//! wallets in a map keyed by currency or unit, a unit that is not money, a success flag, 409
+//! meaning rate limited) as `specs/acme/`, then run, in the copy, `cargo xtask codegen`, the
+//! conformance suite, and the real `balances` command against the fake vendors, and check
+//! that no hand-written `.rs` file changed: codegen wrote the client crate and the registry,
+//! nothing else.
+//!
+//! On the way it makes the mistakes README "Adding a vendor" warns about, each of which must
+//! give the message the README shows: the authored spec's amounts not marked in an overlay,
+//! an example key codegen does not read, a `code` on a kind that keeps none, and an example
+//! edited after codegen ran (the conformance suite stops and says to run it).
 //!
 //! The copy builds in a target directory of its own, `target/new-vendor-proof/`: sharing
 //! this build's would not be sound, because cargo names a workspace crate's artifacts by its
@@ -38,7 +44,8 @@ fn target_dir() -> PathBuf {
     target.join("new-vendor-proof")
 }
 
-fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
+/// Runs `program` in `dir`; it must succeed, or fail when `succeeds` is false.
+fn run_expecting(dir: &Path, program: &str, args: &[&str], succeeds: bool) -> Output {
     let output = Command::new(program)
         .args(args)
         .current_dir(dir)
@@ -46,9 +53,10 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
         .env_remove("RUSTFLAGS")
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-    assert!(
+    assert_eq!(
         output.status.success(),
-        "{program} {args:?} failed ({}):\n{}\n{}",
+        succeeds,
+        "{program} {args:?}: {}:\n{}\n{}",
         output.status,
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
@@ -56,9 +64,53 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
     output
 }
 
+fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
+    run_expecting(dir, program, args, true)
+}
+
 fn cargo(dir: &Path, args: &[&str]) -> Output {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run(dir, &cargo, args)
+}
+
+/// Runs cargo, which must fail; its stdout and stderr together.
+fn cargo_failing(dir: &Path, args: &[&str]) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = run_expecting(dir, &cargo, args, false);
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Replaces `from` with `to` in `file`, which must contain it.
+fn edit(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).expect("read");
+    assert!(text.contains(from), "{} has no {from:?}", file.display());
+    std::fs::write(file, text.replace(from, to)).expect("write");
+}
+
+/// The README's line that starts with `start`: the message it promises.
+#[track_caller]
+fn readme_line(readme: &str, start: &str) -> String {
+    let mut lines = readme
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with(start));
+    let line = lines
+        .next()
+        .unwrap_or_else(|| panic!("README.md shows no line starting {start:?}"));
+    assert!(lines.next().is_none(), "README.md shows {start:?} twice");
+    line.to_owned()
+}
+
+#[track_caller]
+fn assert_says(output: &str, promised: &str) {
+    assert!(
+        output.contains(promised),
+        "the README promises\n{promised}\nbut the output is:\n{output}"
+    );
 }
 
 /// The workspace's files as git knows them (committed or not ignored), copied to `to`.
@@ -122,10 +174,48 @@ fn a_new_vendor_is_one_folder_and_one_command() {
         ],
     );
 
-    copy_dir(
-        &workspace_root().join("tests/fixtures/new-vendor"),
-        &copy.join("specs/acme"),
+    let readme = std::fs::read_to_string(copy.join("README.md")).expect("README.md");
+    let acme = copy.join("specs/acme");
+    copy_dir(&workspace_root().join("tests/fixtures/new-vendor"), &acme);
+
+    // The mistakes "Adding a vendor" warns about, each refused with the message it shows.
+    // An authored spec's amounts are marked `format: decimal` in the overlay, which codegen
+    // asks for with the action to paste.
+    let overlay = std::fs::read_to_string(acme.join("overlay.yaml")).expect("overlay");
+    std::fs::remove_file(acme.join("overlay.yaml")).expect("remove overlay");
+    assert_says(
+        &cargo_failing(copy, &["xtask", "codegen"]),
+        &readme_line(
+            &readme,
+            "error: acme: specs/acme/vendor.toml: balance.total: ",
+        ),
     );
+    std::fs::write(acme.join("overlay.yaml"), overlay).expect("restore overlay");
+    // A key an example may not have, and a code on a kind that keeps none.
+    let example = acme.join("examples/unknown_key.toml");
+    edit(&example, "message_contains =", "message =");
+    assert_says(
+        &cargo_failing(copy, &["xtask", "codegen"]),
+        &readme_line(
+            &readme,
+            "error: acme: specs/acme/examples/unknown_key.toml: expected.error.message: ",
+        ),
+    );
+    edit(&example, "message =", "message_contains =");
+    edit(
+        &example,
+        "kind = \"authentication\"",
+        "kind = \"authentication\"\ncode = \"bad_key\"",
+    );
+    assert_says(
+        &cargo_failing(copy, &["xtask", "codegen"]),
+        &readme_line(
+            &readme,
+            "error: acme: specs/acme/examples/unknown_key.toml: expected.error.code: ",
+        ),
+    );
+    edit(&example, "\ncode = \"bad_key\"", "");
+
     cargo(copy, &["xtask", "codegen"]);
 
     // Nothing hand-written changed: every changed or new `.rs` file is in the generated
@@ -151,6 +241,16 @@ fn a_new_vendor_is_one_folder_and_one_command() {
         changed.contains("crates/acme-client/src/lib.rs"),
         "no client generated:\n{changed}"
     );
+    let crate_readme =
+        std::fs::read_to_string(copy.join("crates/acme-client/README.md")).expect("README.md");
+    let crate_readme = crate_readme
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        crate_readme.contains("an OpenAPI document authored from the vendor's documentation"),
+        "the crate says its spec is authored:\n{crate_readme}"
+    );
     let schema = std::fs::read_to_string(copy.join("crates/balances/balance.schema.json"))
         .expect("the schema");
     assert!(
@@ -159,12 +259,27 @@ fn a_new_vendor_is_one_folder_and_one_command() {
     );
 
     cargo(copy, &["xtask", "codegen", "--check"]);
-    let conformance = cargo(
-        copy,
-        &["test", "-q", "-p", "balances", "--test", "conformance"],
+    let conformance = ["test", "-q", "-p", "balances", "--test", "conformance"];
+    // An example edited after codegen ran: the suite stops and says to run it, naming the
+    // file, rather than testing the example as it was.
+    edit(
+        &example,
+        "message_contains = \"no such key\"",
+        "message_contains = \"such key\"",
     );
-    let summary = String::from_utf8_lossy(&conformance.stdout);
-    assert!(summary.contains("3 passed"), "{summary}");
+    let stale = cargo_failing(copy, &conformance);
+    assert_says(
+        &stale,
+        &readme_line(
+            &readme,
+            "registry.json was compiled before these changes under specs/",
+        ),
+    );
+    assert_says(&stale, "specs/acme/examples/unknown_key.toml changed");
+    cargo(copy, &["xtask", "codegen"]);
+    let summary = cargo(copy, &conformance);
+    let summary = String::from_utf8_lossy(&summary.stdout);
+    assert!(summary.contains("5 passed"), "{summary}");
 
     // The real command, with one demo account per vendor served by the fake vendors from
     // the registry: Acme's account is there, read through its header scheme and map rows.

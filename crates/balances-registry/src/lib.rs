@@ -60,6 +60,7 @@ impl VendorEntry {
             method: method.to_owned(),
             path: path.to_owned(),
             examples,
+            folder_sha256: BTreeMap::new(),
         }
     }
 }
@@ -128,6 +129,12 @@ pub struct VendorEntry {
     pub path: String,
     /// `specs/<id>/examples/*.toml`, sorted by name.
     pub examples: Vec<Example>,
+    /// The sha256 (lower-case hex) of every file of `specs/<id>/` this entry was compiled
+    /// from, as codegen left it, by path relative to the folder with `/` separators
+    /// (`vendor.toml`, `examples/refused.toml`); hidden files (a name starting with `.`) are
+    /// left out. The conformance suite recomputes them, so an example edited after the last
+    /// `cargo xtask codegen` is reported by name rather than tested in its older form.
+    pub folder_sha256: BTreeMap<String, String>,
 }
 
 /// `specs/<vendor>/vendor.toml`: everything about a vendor that is data, not code.
@@ -374,12 +381,12 @@ pub enum ErrorKindName {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Example {
-    /// The file's stem; filled in by the xtask (not written in the file).
+    /// The file's stem; filled in by the xtask (codegen refuses it written in the file).
     #[serde(default)]
     pub name: String,
-    /// What the case shows.
+    /// What the case shows (required).
     pub description: String,
-    /// Where the response comes from (a documentation page, a seed, an issue).
+    /// Where the response comes from (a documentation page, a seed, an issue); optional.
     #[serde(default)]
     pub source: Option<String>,
     /// The account's region for this case, when the vendor has regions.
@@ -461,7 +468,9 @@ pub struct ExpectedNative {
 pub struct ExpectedError {
     /// The facade's `ErrorKind` name (`authentication`, `vendor`, ...).
     pub kind: String,
-    /// The vendor's code the error must carry, when it has one.
+    /// The vendor's code the error must carry; only for kind `vendor`, the one error that
+    /// keeps the vendor's code (codegen refuses it with another kind, which keeps only the
+    /// status and the message).
     #[serde(default)]
     pub code: Option<String>,
     /// Text the error's message must contain.

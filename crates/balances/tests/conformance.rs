@@ -4,6 +4,10 @@
 //! request the description prescribes (method, path, auth), and must give exactly the result
 //! a person wrote down for it: the amounts with their scale and sign, or the error's kind,
 //! code and message. A new folder's examples are picked up without a line of Rust.
+//!
+//! The examples are read from the registry `cargo xtask codegen` compiled; each test first
+//! checks that no file under `specs/` changed since (`support/registry_current.rs`), and
+//! says to run codegen when one did.
 
 use std::str::FromStr;
 
@@ -17,8 +21,14 @@ mod expected_balance;
 
 use expected_balance::same_balance;
 
+#[path = "support/registry_current.rs"]
+mod registry_current;
+
+use registry_current::assert_registry_is_current;
+
 #[test]
 fn every_vendor_folder_has_examples_and_each_gives_its_documented_result() {
+    assert_registry_is_current();
     assert!(
         !vendors().is_empty(),
         "the registry is compiled by `cargo xtask codegen`"
@@ -50,6 +60,122 @@ fn every_vendor_folder_has_examples_and_each_gives_its_documented_result() {
     );
 }
 
+/// The suite's guard against a stale registry names what changed under `specs/` since
+/// codegen ran, and the command to run: here on a copy of one vendor folder.
+#[test]
+fn a_folder_changed_since_codegen_is_named_with_the_command_to_run() {
+    use registry_current::{changed_since_codegen, specs_dir, stale_registry_message};
+    let entry = vendors()
+        .iter()
+        .find(|entry| entry.examples.len() >= 2)
+        .expect("a vendor with examples");
+    let id = entry.id.as_str();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let specs = temp.path().join("specs");
+    copy_dir(&specs_dir().join(id), &specs.join(id));
+    let entries = std::slice::from_ref(entry);
+    assert_eq!(
+        changed_since_codegen(&specs, entries),
+        Vec::<String>::new(),
+        "a copy of the folder as it is"
+    );
+
+    let examples = specs.join(id).join("examples");
+    let edited = format!("{}.toml", entry.examples[0].name);
+    let removed = format!("{}.toml", entry.examples[1].name);
+    let text = std::fs::read_to_string(examples.join(&edited)).expect("read example");
+    std::fs::write(examples.join(&edited), text + "# edited after codegen\n").expect("write");
+    std::fs::remove_file(examples.join(&removed)).expect("remove example");
+    std::fs::write(examples.join("added.toml"), "description = \"new\"\n").expect("write");
+    std::fs::write(examples.join(".added.toml.swp"), "an editor's").expect("write");
+    std::fs::create_dir_all(specs.join("zz-added")).expect("create folder");
+    std::fs::write(specs.join("zz-added/vendor.toml"), "name = \"Added\"\n").expect("write");
+    let mut gone = entry.clone();
+    gone.id = "zz-gone".to_owned();
+    let entries = [entry.clone(), gone];
+
+    let changes = changed_since_codegen(&specs, &entries);
+    assert_eq!(
+        changes,
+        [
+            format!("specs/{id}/examples/added.toml is new"),
+            format!("specs/{id}/examples/{edited} changed"),
+            format!("specs/{id}/examples/{removed} was removed"),
+            "specs/zz-added/ is new: the registry has no `zz-added`".to_owned(),
+            "specs/zz-gone/ was removed, but the registry still has `zz-gone`".to_owned(),
+        ]
+    );
+    let message = stale_registry_message(&changes);
+    assert!(
+        message.contains("run `cargo xtask codegen`")
+            && message.contains(&format!("\n  specs/{id}/examples/{edited} changed")),
+        "{message}"
+    );
+}
+
+/// A wrong `code` in an example is reported with the code the facade gave, or with why the
+/// error has none (an example a registry compiled before codegen refused it may still have).
+#[test]
+fn a_code_mismatch_says_what_code_was_got_or_why_there_is_none() {
+    assert_registry_is_current();
+    let with_code = |kind: &str, code: &str| -> ExpectedError {
+        serde_json::from_value(serde_json::json!({"kind": kind, "code": code}))
+            .expect("an expected error")
+    };
+    let examples = vendors().iter().flat_map(|entry| {
+        entry
+            .examples
+            .iter()
+            .map(move |example| (Vendor::from_str(&entry.id).expect("compiled in"), example))
+    });
+    let (mut vendor_codes, mut without_codes) = (0, 0);
+    for (vendor, example) in examples.filter(|(_, e)| e.region.is_none()) {
+        let Expected::Error(expected) = &example.expected else {
+            continue;
+        };
+        let error = balances::decode(vendor, "example", example.status, example.body.as_bytes())
+            .expect_err("an error example");
+        let message = same_error(&with_code(&expected.kind, "not-this-code"), &error)
+            .expect_err("a code the error does not carry");
+        match &error {
+            Error::Vendor { code, .. } => {
+                vendor_codes += 1;
+                assert!(
+                    message.starts_with(&format!(
+                        "expected vendor code `not-this-code`, got code `{code}` ("
+                    )),
+                    "{message}"
+                );
+            }
+            other => {
+                without_codes += 1;
+                assert!(
+                    message.starts_with(&format!(
+                        "expected vendor code `not-this-code`, but an error of kind `{}` keeps \
+                         no code (only kind `vendor` does)",
+                        other.kind().as_str()
+                    )),
+                    "{message}"
+                );
+            }
+        }
+    }
+    assert!(vendor_codes > 0 && without_codes > 0, "both cases are seen");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
 /// The same examples fetched through the client from a local server that answers only a
 /// request sent as the description says: the operation's method and path, and the auth
 /// scheme's credentials (a bearer header, or a signed body carrying the appkey). Accounts
@@ -57,6 +183,7 @@ fn every_vendor_folder_has_examples_and_each_gives_its_documented_result() {
 /// names a vendor.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_example_fetched_with_the_described_request_gives_the_same_result() {
+    assert_registry_is_current();
     let client = BalanceClient::builder()
         .retry(RetryConfig::disabled())
         .build()
@@ -167,7 +294,21 @@ fn same_error(expected: &ExpectedError, error: &Error) -> Result<(), String> {
     if let Some(code) = &expected.code {
         match error {
             Error::Vendor { code: got, .. } if got == code => {}
-            other => return Err(format!("expected vendor code {code}, got: {other}")),
+            Error::Vendor { code: got, .. } => {
+                return Err(format!(
+                    "expected vendor code `{code}`, got code `{got}` ({error})"
+                ));
+            }
+            // Codegen refuses such an example; a registry compiled before it was refused
+            // still has one.
+            other => {
+                return Err(format!(
+                    "expected vendor code `{code}`, but an error of kind `{}` keeps no code \
+                     (only kind `vendor` does): remove `code` from the example, or check the \
+                     text with `message_contains` ({other})",
+                    other.kind().as_str()
+                ));
+            }
         }
     }
     if let Some(text) = &expected.message_contains
@@ -194,6 +335,7 @@ fn same_error(expected: &ExpectedError, error: &Error) -> Result<(), String> {
 /// gives its documented result.
 #[test]
 fn every_balance_example_tolerates_unknown_members_and_enum_values() {
+    assert_registry_is_current();
     let mut failures = Vec::new();
     let (mut variants, mut enum_variants) = (0, 0);
     for entry in vendors() {

@@ -6,18 +6,26 @@
 //! A mistake is an error naming the file and the key: an operation the spec does not have, a
 //! pointer that is not in the operation's success response, a money field that is not a
 //! string or a number or is not marked `format: decimal`, a divisor that cannot divide
-//! exactly, a region that does not exist.
+//! exactly, a region that does not exist, a key an example may not have.
+//!
+//! The entry also records the sha256 of every file of the folder ([`folder_sha256`]), so the
+//! conformance suite can tell a registry compiled from an older folder.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use balances_registry::{
-    AmountSource, Auth, BalanceMapping, Denomination, Description, Example, Rows, VendorEntry,
+    AmountSource, Auth, BalanceMapping, Denomination, Description, Example, Expected, Rows,
+    VendorEntry,
 };
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::error::{CodegenError, JsonPath};
 use super::load::OVERLAY_FILE;
 use super::repair::walk::HTTP_METHODS;
+use super::write::PlannedFile;
 
 /// The description's file name in a vendor folder.
 pub const DESCRIPTION_FILE: &str = "vendor.toml";
@@ -41,8 +49,8 @@ pub fn describe(
     let at = |key: &str, message: String| {
         CodegenError::file(vendor, file.clone(), format!("{key}: {message}"))
     };
-    let description: Description = toml::from_str(&text)
-        .map_err(|e| CodegenError::file(vendor, file.clone(), e.message().trim().to_owned()))?;
+    let description: Description =
+        from_toml(&text).map_err(|message| CodegenError::file(vendor, file.clone(), message))?;
 
     let (method, path, operation) = find_operation(document, &description.balance.operation)
         .ok_or_else(|| {
@@ -615,9 +623,9 @@ fn load_examples(
         let text = std::fs::read_to_string(&path).map_err(|e| {
             CodegenError::file(vendor, relative.clone(), format!("cannot read: {e}"))
         })?;
-        let mut example: Example = toml::from_str(&text).map_err(|e| {
-            CodegenError::file(vendor, relative.clone(), e.message().trim().to_owned())
-        })?;
+        let mut example: Example = from_toml(&text)
+            .and_then(|example| check_example(&example).map(|()| example))
+            .map_err(|message| CodegenError::file(vendor, relative.clone(), message))?;
         example.name = path
             .file_stem()
             .map(|stem| stem.to_string_lossy().into_owned())
@@ -636,10 +644,169 @@ fn load_examples(
     Ok(examples)
 }
 
+/// `text` read as a `T`, a mistake naming the key's path (`expected.error.message: unknown
+/// field ...`): the TOML parser's own message names the field but not the table it is in.
+fn from_toml<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    let deserializer =
+        toml::de::Deserializer::parse(text).map_err(|e| e.message().trim().to_owned())?;
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let message = e.inner().message().trim().to_owned();
+        match e.path().to_string().as_str() {
+            "" | "." => message,
+            path => format!("{path}: {message}"),
+        }
+    })
+}
+
+/// The error kind whose vendor code the facade keeps (`Error::Vendor`'s `code`). Every other
+/// kind is decided from the status or the code and keeps the status and message only.
+const KIND_WITH_A_CODE: &str = "vendor";
+
+/// What an example says that its keys alone cannot: a `code` only where the facade's error
+/// keeps one.
+fn check_example(example: &Example) -> Result<(), String> {
+    if !example.name.is_empty() {
+        return Err(
+            "name: an example's name is its file's name (`<name>.toml`): remove `name`".to_owned(),
+        );
+    }
+    if let Expected::Error(error) = &example.expected
+        && error.code.is_some()
+        && error.kind != KIND_WITH_A_CODE
+    {
+        return Err(format!(
+            "expected.error.code: only an error of kind `{KIND_WITH_A_CODE}` keeps the vendor's \
+             code; kind `{}` keeps the status and the message, so this code could never be \
+             checked: remove `code`, or check the text with `message_contains`",
+            error.kind
+        ));
+    }
+    Ok(())
+}
+
+/// The sha256 of every file of `specs/<vendor>/` as codegen leaves it, by path relative to
+/// the folder with `/` separators (a file codegen writes, `source.toml`, with the contents it
+/// writes); hidden files (a name starting with `.`, such as an editor's swap file) are left
+/// out. Recorded in the vendor's registry entry for the conformance suite, which recomputes
+/// them from the files with the same rule.
+pub fn folder_sha256(
+    root: &Path,
+    vendor: &str,
+    planned: &[PlannedFile],
+) -> Result<BTreeMap<String, String>, CodegenError> {
+    let folder = Path::new("specs").join(vendor);
+    let mut files = Vec::new();
+    list_files(root, &folder, &mut files)
+        .map_err(|e| CodegenError::file(vendor, folder.clone(), format!("cannot list: {e}")))?;
+    let mut digests = BTreeMap::new();
+    for relative in files {
+        let bytes = match planned.iter().find(|file| file.relative == relative) {
+            Some(file) => file.contents.clone().into_bytes(),
+            None => std::fs::read(root.join(&relative)).map_err(|e| {
+                CodegenError::file(vendor, relative.clone(), format!("cannot read: {e}"))
+            })?,
+        };
+        let name = relative
+            .strip_prefix(&folder)
+            .unwrap_or(&relative)
+            .components()
+            .map(|part| part.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        digests.insert(name, hex::encode(Sha256::digest(&bytes)));
+    }
+    Ok(digests)
+}
+
+/// Every file under `dir` (relative to `root`), hidden ones left out.
+fn list_files(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(root.join(dir))? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let relative = dir.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            list_files(root, &relative, files)?;
+        } else {
+            files.push(relative);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn example(expected: &str) -> Result<Example, String> {
+        from_toml::<Example>(&format!(
+            "description = \"d\"\nstatus = 401\nbody = \"{{}}\"\n\n{expected}"
+        ))
+        .and_then(|example| check_example(&example).map(|()| example))
+    }
+
+    #[test]
+    fn an_example_key_that_is_not_read_is_refused_naming_its_table() {
+        assert!(
+            example("[expected.error]\nkind = \"authentication\"\nmessage_contains = \"no\"")
+                .is_ok()
+        );
+        assert_eq!(
+            example("[expected.error]\nkind = \"authentication\"\nmessage = \"no\"").unwrap_err(),
+            "expected.error.message: unknown field `message`, expected one of `kind`, `code`, `message_contains`"
+        );
+        assert_eq!(
+            example("[expected.balance]\namounts = [{ currency = \"USD\", totl = \"1\" }]")
+                .unwrap_err(),
+            "expected.balance.amounts[0].totl: unknown field `totl`, expected one of \
+             `currency`, `unit`, `total`, `granted`, `topped_up`, `native`"
+        );
+        assert_eq!(
+            example("[expected.refusal]\nkind = \"x\"").unwrap_err(),
+            "expected: unknown variant `refusal`, expected `balance` or `error`"
+        );
+        assert_eq!(
+            from_toml::<Example>("descripton = \"d\"").unwrap_err(),
+            "descripton: unknown field `descripton`, expected one of `name`, `description`, \
+             `source`, `region`, `status`, `headers`, `body`, `expected`"
+        );
+        // `name` is the registry's (the file's stem), not the file's: codegen would not read it.
+        assert_eq!(
+            example("name = \"other\"\n[expected.error]\nkind = \"vendor\"").unwrap_err(),
+            "name: an example's name is its file's name (`<name>.toml`): remove `name`"
+        );
+        assert_eq!(
+            from_toml::<Example>("status = 200\nbody = \"{}\"\n[expected.balance]\namounts = []")
+                .unwrap_err(),
+            "missing field `description`"
+        );
+    }
+
+    #[test]
+    fn a_code_is_refused_where_the_kind_keeps_none() {
+        assert!(example("[expected.error]\nkind = \"vendor\"\ncode = \"5\"").is_ok());
+        for kind in [
+            "authentication",
+            "rate_limited",
+            "insufficient_balance",
+            "transient",
+        ] {
+            let message = example(&format!(
+                "[expected.error]\nkind = \"{kind}\"\ncode = \"authentication_error\""
+            ))
+            .unwrap_err();
+            assert_eq!(
+                message,
+                format!(
+                    "expected.error.code: only an error of kind `vendor` keeps the vendor's \
+                     code; kind `{kind}` keeps the status and the message, so this code could \
+                     never be checked: remove `code`, or check the text with `message_contains`"
+                )
+            );
+        }
+    }
 
     #[test]
     fn a_divisor_must_divide_decimals_exactly() {

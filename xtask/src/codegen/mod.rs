@@ -229,7 +229,7 @@ pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenEr
     let generated_file = crate_dir.join("openapi.json");
     let openapi =
         validate::validate(&openapi_json).map_err(|p| p.in_file(vendor, &generated_file))?;
-    let entry = describe::describe(root, vendor, &document)?;
+    let mut entry = describe::describe(root, vendor, &document)?;
     let generated = generate::generate(&spec, &openapi, entry.as_ref())
         .map_err(|p| p.in_file(vendor, &generated_file))?;
 
@@ -259,6 +259,10 @@ pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenEr
             contents: openapi_json,
         },
     ];
+    // What the registry entry was compiled from, as this run leaves the folder.
+    if let Some(entry) = &mut entry {
+        entry.folder_sha256 = describe::folder_sha256(root, vendor, &files)?;
+    }
     Ok(Generated {
         spec,
         repairs,

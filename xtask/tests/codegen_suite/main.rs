@@ -8,6 +8,7 @@ mod cli;
 mod determinism;
 mod errors;
 mod new_vendor;
+mod new_vendor_mistakes;
 mod openapi31;
 mod repairs;
 mod selection;
