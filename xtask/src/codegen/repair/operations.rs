@@ -376,6 +376,7 @@ fn progenitor_can_send(media_type: &str) -> bool {
 /// generated crate's README names it; select the operations you need in `source.toml` to
 /// avoid them altogether.
 pub fn request_bodies_progenitor_cannot_send(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let shared_bodies = components(doc, "requestBodies");
     let mut omitted: Vec<Value> = Vec::new();
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return Ok(0);
@@ -387,7 +388,9 @@ pub fn request_bodies_progenitor_cannot_send(doc: &mut Value) -> Result<usize, S
         for method in HTTP_METHODS {
             let unsendable = item
                 .get(method)
-                .and_then(|operation| operation.pointer("/requestBody/content"))
+                .and_then(|operation| operation.get("requestBody"))
+                .map(|body| resolve(body, &shared_bodies, "#/components/requestBodies/"))
+                .and_then(|body| body.get("content"))
                 .and_then(Value::as_object)
                 .and_then(|content| content.keys().find(|m| !progenitor_can_send(m)))
                 .cloned();
@@ -894,6 +897,16 @@ mod tests {
             doc[OMITTED_OPERATIONS][0],
             "POST /files: a `multipart/form-data` request body, which progenitor cannot send"
         );
+    }
+
+    #[test]
+    fn a_shared_request_body_progenitor_cannot_send_leaves_its_operations_out() {
+        let mut doc = json!({
+            "components": {"requestBodies": {"Csv": {"content": {"multipart/form-data": {}}}}},
+            "paths": {"/records": {"post": {"requestBody": {"$ref": "#/components/requestBodies/Csv"}}}}
+        });
+        assert_eq!(request_bodies_progenitor_cannot_send(&mut doc).unwrap(), 1);
+        assert!(doc["paths"].get("/records").is_none());
     }
 
     #[test]
