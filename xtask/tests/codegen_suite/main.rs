@@ -13,3 +13,4 @@ mod repairs;
 mod selection;
 mod snapshots;
 mod support;
+mod swagger2;

@@ -633,6 +633,30 @@ mod tests {
     }
 
     #[test]
+    fn malformed_2_0_documents_give_a_document_or_an_error_never_a_panic() {
+        for malformed in [
+            json!({"swagger": "2.0"}),
+            json!({"swagger": 2.0, "paths": [], "definitions": "x", "parameters": 1}),
+            json!({"swagger": "2.0", "paths": {"/a": {"get": {"parameters": [1, null, {"in": "body"}],
+                "responses": {"200": "ok", "404": {"schema": 1, "headers": {"X": 1}}}}}}}),
+            json!({"swagger": "2.0", "paths": {"/a": {"parameters": "x", "post": {
+                "consumes": "text/plain", "parameters": [{"$ref": "#/parameters/missing"},
+                    {"name": "f", "in": "formData", "type": "file"}]}}}}),
+            json!({"swagger": "2.0", "securityDefinitions": {"a": 1, "b": {"type": "oauth2"}},
+                "security": [1, {"b": []}], "host": 5, "schemes": "https"}),
+            json!({"swagger": "2.0", "definitions": {"A": {"items": [], "type": "array",
+                "properties": {"p": 1}, "discriminator": 3, "x-nullable": "yes"}}}),
+        ] {
+            let mut doc = malformed.clone();
+            match convert(&mut doc) {
+                Ok(Some(_)) => assert_eq!(doc["openapi"], TARGET_VERSION, "{malformed}"),
+                Ok(None) => panic!("{malformed} is Swagger 2.0"),
+                Err(problem) => assert!(problem.json_path.starts_with('$'), "{problem:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn percent_escapes_and_pointer_escapes_in_references_are_read() {
         assert_eq!(percent_decode("a%2Fb%C2%AB"), "a/b«");
         assert_eq!(percent_decode("100%"), "100%");
