@@ -142,6 +142,12 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
          at a whole component schema in the overlay",
     ),
     (
+        "is missing (at progenitor-impl",
+        "a `$ref` to a component the document does not have, or one of another kind (a \
+         response that refers to a request body); point it at a component of the right kind \
+         in the overlay",
+    ),
+    (
         "more media types than expected",
         "a request body offered in several media types, of which progenitor sends one; keep \
          one in the overlay",

@@ -6,6 +6,7 @@
 //! that cannot be expressed for progenitor is a [`SpecProblem`] naming its JSON path.
 //! What only a person can decide for one vendor belongs in that vendor's `overlay.yaml`.
 
+mod component_references;
 mod conditionals;
 mod enum_subsets;
 mod exporter;
@@ -60,6 +61,10 @@ pub const PASSES: &[Pass] = &[
     Pass {
         name: "references_into_schemas",
         run: schemas::references_into_schemas,
+    },
+    Pass {
+        name: "references_to_another_kind_of_component",
+        run: component_references::references_to_another_kind_of_component,
     },
     Pass {
         name: "hoisted_defs",
