@@ -72,7 +72,7 @@ fn every_document_is_present_and_byte_for_byte_what_the_manifest_records() {
 
 #[test]
 #[ignore = "compiles a crate per spec, minutes: run with --ignored or `cargo xtask corpus`"]
-fn the_pipeline_compiles_at_least_80_percent_and_fails_clearly_on_the_rest() {
+fn the_pipeline_compiles_at_least_90_percent_and_fails_clearly_on_the_rest() {
     let rows = corpus::run(&workspace_root(), None).unwrap_or_else(|e| panic!("{e}"));
     println!("{}", corpus::table(&rows));
     let compiles = rows
@@ -80,7 +80,7 @@ fn the_pipeline_compiles_at_least_80_percent_and_fails_clearly_on_the_rest() {
         .filter(|r| r.pipeline == Outcome::Compiles)
         .count();
     assert!(
-        compiles * 100 >= rows.len() * 80,
+        compiles * 100 >= rows.len() * 90,
         "{compiles} of {} compile",
         rows.len()
     );

@@ -3,9 +3,9 @@
 //! any other. Every later step reads OpenAPI 3; a 3.x document passes through untouched.
 //!
 //! The rules follow the Swagger 2.0 and OpenAPI 3.0 specifications, one module each:
-//! [`servers`] (`host`/`basePath`/`schemes`), [`parameters`] (typed parameters, body and
-//! `formData` parameters as request bodies, `collectionFormat`), [`responses`] (bodies by
-//! `produces`, headers, examples), [`security`] (`securityDefinitions`) and [`schemas`]
+//! `servers` (`host`/`basePath`/`schemes`), `parameters` (typed parameters, body and
+//! `formData` parameters as request bodies, `collectionFormat`), `responses` (bodies by
+//! `produces`, headers, examples), `security` (`securityDefinitions`) and `schemas`
 //! (`x-nullable`, `type: file`, 2.0's schema dialect). Here: the document's shape —
 //! `definitions`/`parameters`/`responses` moved into `components` with every `$ref`
 //! rewritten, and the operations.
