@@ -810,63 +810,6 @@ fn cargo_toml(vendor: &VendorSpec, spec: &OpenAPI, code: &str) -> String {
 }
 
 #[cfg(test)]
-mod explanation_tests {
-    use super::{crate_relative, explain};
-
-    #[test]
-    fn panic_locations_are_relative_to_their_crate() {
-        assert_eq!(
-            crate_relative(
-                "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/typify-impl-0.8.0/src/defaults.rs",
-                325
-            ),
-            "typify-impl-0.8.0/src/defaults.rs:325"
-        );
-        assert_eq!(
-            crate_relative(
-                r"C:\Users\me\.cargo\registry\src\x\progenitor-impl-0.15.1\src\method.rs",
-                7
-            ),
-            "progenitor-impl-0.15.1/src/method.rs:7"
-        );
-    }
-
-    #[test]
-    fn known_failures_are_explained_without_the_panic_text() {
-        let raw = "progenitor panicked: internal error: entered unreachable code \
-                   (at typify-impl-0.8.0/src/defaults.rs:325)";
-        let shown = explain(raw);
-        assert!(shown.contains("`default`"), "{shown}");
-        assert!(
-            !shown.contains("unreachable") && !shown.contains("panicked"),
-            "{shown}"
-        );
-    }
-
-    #[test]
-    fn an_unknown_panic_says_where_and_what_to_do_but_not_its_text() {
-        let shown =
-            explain("progenitor panicked: index out of bounds (at typify-impl-0.8.0/src/new.rs:9)");
-        assert!(shown.contains("typify-impl-0.8.0/src/new.rs:9"), "{shown}");
-        assert!(shown.contains("overlay"), "{shown}");
-        assert!(!shown.contains("index out of bounds"), "{shown}");
-    }
-
-    #[test]
-    fn a_rejection_keeps_progenitor_s_sentence_without_its_debug_dump() {
-        let shown = explain(
-            "progenitor rejected the document: unexpected or unhandled format in the OpenAPI \
-             document cookie parameters are not supported Cookie {\n    parameter_data: ...",
-        );
-        assert!(
-            shown.contains("cookie parameters are not supported"),
-            "{shown}"
-        );
-        assert!(!shown.contains("parameter_data"), "{shown}");
-    }
-}
-
-#[cfg(test)]
 mod autolink_tests {
     use super::autolink_line;
 
@@ -947,5 +890,62 @@ mod tests {
             failing_component(&spec(serde_json::json!({"Fine": {"type": "string"}}))),
             None
         );
+    }
+}
+
+#[cfg(test)]
+mod explanation_tests {
+    use super::{crate_relative, explain};
+
+    #[test]
+    fn panic_locations_are_relative_to_their_crate() {
+        assert_eq!(
+            crate_relative(
+                "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/typify-impl-0.8.0/src/defaults.rs",
+                325
+            ),
+            "typify-impl-0.8.0/src/defaults.rs:325"
+        );
+        assert_eq!(
+            crate_relative(
+                r"C:\Users\me\.cargo\registry\src\x\progenitor-impl-0.15.1\src\method.rs",
+                7
+            ),
+            "progenitor-impl-0.15.1/src/method.rs:7"
+        );
+    }
+
+    #[test]
+    fn known_failures_are_explained_without_the_panic_text() {
+        let raw = "progenitor panicked: internal error: entered unreachable code \
+                   (at typify-impl-0.8.0/src/defaults.rs:325)";
+        let shown = explain(raw);
+        assert!(shown.contains("`default`"), "{shown}");
+        assert!(
+            !shown.contains("unreachable") && !shown.contains("panicked"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_panic_says_where_and_what_to_do_but_not_its_text() {
+        let shown =
+            explain("progenitor panicked: index out of bounds (at typify-impl-0.8.0/src/new.rs:9)");
+        assert!(shown.contains("typify-impl-0.8.0/src/new.rs:9"), "{shown}");
+        assert!(shown.contains("overlay"), "{shown}");
+        assert!(!shown.contains("index out of bounds"), "{shown}");
+    }
+
+    #[test]
+    fn a_rejection_keeps_progenitor_s_sentence_without_its_debug_dump() {
+        let shown = explain(
+            "progenitor rejected the document: unexpected or unhandled format in the OpenAPI \
+             document cookie parameters are not supported Cookie {\n    parameter_data: ...",
+        );
+        assert!(
+            shown.contains("cookie parameters are not supported"),
+            "{shown}"
+        );
+        assert!(!shown.contains("parameter_data"), "{shown}");
     }
 }
