@@ -1,5 +1,7 @@
-//! Step 1, **load**: read a vendor folder, check the vendored spec against its recorded
-//! checksum, and parse it (YAML or JSON) into a `serde_json::Value`.
+//! Step 1, **load**: read a vendor folder, hash the vendored spec (codegen records the
+//! checksum, `--check` compares it), and parse it (YAML or JSON) into a `serde_json::Value`.
+//! A Swagger 2.0 document is read like any other; the next step,
+//! [`convert`](super::convert), makes OpenAPI 3 of it.
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +40,10 @@ pub struct SourceInfo {
     /// documentation because the vendor publishes none.
     #[serde(default)]
     pub origin: Origin,
+    /// Written by codegen, as `sha256` is: the format the vendor published when the pipeline
+    /// converted it to OpenAPI 3 (`"Swagger 2.0"`); absent when the spec is OpenAPI 3.
+    #[serde(default)]
+    pub converted_from: Option<String>,
 }
 
 /// Where a vendored spec comes from (`origin` in `source.toml`).
@@ -129,7 +135,6 @@ pub fn load_vendor(specs_dir: &Path, name: &str) -> Result<VendorSpec, CodegenEr
     let is_json = upstream_path.extension().is_some_and(|ext| ext == "json");
     let document =
         parse_document(&bytes, is_json).map_err(|problem| problem.in_file(name, &upstream_path))?;
-    check_openapi_3(&document).map_err(|problem| problem.in_file(name, &upstream_path))?;
 
     let overlay_path = dir.join(OVERLAY_FILE);
     let overlay = if overlay_path.is_file() {
@@ -160,23 +165,6 @@ fn is_valid_vendor_name(name: &str) -> bool {
 fn read_text(vendor: &str, path: &Path) -> Result<String, CodegenError> {
     std::fs::read_to_string(path)
         .map_err(|e| CodegenError::file(vendor, path, format!("cannot read: {e}")))
-}
-
-/// Refuses a Swagger 2.0 document up front: its shape (`definitions`, body parameters) is not
-/// OpenAPI 3's, and what would fail later would be a confusing error deep in the document.
-pub fn check_openapi_3(document: &Value) -> Result<(), SpecProblem> {
-    if let Some(version) = document.get("swagger") {
-        return Err(SpecProblem::new(
-            "$.swagger",
-            format!(
-                "Swagger {} is not supported: convert the file to OpenAPI 3 first (for example \
-                 with swagger2openapi or the Swagger Editor's \"Convert to OpenAPI 3\") and \
-                 vendor the converted file, recording both sources in source.toml",
-                version.as_str().unwrap_or("2.0")
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Parses a spec's bytes. Tolerates what exporters emit that parsers choke on: a UTF-8 byte
@@ -338,16 +326,6 @@ mod tests {
         assert_eq!(doc, json!({"openapi": "3.0.3", "info": {"title": "t"}}));
         let doc = parse_document(b"\xef\xbb\xbf{\"openapi\": \"3.0.3\"}", true).unwrap();
         assert_eq!(doc, json!({"openapi": "3.0.3"}));
-    }
-
-    #[test]
-    fn swagger_2_is_refused_up_front_with_what_to_do() {
-        let problem =
-            check_openapi_3(&json!({"swagger": "2.0", "paths": {}})).expect_err("Swagger 2.0");
-        assert_eq!(problem.json_path, "$.swagger");
-        assert!(problem.message.contains("Swagger 2.0 is not supported"));
-        assert!(problem.message.contains("convert"));
-        assert!(check_openapi_3(&json!({"openapi": "3.0.3"})).is_ok());
     }
 
     #[test]

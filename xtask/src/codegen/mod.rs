@@ -1,11 +1,12 @@
 //! `cargo xtask codegen`: one typed client crate per vendored spec.
 //!
-//! Data flows one way, each step a plain function: [`load`] → [`select`] → [`repair`] →
+//! Data flows one way, each step a plain function: [`load`] → [`convert`] → [`select`] → [`repair`] →
 //! [`overlay`] → [`validate`] → [`generate`] → [`describe`] → [`build`] →
 //! [`write`](mod@write). Nothing here knows a vendor by name: a vendor is a
 //! folder under `specs/`.
 
 pub mod build;
+pub mod convert;
 pub mod describe;
 pub mod docs;
 pub mod error;
@@ -183,7 +184,8 @@ fn workspace_version(root: &Path) -> Result<String, CodegenError> {
         .ok_or_else(|| failed("no `workspace.package.version`".to_owned()))
 }
 
-/// load → repair → overlay → validate → generate for one vendor folder; writes nothing.
+/// load → convert → select → repair → overlay → validate → generate for one vendor folder;
+/// writes nothing.
 pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenError> {
     let spec = load::load_vendor(&root.join("specs"), vendor).map_err(|mut error| {
         error.file = relative(root, &error.file);
@@ -192,6 +194,8 @@ pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenEr
     let relative_upstream = relative(root, &spec.upstream_path);
 
     let mut document = spec.document.clone();
+    let conversion =
+        convert::convert(&mut document).map_err(|p| p.in_file(vendor, &relative_upstream))?;
     if let Some(operations) = &spec.source.operations {
         select::select_operations(&mut document, operations).map_err(|message| {
             CodegenError::file(
@@ -215,6 +219,9 @@ pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenEr
         )?;
     }
     if let Some(object) = document.as_object_mut() {
+        if let Some(conversion) = &conversion {
+            object.insert("x-converted-from".into(), conversion.from.clone().into());
+        }
         object.insert(
             "x-generated-by".into(),
             format!(
@@ -237,9 +244,12 @@ pub fn generate_vendor(root: &Path, vendor: &str) -> Result<Generated, CodegenEr
     let files = vec![
         PlannedFile {
             relative: source_toml.clone(),
-            contents: with_recorded_checksum(
-                &std::fs::read_to_string(root.join(&source_toml)).unwrap_or_default(),
-                &spec.actual_sha256,
+            contents: with_recorded_conversion(
+                &with_recorded_checksum(
+                    &std::fs::read_to_string(root.join(&source_toml)).unwrap_or_default(),
+                    &spec.actual_sha256,
+                ),
+                conversion.as_ref().map(|c| c.from.as_str()),
             ),
         },
         PlannedFile {
@@ -299,6 +309,27 @@ fn with_recorded_checksum(source_toml: &str, sha256: &str) -> String {
     lines.join("\n") + "\n"
 }
 
+/// `source.toml` saying whether the pipeline converted the spec: a `converted_from` line after
+/// `sha256` when it did, none when it did not; everything else kept byte for byte.
+fn with_recorded_conversion(source_toml: &str, converted_from: Option<&str>) -> String {
+    let is_conversion_line =
+        |line: &str| line.trim_start().starts_with("converted_from") && line.contains('=');
+    let mut lines: Vec<String> = source_toml
+        .lines()
+        .filter(|line| !is_conversion_line(line))
+        .map(str::to_owned)
+        .collect();
+    if let Some(from) = converted_from {
+        let line = format!("converted_from = \"{from}\"");
+        let after_checksum = lines
+            .iter()
+            .position(|line| line.trim_start().starts_with("sha256"))
+            .map_or(lines.len(), |at| at + 1);
+        lines.insert(after_checksum, line);
+    }
+    lines.join("\n") + "\n"
+}
+
 fn relative(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_owned()
 }
@@ -318,5 +349,20 @@ mod tests {
             with_recorded_checksum("vendor = \"X\"\n", "n"),
             "vendor = \"X\"\nsha256 = \"n\"\n"
         );
+    }
+
+    #[test]
+    fn a_conversion_is_recorded_after_the_checksum_and_removed_when_gone() {
+        let before = "vendor = \"X\"\nsha256 = \"s\"\nretrieved = \"d\"\n";
+        let converted = with_recorded_conversion(before, Some("Swagger 2.0"));
+        assert_eq!(
+            converted,
+            "vendor = \"X\"\nsha256 = \"s\"\nconverted_from = \"Swagger 2.0\"\nretrieved = \"d\"\n"
+        );
+        assert_eq!(
+            with_recorded_conversion(&converted, Some("Swagger 2.0")),
+            converted
+        );
+        assert_eq!(with_recorded_conversion(&converted, None), before);
     }
 }

@@ -14,3 +14,4 @@ mod repairs;
 mod selection;
 mod snapshots;
 mod support;
+mod swagger2;

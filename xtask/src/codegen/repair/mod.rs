@@ -6,11 +6,19 @@
 //! that cannot be expressed for progenitor is a [`SpecProblem`] naming its JSON path.
 //! What only a person can decide for one vendor belongs in that vendor's `overlay.yaml`.
 
+mod component_references;
+mod conditionals;
+mod enum_subsets;
 mod exporter;
 mod openapi31;
 mod operations;
+mod parameter_schemas;
+mod raw_bodies;
+mod request_methods;
 mod responses;
 mod schemas;
+mod type_names;
+mod upgrade_responses;
 pub mod walk;
 
 pub use operations::OMITTED_OPERATIONS;
@@ -57,8 +65,16 @@ pub const PASSES: &[Pass] = &[
         run: schemas::references_into_schemas,
     },
     Pass {
+        name: "references_to_another_kind_of_component",
+        run: component_references::references_to_another_kind_of_component,
+    },
+    Pass {
         name: "hoisted_defs",
         run: openapi31::hoisted_defs,
+    },
+    Pass {
+        name: "conditional_schemas",
+        run: conditionals::conditional_schemas,
     },
     Pass {
         name: "unsupported_schema_keywords",
@@ -101,6 +117,10 @@ pub const PASSES: &[Pass] = &[
         run: openapi31::ref_siblings,
     },
     Pass {
+        name: "enums_narrowing_a_referenced_enum",
+        run: enum_subsets::enums_narrowing_a_referenced_enum,
+    },
+    Pass {
         name: "all_of_inheritance",
         run: schemas::all_of_inheritance,
     },
@@ -137,6 +157,10 @@ pub const PASSES: &[Pass] = &[
         run: exporter::placeholder_defaults,
     },
     Pass {
+        name: "methods_reqwest_cannot_send",
+        run: request_methods::methods_reqwest_cannot_send,
+    },
+    Pass {
         name: "path_parameters_not_in_template",
         run: operations::path_parameters_not_in_template,
     },
@@ -147,6 +171,10 @@ pub const PASSES: &[Pass] = &[
     Pass {
         name: "undeclared_path_parameters",
         run: operations::undeclared_path_parameters,
+    },
+    Pass {
+        name: "switching_protocols_responses",
+        run: upgrade_responses::switching_protocols_responses,
     },
     Pass {
         name: "default_response_beside_success",
@@ -165,12 +193,24 @@ pub const PASSES: &[Pass] = &[
         run: operations::request_bodies_progenitor_cannot_send,
     },
     Pass {
+        name: "raw_request_body_schemas",
+        run: raw_bodies::raw_request_body_schemas,
+    },
+    Pass {
         name: "nullable_headers",
         run: operations::nullable_headers,
     },
     Pass {
         name: "parameters_given_by_content",
         run: operations::parameters_given_by_content,
+    },
+    Pass {
+        name: "parameter_unions_of_scalars",
+        run: parameter_schemas::parameter_unions_of_scalars,
+    },
+    Pass {
+        name: "cookie_parameters",
+        run: parameter_schemas::cookie_parameters,
     },
     Pass {
         name: "parameters_progenitor_cannot_send",
@@ -191,6 +231,11 @@ pub const PASSES: &[Pass] = &[
     Pass {
         name: "closed_response_enums",
         run: responses::closed_response_enums,
+    },
+    // Last: every schema and operationId that names a type exists by now.
+    Pass {
+        name: "inline_types_named_like_components",
+        run: type_names::inline_types_named_like_components,
     },
 ];
 

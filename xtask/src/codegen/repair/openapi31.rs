@@ -61,7 +61,8 @@ pub fn downgrade_openapi_31_document(doc: &mut Value) -> Result<usize, SpecProbl
 
 /// JSON Schema keywords that OpenAPI 3.0 cannot express and that cannot be lowered without
 /// guessing what the author meant; they are reported with what to put in the overlay.
-const INEXPRESSIBLE_KEYWORDS: [&str; 4] = ["if", "then", "else", "$dynamicRef"];
+/// (`if`/`then`/`else` are lowered before this pass, by `conditional_schemas`.)
+const INEXPRESSIBLE_KEYWORDS: [&str; 1] = ["$dynamicRef"];
 /// Annotations and validation-only keywords without effect on the decoded type; 3.0 does
 /// not allow them in a schema. A client decodes what the server sends, so dropping a
 /// server-side validation rule (`dependentRequired`, `contains`) loses nothing it checks.
@@ -86,7 +87,7 @@ const DROPPED_KEYWORDS: [&str; 11] = [
 /// - `unevaluatedProperties` and a single `patternProperties` entry become
 ///   `additionalProperties`;
 /// - annotations and validation-only keywords are dropped;
-/// - `if`/`then`/`else` and `$dynamicRef` are errors with their JSON path.
+/// - `$dynamicRef` is an error with its JSON path.
 pub fn unsupported_schema_keywords(doc: &mut Value) -> Result<usize, SpecProblem> {
     let mut changed = 0;
     for_each_schema(doc, &mut |path, schema| {
@@ -446,9 +447,9 @@ mod tests {
 
     #[test]
     fn inexpressible_keywords_are_errors_with_their_path() {
-        let mut doc = schema_doc(json!({"if": {"type": "string"}, "then": {"minLength": 1}}));
+        let mut doc = schema_doc(json!({"$dynamicRef": "#node"}));
         let problem = unsupported_schema_keywords(&mut doc).unwrap_err();
-        assert_eq!(problem.json_path, "$.components.schemas.S.if");
+        assert_eq!(problem.json_path, "$.components.schemas.S['$dynamicRef']");
         assert!(problem.message.contains("overlay"), "{}", problem.message);
         let mut doc = schema_doc(json!({"type": "object", "patternProperties": {
             "^a": {"type": "string"}, "^b": {"type": "integer"}}}));

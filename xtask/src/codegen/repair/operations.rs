@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
+use super::identifier_key;
 use super::walk::{HTTP_METHODS, for_each_operation};
 use crate::codegen::error::SpecProblem;
 
@@ -174,7 +175,9 @@ fn resolve<'a>(value: &'a Value, components: &'a Value, prefix: &str) -> &'a Val
 
 /// Gives every operation a unique operationId. Missing ones, ones without any ASCII letter
 /// (a generator cannot make a method name of `查询余额`) and later duplicates are derived
-/// from the method and path: `GET /user/balance` becomes `get_user_balance`.
+/// from the method and path: `GET /user/balance` becomes `get_user_balance`. Duplicates are
+/// compared as the Rust names progenitor makes of them (`list__get` and `list_get` are both
+/// `list_get`, E0592).
 pub fn missing_or_duplicate_operation_ids(doc: &mut Value) -> Result<usize, SpecProblem> {
     let mut taken = BTreeSet::new();
     let mut needs_id = Vec::new();
@@ -182,7 +185,8 @@ pub fn missing_or_duplicate_operation_ids(doc: &mut Value) -> Result<usize, Spec
         let id = operation.get("operationId").and_then(Value::as_str);
         match id {
             Some(id)
-                if id.chars().any(|c| c.is_ascii_alphabetic()) && taken.insert(id.to_owned()) => {}
+                if id.chars().any(|c| c.is_ascii_alphabetic())
+                    && taken.insert(identifier_key(id)) => {}
             _ => needs_id.push((template.to_owned(), method.to_owned())),
         }
         Ok(())
@@ -192,7 +196,7 @@ pub fn missing_or_duplicate_operation_ids(doc: &mut Value) -> Result<usize, Spec
         let base = derived_operation_id(method, template);
         let mut candidate = base.clone();
         let mut n = 2;
-        while !taken.insert(candidate.clone()) {
+        while !taken.insert(identifier_key(&candidate)) {
             candidate = format!("{base}_{n}");
             n += 1;
         }
@@ -305,7 +309,7 @@ pub fn nullable_headers(doc: &mut Value) -> Result<usize, SpecProblem> {
 }
 
 /// Calls `f` on every Parameter Object: shared components, path items and operations.
-fn for_each_parameter(doc: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+pub(super) fn for_each_parameter(doc: &mut Value, f: &mut dyn FnMut(&mut Value)) {
     if let Some(Value::Object(parameters)) = doc.pointer_mut("/components/parameters") {
         parameters.values_mut().for_each(&mut *f);
     }
@@ -327,7 +331,7 @@ fn for_each_parameter(doc: &mut Value, f: &mut dyn FnMut(&mut Value)) {
 }
 
 /// Adds `omitted` to the document's `x-omitted-operations` list.
-fn record_omitted(doc: &mut Value, omitted: Vec<Value>) {
+pub(super) fn record_omitted(doc: &mut Value, omitted: Vec<Value>) {
     if omitted.is_empty() {
         return;
     }
@@ -342,7 +346,7 @@ fn record_omitted(doc: &mut Value, omitted: Vec<Value>) {
 }
 
 /// Drops path items left without any operation.
-fn drop_empty_path_items(paths: &mut serde_json::Map<String, Value>) {
+pub(super) fn drop_empty_path_items(paths: &mut serde_json::Map<String, Value>) {
     paths.retain(|_, item| {
         item.as_object()
             .is_none_or(|item| HTTP_METHODS.iter().any(|m| item.contains_key(*m)))
@@ -372,6 +376,7 @@ fn progenitor_can_send(media_type: &str) -> bool {
 /// generated crate's README names it; select the operations you need in `source.toml` to
 /// avoid them altogether.
 pub fn request_bodies_progenitor_cannot_send(doc: &mut Value) -> Result<usize, SpecProblem> {
+    let shared_bodies = components(doc, "requestBodies");
     let mut omitted: Vec<Value> = Vec::new();
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return Ok(0);
@@ -383,7 +388,9 @@ pub fn request_bodies_progenitor_cannot_send(doc: &mut Value) -> Result<usize, S
         for method in HTTP_METHODS {
             let unsendable = item
                 .get(method)
-                .and_then(|operation| operation.pointer("/requestBody/content"))
+                .and_then(|operation| operation.get("requestBody"))
+                .map(|body| resolve(body, &shared_bodies, "#/components/requestBodies/"))
+                .and_then(|body| body.get("content"))
                 .and_then(Value::as_object)
                 .and_then(|content| content.keys().find(|m| !progenitor_can_send(m)))
                 .cloned();
@@ -893,6 +900,16 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_request_body_progenitor_cannot_send_leaves_its_operations_out() {
+        let mut doc = json!({
+            "components": {"requestBodies": {"Csv": {"content": {"multipart/form-data": {}}}}},
+            "paths": {"/records": {"post": {"requestBody": {"$ref": "#/components/requestBodies/Csv"}}}}
+        });
+        assert_eq!(request_bodies_progenitor_cannot_send(&mut doc).unwrap(), 1);
+        assert!(doc["paths"].get("/records").is_none());
+    }
+
+    #[test]
     fn a_sendable_media_type_is_preferred_over_the_first_listed() {
         let mut doc = json!({"paths": {"/f": {"post": {"requestBody": {"content": {
             "multipart/form-data": {}, "application/x-www-form-urlencoded": {}}}}}}});
@@ -1128,6 +1145,19 @@ mod tests {
                 .unwrap(),
         ];
         assert_eq!(ids, ["same", "delete_api_keys_by_uuid"]);
+    }
+
+    #[test]
+    fn operation_ids_that_are_one_rust_name_are_duplicates() {
+        let mut doc = json!({"paths": {
+            "/deploy/list": {"get": {"operationId": "deploy_list_deploy_list_get"}},
+            "/deploy/list/": {"get": {"operationId": "deploy_list_deploy_list__get"}}
+        }});
+        assert_eq!(missing_or_duplicate_operation_ids(&mut doc).unwrap(), 1);
+        assert_eq!(
+            doc["paths"]["/deploy/list/"]["get"]["operationId"],
+            "get_deploy_list"
+        );
     }
 
     #[test]
