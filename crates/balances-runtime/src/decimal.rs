@@ -136,7 +136,7 @@ impl<'de> Visitor<'de> for ExactVisitor {
     /// its text; `serde_json::Number` knows that form, so it reads it.
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ExactDecimal, A::Error> {
         let number = serde_json::Number::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Self::parse(&number.to_string())
+        Self::parse(number.as_str())
     }
 }
 
@@ -221,20 +221,20 @@ pub fn parse_exact(text: &str) -> Result<Decimal, NotExact> {
     if scale > i64::from(Decimal::MAX_SCALE) {
         return Err(NotExact::TooPrecise);
     }
-    let significant: String = int
-        .chars()
-        .chain(frac.chars())
-        .skip_while(|&c| c == '0')
-        .collect();
-    // 2^96 has 29 digits: longer cannot fit, shorter fits in a u128.
-    if significant.len() > 29 {
-        return Err(NotExact::TooPrecise);
+    // The digits without the point and without leading zeros, read as one integer. 2^96 has
+    // 29 digits: more cannot fit, and 29 always fit in a u128.
+    let mut digits: u128 = 0;
+    let mut significant = 0_usize;
+    for byte in int.bytes().chain(frac.bytes()) {
+        if significant == 0 && byte == b'0' {
+            continue;
+        }
+        significant += 1;
+        if significant > 29 {
+            return Err(NotExact::TooPrecise);
+        }
+        digits = digits * 10 + u128::from(byte - b'0');
     }
-    let mut digits: u128 = if significant.is_empty() {
-        0
-    } else {
-        significant.parse().map_err(|_| NotExact::TooPrecise)?
-    };
     let scale = match u32::try_from(scale) {
         Ok(scale) => scale,
         Err(_) => {

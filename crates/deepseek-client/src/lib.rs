@@ -640,8 +640,7 @@ pub mod balance {
         let items = &body.balance_infos;
         for (index, row) in items.iter().enumerate() {
             rows.push({
-                let at: String = format!("balance_infos[{index}]");
-                let mut projected = p::Row::at(at.clone());
+                let mut projected = p::Row::at(format!("balance_infos[{index}]"));
                 projected.key = None;
                 projected.currency = row.currency.as_ref().map(ToString::to_string);
                 projected.total = row.total_balance.as_ref().map(p::exact);

@@ -492,8 +492,7 @@ pub mod balance {
         let mut rows = Vec::new();
         let row = body;
         rows.push({
-            let at: String = "the body".to_owned();
-            let mut projected = p::Row::at(at.clone());
+            let mut projected = p::Row::at("the body".to_owned());
             projected.key = None;
             projected.currency = None;
             projected.total = p::first_of(&[

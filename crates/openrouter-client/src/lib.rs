@@ -1815,12 +1815,11 @@ pub mod balance {
         let mut rows = Vec::new();
         let row = &body.data;
         rows.push({
-            let at: String = "data".to_owned();
-            let mut projected = p::Row::at(at.clone());
+            let mut projected = p::Row::at("data".to_owned());
             projected.key = None;
             projected.currency = None;
             projected.total = p::difference(
-                &at,
+                &projected.at,
                 ("total_credits", Some(&row.total_credits).map(p::exact)),
                 ("total_usage", Some(&row.total_usage).map(p::exact)),
             )?;

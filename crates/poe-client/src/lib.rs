@@ -306,8 +306,7 @@ pub mod balance {
         let mut rows = Vec::new();
         let row = body;
         rows.push({
-            let at: String = "the body".to_owned();
-            let mut projected = p::Row::at(at.clone());
+            let mut projected = p::Row::at("the body".to_owned());
             projected.key = None;
             projected.currency = None;
             projected.total = Some(&row.current_point_balance).map(p::exact);

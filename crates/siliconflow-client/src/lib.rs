@@ -700,8 +700,7 @@ pub mod balance {
             .as_ref()
             .ok_or_else(|| p::Failure::Invalid("the body has no `data`".to_owned()))?;
         rows.push({
-            let at: String = "data".to_owned();
-            let mut projected = p::Row::at(at.clone());
+            let mut projected = p::Row::at("data".to_owned());
             projected.key = None;
             projected.currency = None;
             projected.total = row.total_balance.as_ref().map(p::exact);

@@ -514,8 +514,7 @@ pub mod balance {
         let members = &body.balances;
         if let Some(row) = members.diem.as_ref() {
             rows.push({
-                let at: String = "balances.diem".to_owned();
-                let mut projected = p::Row::at(at.clone());
+                let mut projected = p::Row::at("balances.diem".to_owned());
                 projected.key = Some("diem".to_owned());
                 projected.currency = None;
                 projected.total = Some(row).map(p::exact);
@@ -526,8 +525,7 @@ pub mod balance {
         }
         if let Some(row) = members.usd.as_ref() {
             rows.push({
-                let at: String = "balances.usd".to_owned();
-                let mut projected = p::Row::at(at.clone());
+                let mut projected = p::Row::at("balances.usd".to_owned());
                 projected.key = Some("usd".to_owned());
                 projected.currency = None;
                 projected.total = Some(row).map(p::exact);

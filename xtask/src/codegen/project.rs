@@ -594,7 +594,7 @@ impl<'s> Walker<'s> {
                 AmountSource::Difference {
                     minus: [from, less],
                 } => format!(
-                    "p::difference(&at, ({:?}, {}), ({:?}, {}))?",
+                    "p::difference(&projected.at, ({:?}, {}), ({:?}, {}))?",
                     shown(from),
                     exact(from)?,
                     shown(less),
@@ -608,7 +608,7 @@ impl<'s> Walker<'s> {
             None => Ok("None".to_owned()),
         };
         Ok(format!(
-            "{{\n let at: String = {at};\n let mut projected = p::Row::at(at.clone());\n\
+            "{{\n let mut projected = p::Row::at({at});\n\
              projected.key = {key};\n\
              projected.currency = {currency};\n\
              projected.total = {total};\n\
