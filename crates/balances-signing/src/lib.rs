@@ -76,7 +76,8 @@
 //! - The SDK's unit test hashes a JSON body for its GET case too, where a real GET signs
 //!   SHA-256 of "". Followed: the body bytes given are hashed, whatever the method (an
 //!   empty GET body gives the documented value; the unit test is reproduced too).
-//! - The query of a GET is the URL's query "as sent", not sorted. Followed: the order given.
+//! - The query of a GET is the URL's query "as sent", not sorted; a POST's is always empty.
+//!   Followed: the order given; nothing for POST.
 //!
 //! **Volcengine** (`volcengine/examples.md` §2, §3):
 //! - `X-Content-Sha256` is optional on the page; the current worked example does not sign

@@ -3,9 +3,9 @@
 //! copied under every product, e.g. Billing, <https://www.tencentcloud.com/document/product/555/30750>).
 //!
 //! 1. Canonical request: `METHOD\nCanonicalURI\nCanonicalQueryString\nCanonicalHeaders\nSignedHeaders\nHashedRequestPayload`.
-//!    The URI is the path (`/` for API 3.0). The query is the URL's query as sent, each
-//!    name and value RFC 3986-encoded, in the order given (the page says the string after
-//!    `?`, not a sorted one; it is empty for POST). The headers are **name and value
+//!    The URI is the path (`/` for API 3.0). The query is empty for POST ("固定为空字符串")
+//!    and otherwise the URL's query as sent, each name and value RFC 3986-encoded, in the
+//!    order given (the page says the string after `?`, not a sorted one). The headers are **name and value
 //!    lowercased** and trimmed, `name:value\n` each, sorted by name; `content-type` and
 //!    `host` are mandatory. The payload hash is the lowercase hex SHA-256 of the body
 //!    (a GET's empty body hashes to SHA-256 of "").
@@ -128,11 +128,16 @@ pub fn sign(
 /// Step 1: the canonical request of exactly `parts`. A header given twice is refused (the
 /// page does not say how two values would combine).
 pub fn canonical_request(parts: &CanonicalParts<'_>) -> Result<Canonical, SigningError> {
-    let query: Vec<String> = parts
-        .query
-        .iter()
-        .map(|(name, value)| format!("{}={}", uri_encode(name), uri_encode(value)))
-        .collect();
+    // "对于 POST 请求，固定为空字符串": a POST's query is never signed.
+    let query: Vec<String> = if parts.method == "POST" {
+        Vec::new()
+    } else {
+        parts
+            .query
+            .iter()
+            .map(|(name, value)| format!("{}={}", uri_encode(name), uri_encode(value)))
+            .collect()
+    };
     let mut headers: Vec<(String, String)> = parts
         .headers
         .iter()

@@ -167,6 +167,29 @@ fn nodejs_sdk_unit_tests_post_and_get() -> Result<(), SigningError> {
     Ok(())
 }
 
+/// A GET's query is signed in the order sent, encoded; a POST's query never is.
+#[test]
+fn get_signs_its_query_in_order_and_post_does_not() -> Result<(), SigningError> {
+    let parts = |method| balances_signing::CanonicalParts {
+        method,
+        path: "/",
+        query: &[("Limit", "10"), ("Action", "Describe Instances")],
+        headers: &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Host", "h"),
+        ],
+        payload_hash: "",
+    };
+    let get = tencentcloud::canonical_request(&parts("GET"))?;
+    assert!(
+        get.request
+            .starts_with("GET\n/\nLimit=10&Action=Describe%20Instances\n")
+    );
+    let post = tencentcloud::canonical_request(&parts("POST"))?;
+    assert!(post.request.starts_with("POST\n/\n\n"));
+    Ok(())
+}
+
 /// The credential-scope date is the UTC date of the timestamp, not the local one: one
 /// second before and at UTC midnight.
 #[test]
