@@ -97,17 +97,11 @@ fn errors_show_no_credential() -> Result<(), SigningError> {
             SecretString::from(format!("{KEY_ID}/{SECRET}")),
             SecretString::from(SECRET),
         )
-        .err()
-        .expect("a key id with '/' is refused"),
+        .expect_err("a key id with '/' is refused"),
         Credentials::new(SecretString::from(KEY_ID), SecretString::from(""))
-            .err()
-            .expect("an empty secret is refused"),
-        SigningTime::from_unix_seconds(-1)
-            .err()
-            .expect("1969 is refused"),
-        Nonce::new(format!("{SECRET} x"))
-            .err()
-            .expect("a nonce with a space is refused"),
+            .expect_err("an empty secret is refused"),
+        SigningTime::from_unix_seconds(-1).expect_err("1969 is refused"),
+        Nonce::new(format!("{SECRET} x")).expect_err("a nonce with a space is refused"),
     ];
     let bad_requests = [
         SigningRequest::new("", "h", "/"),
@@ -132,8 +126,7 @@ fn errors_show_no_credential() -> Result<(), SigningError> {
             service: "billing".into(),
         }
         .sign(&request(), &credentials, &attempt)
-        .err()
-        .expect("a region with a character outside [A-Za-z0-9_-] is refused"),
+        .expect_err("a region with a character outside [A-Za-z0-9_-] is refused"),
     );
     assert!(errors.len() > 20, "every scheme refused the bad requests");
     for error in &errors {
