@@ -38,6 +38,26 @@ pub struct SourceInfo {
     /// documentation because the vendor publishes none.
     #[serde(default)]
     pub origin: Origin,
+    /// The vendor's own machine-readable files an authored spec was written from, kept
+    /// beside it byte for byte (`[[evidence]]`); each is checked against its recorded
+    /// checksum on every run.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+/// A file of the vendor's kept in its folder as evidence (not read by codegen otherwise).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// The file's name in the vendor folder.
+    pub file: String,
+    /// Where it was published.
+    pub url: String,
+    /// What it is, for people.
+    pub about: String,
+    /// Hex sha256 of its bytes, written by a person: the evidence must not change unseen.
+    /// (Not `sha256`: codegen rewrites that line of `source.toml` for the spec.)
+    pub file_sha256: String,
 }
 
 /// Where a vendored spec comes from (`origin` in `source.toml`).
@@ -131,6 +151,10 @@ pub fn load_vendor(specs_dir: &Path, name: &str) -> Result<VendorSpec, CodegenEr
         parse_document(&bytes, is_json).map_err(|problem| problem.in_file(name, &upstream_path))?;
     check_openapi_3(&document).map_err(|problem| problem.in_file(name, &upstream_path))?;
 
+    for evidence in &source.evidence {
+        check_evidence(name, &dir, evidence)?;
+    }
+
     let overlay_path = dir.join(OVERLAY_FILE);
     let overlay = if overlay_path.is_file() {
         let text = read_text(name, &overlay_path)?;
@@ -148,6 +172,41 @@ pub fn load_vendor(specs_dir: &Path, name: &str) -> Result<VendorSpec, CodegenEr
         document,
         overlay,
     })
+}
+
+/// An evidence file must be a plain file of the folder, not one codegen reads as the spec,
+/// with the bytes its recorded checksum says.
+fn check_evidence(vendor: &str, dir: &Path, evidence: &Evidence) -> Result<(), CodegenError> {
+    let path = dir.join(&evidence.file);
+    let plain = !evidence.file.is_empty()
+        && !evidence.file.contains(['/', '\\'])
+        && !evidence.file.starts_with('.');
+    if !plain || UPSTREAM_NAMES.contains(&evidence.file.as_str()) || evidence.file == SOURCE_FILE {
+        return Err(CodegenError::file(
+            vendor,
+            dir.join(SOURCE_FILE),
+            format!(
+                "evidence `{}`: name a file of the vendor folder other than the spec, \
+                 source.toml and the overlay",
+                evidence.file
+            ),
+        ));
+    }
+    let bytes = std::fs::read(&path)
+        .map_err(|e| CodegenError::file(vendor, &path, format!("cannot read evidence: {e}")))?;
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if actual != evidence.file_sha256 {
+        return Err(CodegenError::file(
+            vendor,
+            &path,
+            format!(
+                "the evidence file's sha256 is {actual}, not the {} recorded in source.toml: \
+                 evidence is kept byte for byte",
+                evidence.file_sha256
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn is_valid_vendor_name(name: &str) -> bool {
