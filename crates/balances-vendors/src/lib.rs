@@ -43,6 +43,9 @@ pub use siliconflow_client as siliconflow;
 /// The generated client of `specs/stepfun/` (the `stepfun-client` crate).
 #[cfg(feature = "stepfun")]
 pub use stepfun_client as stepfun;
+/// The generated client of `specs/tencentcloud/` (the `tencentcloud-client` crate).
+#[cfg(feature = "tencentcloud")]
+pub use tencentcloud_client as tencentcloud;
 /// The generated client of `specs/venice/` (the `venice-client` crate).
 #[cfg(feature = "venice")]
 pub use venice_client as venice;
@@ -70,6 +73,8 @@ pub const BINDINGS: &[balances_runtime::Binding] = &[
     siliconflow_client::balance::BINDING,
     #[cfg(feature = "stepfun")]
     stepfun_client::balance::BINDING,
+    #[cfg(feature = "tencentcloud")]
+    tencentcloud_client::balance::BINDING,
     #[cfg(feature = "venice")]
     venice_client::balance::BINDING,
     #[cfg(feature = "zenmux")]
@@ -87,6 +92,7 @@ pub const FEATURES: &[&str] = &[
     "poe",
     "siliconflow",
     "stepfun",
+    "tencentcloud",
     "venice",
     "zenmux",
 ];

@@ -147,6 +147,9 @@ pub(crate) async fn serve(
     };
     match rejection {
         Some((code, message)) => {
+            account
+                .refusals
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             debug!(vendor = %vendor.id, account = %account.name, code, "request rejected");
             envelope(vendor, code, message)
         }

@@ -35,6 +35,8 @@ pub(crate) struct Account {
     pub(crate) credentials: Vec<(&'static str, String)>,
     pub(crate) note: String,
     pub(crate) requests: AtomicU64,
+    /// Requests that identified the account but whose signature was refused.
+    pub(crate) refusals: AtomicU64,
     pub(crate) state: Mutex<AccountState>,
 }
 
@@ -100,6 +102,8 @@ pub(crate) struct Shared {
     totals: HashMap<&'static str, AtomicU64>,
     latency_nanos: AtomicU64,
     max_skew_secs: AtomicU64,
+    /// The `acs3-hmac-sha256` nonces seen, per key id, within the scheme's window.
+    pub(crate) aliyun_nonces: Mutex<crate::cloud_signature::aliyun::NonceLedger>,
 }
 
 impl Shared {
@@ -115,6 +119,7 @@ impl Shared {
                 .collect(),
             latency_nanos: AtomicU64::new(duration_nanos(latency)),
             max_skew_secs: AtomicU64::new(max_skew.as_secs()),
+            aliyun_nonces: Mutex::default(),
         }
     }
 
@@ -137,6 +142,7 @@ impl Shared {
             credentials: seed.credentials,
             note: seed.note,
             requests: AtomicU64::new(0),
+            refusals: AtomicU64::new(0),
             state: Mutex::new(AccountState {
                 served: seed.served,
                 plan,
@@ -197,6 +203,7 @@ impl Shared {
             .iter()
         {
             account.requests.store(0, Ordering::Relaxed);
+            account.refusals.store(0, Ordering::Relaxed);
         }
     }
 
@@ -306,6 +313,13 @@ impl AccountControl {
     /// answered, since the start or the last reset.
     pub fn requests(&self) -> u64 {
         self.account.requests.load(Ordering::Relaxed)
+    }
+
+    /// How many of those [`requests`](Self::requests) a signature scheme refused (a bad,
+    /// incomplete, stale or replayed signature, answered with the vendor's documented
+    /// refusal instead of the account's answer); faulted requests are not checked.
+    pub fn refusals(&self) -> u64 {
+        self.account.refusals.load(Ordering::Relaxed)
     }
 
     /// Reset [`requests`](Self::requests) to zero.
