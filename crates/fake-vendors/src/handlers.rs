@@ -92,11 +92,7 @@ fn missing_fixed_parameter(vendor: &VendorEntry, req: &Request) -> Option<String
             return Some(format!("header {} must be {}", fixed.name, fixed.value));
         }
     }
-    let query: Vec<(String, String)> = req
-        .uri()
-        .query()
-        .map(url_pairs)
-        .unwrap_or_default();
+    let query: Vec<(String, String)> = req.uri().query().map(url_pairs).unwrap_or_default();
     for fixed in &vendor.request.query {
         if !query
             .iter()
