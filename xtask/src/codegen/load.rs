@@ -382,6 +382,32 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn evidence_is_checked_byte_for_byte_and_must_be_a_plain_file_of_the_folder() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("vendor-api.json"), b"{}").expect("written");
+        let evidence = |file: &str, sha: &str| Evidence {
+            file: file.to_owned(),
+            url: "https://example.invalid/api.json".to_owned(),
+            about: "API description".to_owned(),
+            file_sha256: sha.to_owned(),
+        };
+        let of_braces = hex::encode(Sha256::digest(b"{}"));
+        assert!(
+            check_evidence("acme", dir.path(), &evidence("vendor-api.json", &of_braces)).is_ok()
+        );
+        let changed = check_evidence("acme", dir.path(), &evidence("vendor-api.json", "00"))
+            .expect_err("a checksum that does not match");
+        assert!(changed.to_string().contains("byte for byte"), "{changed}");
+        for refused in ["upstream.json", "../x.json", "", ".hidden", "source.toml"] {
+            assert!(
+                check_evidence("acme", dir.path(), &evidence(refused, &of_braces)).is_err(),
+                "{refused:?}"
+            );
+        }
+        assert!(check_evidence("acme", dir.path(), &evidence("missing.json", &of_braces)).is_err());
+    }
+
+    #[test]
     fn unquoted_status_codes_become_string_keys() {
         let doc = parse_document(b"responses:\n  200:\n    description: ok\n", false).unwrap();
         assert_eq!(doc, json!({"responses": {"200": {"description": "ok"}}}));
