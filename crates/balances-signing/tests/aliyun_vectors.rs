@@ -118,7 +118,7 @@ fn signing_helper_unit_test_get_authorization() -> Result<(), SigningError> {
     Ok(())
 }
 
-/// The balance call as phase 2 sends it: `QueryAccountBalance` on the China site, a JSON
+/// The balance call as the facade sends it: `QueryAccountBalance` on the China site, a JSON
 /// body signed through `x-acs-content-sha256` and `content-type`.
 #[test]
 fn balance_request_signs_body_and_content_type() -> Result<(), SigningError> {

@@ -179,7 +179,7 @@ fn signed_by_default<'a>(headers: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a st
         .collect()
 }
 
-/// The balance call as phase 2 sends it: the signer never signs an empty header and
+/// The balance call as the facade sends it: the signer never signs an empty header and
 /// replaces an old `x-bce-date`.
 #[test]
 fn balance_request_skips_empty_headers_and_replaces_old_date() -> Result<(), SigningError> {
