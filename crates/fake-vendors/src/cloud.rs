@@ -8,7 +8,6 @@
 
 use std::cell::RefCell;
 use std::sync::{Arc, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -102,7 +101,7 @@ fn verify(
     received: &Received<'_>,
     secret_of: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), Refusal> {
-    let now = unix_now();
+    let now = shared.unix_now();
     match auth {
         Auth::Acs3HmacSha256 => {
             let mut nonces = shared
@@ -156,10 +155,4 @@ fn refusal_response(refusal: Option<Refusal>) -> Response {
             r#"{"code":"fake_vendors_bug","message":"accepted without a key"}"#,
         ),
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

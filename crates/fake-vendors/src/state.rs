@@ -102,6 +102,8 @@ pub(crate) struct Shared {
     totals: HashMap<&'static str, AtomicU64>,
     latency_nanos: AtomicU64,
     max_skew_secs: AtomicU64,
+    /// Seconds the server's clock is ahead of the machine's (negative: behind).
+    clock_offset_secs: std::sync::atomic::AtomicI64,
     /// The `acs3-hmac-sha256` nonces seen, per key id, within the scheme's window.
     pub(crate) aliyun_nonces: Mutex<crate::cloud_signature::aliyun::NonceLedger>,
 }
@@ -119,6 +121,7 @@ impl Shared {
                 .collect(),
             latency_nanos: AtomicU64::new(duration_nanos(latency)),
             max_skew_secs: AtomicU64::new(max_skew.as_secs()),
+            clock_offset_secs: std::sync::atomic::AtomicI64::new(0),
             aliyun_nonces: Mutex::default(),
         }
     }
@@ -218,6 +221,18 @@ impl Shared {
 
     pub(crate) fn max_skew_secs(&self) -> u64 {
         self.max_skew_secs.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_clock_offset(&self, seconds: i64) {
+        self.clock_offset_secs.store(seconds, Ordering::Relaxed);
+    }
+
+    /// The server's time in Unix seconds: the machine's, moved by the clock offset.
+    pub(crate) fn unix_now(&self) -> i64 {
+        let machine = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        machine.saturating_add(self.clock_offset_secs.load(Ordering::Relaxed))
     }
 
     pub(crate) fn set_max_skew(&self, max_skew: Duration) {
