@@ -58,6 +58,10 @@
 //! [`UNKNOWN_APPKEY`](fake_vendors::eiotclub_codes::UNKNOWN_APPKEY), which the facade reports
 //! as `vendor` with that code ("any code other than 200 is a failure"), not `authentication`.
 //!
+//! Beside the matrix, every request-signing vendor is fetched from a fake vendor whose clock
+//! is an hour ahead, then behind (`FakeVendorsHandle::set_clock_offset`): its documented
+//! clock-skew refusal must be the facade's `clock_skew`, once, not retried.
+//!
 //! A `text/plain` answer is a success: the facade decodes the body by its documented JSON
 //! shape and never looks at `Content-Type` (`crates/balances/src/vendor/mod.rs`, `interpret`),
 //! and the README's `undecodable` is "a body that is not the documented JSON".
@@ -834,4 +838,66 @@ fn the_matrix_covers_every_fault_for_every_vendor() {
         expected_balance(entry);
         facade_vendor(entry);
     }
+}
+
+/// A vendor whose clock is an hour off the machine's (so the machine's clock is wrong, as the
+/// vendor sees it): every request-signing vendor refuses the facade's fresh signature with
+/// its documented clock-skew code, which its description maps to `clock_skew`; the error is
+/// not retried and tells the user to fix the clock. Run against the fake vendors' own
+/// verifiers of each scheme; no vendor is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_clock_an_hour_off_is_clock_skew_for_every_signing_vendor() {
+    let signing: Vec<Entry> = vendors()
+        .iter()
+        .filter(|entry| entry.description.auth.signs_requests())
+        .collect();
+    assert!(
+        !signing.is_empty(),
+        "the registry has request-signing vendors"
+    );
+    let mut failures = Vec::new();
+    for offset in [3600_i64, -3600] {
+        let members: Vec<Member> = signing
+            .iter()
+            .map(|entry| Member {
+                name: format!("skewed-{}", entry.id),
+                entry,
+                role: "skewed",
+            })
+            .collect();
+        let server = FakeVendors::builder()
+            .accounts(members.iter().map(seed))
+            .start()
+            .await
+            .expect("fake vendors start");
+        server.set_clock_offset(offset);
+        let config =
+            Config::from_toml_str(&fake_vendors::config_toml(&server.accounts()), |_| None)
+                .expect("config of the fake's accounts");
+        let results = client().fetch_all(config.accounts()).await;
+        for (member, result) in members.iter().zip(&results) {
+            let context = format!("{} (vendor clock {offset:+} s)", member.entry.id);
+            let control = server
+                .find_account(&key(member.entry, member.role))
+                .expect("seeded");
+            match result {
+                Err(error @ Error::ClockSkew { .. }) => {
+                    if !error.to_string().contains("synchronize it") {
+                        failures.push(format!(
+                            "{context}: the message does not say to fix the clock: {error}"
+                        ));
+                    }
+                    if error.is_retryable() || control.requests() != 1 || control.refusals() != 1 {
+                        failures.push(format!(
+                            "{context}: {} requests, {} refused (expected one refused, not retried)",
+                            control.requests(),
+                            control.refusals()
+                        ));
+                    }
+                }
+                other => failures.push(format!("{context}: expected clock_skew, got {other:?}")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -1,20 +1,25 @@
 //! The bare baselines' requests: what a hand-written client sends for one account, from the
-//! registry alone. The balance operation's method and path come from the vendor's entry, the
-//! credentials go where its auth scheme puts them: written once per scheme, for every vendor
-//! that uses it, so no vendor is named here. The same request goes out through `reqwest`
-//! (call overhead, the fan-out's bare side) or `curl` (the command rows).
+//! registry alone. The balance operation's method and path come from the vendor's entry, as
+//! do the parameters its spec fixes and whether it sends a JSON body; the credentials go
+//! where its auth scheme puts them: written once per scheme, for every vendor that uses it,
+//! so no vendor is named here. The same request goes out through `reqwest` (call overhead,
+//! the fan-out's bare side) or `curl` (the command rows).
 //!
 //! A signature-scheme request gets a body signed with `fake_vendors::sign` (the fake's own
 //! implementation, not the facade's), with a fresh timestamp and a nonce this process never
-//! used with that appkey in that second, as a careful client (and the facade) does.
+//! used with that appkey in that second, as a careful client (and the facade) does. A cloud
+//! scheme's request is signed with `balances-signing` when it is built, as a hand-written
+//! client would use a signing library.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
 use balances::balances_registry::{self, Auth, VendorEntry};
 use balances::eiotclub::NONCE_RANGE;
+use balances_signing::{Attempt, Scheme, SigningRequest};
 use fake_vendors::{AccountInfo, AccountSeed, FakeVendors, FakeVendorsHandle};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use secrecy::SecretString;
 use serde_json::{Map, Value};
 
 type BenchError = Box<dyn std::error::Error>;
@@ -76,13 +81,41 @@ enum Credentials {
     Header(HeaderName, HeaderValue),
     /// A JSON body signed per request (`eiotclub-signature`).
     SignedBody { appkey: String, secret: String },
+    /// Headers signing the request, made per request (the cloud schemes).
+    Signed {
+        scheme: Scheme,
+        credentials: balances_signing::Credentials,
+    },
+}
+
+/// The signing scheme of a cloud auth scheme, with the description's parameters.
+fn cloud_scheme(auth: &Auth) -> Option<Scheme> {
+    Some(match auth {
+        Auth::Acs3HmacSha256 => Scheme::Aliyun,
+        Auth::Tc3HmacSha256 { service } => Scheme::TencentCloud {
+            service: service.clone(),
+        },
+        Auth::VolcengineHmacSha256 { region, service } => Scheme::Volcengine {
+            region: region.clone(),
+            service: service.clone(),
+        },
+        Auth::BceAuthV1 { expiration_seconds } => Scheme::BaiduCloud {
+            expiration_seconds: expiration_seconds
+                .unwrap_or(balances_signing::baiducloud::DEFAULT_EXPIRATION_SECONDS),
+        },
+        _ => return None,
+    })
 }
 
 /// One account's balance request as a bare client builds it.
 #[derive(Debug)]
 pub(crate) struct BareTarget {
     method: reqwest::Method,
-    url: String,
+    url: reqwest::Url,
+    /// The headers the spec fixes (a cloud API's action and version).
+    fixed: HeaderMap,
+    /// The operation sends a JSON body (`{}` unless the scheme signs one).
+    json_body: bool,
     credentials: Credentials,
 }
 
@@ -128,15 +161,38 @@ impl BareTarget {
                     );
                 }
             },
-            other => {
-                return Err(
-                    format!("the bare baseline has no request for {other:?} ({vendor})").into(),
-                );
-            }
+            other => match (cloud_scheme(other), fields) {
+                (Some(scheme), [id, secret]) => Credentials::Signed {
+                    scheme,
+                    credentials: balances_signing::Credentials::new(
+                        SecretString::from(field(id)?),
+                        SecretString::from(field(secret)?),
+                    )?,
+                },
+                _ => {
+                    return Err(format!(
+                        "the bare baseline has no request for {other:?} ({vendor})"
+                    )
+                    .into());
+                }
+            },
         };
+        let mut url = reqwest::Url::parse(&format!("{base_url}{}", entry.path))?;
+        for fixed in &entry.request.query {
+            url.query_pairs_mut().append_pair(&fixed.name, &fixed.value);
+        }
+        let mut fixed = HeaderMap::new();
+        for parameter in &entry.request.headers {
+            fixed.insert(
+                HeaderName::from_bytes(parameter.name.as_bytes())?,
+                HeaderValue::from_str(&parameter.value)?,
+            );
+        }
         Ok(Self {
             method: reqwest::Method::from_bytes(entry.method.as_bytes())?,
-            url: format!("{base_url}{}", entry.path),
+            url,
+            fixed,
+            json_body: entry.request.json_body,
             credentials,
         })
     }
@@ -164,36 +220,71 @@ impl BareTarget {
         ))
     }
 
-    /// The request, ready to send (a signed body is signed now).
+    /// The headers and body of one request (a signed body or signature made now).
+    fn parts(&self, nonces: &Nonces) -> Result<(HeaderMap, Option<Vec<u8>>), BenchError> {
+        let mut headers = self.fixed.clone();
+        let json = HeaderValue::from_static("application/json");
+        let body = match &self.credentials {
+            Credentials::Header(name, value) => {
+                headers.insert(name.clone(), value.clone());
+                self.json_body.then(|| b"{}".to_vec())
+            }
+            Credentials::SignedBody { appkey, secret } => {
+                let body = Self::signed_body(appkey, secret, nonces)?;
+                Some(serde_json::to_vec(&body)?)
+            }
+            Credentials::Signed {
+                scheme,
+                credentials,
+            } => {
+                let body = self.json_body.then(|| b"{}".to_vec());
+                if body.is_some() {
+                    headers.insert(CONTENT_TYPE, json.clone());
+                }
+                let request = SigningRequest::from_http(
+                    &self.method,
+                    &self.url,
+                    &headers,
+                    body.as_deref().unwrap_or_default(),
+                )?;
+                headers.extend(scheme.sign(&request, credentials, &Attempt::fresh()?)?);
+                body
+            }
+        };
+        if body.is_some() {
+            headers.entry(CONTENT_TYPE).or_insert(json);
+        }
+        Ok((headers, body))
+    }
+
+    /// The request, ready to send (a signed body or signature is made now).
     pub(crate) fn request(
         &self,
         client: &reqwest::Client,
         nonces: &Nonces,
     ) -> Result<reqwest::RequestBuilder, BenchError> {
-        let request = client.request(self.method.clone(), &self.url);
-        Ok(match &self.credentials {
-            Credentials::Header(name, value) => request.header(name, value),
-            Credentials::SignedBody { appkey, secret } => {
-                request.json(&Self::signed_body(appkey, secret, nonces)?)
-            }
+        let (headers, body) = self.parts(nonces)?;
+        let request = client
+            .request(self.method.clone(), self.url.clone())
+            .headers(headers);
+        Ok(match body {
+            Some(body) => request.body(body),
+            None => request,
         })
     }
 
     /// The request as `curl` options, long name and value (`request`, `header`,
-    /// `data-binary`, `url`); a signed body is signed now.
+    /// `data-binary`, `url`); a signed body or signature is made now.
     fn curl_options(&self, nonces: &Nonces) -> Result<Vec<(&'static str, String)>, BenchError> {
         let mut options = vec![("request", self.method.to_string())];
-        match &self.credentials {
-            Credentials::Header(name, value) => {
-                options.push(("header", format!("{name}: {}", value.to_str()?)));
-            }
-            Credentials::SignedBody { appkey, secret } => {
-                let body = Self::signed_body(appkey, secret, nonces)?;
-                options.push(("header", format!("{CONTENT_TYPE}: application/json")));
-                options.push(("data-binary", serde_json::to_string(&body)?));
-            }
+        let (headers, body) = self.parts(nonces)?;
+        for (name, value) in &headers {
+            options.push(("header", format!("{name}: {}", value.to_str()?)));
         }
-        options.push(("url", self.url.clone()));
+        if let Some(body) = body {
+            options.push(("data-binary", String::from_utf8(body)?));
+        }
+        options.push(("url", self.url.to_string()));
         Ok(options)
     }
 
@@ -274,4 +365,24 @@ pub(crate) async fn check_curl() -> Result<(), BenchError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every registry vendor's bare request, through reqwest and through curl, gets its
+    /// balance from the fake vendors (which check the spec's fixed parameters and verify
+    /// each scheme's signature): what the bench checks before timing anything.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn every_vendors_bare_request_gets_a_balance() {
+        check_reqwest().await.expect("reqwest");
+        if std::process::Command::new("curl")
+            .arg("--version")
+            .output()
+            .is_ok()
+        {
+            check_curl().await.expect("curl");
+        }
+    }
 }

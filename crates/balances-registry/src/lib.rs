@@ -59,9 +59,17 @@ impl VendorEntry {
             description,
             method: method.to_owned(),
             path: path.to_owned(),
+            request: RequestShape::default(),
             examples,
             folder_sha256: BTreeMap::new(),
         }
+    }
+
+    /// The same entry with what its balance request carries besides credentials.
+    #[must_use]
+    pub fn with_request(mut self, request: RequestShape) -> Self {
+        self.request = request;
+        self
     }
 }
 
@@ -103,6 +111,7 @@ impl ErrorKindName {
             ErrorKindName::RateLimited => "rate_limited",
             ErrorKindName::Vendor => "vendor",
             ErrorKindName::Transient => "transient",
+            ErrorKindName::ClockSkew => "clock_skew",
         }
     }
 }
@@ -127,6 +136,9 @@ pub struct VendorEntry {
     pub method: String,
     /// The balance operation's path template, from the spec (appended to the base URL).
     pub path: String,
+    /// What every balance request carries besides credentials, from the spec.
+    #[serde(default)]
+    pub request: RequestShape,
     /// `specs/<id>/examples/*.toml`, sorted by name.
     pub examples: Vec<Example>,
     /// The sha256 (lower-case hex) of every file of `specs/<id>/` this entry was compiled
@@ -135,6 +147,50 @@ pub struct VendorEntry {
     /// left out. The conformance suite recomputes them, so an example edited after the last
     /// `cargo xtask codegen` is reported by name rather than tested in its older form.
     pub folder_sha256: BTreeMap<String, String>,
+}
+
+/// What the balance operation's spec requires of every request besides credentials: the
+/// parameters it declares `required` with a single allowed value (a one-value `enum`: a
+/// cloud API's action and version), and whether it sends a JSON body. The generated client
+/// sends them; the registry lists them for whoever builds the request another way (the
+/// fake vendors check them, the benchmarks' bare clients send them).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RequestShape {
+    /// Required headers with their one value (`X-TC-Action: DescribeAccountBalance`), in
+    /// the spec's order.
+    #[serde(default)]
+    pub headers: Vec<FixedParameter>,
+    /// Required query parameters with their one value (`Action=QueryBalanceAcct`), in the
+    /// spec's order.
+    #[serde(default)]
+    pub query: Vec<FixedParameter>,
+    /// The operation sends a JSON body: the auth scheme's signed body, else an empty
+    /// object (`{}`, the operation's body with every member left out).
+    #[serde(default)]
+    pub json_body: bool,
+}
+
+/// A parameter with the one value its spec allows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FixedParameter {
+    /// The name, as the spec writes it.
+    pub name: String,
+    /// The value.
+    pub value: String,
+}
+
+impl FixedParameter {
+    /// A parameter `name` whose one value is `value`.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
 }
 
 /// `specs/<vendor>/vendor.toml`: everything about a vendor that is data, not code.
@@ -183,17 +239,66 @@ pub enum Auth {
     /// EIOTClub's scheme: no auth header; the JSON body carries `appkey`, `timestamp`,
     /// `nonce` and `sign` (SHA-1 over the sorted parameters and the secret), fresh per attempt.
     EiotclubSignature,
+    /// Alibaba Cloud's V3 request signature, `ACS3-HMAC-SHA256`: `x-acs-date`,
+    /// `x-acs-signature-nonce`, `x-acs-content-sha256` and `Authorization`, signed afresh
+    /// for every request sent. Credentials: `access_key_id`, `access_key_secret`.
+    #[serde(rename = "acs3-hmac-sha256")]
+    Acs3HmacSha256,
+    /// Tencent Cloud's `TC3-HMAC-SHA256` for `service` (the credential scope's, `billing`):
+    /// `X-TC-Timestamp` and `Authorization`. Credentials: `secret_id`, `secret_key`.
+    #[serde(rename = "tc3-hmac-sha256")]
+    Tc3HmacSha256 {
+        /// The credential scope's service.
+        service: String,
+    },
+    /// Volcengine's `HMAC-SHA256` for `region` and `service` (the credential scope's,
+    /// `cn-beijing` and `billing`): `X-Date`, `X-Content-Sha256` and `Authorization`.
+    /// Credentials: `access_key_id`, `secret_access_key`.
+    #[serde(rename = "volcengine-hmac-sha256")]
+    VolcengineHmacSha256 {
+        /// The credential scope's region.
+        region: String,
+        /// The credential scope's service.
+        service: String,
+    },
+    /// Baidu AI Cloud's `bce-auth-v1`: `x-bce-date` and `Authorization`, valid for
+    /// `expiration_seconds` (default 1800). Credentials: `access_key_id`,
+    /// `secret_access_key`.
+    #[serde(rename = "bce-auth-v1")]
+    BceAuthV1 {
+        /// How long a signature stays valid, in seconds (1800 when not given).
+        #[serde(default)]
+        expiration_seconds: Option<u32>,
+    },
 }
 
 impl Auth {
     /// The credential fields an account of this scheme needs, as named in config files
     /// (each also as `<field>_env`) and, upper-cased, in environment variables
-    /// (`<PREFIX>_<FIELD>`).
+    /// (`<PREFIX>_<FIELD>`). The first identifies the account (a key, an appkey, an access
+    /// key id); a signing scheme's last is its secret.
     pub fn credential_fields(&self) -> &'static [&'static str] {
         match self {
             Auth::Bearer | Auth::Header { .. } | Auth::Authorization => &["api_key"],
             Auth::EiotclubSignature => &["appkey", "secret"],
+            Auth::Acs3HmacSha256 => &["access_key_id", "access_key_secret"],
+            Auth::Tc3HmacSha256 { .. } => &["secret_id", "secret_key"],
+            Auth::VolcengineHmacSha256 { .. } | Auth::BceAuthV1 { .. } => {
+                &["access_key_id", "secret_access_key"]
+            }
         }
+    }
+
+    /// Whether the scheme signs the request's headers as it leaves (the four cloud
+    /// signatures), rather than sending a key or signing a body.
+    pub fn signs_requests(&self) -> bool {
+        matches!(
+            self,
+            Auth::Acs3HmacSha256
+                | Auth::Tc3HmacSha256 { .. }
+                | Auth::VolcengineHmacSha256 { .. }
+                | Auth::BceAuthV1 { .. }
+        )
     }
 }
 
@@ -373,6 +478,9 @@ pub enum ErrorKindName {
     Vendor,
     /// A passing failure; retried.
     Transient,
+    /// The vendor refused the request's signing time as too far from its clock: the
+    /// machine's clock is wrong. Not retried.
+    ClockSkew,
 }
 
 /// `specs/<vendor>/examples/<name>.toml`: a documented response and what it must give.
@@ -499,6 +607,7 @@ mod tests {
             ErrorKindName::RateLimited,
             ErrorKindName::Vendor,
             ErrorKindName::Transient,
+            ErrorKindName::ClockSkew,
         ] {
             assert_eq!(
                 serde_json::to_value(kind).ok(),
@@ -541,6 +650,49 @@ mod tests {
         assert_eq!(found(Some(403)), Some("z_error"));
         assert_eq!(found(Some(500)), None);
         assert_eq!(entry.error_example("vendor", None), None);
+    }
+
+    #[test]
+    fn the_cloud_schemes_read_from_toml_with_their_parameters_and_fields() {
+        for (text, scheme, fields) in [
+            (
+                r#"scheme = "acs3-hmac-sha256""#,
+                Auth::Acs3HmacSha256,
+                &["access_key_id", "access_key_secret"][..],
+            ),
+            (
+                r#"scheme = "tc3-hmac-sha256"
+                   service = "billing""#,
+                Auth::Tc3HmacSha256 {
+                    service: "billing".into(),
+                },
+                &["secret_id", "secret_key"][..],
+            ),
+            (
+                r#"scheme = "volcengine-hmac-sha256"
+                   region = "cn-beijing"
+                   service = "billing""#,
+                Auth::VolcengineHmacSha256 {
+                    region: "cn-beijing".into(),
+                    service: "billing".into(),
+                },
+                &["access_key_id", "secret_access_key"][..],
+            ),
+            (
+                r#"scheme = "bce-auth-v1""#,
+                Auth::BceAuthV1 {
+                    expiration_seconds: None,
+                },
+                &["access_key_id", "secret_access_key"][..],
+            ),
+        ] {
+            let auth: Auth = toml::from_str(text).expect(text);
+            assert_eq!(auth, scheme);
+            assert_eq!(auth.credential_fields(), fields);
+            assert!(auth.signs_requests());
+        }
+        assert!(!Auth::EiotclubSignature.signs_requests());
+        assert!(toml::from_str::<Auth>(r#"scheme = "tc3-hmac-sha256""#).is_err());
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! [`Context`], the inner value of every generated `Client`: the auth headers that travel
-//! with the client, the capped read of every response body, and the exchange kept for the
-//! caller.
+//! with the client, the request signer that signs each request as it leaves, the capped
+//! read of every response body, and the exchange kept for the caller.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::{Bytes, BytesMut};
-use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName};
+use reqwest::{Method, StatusCode, Url};
 
 /// The largest response body a generated client reads, in bytes. Reading stops as soon as a
 /// body grows past it: a broken or hostile server could otherwise make the client buffer
@@ -31,21 +31,59 @@ const PROGENITOR_API_VERSION: HeaderName = HeaderName::from_static("api-version"
 ///   caller can still tell a transient HTML 503 from a 404 when progenitor reports only that
 ///   a body did not deserialize.
 ///
+/// - Its [`RequestSigner`], when it has one, signs every request in the generated client's
+///   `pre` hook, over the final request (method, URL with its query, headers, body bytes),
+///   so the request that leaves is exactly the one signed, and each request (a retry
+///   included) is signed when it is sent.
+///
 /// Clones share the kept response: give each concurrent call a context of its own (they
 /// are cheap) when you read [`Context::take_received`].
 #[derive(Clone, Default)]
 pub struct Context {
     headers: HeaderMap,
+    signer: Option<Arc<dyn RequestSigner>>,
     received: Arc<Mutex<Option<Received>>>,
 }
 
 impl fmt::Debug for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // HeaderMap's Debug prints a value marked sensitive as `Sensitive`.
+        // HeaderMap's Debug prints a value marked sensitive as `Sensitive`; a signer's Debug
+        // redacts its credentials (the trait requires it).
         f.debug_struct("Context")
             .field("headers", &self.headers)
+            .field("signer", &self.signer)
             .finish_non_exhaustive()
     }
+}
+
+/// A request as it is about to leave, for a [`RequestSigner`]: what is signed is what is
+/// sent.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Outgoing<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The URL, query included (the `Host` header is its host, and port when not the
+    /// default).
+    pub url: &'a Url,
+    /// The headers, the context's own included (`Host` and `Content-Length` are added by
+    /// the HTTP stack after this).
+    pub headers: &'a HeaderMap,
+    /// The body's bytes (empty without a body).
+    pub body: &'a [u8],
+}
+
+/// Signs requests as they leave (a cloud's request signature): a [`Context`] with a signer
+/// hands it every request in the generated client's `pre` hook, after its own headers are
+/// on, and inserts the headers it returns (each replacing any of the same name).
+///
+/// An implementation holds credentials: its `Debug` must redact them, and neither its
+/// headers' `Debug` (mark a secret value with `HeaderValue::set_sensitive`) nor its error
+/// may carry one.
+pub trait RequestSigner: fmt::Debug + Send + Sync {
+    /// The headers that sign `request` now (a fresh timestamp and nonce each call), or why
+    /// it cannot be signed; the request is then not sent.
+    fn sign(&self, request: &Outgoing<'_>) -> Result<HeaderMap, String>;
 }
 
 /// What the last exchange of a [`Context`] gave.
@@ -86,8 +124,21 @@ impl Context {
     pub fn new(headers: HeaderMap) -> Self {
         Self {
             headers,
+            signer: None,
             received: Arc::default(),
         }
+    }
+
+    /// The same context, with `signer` signing every request it prepares.
+    #[must_use]
+    pub fn with_signer(mut self, signer: Arc<dyn RequestSigner>) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    /// The request signer, if the context has one.
+    pub fn signer(&self) -> Option<&Arc<dyn RequestSigner>> {
+        self.signer.as_ref()
     }
 
     /// The headers added to every request.
@@ -110,14 +161,36 @@ impl Context {
         *self.received.lock().unwrap_or_else(PoisonError::into_inner) = Some(received);
     }
 
-    /// The generated client's `pre` hook: the context's headers go on the request, and
-    /// progenitor's `api-version` header comes off.
-    pub fn prepare(&self, request: &mut reqwest::Request) {
+    /// The generated client's `pre` hook: progenitor's `api-version` header comes off, the
+    /// context's headers go on, and then, with a signer, the headers that sign the request
+    /// as it now is. An error (a body that is a stream, a request the signer refuses) says
+    /// why the request cannot be sent; it holds no credential.
+    pub fn prepare(&self, request: &mut reqwest::Request) -> Result<(), String> {
         let headers = request.headers_mut();
         headers.remove(PROGENITOR_API_VERSION);
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());
         }
+        let Some(signer) = &self.signer else {
+            return Ok(());
+        };
+        let body = match request.body() {
+            None => &[][..],
+            Some(body) => body
+                .as_bytes()
+                .ok_or("the request body is a stream, which cannot be signed")?,
+        };
+        let signed = signer.sign(&Outgoing {
+            method: request.method(),
+            url: request.url(),
+            headers: request.headers(),
+            body,
+        })?;
+        let headers = request.headers_mut();
+        for (name, value) in &signed {
+            headers.insert(name.clone(), value.clone());
+        }
+        Ok(())
     }
 
     /// The generated client's `exec` hook: sends `request` with `http`, reads the whole body
@@ -273,7 +346,7 @@ mod tests {
             .header("api-version", "1.0.0")
             .build()
             .unwrap();
-        context.prepare(&mut request);
+        context.prepare(&mut request).unwrap();
         let response = context.execute(&http, request).await.unwrap();
         assert_eq!(response.status(), 503);
         assert_eq!(response.bytes().await.unwrap(), "<html>busy</html>");
@@ -285,6 +358,58 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(context.take_received().is_none());
+    }
+
+    /// Signs with the method, the URL and the body it was given, so the test sees that it
+    /// was given the final request.
+    #[derive(Debug)]
+    struct Echoing;
+
+    impl RequestSigner for Echoing {
+        fn sign(&self, request: &Outgoing<'_>) -> Result<HeaderMap, String> {
+            if request.headers.contains_key("api-version") {
+                return Err("api-version was still on".into());
+            }
+            let seen = format!(
+                "{} {} {} auth={}",
+                request.method,
+                request.url,
+                String::from_utf8_lossy(request.body),
+                request.headers.contains_key(AUTHORIZATION),
+            );
+            let mut value = HeaderValue::from_str(&seen).map_err(|e| e.to_string())?;
+            value.set_sensitive(true);
+            Ok(HeaderMap::from_iter([(AUTHORIZATION, value)]))
+        }
+    }
+
+    #[test]
+    fn a_signer_signs_the_final_request_and_its_headers_replace_the_contexts() {
+        let http = reqwest::Client::new();
+        let context = Context::new(secret_headers()).with_signer(Arc::new(Echoing));
+        let mut request = http
+            .post("http://127.0.0.1:9/a?b=c")
+            .header("api-version", "1.0.0")
+            .body("{}")
+            .build()
+            .unwrap();
+        context.prepare(&mut request).unwrap();
+        let signed = request.headers().get(AUTHORIZATION).unwrap();
+        assert_eq!(
+            signed.to_str().unwrap(),
+            "POST http://127.0.0.1:9/a?b=c {} auth=true"
+        );
+        assert!(signed.is_sensitive());
+        assert!(format!("{context:?}").contains("Echoing"));
+
+        let chunks: Vec<Result<Bytes, std::io::Error>> = vec![Ok(Bytes::from_static(b"{}"))];
+        let mut streamed = http
+            .post("http://127.0.0.1:9/")
+            .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+            .build()
+            .unwrap();
+        let refused = context.prepare(&mut streamed).unwrap_err();
+        assert!(refused.contains("stream"), "{refused}");
     }
 
     #[tokio::test]

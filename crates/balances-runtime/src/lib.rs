@@ -8,7 +8,7 @@ mod decimal;
 pub mod projection;
 
 pub use binding::{Binding, Call, Pending, Sent};
-pub use context::{Context, Exchange, MAX_RESPONSE_BODY_BYTES, Received};
+pub use context::{Context, Exchange, MAX_RESPONSE_BODY_BYTES, Outgoing, Received, RequestSigner};
 pub use decimal::{ExactDecimal, NotExact, parse_exact};
 
 // What generated code names, so that a generated crate needs no dependency the runtime

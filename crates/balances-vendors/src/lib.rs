@@ -16,6 +16,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// The generated client of `specs/aliyun/` (the `aliyun-client` crate).
+#[cfg(feature = "aliyun")]
+pub use aliyun_client as aliyun;
+/// The generated client of `specs/baiducloud/` (the `baiducloud-client` crate).
+#[cfg(feature = "baiducloud")]
+pub use baiducloud_client as baiducloud;
 /// The generated client of `specs/deepseek/` (the `deepseek-client` crate).
 #[cfg(feature = "deepseek")]
 pub use deepseek_client as deepseek;
@@ -43,15 +49,25 @@ pub use siliconflow_client as siliconflow;
 /// The generated client of `specs/stepfun/` (the `stepfun-client` crate).
 #[cfg(feature = "stepfun")]
 pub use stepfun_client as stepfun;
+/// The generated client of `specs/tencentcloud/` (the `tencentcloud-client` crate).
+#[cfg(feature = "tencentcloud")]
+pub use tencentcloud_client as tencentcloud;
 /// The generated client of `specs/venice/` (the `venice-client` crate).
 #[cfg(feature = "venice")]
 pub use venice_client as venice;
+/// The generated client of `specs/volcengine/` (the `volcengine-client` crate).
+#[cfg(feature = "volcengine")]
+pub use volcengine_client as volcengine;
 /// The generated client of `specs/zenmux/` (the `zenmux-client` crate).
 #[cfg(feature = "zenmux")]
 pub use zenmux_client as zenmux;
 
 /// The balance bindings of the vendors compiled in, sorted by vendor id.
 pub const BINDINGS: &[balances_runtime::Binding] = &[
+    #[cfg(feature = "aliyun")]
+    aliyun_client::balance::BINDING,
+    #[cfg(feature = "baiducloud")]
+    baiducloud_client::balance::BINDING,
     #[cfg(feature = "deepseek")]
     deepseek_client::balance::BINDING,
     #[cfg(feature = "eiotclub")]
@@ -70,14 +86,20 @@ pub const BINDINGS: &[balances_runtime::Binding] = &[
     siliconflow_client::balance::BINDING,
     #[cfg(feature = "stepfun")]
     stepfun_client::balance::BINDING,
+    #[cfg(feature = "tencentcloud")]
+    tencentcloud_client::balance::BINDING,
     #[cfg(feature = "venice")]
     venice_client::balance::BINDING,
+    #[cfg(feature = "volcengine")]
+    volcengine_client::balance::BINDING,
     #[cfg(feature = "zenmux")]
     zenmux_client::balance::BINDING,
 ];
 
 /// Every vendor folder of the workspace, compiled in or not: the features of this crate.
 pub const FEATURES: &[&str] = &[
+    "aliyun",
+    "baiducloud",
     "deepseek",
     "eiotclub",
     "geekai",
@@ -87,7 +109,9 @@ pub const FEATURES: &[&str] = &[
     "poe",
     "siliconflow",
     "stepfun",
+    "tencentcloud",
     "venice",
+    "volcengine",
     "zenmux",
 ];
 

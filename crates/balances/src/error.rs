@@ -308,6 +308,30 @@ pub enum Error {
         /// The vendor's message, redacted.
         message: String,
     },
+    /// The vendor refused the request's signing time as too far from its own clock: the
+    /// cloud signature schemes accept a timestamp only within minutes of the server's time
+    /// (Alibaba Cloud `InvalidTimeStamp.Expired`, Tencent Cloud
+    /// `AuthFailure.SignatureExpire`, Volcengine `InvalidTimestamp`, Baidu AI Cloud
+    /// `RequestExpired`). The credentials may be fine: this machine's clock is wrong. Fix
+    /// the clock (NTP); retrying with the same clock will not help.
+    #[error(
+        "{account} ({vendor}): the vendor refused the request's timestamp as too far from its clock (HTTP {status}, {}): {}; this machine's clock is probably wrong: synchronize it (for example with NTP) and try again",
+        escape_control(code),
+        escape_control(message)
+    )]
+    #[non_exhaustive]
+    ClockSkew {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// The HTTP status of the answer (200 for a vendor that reports errors in-band).
+        status: u16,
+        /// The vendor's error code (or the HTTP status when the body had none).
+        code: String,
+        /// The vendor's message, redacted.
+        message: String,
+    },
     /// Too many requests (HTTP 429, or what the vendor's description says means it: ZenMux
     /// answers 422), still so after the retries allowed. Wait `retry_after` (from the
     /// `Retry-After` header) when the vendor said how long.
@@ -518,7 +542,8 @@ fn fmt_retry_after(retry_after: Option<Duration>) -> String {
 
 /// The stable, serializable name of an [`Error`]'s variant, for logs, metrics and
 /// machine-readable output: `authentication`, `insufficient_balance`, `rate_limited`,
-/// `vendor`, `transient`, `timeout`, `undecodable`, `response_too_large`, `invalid_config`.
+/// `clock_skew`, `vendor`, `transient`, `timeout`, `undecodable`, `response_too_large`,
+/// `redirected`, `invalid_request`, `invalid_config`.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
@@ -531,6 +556,8 @@ pub enum ErrorKind {
     InsufficientBalance,
     /// [`Error::RateLimited`]
     RateLimited,
+    /// [`Error::ClockSkew`]
+    ClockSkew,
     /// [`Error::Vendor`]
     Vendor,
     /// [`Error::Transient`]
@@ -556,6 +583,7 @@ impl ErrorKind {
             ErrorKind::Authentication => "authentication",
             ErrorKind::InsufficientBalance => "insufficient_balance",
             ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::ClockSkew => "clock_skew",
             ErrorKind::Vendor => "vendor",
             ErrorKind::Transient => "transient",
             ErrorKind::Timeout => "timeout",
@@ -581,6 +609,7 @@ impl Error {
             Error::Authentication { .. } => ErrorKind::Authentication,
             Error::InsufficientBalance { .. } => ErrorKind::InsufficientBalance,
             Error::RateLimited { .. } => ErrorKind::RateLimited,
+            Error::ClockSkew { .. } => ErrorKind::ClockSkew,
             Error::Vendor { .. } => ErrorKind::Vendor,
             Error::Transient { .. } => ErrorKind::Transient,
             Error::Timeout { .. } => ErrorKind::Timeout,
@@ -618,6 +647,7 @@ impl Error {
             Error::Authentication { account, .. }
             | Error::InsufficientBalance { account, .. }
             | Error::RateLimited { account, .. }
+            | Error::ClockSkew { account, .. }
             | Error::Vendor { account, .. }
             | Error::Transient { account, .. }
             | Error::Timeout { account, .. }
@@ -635,6 +665,7 @@ impl Error {
             Error::Authentication { vendor, .. }
             | Error::InsufficientBalance { vendor, .. }
             | Error::RateLimited { vendor, .. }
+            | Error::ClockSkew { vendor, .. }
             | Error::Vendor { vendor, .. }
             | Error::Transient { vendor, .. }
             | Error::Timeout { vendor, .. }
@@ -650,7 +681,9 @@ impl Error {
     /// The HTTP status of the response this error came from, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Authentication { status, .. } | Error::Vendor { status, .. } => Some(*status),
+            Error::Authentication { status, .. }
+            | Error::Vendor { status, .. }
+            | Error::ClockSkew { status, .. } => Some(*status),
             Error::InsufficientBalance { status, .. } | Error::RateLimited { status, .. } => {
                 Some(*status)
             }
@@ -697,6 +730,17 @@ mod tests {
                 },
                 "rate_limited",
                 true,
+            ),
+            (
+                Error::ClockSkew {
+                    account: account.clone(),
+                    vendor,
+                    status: 400,
+                    code: "InvalidTimestamp".into(),
+                    message: String::new(),
+                },
+                "clock_skew",
+                false,
             ),
             (
                 Error::Vendor {
@@ -774,6 +818,23 @@ mod tests {
             assert_eq!(error.is_retryable(), retryable, "{name}");
             assert_eq!(error.account(), Some("a"));
         }
+    }
+
+    #[test]
+    fn clock_skew_tells_the_user_to_fix_the_clock() {
+        let error = Error::ClockSkew {
+            account: "work".into(),
+            vendor: Vendor::find("deepseek").expect("in the registry"),
+            status: 400,
+            code: "InvalidTimestamp".into(),
+            message: "The Signature of the request is expired.".into(),
+        };
+        let shown = error.to_string();
+        assert!(shown.contains("synchronize it"), "{shown}");
+        assert!(shown.contains("InvalidTimestamp"), "{shown}");
+        assert!(!shown.contains("authentication failed"), "{shown}");
+        assert_eq!(error.status(), Some(400));
+        assert!(!error.is_retryable());
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! [`BalanceClient::fetch`] applies. Nothing here knows a vendor: any vendor's generated
 //! client takes a base URL, a `reqwest::Client` and a [`balances_runtime::Context`].
 
+use std::sync::Arc;
+
+use balances_runtime::RequestSigner;
 use progenitor_client::Error as GeneratedError;
 use reqwest::header::HeaderMap;
 
@@ -40,6 +43,8 @@ pub struct Authorized {
     // Values are marked sensitive: `Debug` prints `Sensitive`.
     headers: HeaderMap,
     signer: Option<Signer>,
+    // A cloud scheme's: its `Debug` shows the scheme, never a credential.
+    request_signer: Option<Arc<dyn RequestSigner>>,
 }
 
 impl Authorized {
@@ -50,6 +55,7 @@ impl Authorized {
             http: http.clone(),
             headers: auth_headers(account)?,
             signer,
+            request_signer: crate::cloud::request_signer(account)?,
         })
     }
 
@@ -68,10 +74,16 @@ impl Authorized {
         &self.headers
     }
 
-    /// A fresh context for a generated client: the auth headers on every request, the
-    /// response body cap, and the exchange kept for [`BalanceClient::generated_error`].
+    /// A fresh context for a generated client: the auth headers on every request (or, for
+    /// a cloud signature scheme, each request signed as it leaves, with a fresh time and
+    /// nonce), the response body cap, and the exchange kept for
+    /// [`BalanceClient::generated_error`].
     pub fn context(&self) -> balances_runtime::Context {
-        balances_runtime::Context::new(self.headers.clone())
+        let context = balances_runtime::Context::new(self.headers.clone());
+        match &self.request_signer {
+            Some(signer) => context.with_signer(Arc::clone(signer)),
+            None => context,
+        }
     }
 
     /// The signer of a vendor that signs request bodies ([`Signer::signed_body`] gives a

@@ -111,6 +111,7 @@ mod account;
 mod auth;
 mod balance;
 mod client;
+mod cloud;
 mod config;
 mod credential;
 mod decode;

@@ -1,9 +1,10 @@
 //! The conformance suite: every documented example of every vendor folder
 //! (`specs/<vendor>/examples/*.toml`, compiled into `balances_registry`) goes through the
 //! facade's decoder, and through the client against a local server that answers only the
-//! request the description prescribes (method, path, auth), and must give exactly the result
-//! a person wrote down for it: the amounts with their scale and sign, or the error's kind,
-//! code and message. A new folder's examples are picked up without a line of Rust.
+//! request the description prescribes (method, path, the parameters the spec fixes, auth),
+//! and must give exactly the result a person wrote down for it: the amounts with their scale
+//! and sign, or the error's kind, code and message. A new folder's examples are picked up
+//! without a line of Rust.
 //!
 //! The examples are read from the registry `cargo xtask codegen` compiled; each test first
 //! checks that no file under `specs/` changed since (`support/registry_current.rs`), and
@@ -13,7 +14,8 @@ use std::str::FromStr;
 
 use balances::balances_registry::{Auth, Example, Expected, ExpectedError, VendorEntry, vendors};
 use balances::{Balance, BalanceClient, Config, Error, RetryConfig, Vendor};
-use wiremock::matchers::{body_partial_json, header, method, path};
+use fake_vendors::{AccountSeed, FakeVendors};
+use wiremock::matchers::{body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[path = "support/expected_balance.rs"]
@@ -177,10 +179,12 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 }
 
 /// The same examples fetched through the client from a local server that answers only a
-/// request sent as the description says: the operation's method and path, and the auth
-/// scheme's credentials (a bearer header, or a signed body carrying the appkey). Accounts
-/// come from a config file whose fields are the scheme's credential fields, so nothing here
-/// names a vendor.
+/// request sent as the description says: the operation's method and path, the parameters
+/// its spec fixes, and the auth scheme's credentials (a bearer header, or a signed body
+/// carrying the appkey). A request-signing scheme's request goes to the fake vendors, whose
+/// own verifier of the scheme (written apart from the facade's signer) checks the signature
+/// before the example is answered. Accounts come from a config file whose fields are the
+/// scheme's credential fields, so nothing here names a vendor.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_example_fetched_with_the_described_request_gives_the_same_result() {
     assert_registry_is_current();
@@ -189,13 +193,32 @@ async fn every_example_fetched_with_the_described_request_gives_the_same_result(
         .build()
         .expect("client");
     let mut failures = Vec::new();
+    let mut signed = 0;
     for entry in vendors() {
         for example in &entry.examples {
+            if entry.description.auth.signs_requests() {
+                signed += 1;
+                if let Err(why) = fetched_from_the_fake_vendor(&client, entry, example).await {
+                    failures.push(format!(
+                        "{}/examples/{}.toml: {why}",
+                        entry.id, example.name
+                    ));
+                }
+                continue;
+            }
             let server = MockServer::start().await;
             let answer = ResponseTemplate::new(example.status)
                 .set_body_raw(example.body.clone(), "application/json");
-            let expected_request =
+            let mut expected_request =
                 Mock::given(method(entry.method.as_str())).and(path(entry.path.as_str()));
+            for fixed in &entry.request.headers {
+                expected_request =
+                    expected_request.and(header(fixed.name.as_str(), fixed.value.as_str()));
+            }
+            for fixed in &entry.request.query {
+                expected_request =
+                    expected_request.and(query_param(fixed.name.as_str(), fixed.value.as_str()));
+            }
             let expected_request = match &entry.description.auth {
                 Auth::Bearer => {
                     expected_request.and(header("authorization", "Bearer cred-api_key"))
@@ -231,7 +254,57 @@ async fn every_example_fetched_with_the_described_request_gives_the_same_result(
             server.verify().await;
         }
     }
+    assert!(
+        vendors()
+            .iter()
+            .all(|e| !e.description.auth.signs_requests())
+            || signed > 0,
+        "the signing vendors' examples were fetched"
+    );
     assert!(failures.is_empty(), "failing:\n{}", failures.join("\n"));
+}
+
+/// One example of a request-signing vendor, fetched from a fake vendor account that answers
+/// it only when the scheme's signature, the method, the path and the fixed parameters are
+/// right; exactly one request must reach it.
+async fn fetched_from_the_fake_vendor(
+    client: &BalanceClient,
+    entry: &VendorEntry,
+    example: &Example,
+) -> Result<(), String> {
+    let credentials: Vec<(&str, String)> = entry
+        .description
+        .auth
+        .credential_fields()
+        .iter()
+        .map(|field| (*field, format!("cred-{field}")))
+        .collect();
+    let key = credentials[0].1.clone();
+    let mut seed = AccountSeed::new(entry.id.as_str(), credentials).example(example.name.as_str());
+    if let Some(region) = &example.region {
+        seed = seed.region(region.as_str());
+    }
+    let server = FakeVendors::builder()
+        .account(seed)
+        .start()
+        .await
+        .map_err(|e| format!("fake vendors: {e}"))?;
+    let info = server.accounts().remove(0);
+    let config = account_toml(entry, example, &info.base_url);
+    let account = Config::from_toml_str(&config, |_| None)
+        .map_err(|e| format!("{e}\n{config}"))?
+        .into_accounts()
+        .remove(0);
+    let result = client.fetch(&account).await;
+    let control = server.account(&key);
+    if control.requests() != 1 || control.refusals() != 0 {
+        return Err(format!(
+            "{} requests reached the account, {} refused (expected 1 and 0): {result:?}",
+            control.requests(),
+            control.refusals()
+        ));
+    }
+    matches_expectation(example, result)
 }
 
 /// One account of `entry`'s vendor in config-file form, its credentials `cred-<field>`.

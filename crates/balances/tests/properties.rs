@@ -405,18 +405,37 @@ fn check_result(
             if redacted {
                 prop_assert!(!text.contains(KEY) && !text.contains(SECRET), "{}", text);
             }
-            // The status decides the kind (the vendor's own overrides first); the body only
-            // adds detail, or in a 2xx says what the vendor's error code means.
+            // The status decides the kind (the vendor's own overrides first, then what its
+            // description says the body's error code means); the body otherwise only adds
+            // detail, or in a 2xx says what the vendor's error code means.
             let kind = error.kind();
-            let overridden =
-                balances::balances_registry::find(vendor.as_str()).is_some_and(|entry| {
-                    entry
-                        .description
-                        .errors
-                        .status
-                        .contains_key(&status.to_string())
-                });
+            let entry = balances::balances_registry::find(vendor.as_str());
+            let overridden = entry.is_some_and(|entry| {
+                entry
+                    .description
+                    .errors
+                    .status
+                    .contains_key(&status.to_string())
+            });
             if overridden {
+                return Ok(());
+            }
+            let mapped = entry.and_then(|entry| {
+                let json: Value = serde_json::from_slice(body).ok()?;
+                let errors = &entry.description.errors;
+                errors.code.iter().find_map(|pointer| {
+                    let code = match json.pointer(pointer)? {
+                        Value::String(text) => text.clone(),
+                        Value::Number(number) => number.to_string(),
+                        _ => return None,
+                    };
+                    errors.codes.get(&code).copied()
+                })
+            });
+            if let Some(mapped) = mapped
+                && (200..600).contains(&status)
+            {
+                prop_assert_eq!(kind.as_str(), mapped.as_str(), "HTTP {}", status);
                 return Ok(());
             }
             match status {
@@ -433,6 +452,7 @@ fn check_result(
                         | ErrorKind::Authentication
                         | ErrorKind::RateLimited
                         | ErrorKind::InsufficientBalance
+                        | ErrorKind::ClockSkew
                 )),
                 // Another status: the vendor's error body may say what it means.
                 _ => prop_assert!(matches!(
@@ -443,6 +463,7 @@ fn check_result(
                         | ErrorKind::RateLimited
                         | ErrorKind::InsufficientBalance
                         | ErrorKind::Transient
+                        | ErrorKind::ClockSkew
                 )),
             }
         }

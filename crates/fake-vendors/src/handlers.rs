@@ -12,10 +12,13 @@ use balances_registry::{Auth, VendorEntry};
 use tokio::sync::Notify;
 use tracing::debug;
 
+use serde_json::Value;
+
+use crate::failure::{self, Built};
 use crate::respond::{JSON, respond};
 use crate::routes::Route;
 use crate::state::{Account, Shared, Turn};
-use crate::{auth, fault, signature};
+use crate::{auth, cloud, fault, signature};
 
 /// Lets a handler close the connection it is served on without answering.
 ///
@@ -56,12 +59,66 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             r#"{"code":"method_not_allowed","message":"the balance operation takes another method"}"#,
         );
     }
+    if let Some(problem) = missing_fixed_parameter(route.vendor, &req) {
+        debug!(vendor = %route.vendor.id, %problem, "a parameter the spec fixes is missing");
+        return failure::built(
+            route.vendor,
+            Built {
+                status: StatusCode::BAD_REQUEST,
+                code: &Value::String("MissingParameter".into()),
+                message: &problem,
+            },
+        );
+    }
     shared.count(route.vendor);
     let connection = req.extensions().get::<ConnectionControl>().cloned();
-    match route.vendor.description.auth {
+    let auth = &route.vendor.description.auth;
+    match auth {
         Auth::EiotclubSignature => signature::serve(&shared, route, req, connection).await,
+        _ if auth.signs_requests() => cloud::serve(&shared, route, req, connection).await,
         _ => keyed(&shared, route, req, connection).await,
     }
+}
+
+/// The first header or query parameter the vendor's spec requires with one value
+/// (`balances_registry::RequestShape`) that the request lacks or gives another value.
+fn missing_fixed_parameter(vendor: &VendorEntry, req: &Request) -> Option<String> {
+    for fixed in &vendor.request.headers {
+        let sent = req
+            .headers()
+            .get(fixed.name.as_str())
+            .and_then(|v| v.to_str().ok());
+        if sent != Some(fixed.value.as_str()) {
+            return Some(format!("header {} must be {}", fixed.name, fixed.value));
+        }
+    }
+    let query: Vec<(String, String)> = req.uri().query().map(url_pairs).unwrap_or_default();
+    for fixed in &vendor.request.query {
+        if !query
+            .iter()
+            .any(|(name, value)| *name == fixed.name && *value == fixed.value)
+        {
+            return Some(format!(
+                "query parameter {} must be {}",
+                fixed.name, fixed.value
+            ));
+        }
+    }
+    None
+}
+
+/// A query's pairs, decoded as form data; undecodable pairs are left out.
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((
+                crate::cloud_signature::percent_decode(name, true)?,
+                crate::cloud_signature::percent_decode(value, true)?,
+            ))
+        })
+        .collect()
 }
 
 /// The header schemes: identify by key, count, apply latency and faults, answer.

@@ -10,9 +10,14 @@
 //!   (`Authorization: Bearer <api_key>`), `header` (`<Header>: <api_key>`), `authorization`
 //!   (`Authorization: <api_key>`), and `eiotclub-signature` (a signed JSON body, verified
 //!   like the vendor does ([`sign`]): bad signatures, stale timestamps, out-of-range nonces
-//!   and replays get the envelope codes of [`eiotclub_codes`]). A missing or unknown key gets
-//!   the vendor's documented authentication error: its example of that kind, else a body
-//!   built at its error pointers.
+//!   and replays get the envelope codes of [`eiotclub_codes`]), and the four cloud request
+//!   signatures (`acs3-hmac-sha256`, `tc3-hmac-sha256`, `volcengine-hmac-sha256`,
+//!   `bce-auth-v1`), each checked by a verifier of this crate's own written from the
+//!   vendor's documents (never the client's signer): a bad, incomplete, stale or replayed
+//!   signature gets the vendor's documented refusal. A missing or unknown key gets the
+//!   vendor's documented authentication error: its example of that kind, else a body built
+//!   at its error pointers (for the cloud schemes, the verifier's refusal). Parameters the
+//!   vendor's spec fixes (a cloud API's action and version) must be sent.
 //! - **Answers.** An account answers one of its vendor's examples (status, headers and body
 //!   exactly; by default the first, by name, that shows a balance) or a raw body.
 //! - **Faults.** Each account can be switched, between requests, into a [`Fault`] (for every
@@ -49,6 +54,8 @@
 
 mod auth;
 mod catalog;
+mod cloud;
+mod cloud_signature;
 mod config;
 pub mod demo;
 mod error;

@@ -307,6 +307,15 @@ impl FakeVendorsHandle {
         self.shared.set_max_skew(max_skew);
     }
 
+    /// Moves the server's clock `seconds` ahead of the machine's (negative: behind) for the
+    /// signature schemes' timestamp checks, so a client that signs with the machine's time
+    /// looks as a client with a wrong clock does to the real vendor: its signatures are
+    /// refused as stale (the cloud schemes beyond each vendor's window, the
+    /// `eiotclub-signature` scheme beyond `max_skew`). 0 by default.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.shared.set_clock_offset(seconds);
+    }
+
     /// Stop accepting, close every connection, and wait for the accept loop to end.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);

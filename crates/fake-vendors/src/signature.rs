@@ -4,7 +4,6 @@
 //! with a code of [`eiotclub_codes`], written at the vendor's error pointers.
 
 use std::collections::{HashSet, VecDeque};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -109,7 +108,7 @@ pub(crate) async fn serve(
     let signed = sign::verify(&params, secret);
     let timestamp = params.get("timestamp").and_then(as_i64);
     let nonce = params.get("nonce").and_then(as_u32);
-    let now = unix_now();
+    let now = shared.unix_now();
     let max_skew = shared.max_skew_secs();
     let replayed = {
         let mut state = account.lock();
@@ -147,6 +146,9 @@ pub(crate) async fn serve(
     };
     match rejection {
         Some((code, message)) => {
+            account
+                .refusals
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             debug!(vendor = %vendor.id, account = %account.name, code, "request rejected");
             envelope(vendor, code, message)
         }
@@ -173,10 +175,4 @@ fn as_i64(v: &Value) -> Option<i64> {
 
 fn as_u32(v: &Value) -> Option<u32> {
     as_i64(v).and_then(|n| u32::try_from(n).ok())
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

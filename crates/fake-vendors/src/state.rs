@@ -35,6 +35,8 @@ pub(crate) struct Account {
     pub(crate) credentials: Vec<(&'static str, String)>,
     pub(crate) note: String,
     pub(crate) requests: AtomicU64,
+    /// Requests that identified the account but whose signature was refused.
+    pub(crate) refusals: AtomicU64,
     pub(crate) state: Mutex<AccountState>,
 }
 
@@ -100,6 +102,10 @@ pub(crate) struct Shared {
     totals: HashMap<&'static str, AtomicU64>,
     latency_nanos: AtomicU64,
     max_skew_secs: AtomicU64,
+    /// Seconds the server's clock is ahead of the machine's (negative: behind).
+    clock_offset_secs: std::sync::atomic::AtomicI64,
+    /// The `acs3-hmac-sha256` nonces seen, per key id, within the scheme's window.
+    pub(crate) aliyun_nonces: Mutex<crate::cloud_signature::aliyun::NonceLedger>,
 }
 
 impl Shared {
@@ -115,6 +121,8 @@ impl Shared {
                 .collect(),
             latency_nanos: AtomicU64::new(duration_nanos(latency)),
             max_skew_secs: AtomicU64::new(max_skew.as_secs()),
+            clock_offset_secs: std::sync::atomic::AtomicI64::new(0),
+            aliyun_nonces: Mutex::default(),
         }
     }
 
@@ -137,6 +145,7 @@ impl Shared {
             credentials: seed.credentials,
             note: seed.note,
             requests: AtomicU64::new(0),
+            refusals: AtomicU64::new(0),
             state: Mutex::new(AccountState {
                 served: seed.served,
                 plan,
@@ -197,6 +206,7 @@ impl Shared {
             .iter()
         {
             account.requests.store(0, Ordering::Relaxed);
+            account.refusals.store(0, Ordering::Relaxed);
         }
     }
 
@@ -211,6 +221,18 @@ impl Shared {
 
     pub(crate) fn max_skew_secs(&self) -> u64 {
         self.max_skew_secs.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_clock_offset(&self, seconds: i64) {
+        self.clock_offset_secs.store(seconds, Ordering::Relaxed);
+    }
+
+    /// The server's time in Unix seconds: the machine's, moved by the clock offset.
+    pub(crate) fn unix_now(&self) -> i64 {
+        let machine = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        machine.saturating_add(self.clock_offset_secs.load(Ordering::Relaxed))
     }
 
     pub(crate) fn set_max_skew(&self, max_skew: Duration) {
@@ -306,6 +328,13 @@ impl AccountControl {
     /// answered, since the start or the last reset.
     pub fn requests(&self) -> u64 {
         self.account.requests.load(Ordering::Relaxed)
+    }
+
+    /// How many of those [`requests`](Self::requests) a signature scheme refused (a bad,
+    /// incomplete, stale or replayed signature, answered with the vendor's documented
+    /// refusal instead of the account's answer); faulted requests are not checked.
+    pub fn refusals(&self) -> u64 {
+        self.account.refusals.load(Ordering::Relaxed)
     }
 
     /// Reset [`requests`](Self::requests) to zero.

@@ -7,7 +7,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use balances_registry::{Auth, Example, VendorEntry};
+use balances_registry::{Auth, ErrorKindName, Example, VendorEntry};
+use balances_signing::{Attempt, Credentials, Nonce, Scheme, SigningRequest, SigningTime};
 use fake_vendors::{
     AccountInfo, AccountSeed, FakeVendors, FakeVendorsError, FakeVendorsHandle, Fault,
     HUGE_BODY_BYTES, RetryAfter, eiotclub_codes, sign,
@@ -50,6 +51,33 @@ fn vendors() -> &'static [VendorEntry] {
 
 fn is_signature(vendor: &VendorEntry) -> bool {
     matches!(vendor.description.auth, Auth::EiotclubSignature)
+}
+
+/// The signing scheme of a cloud auth scheme (one per scheme, for every vendor using it).
+fn cloud_scheme(auth: &Auth) -> Option<Scheme> {
+    Some(match auth {
+        Auth::Acs3HmacSha256 => Scheme::Aliyun,
+        Auth::Tc3HmacSha256 { service } => Scheme::TencentCloud {
+            service: service.clone(),
+        },
+        Auth::VolcengineHmacSha256 { region, service } => Scheme::Volcengine {
+            region: region.clone(),
+            service: service.clone(),
+        },
+        Auth::BceAuthV1 { expiration_seconds } => Scheme::BaiduCloud {
+            expiration_seconds: expiration_seconds.unwrap_or(1800),
+        },
+        _ => return None,
+    })
+}
+
+fn cloud_vendors() -> Vec<&'static VendorEntry> {
+    let found: Vec<_> = vendors()
+        .iter()
+        .filter(|v| v.description.auth.signs_requests())
+        .collect();
+    assert!(!found.is_empty(), "a registry vendor signs its requests");
+    found
 }
 
 fn signature_vendors() -> Vec<&'static VendorEntry> {
@@ -106,20 +134,69 @@ fn concrete(path: &str) -> String {
         .join("/")
 }
 
-/// A request to `vendor`'s balance operation under `base_url`, authenticated with `creds` as
-/// its scheme says (signature scheme: a freshly signed body); `None` sends no credentials.
+/// A request to `vendor`'s balance operation under `base_url`, with the parameters its spec
+/// fixes, authenticated with `creds` as its scheme says (signature scheme: a freshly signed
+/// body; a cloud scheme: signed now); `None` sends no credentials.
 fn request(
     c: &reqwest::Client,
     vendor: &VendorEntry,
     base_url: &str,
     creds: Option<&[(String, String)]>,
 ) -> reqwest::RequestBuilder {
+    signed_at(c, vendor, base_url, creds, None)
+}
+
+/// [`request`], a cloud scheme's request signed at `at` (Unix seconds) instead of now.
+fn signed_at(
+    c: &reqwest::Client,
+    vendor: &VendorEntry,
+    base_url: &str,
+    creds: Option<&[(String, String)]>,
+    at: Option<i64>,
+) -> reqwest::RequestBuilder {
     let method = reqwest::Method::from_bytes(vendor.method.as_bytes()).expect("method");
-    let rb = c.request(method, format!("{base_url}{}", concrete(&vendor.path)));
+    let mut url =
+        reqwest::Url::parse(&format!("{base_url}{}", concrete(&vendor.path))).expect("url");
+    for fixed in &vendor.request.query {
+        url.query_pairs_mut().append_pair(&fixed.name, &fixed.value);
+    }
+    let mut headers = reqwest::header::HeaderMap::new();
+    for fixed in &vendor.request.headers {
+        headers.insert(
+            reqwest::header::HeaderName::from_bytes(fixed.name.as_bytes()).expect("name"),
+            fixed.value.parse().expect("value"),
+        );
+    }
+    let rb = c.request(method.clone(), url.clone());
     let Some(creds) = creds else {
-        return rb;
+        return rb.headers(headers);
     };
     let key = creds[0].1.as_str();
+    if let Some(scheme) = cloud_scheme(&vendor.description.auth) {
+        let body: &[u8] = if vendor.request.json_body { b"{}" } else { b"" };
+        if vendor.request.json_body {
+            headers.insert(CONTENT_TYPE, "application/json".parse().expect("value"));
+        }
+        let credentials = Credentials::new(
+            creds[0].1.clone().into(),
+            creds[creds.len() - 1].1.clone().into(),
+        )
+        .expect("test credentials");
+        let attempt = Attempt {
+            time: match at {
+                Some(at) => SigningTime::from_unix_seconds(at).expect("a time"),
+                None => SigningTime::now().expect("a time"),
+            },
+            nonce: Nonce::random(),
+        };
+        let signing = SigningRequest::from_http(&method, &url, &headers, body).expect("signable");
+        let signed = scheme
+            .sign(&signing, &credentials, &attempt)
+            .expect("signed");
+        headers.extend(signed);
+        return rb.headers(headers).body(body.to_vec());
+    }
+    let rb = rb.headers(headers);
     match &vendor.description.auth {
         Auth::Bearer => rb.bearer_auth(key),
         Auth::Header { header } => rb.header(header.as_str(), key),
@@ -220,9 +297,32 @@ async fn assert_documented(
     }
 }
 
+/// The kind the vendor's description gives an error answer: its mapping of the code at the
+/// vendor's error code pointer, else the shared status table's authentication.
+async fn implied_kind(r: reqwest::Response, vendor: &VendorEntry) -> Option<ErrorKindName> {
+    let status = r.status().as_u16();
+    let body = json_of(r).await;
+    let errors = &vendor.description.errors;
+    let code = errors
+        .code
+        .iter()
+        .find_map(|pointer| body.pointer(pointer).and_then(Value::as_str));
+    code.and_then(|code| errors.codes.get(code).copied())
+        .or(matches!(status, 401 | 403).then_some(ErrorKindName::Authentication))
+}
+
 /// What a missing or unknown key gets.
 async fn assert_rejected(r: reqwest::Response, vendor: &'static VendorEntry) {
-    if is_signature(vendor) {
+    if vendor.description.auth.signs_requests() {
+        // The verifier's refusal (or the documented authentication example, for the
+        // Unauthorized fault): a code the vendor's description reads as authentication.
+        assert_eq!(
+            implied_kind(r, vendor).await,
+            Some(ErrorKindName::Authentication),
+            "{}",
+            vendor.id
+        );
+    } else if is_signature(vendor) {
         assert_documented(
             r,
             vendor,
@@ -445,7 +545,9 @@ async fn wrong_missing_or_foreign_keys_get_the_documented_auth_error() {
         .await;
         // No credentials at all (the signature scheme's missing appkey is a parameter error).
         let r = call(vendor, &base, None).await;
-        if is_signature(vendor) {
+        if vendor.description.auth.signs_requests() {
+            assert_rejected(r, vendor).await;
+        } else if is_signature(vendor) {
             assert_eq!(
                 envelope_code(r, vendor).await,
                 json!(eiotclub_codes::PARAM_ERROR)
@@ -485,6 +587,74 @@ async fn the_unauthorized_fault_answers_like_an_unknown_key() {
             default_example(vendor).expect("servable").status
         });
         assert_eq!(h.account(&key(vendor, "revoked")).requests(), 3);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cloud signature schemes
+
+#[tokio::test]
+async fn cloud_schemes_accept_a_good_signature_and_refuse_bad_stale_and_unfixed_requests() {
+    for vendor in cloud_vendors() {
+        let h = FakeVendors::builder()
+            .account(seed(vendor, "cloud"))
+            .start()
+            .await
+            .expect("start");
+        let info = info_of(&h, &key(vendor, "cloud"));
+        let creds = info.credentials.clone();
+        let c = client();
+        let send = |at: Option<i64>, creds: Vec<(String, String)>| {
+            signed_at(&c, vendor, &info.base_url, Some(&creds), at).send()
+        };
+        let good = send(None, creds.clone()).await.expect("response");
+        assert_example(good, default_example(vendor).expect("servable"), &vendor.id).await;
+
+        // Signed with another secret: the vendor's bad-signature refusal.
+        let mut wrong_secret = creds.clone();
+        let last = wrong_secret.len() - 1;
+        wrong_secret[last].1.push('x');
+        let r = send(None, wrong_secret).await.expect("response");
+        assert_eq!(
+            implied_kind(r, vendor).await,
+            Some(ErrorKindName::Authentication),
+            "{}: a bad signature",
+            vendor.id
+        );
+        // Signed an hour ago, or an hour ahead: the vendor's clock-skew refusal.
+        for skew in [-3600, 3600] {
+            let r = send(Some(now() + skew), creds.clone())
+                .await
+                .expect("response");
+            assert_eq!(
+                implied_kind(r, vendor).await,
+                Some(ErrorKindName::ClockSkew),
+                "{}: signed {skew} s off",
+                vendor.id
+            );
+        }
+        let control = h.account(&key(vendor, "cloud"));
+        assert_eq!(
+            (control.requests(), control.refusals()),
+            (4, 3),
+            "{}",
+            vendor.id
+        );
+
+        // A parameter the spec fixes, left out: refused before the account is counted.
+        let fixed = vendor
+            .request
+            .headers
+            .first()
+            .or(vendor.request.query.first());
+        if let Some(fixed) = fixed {
+            let url = format!("{}{}", info.base_url, concrete(&vendor.path));
+            let method = reqwest::Method::from_bytes(vendor.method.as_bytes()).expect("method");
+            let r = c.request(method, url).send().await.expect("response");
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{}", vendor.id);
+            assert!(text(r).await.contains(&fixed.name), "{}", vendor.id);
+            assert_eq!(control.requests(), 4, "{}", vendor.id);
+        }
     }
 }
 

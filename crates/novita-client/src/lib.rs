@@ -10,8 +10,9 @@
 //!
 //! Amounts marked `format: decimal` are [`balances_runtime::ExactDecimal`]: exact, with the
 //! sign and scale the vendor wrote. The [`balances_runtime::Context`] given to
-//! [`Client::new`] carries the auth headers for every request, caps response bodies at
-//! [`balances_runtime::MAX_RESPONSE_BODY_BYTES`] and keeps the last exchange.
+//! [`Client::new`] carries the auth headers (or the request signer) for every request,
+//! caps response bodies at [`balances_runtime::MAX_RESPONSE_BODY_BYTES`] and keeps the
+//! last exchange.
 #![allow(clippy::all, unused_imports, missing_debug_implementations)]
 #![warn(missing_docs)]
 
@@ -352,8 +353,9 @@ impl progenitor_client::ClientHooks<balances_runtime::Context> for Client {
         request: &mut reqwest::Request,
         _info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        self.inner.prepare(request);
-        Ok(())
+        self.inner
+            .prepare(request)
+            .map_err(progenitor_client::Error::Custom)
     }
 
     async fn exec(
@@ -380,7 +382,8 @@ pub mod balance {
     };
 
     /// Sends `getUserBalance` through this crate's [`Client`](super::Client) with the call's
-    /// context (auth headers) and projects the response.
+    /// context (auth headers, a request signer) and the parameters its spec fixes, and
+    /// projects the response.
     pub fn fetch(call: balances_runtime::Call<'_>) -> balances_runtime::Pending<'_> {
         Box::pin(async move {
             let client = super::Client::new_with_client(
@@ -388,7 +391,8 @@ pub mod balance {
                 call.http.clone(),
                 call.context.clone(),
             );
-            let result = client.get_user_balance().send().await;
+            let request = client.get_user_balance();
+            let result = request.send().await;
             balances_runtime::Sent::of(&call.context, result, project)
         })
     }

@@ -10,8 +10,9 @@
 //!
 //! Amounts marked `format: decimal` are [`balances_runtime::ExactDecimal`]: exact, with the
 //! sign and scale the vendor wrote. The [`balances_runtime::Context`] given to
-//! [`Client::new`] carries the auth headers for every request, caps response bodies at
-//! [`balances_runtime::MAX_RESPONSE_BODY_BYTES`] and keeps the last exchange.
+//! [`Client::new`] carries the auth headers (or the request signer) for every request,
+//! caps response bodies at [`balances_runtime::MAX_RESPONSE_BODY_BYTES`] and keeps the
+//! last exchange.
 #![allow(clippy::all, unused_imports, missing_debug_implementations)]
 #![warn(missing_docs)]
 
@@ -1761,8 +1762,9 @@ impl progenitor_client::ClientHooks<balances_runtime::Context> for Client {
         request: &mut reqwest::Request,
         _info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        self.inner.prepare(request);
-        Ok(())
+        self.inner
+            .prepare(request)
+            .map_err(progenitor_client::Error::Custom)
     }
 
     async fn exec(
@@ -1789,7 +1791,8 @@ pub mod balance {
     };
 
     /// Sends `getCredits` through this crate's [`Client`](super::Client) with the call's
-    /// context (auth headers) and projects the response.
+    /// context (auth headers, a request signer) and the parameters its spec fixes, and
+    /// projects the response.
     pub fn fetch(call: balances_runtime::Call<'_>) -> balances_runtime::Pending<'_> {
         Box::pin(async move {
             let client = super::Client::new_with_client(
@@ -1797,7 +1800,8 @@ pub mod balance {
                 call.http.clone(),
                 call.context.clone(),
             );
-            let result = client.get_credits().send().await;
+            let request = client.get_credits();
+            let result = request.send().await;
             balances_runtime::Sent::of(&call.context, result, project)
         })
     }

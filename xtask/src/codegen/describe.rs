@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use balances_registry::{
-    AmountSource, Auth, BalanceMapping, Denomination, Description, Example, Expected, Rows,
-    VendorEntry,
+    AmountSource, Auth, BalanceMapping, Denomination, Description, Example, Expected,
+    FixedParameter, RequestShape, Rows, VendorEntry,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -81,15 +81,94 @@ pub fn describe(
         .map_err(|(key, message)| at(&key, message))?;
     check_regions(&description).map_err(|(key, message)| at(key, message))?;
     check_consistent(&description).map_err(|(key, message)| at(key, message))?;
+    let request = request_shape(document, operation).map_err(|message| {
+        at(
+            "balance.operation",
+            format!("`{}`: {message}", description.balance.operation),
+        )
+    })?;
 
     let examples = load_examples(root, vendor, &folder, &description)?;
-    Ok(Some(VendorEntry::compiled(
-        vendor,
-        description,
-        &method.to_ascii_uppercase(),
-        &path,
-        examples,
-    )))
+    Ok(Some(
+        VendorEntry::compiled(
+            vendor,
+            description,
+            &method.to_ascii_uppercase(),
+            &path,
+            examples,
+        )
+        .with_request(request),
+    ))
+}
+
+/// What the balance operation's spec requires of every request besides credentials: each
+/// `required` header or query parameter must allow exactly one value (a one-value `enum`,
+/// as a cloud API's action and version are written), since no description key could give
+/// it another; and whether the operation takes a JSON body.
+fn request_shape(document: &Value, operation: &Value) -> Result<RequestShape, String> {
+    let resolve = |value: &Value| -> Value {
+        let mut value = value.clone();
+        for _ in 0..16 {
+            match value
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|pointer| document.pointer(pointer))
+            {
+                Some(target) => value = target.clone(),
+                None => break,
+            }
+        }
+        value
+    };
+    let mut shape = RequestShape::default();
+    let parameters = operation.get("parameters").and_then(Value::as_array);
+    for parameter in parameters.into_iter().flatten().map(resolve) {
+        if parameter.get("required").and_then(Value::as_bool) != Some(true) {
+            continue;
+        }
+        let name = parameter
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let location = parameter
+            .get("in")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let schema = parameter.get("schema").map(resolve).unwrap_or(Value::Null);
+        let only = match schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            Some([Value::String(only)]) => only.clone(),
+            _ => {
+                return Err(format!(
+                    "requires the {location} parameter `{name}`, which no description key                      provides: a required parameter of the balance operation must allow one                      value (`enum: [value]`)"
+                ));
+            }
+        };
+        let fixed = FixedParameter::new(name, only);
+        match location {
+            "header" => shape.headers.push(fixed),
+            "query" => shape.query.push(fixed),
+            other => {
+                return Err(format!(
+                    "requires the {other} parameter `{name}`; only header and query                      parameters can be fixed"
+                ));
+            }
+        }
+    }
+    shape.json_body = operation
+        .get("requestBody")
+        .map(resolve)
+        .and_then(|body| {
+            body.get("content")?
+                .as_object()
+                .map(|content| content.keys().any(|media| media.contains("json")))
+        })
+        .unwrap_or(false);
+    Ok(shape)
 }
 
 /// The checked-in JSON Schemas that list every vendor's id (`$defs.Vendor.enum`): the
@@ -551,6 +630,39 @@ fn check_consistent(description: &Description) -> Result<(), (&'static str, Stri
             ));
         }
     }
+    let scope_part = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    match &description.auth {
+        Auth::Tc3HmacSha256 { service } if !scope_part(service) => {
+            return Err((
+                "auth.service",
+                format!("`{service}` is not a credential-scope part ([A-Za-z0-9_-])"),
+            ));
+        }
+        Auth::VolcengineHmacSha256 { region, service } => {
+            for (key, part) in [("auth.region", region), ("auth.service", service)] {
+                if !scope_part(part) {
+                    return Err((
+                        key,
+                        format!("`{part}` is not a credential-scope part ([A-Za-z0-9_-])"),
+                    ));
+                }
+            }
+        }
+        Auth::BceAuthV1 {
+            expiration_seconds: Some(0),
+        } => {
+            return Err((
+                "auth.expiration_seconds",
+                "a signature valid for 0 seconds is never valid".to_owned(),
+            ));
+        }
+        _ => {}
+    }
     if let Auth::Header { header } = &description.auth {
         let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
         if header.is_empty() || !header.chars().all(token) {
@@ -806,6 +918,42 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn required_parameters_with_one_value_are_the_requests_constants() {
+        let document = json!({"components": {"parameters": {"Version": {
+            "name": "Version", "in": "query", "required": true,
+            "schema": {"type": "string", "enum": ["2022-01-01"]}}}}});
+        let operation = json!({
+            "parameters": [
+                {"name": "X-Action", "in": "header", "required": true,
+                 "schema": {"type": "string", "enum": ["Query"]}},
+                {"$ref": "#/components/parameters/Version"},
+                {"name": "Optional", "in": "query", "schema": {"type": "string"}}
+            ],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}
+        });
+        let shape = request_shape(&document, &operation).unwrap();
+        assert_eq!(shape.headers, [FixedParameter::new("X-Action", "Query")]);
+        assert_eq!(shape.query, [FixedParameter::new("Version", "2022-01-01")]);
+        assert!(shape.json_body);
+
+        for refused in [
+            json!({"name": "Page", "in": "query", "required": true, "schema": {"type": "integer"}}),
+            json!({"name": "Two", "in": "header", "required": true,
+                   "schema": {"type": "string", "enum": ["a", "b"]}}),
+            json!({"name": "id", "in": "path", "required": true,
+                   "schema": {"type": "string", "enum": ["a"]}}),
+        ] {
+            let operation = json!({"parameters": [refused]});
+            let error = request_shape(&document, &operation).unwrap_err();
+            assert!(error.contains("parameter"), "{error}");
+        }
+        assert_eq!(
+            request_shape(&document, &json!({})).unwrap(),
+            RequestShape::default()
+        );
     }
 
     #[test]

@@ -44,6 +44,26 @@ pub struct SourceInfo {
     /// converted it to OpenAPI 3 (`"Swagger 2.0"`); absent when the spec is OpenAPI 3.
     #[serde(default)]
     pub converted_from: Option<String>,
+    /// The vendor's own machine-readable files an authored spec was written from, kept
+    /// beside it byte for byte (`[[evidence]]`); each is checked against its recorded
+    /// checksum on every run.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+/// A file of the vendor's kept in its folder as evidence (not read by codegen otherwise).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// The file's name in the vendor folder.
+    pub file: String,
+    /// Where it was published.
+    pub url: String,
+    /// What it is, for people.
+    pub about: String,
+    /// Hex sha256 of its bytes, written by a person: the evidence must not change unseen.
+    /// (Not `sha256`: codegen rewrites that line of `source.toml` for the spec.)
+    pub file_sha256: String,
 }
 
 /// Where a vendored spec comes from (`origin` in `source.toml`).
@@ -136,6 +156,10 @@ pub fn load_vendor(specs_dir: &Path, name: &str) -> Result<VendorSpec, CodegenEr
     let document =
         parse_document(&bytes, is_json).map_err(|problem| problem.in_file(name, &upstream_path))?;
 
+    for evidence in &source.evidence {
+        check_evidence(name, &dir, evidence)?;
+    }
+
     let overlay_path = dir.join(OVERLAY_FILE);
     let overlay = if overlay_path.is_file() {
         let text = read_text(name, &overlay_path)?;
@@ -153,6 +177,41 @@ pub fn load_vendor(specs_dir: &Path, name: &str) -> Result<VendorSpec, CodegenEr
         document,
         overlay,
     })
+}
+
+/// An evidence file must be a plain file of the folder, not one codegen reads as the spec,
+/// with the bytes its recorded checksum says.
+fn check_evidence(vendor: &str, dir: &Path, evidence: &Evidence) -> Result<(), CodegenError> {
+    let path = dir.join(&evidence.file);
+    let plain = !evidence.file.is_empty()
+        && !evidence.file.contains(['/', '\\'])
+        && !evidence.file.starts_with('.');
+    if !plain || UPSTREAM_NAMES.contains(&evidence.file.as_str()) || evidence.file == SOURCE_FILE {
+        return Err(CodegenError::file(
+            vendor,
+            dir.join(SOURCE_FILE),
+            format!(
+                "evidence `{}`: name a file of the vendor folder other than the spec, \
+                 source.toml and the overlay",
+                evidence.file
+            ),
+        ));
+    }
+    let bytes = std::fs::read(&path)
+        .map_err(|e| CodegenError::file(vendor, &path, format!("cannot read evidence: {e}")))?;
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if actual != evidence.file_sha256 {
+        return Err(CodegenError::file(
+            vendor,
+            &path,
+            format!(
+                "the evidence file's sha256 is {actual}, not the {} recorded in source.toml: \
+                 evidence is kept byte for byte",
+                evidence.file_sha256
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn is_valid_vendor_name(name: &str) -> bool {
@@ -309,6 +368,32 @@ mod tests {
 
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn evidence_is_checked_byte_for_byte_and_must_be_a_plain_file_of_the_folder() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("vendor-api.json"), b"{}").expect("written");
+        let evidence = |file: &str, sha: &str| Evidence {
+            file: file.to_owned(),
+            url: "https://example.invalid/api.json".to_owned(),
+            about: "API description".to_owned(),
+            file_sha256: sha.to_owned(),
+        };
+        let of_braces = hex::encode(Sha256::digest(b"{}"));
+        assert!(
+            check_evidence("acme", dir.path(), &evidence("vendor-api.json", &of_braces)).is_ok()
+        );
+        let changed = check_evidence("acme", dir.path(), &evidence("vendor-api.json", "00"))
+            .expect_err("a checksum that does not match");
+        assert!(changed.to_string().contains("byte for byte"), "{changed}");
+        for refused in ["upstream.json", "../x.json", "", ".hidden", "source.toml"] {
+            assert!(
+                check_evidence("acme", dir.path(), &evidence(refused, &of_braces)).is_err(),
+                "{refused:?}"
+            );
+        }
+        assert!(check_evidence("acme", dir.path(), &evidence("missing.json", &of_braces)).is_err());
+    }
 
     #[test]
     fn unquoted_status_codes_become_string_keys() {

@@ -36,8 +36,21 @@ pub fn balance_module(
         find_type(space, body)
             .ok_or_else(|| problem(format!("progenitor generated no type `{body}`")))?;
     }
+    // The request's constants (describe.rs refuses any other required parameter): each
+    // goes through the builder method progenitor names after it.
+    let fixed: Vec<&balances_registry::FixedParameter> = entry
+        .request
+        .headers
+        .iter()
+        .chain(&entry.request.query)
+        .collect();
     if let Some(parameter) = operation.parameters.iter().find_map(|p| match p {
-        ReferenceOr::Item(parameter) if parameter.parameter_data_ref().required => {
+        ReferenceOr::Item(parameter)
+            if parameter.parameter_data_ref().required
+                && !fixed
+                    .iter()
+                    .any(|f| f.name == parameter.parameter_data_ref().name) =>
+        {
             Some(parameter.parameter_data_ref().name.clone())
         }
         _ => None,
@@ -47,23 +60,33 @@ pub fn balance_module(
              key provides"
         )));
     }
+    let constants: String = fixed
+        .iter()
+        .map(|f| format!(".{}({:?})", sanitize(&f.name, Case::Snake), f.value))
+        .collect();
 
     let walker = Walker { space };
     let project = walker
         .project_fn(&response_name, mapping)
         .map_err(|message| problem(format!("vendor.toml `balance`: {message}")))?;
     let method = sanitize(&mapping.operation, Case::Snake);
-    let (take_body, with_body) = match &body_name {
-        Some(body) => (
-            format!(
-                "let body = match call.body::<super::types::{body}>() {{\n\
-                     Ok(body) => body,\n\
+    // A body the auth scheme signed goes in as the operation's body type; without one,
+    // progenitor sends the body builder's default (every member left out: `{}`).
+    let with_body = match &body_name {
+        Some(body) => format!(
+            "if call.body.is_some() {{\n\
+                 request = match call.body::<super::types::{body}>() {{\n\
+                     Ok(body) => request.body(body),\n\
                      Err(reason) => return balances_runtime::Sent::NotSent(reason),\n\
-                 }};\n"
-            ),
-            ".body(body)",
+                 }};\n\
+             }}\n"
         ),
-        None => (String::new(), ""),
+        None => String::new(),
+    };
+    let binding = if with_body.is_empty() {
+        "let"
+    } else {
+        "let mut"
     };
     Ok(format!(
         r#"
@@ -82,7 +105,8 @@ pub mod balance {{
     }};
 
     /// Sends `{operation}` through this crate's [`Client`](super::Client) with the call's
-    /// context (auth headers) and projects the response.
+    /// context (auth headers, a request signer) and the parameters its spec fixes, and
+    /// projects the response.
     pub fn fetch(call: balances_runtime::Call<'_>) -> balances_runtime::Pending<'_> {{
         Box::pin(async move {{
             let client = super::Client::new_with_client(
@@ -90,7 +114,8 @@ pub mod balance {{
                 call.http.clone(),
                 call.context.clone(),
             );
-            {take_body}let result = client.{method}(){with_body}.send().await;
+            {binding} request = client.{method}(){constants};
+            {with_body}let result = request.send().await;
             balances_runtime::Sent::of(&call.context, result, project)
         }})
     }}

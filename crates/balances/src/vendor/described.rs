@@ -39,8 +39,9 @@ impl Described {
         &self.entry.description.balance
     }
 
-    /// The account's authentication for one attempt: its scheme's headers, or a body
-    /// signed now (EIOTClub's scheme), so a retry is signed afresh.
+    /// The account's authentication for one attempt: its scheme's headers, a body signed
+    /// now (EIOTClub's scheme), or a request signer that signs the request as it leaves
+    /// (the cloud schemes), so a retry is signed afresh.
     pub(crate) fn authenticate(&self, account: &Account) -> Result<Authentication, Error> {
         if let balances_registry::Auth::EiotclubSignature = &self.entry.description.auth {
             let signer = Signer::for_account(account).ok_or_else(|| {
@@ -55,8 +56,12 @@ impl Described {
                 body: Some(Value::Object(signer.signed_body())),
             });
         }
+        let mut context = balances_runtime::Context::new(auth_headers(account)?);
+        if let Some(signer) = crate::cloud::request_signer(account)? {
+            context = context.with_signer(signer);
+        }
         Ok(Authentication {
-            context: balances_runtime::Context::new(auth_headers(account)?),
+            context,
             body: None,
         })
     }
@@ -108,17 +113,13 @@ impl Described {
             .to_owned();
         let kind = codes
             .iter()
-            .find_map(|code| errors.codes.get(code).copied())
-            .or_else(|| {
-                codes
-                    .iter()
-                    .any(|code| means_authentication(code))
-                    .then_some(ErrorKindName::Authentication)
-            });
+            .find_map(|code| errors.codes.get(code).copied());
+        let refused_key = codes.iter().any(|code| means_authentication(code));
         VendorMessage {
             code: codes.into_iter().next(),
             message,
             kind,
+            refused_key,
         }
     }
 }

@@ -32,9 +32,19 @@ pub(crate) struct VendorMessage {
     pub(crate) code: Option<String>,
     pub(crate) message: String,
     /// What the body's code means whatever the HTTP status, when the description maps it
-    /// or it plainly says the credentials were refused (`unauthorized`,
-    /// `authentication_error`).
+    /// (`errors.codes`).
     pub(crate) kind: Option<ErrorKindName>,
+    /// The code plainly says the credentials were refused (`unauthorized`,
+    /// `authentication_error`): authentication, unless the status says otherwise.
+    pub(crate) refused_key: bool,
+}
+
+impl VendorMessage {
+    /// What the code means on its own: the description's mapping, else a refused key.
+    fn code_kind(&self) -> Option<ErrorKindName> {
+        self.kind
+            .or(self.refused_key.then_some(ErrorKindName::Authentication))
+    }
 }
 
 /// Whether a vendor's error code or type means "the key was refused". Vendors spell it
@@ -96,7 +106,13 @@ pub(crate) fn outcome(
                 bytes = exchange.body.len(),
                 "response received"
             );
-            settle(account, exchange.status, &exchange.body, projection)
+            settle(
+                account,
+                exchange.status,
+                &exchange.headers,
+                &exchange.body,
+                projection,
+            )
         }
         Sent::Response(Exchange {
             status,
@@ -246,7 +262,7 @@ pub(crate) fn interpret(
         });
     }
     let projection = (binding(account)?.decode)(body);
-    settle(account, http_status, body, projection)
+    settle(account, http_status, headers, body, projection)
 }
 
 /// The error for a 2xx response of any generated operation whose body did not decode into
@@ -271,7 +287,13 @@ pub(crate) fn undecoded_success(account: &Account, exchange: &Exchange) -> Error
         Err(e) => Failure::Json(e),
         Ok(_) => Failure::Invalid("the body is not the operation's documented response".into()),
     };
-    match settle(account, exchange.status, body, Err(failure)) {
+    match settle(
+        account,
+        exchange.status,
+        &exchange.headers,
+        body,
+        Err(failure),
+    ) {
         Err(error) => error,
         Ok(_) => Error::InvalidRequest {
             account: account.name().to_owned(),
@@ -286,6 +308,7 @@ pub(crate) fn undecoded_success(account: &Account, exchange: &Exchange) -> Error
 fn settle(
     account: &Account,
     http_status: StatusCode,
+    headers: &HeaderMap,
     body: &[u8],
     projection: Result<Projection, Failure>,
 ) -> Result<Balance, Error> {
@@ -300,9 +323,17 @@ fn settle(
     let (name, vendor) = (account.name().to_owned(), account.vendor());
     let status = http_status.as_u16();
     // A vendor or a gateway in front of it may have put its error in a 2xx body, or the
-    // envelope says the call failed: say what the vendor said.
+    // envelope says the call failed: say what the vendor said (a vendor that reports
+    // throttling in-band may still say how long to wait).
     if let Some(details) = described.error_details(body) {
-        return Err(vendor_error(account, &redactor, status, details));
+        let retry_after = retry_after(headers);
+        return Err(vendor_error(
+            account,
+            &redactor,
+            status,
+            details,
+            retry_after,
+        ));
     }
     Err(match failure {
         Failure::Json(e) if e.is_eof() => Error::Transient {
@@ -350,27 +381,33 @@ pub(crate) fn status_error(
         None if blank => status.canonical_reason().unwrap_or("no message").to_owned(),
         None => redactor.excerpt(body),
     };
-    let retry_after = headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
+    let retry_after = retry_after(headers);
     let status = status.as_u16();
 
-    let kind = described.status_kind(status).or(match status {
-        401 | 403 => Some(ErrorKindName::Authentication),
-        402 => Some(ErrorKindName::InsufficientBalance),
-        429 => Some(ErrorKindName::RateLimited),
-        408 | 500..=599 => Some(ErrorKindName::Transient),
-        _ => None,
-    });
+    // The description's status override first, then what the description says the body's
+    // code means (whatever the status), then the shared table.
+    let kind = described
+        .status_kind(status)
+        .or(details.as_ref().and_then(|d| d.kind))
+        .or(match status {
+            401 | 403 => Some(ErrorKindName::Authentication),
+            402 => Some(ErrorKindName::InsufficientBalance),
+            429 => Some(ErrorKindName::RateLimited),
+            408 | 500..=599 => Some(ErrorKindName::Transient),
+            _ => None,
+        });
+    let code = details
+        .as_ref()
+        .and_then(|d| d.code.as_deref())
+        .map(|code| redactor.redact(code));
     match (kind, details) {
         (Some(kind), _) if kind != ErrorKindName::Vendor => {
-            error_of_kind(kind, account, status, message, retry_after)
+            error_of_kind(kind, account, status, message, retry_after, code)
         }
         // Other 4xx (and stray 1xx, or a 3xx the redirect policy left unfollowed, such as one
         // without a Location): the vendor's own error when the body says which, else an
         // answer we cannot read.
-        (_, Some(details)) => vendor_error(account, &redactor, status, details),
+        (_, Some(details)) => vendor_error(account, &redactor, status, details, retry_after),
         (_, None) => Error::Undecodable {
             account: name,
             vendor,
@@ -389,11 +426,13 @@ fn vendor_error(
     redactor: &Redactor<'_>,
     status: u16,
     details: VendorMessage,
+    retry_after: Option<std::time::Duration>,
 ) -> Error {
     let message = redactor.redact(&details.message);
-    match details.kind {
+    match details.code_kind() {
         Some(kind) if kind != ErrorKindName::Vendor => {
-            error_of_kind(kind, account, status, message, None)
+            let code = details.code.as_deref().map(|code| redactor.redact(code));
+            error_of_kind(kind, account, status, message, retry_after, code)
         }
         _ => Error::Vendor {
             account: account.name().to_owned(),
@@ -408,17 +447,34 @@ fn vendor_error(
     }
 }
 
+/// The `Retry-After` a response carries, when it parses.
+fn retry_after(headers: &HeaderMap) -> Option<std::time::Duration> {
+    headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()))
+}
+
 /// The error of a kind the status table or the vendor's description names (not
-/// [`ErrorKindName::Vendor`], which needs the vendor's code).
+/// [`ErrorKindName::Vendor`], which needs the vendor's code). `code` is the vendor's
+/// (redacted), when its body had one.
 fn error_of_kind(
     kind: ErrorKindName,
     account: &Account,
     status: u16,
     message: String,
     retry_after: Option<std::time::Duration>,
+    code: Option<String>,
 ) -> Error {
     let (account, vendor) = (account.name().to_owned(), account.vendor());
     match kind {
+        ErrorKindName::ClockSkew => Error::ClockSkew {
+            account,
+            vendor,
+            status,
+            code: code.unwrap_or_else(|| status.to_string()),
+            message,
+        },
         ErrorKindName::Authentication => Error::Authentication {
             account,
             vendor,
