@@ -902,8 +902,7 @@ pub mod balance {
             .as_ref()
             .ok_or_else(|| p::Failure::Invalid("the body has no `Data`".to_owned()))?;
         rows.push({
-            let at: String = "Data".to_owned();
-            let mut projected = p::Row::at(at.clone());
+            let mut projected = p::Row::at("Data".to_owned());
             projected.key = None;
             projected.currency = row.currency.as_ref().map(ToString::to_string);
             projected.total = row.available_amount.as_ref().map(p::exact);

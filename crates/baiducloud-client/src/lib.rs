@@ -494,8 +494,7 @@ pub mod balance {
         let mut rows = Vec::new();
         let row = body;
         rows.push({
-            let at: String = "the body".to_owned();
-            let mut projected = p::Row::at(at.clone());
+            let mut projected = p::Row::at("the body".to_owned());
             projected.key = None;
             projected.currency = None;
             projected.total = row.cash_balance.as_ref().map(p::exact);

@@ -1214,8 +1214,7 @@ pub mod balance {
         let mut rows = Vec::new();
         let row = &body.response;
         rows.push({
-            let at: String = "Response".to_owned();
-            let mut projected = p::Row::at(at.clone());
+            let mut projected = p::Row::at("Response".to_owned());
             projected.key = None;
             projected.currency = None;
             projected.total = row.real_balance.as_ref().map(p::exact);

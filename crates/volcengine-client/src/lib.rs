@@ -1112,8 +1112,7 @@ pub mod balance {
             .as_ref()
             .ok_or_else(|| p::Failure::Invalid("the body has no `Result`".to_owned()))?;
         rows.push({
-            let at: String = "Result".to_owned();
-            let mut projected = p::Row::at(at.clone());
+            let mut projected = p::Row::at("Result".to_owned());
             projected.key = None;
             projected.currency = None;
             projected.total = row.available_balance.as_ref().map(p::exact);
