@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use balances::{Account, Balance, Error};
 
+use super::recorder::Recording;
 use crate::fetch::Fetched;
+use crate::history::SeriesForecast;
 use crate::metrics::{self, AccountSeries, ExporterStatus, Exposition, Fetches};
 
 /// The exporter's shared state.
@@ -19,6 +21,8 @@ pub struct Exporter {
 struct State {
     accounts: Vec<Tracked>,
     config_reload_successful: bool,
+    /// How recording the history went, when history is on.
+    history_writes: Option<Fetches>,
 }
 
 #[derive(Debug)]
@@ -30,6 +34,8 @@ struct Tracked {
     last_success: Option<SystemTime>,
     duration: Option<Duration>,
     fetches: Fetches,
+    /// From the history, as of the last refresh that recorded this account.
+    forecasts: Vec<SeriesForecast>,
 }
 
 impl Tracked {
@@ -42,17 +48,41 @@ impl Tracked {
             last_success: None,
             duration: None,
             fetches: Fetches::default(),
+            forecasts: Vec::new(),
         }
     }
 }
 
 impl Exporter {
-    pub fn new(accounts: Vec<Account>) -> Self {
+    /// The state of a new exporter; `history` says whether balance history is on.
+    pub fn new(accounts: Vec<Account>, history: bool) -> Self {
         Self {
             state: Mutex::new(State {
                 accounts: accounts.into_iter().map(Tracked::new).collect(),
                 config_reload_successful: true,
+                history_writes: history.then(Fetches::default),
             }),
+        }
+    }
+
+    /// What recording a refresh into the history gave: forecasts per account index (as in
+    /// [`Exporter::accounts`] when the refresh began), or a failure to count.
+    pub fn recorded(&self, recording: Recording) {
+        let mut state = self.lock();
+        let failed = matches!(recording, Recording::Failed);
+        if let Some(writes) = state.history_writes.as_mut() {
+            if failed {
+                writes.failures += 1;
+            } else {
+                writes.successes += 1;
+            }
+        }
+        if let Recording::Recorded(forecasts) = recording {
+            for (index, forecasts) in forecasts {
+                if let Some(tracked) = state.accounts.get_mut(index) {
+                    tracked.forecasts = forecasts;
+                }
+            }
         }
     }
 
@@ -139,12 +169,14 @@ impl Exporter {
                 last_success: t.last_success,
                 duration: t.duration,
                 fetches: Some(t.fetches),
+                forecasts: &t.forecasts,
             })
             .collect();
         metrics::render(
             &series,
             Some(ExporterStatus {
                 config_reload_successful: state.config_reload_successful,
+                history_writes: state.history_writes,
             }),
             format,
         )
@@ -153,14 +185,16 @@ impl Exporter {
     /// `/balances`: the JSON of `--format json`, with the last balance beside a later error.
     pub fn balances_json(&self) -> String {
         let state = self.lock();
-        crate::report::json_of(state.accounts.iter().map(|t| {
-            (
-                t.account.name(),
-                t.account.vendor(),
-                t.balance.as_ref(),
-                t.error.as_ref(),
-            )
-        }))
+        crate::report::json_of(
+            state.accounts.iter().map(|t| crate::report::JsonItem {
+                account: t.account.name(),
+                vendor: t.account.vendor(),
+                balance: t.balance.as_ref(),
+                error: t.error.as_ref(),
+                forecasts: &t.forecasts,
+            }),
+            state.history_writes.map(|_| SystemTime::now()),
+        )
     }
 }
 
@@ -201,7 +235,7 @@ mod tests {
 
     #[test]
     fn a_failed_refresh_keeps_the_last_balance_and_says_why() {
-        let exporter = Exporter::new(vec![deepseek_account("a", "sk-a")]);
+        let exporter = Exporter::new(vec![deepseek_account("a", "sk-a")], false);
         exporter.record(fetched(0, Ok(balance("12.50"))));
         exporter.record(fetched(0, Err(failure())));
         let text = exporter.metrics(Exposition::Prometheus);
@@ -230,10 +264,13 @@ mod tests {
 
     #[test]
     fn a_reload_keeps_what_is_known_about_accounts_that_stay() {
-        let exporter = Exporter::new(vec![
-            deepseek_account("stays", "sk-a"),
-            deepseek_account("goes", "sk-b"),
-        ]);
+        let exporter = Exporter::new(
+            vec![
+                deepseek_account("stays", "sk-a"),
+                deepseek_account("goes", "sk-b"),
+            ],
+            false,
+        );
         exporter.record(fetched(0, Ok(balance("1"))));
         exporter.record(fetched(1, Ok(balance("2"))));
         exporter.reload_failed();
