@@ -359,3 +359,181 @@ async fn a_locked_history_costs_one_warning_after_the_busy_timeout() {
     assert!(started.elapsed() >= balances_history::DEFAULT_BUSY_TIMEOUT);
     holder.execute_batch("ROLLBACK").unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prometheus_output_has_spend_and_depletion_gauges_that_pass_promtool() {
+    let vendors = start_vendors().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &vendors, "");
+    let config = config.to_str().unwrap();
+    let work = vendors.account("sk-history-canary");
+    let mut text = String::new();
+    for (run_index, cny) in ["100.00", "90.00", "80.00"].into_iter().enumerate() {
+        work.set_body(deepseek_body(cny, "5.00"));
+        let output = run_at(
+            dir.path(),
+            START + run_index as i64 * HOUR,
+            &["-c", config, "--format", "prometheus"],
+        )
+        .await;
+        text = stdout(&output);
+    }
+    let labels = r#"{account="work",vendor="deepseek",currency="CNY"}"#;
+    // 240 a day is 1/360 a second; zero is reached 8 hours after the newest sample.
+    assert_eq!(
+        common::sample(&text, &format!("balances_spend_per_second{labels}")),
+        Some("0.0027777777777777777777777778"),
+        "{text}"
+    );
+    assert_eq!(
+        common::sample(
+            &text,
+            &format!("balances_depletion_timestamp_seconds{labels}")
+        ),
+        Some((START + 10 * HOUR).to_string().as_str())
+    );
+    // USD is not spent: a rate of zero, no depletion time.
+    assert_eq!(
+        common::sample(
+            &text,
+            r#"balances_spend_per_second{account="work",vendor="deepseek",currency="USD"}"#
+        ),
+        Some("0")
+    );
+    assert!(!text.contains(
+        r#"balances_depletion_timestamp_seconds{account="work",vendor="deepseek",currency="USD"}"#
+    ));
+    common::promtool_check_metrics(&text);
+}
+
+/// Seeds a history with a falling balance ending an hour ago, then starts `balances serve`
+/// on it while the vendor answers `now_cny`.
+async fn serve_with_history(
+    vendors: &FakeVendorsHandle,
+    home: &Path,
+    file: &Path,
+    now_cny: &str,
+) -> common::Served {
+    let config = write_config(home, vendors, "");
+    let work = vendors.account("sk-history-canary");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for (hours_ago, cny) in [(3, "130.00"), (2, "120.00"), (1, "110.00")] {
+        work.set_body(deepseek_body(cny, "5.00"));
+        let output = run_at(
+            home,
+            now - hours_ago * HOUR,
+            &[
+                "-c",
+                config.to_str().unwrap(),
+                "--history",
+                file.to_str().unwrap(),
+            ],
+        )
+        .await;
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    work.set_body(deepseek_body(now_cny, "5.00"));
+    common::Served::start(
+        home,
+        &[
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--history".as_ref(),
+            file.as_os_str(),
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_exporter_records_each_refresh_and_exports_its_forecast() {
+    let vendors = start_vendors().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("h.sqlite3");
+    let served = serve_with_history(&vendors, dir.path(), &file, "100.00").await;
+    let text = served
+        .metrics_when(|text| text.contains(r#"balances_history_writes_total{result="success"} 1"#))
+        .await;
+    let labels = r#"{account="work",vendor="deepseek",currency="CNY"}"#;
+    // 10 an hour (the refresh comes a few seconds more than an hour after the last seeded
+    // run): about 240 a day, and 100 left is about 10 hours from the refresh.
+    let rate: f64 = common::sample(&text, &format!("balances_spend_per_second{labels}"))
+        .unwrap_or_else(|| panic!("{text}"))
+        .parse()
+        .unwrap();
+    assert!((rate * 86_400.0 - 240.0).abs() < 1.0, "{rate}");
+    let depletion: f64 = common::sample(
+        &text,
+        &format!("balances_depletion_timestamp_seconds{labels}"),
+    )
+    .unwrap()
+    .parse()
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!(
+        (depletion - (now + 10.0 * 3600.0)).abs() < 120.0,
+        "{depletion} vs {now}"
+    );
+    assert!(text.contains(r#"balances_history_writes_total{result="failure"} 0"#));
+    common::promtool_check_metrics(&text);
+
+    // /balances carries the forecast too.
+    let (_, _, json) = served.get("/balances", None).await;
+    let items: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(items[0]["forecast"][0]["status"], "estimate", "{json}");
+    let per_day: f64 = items[0]["forecast"][0]["spend_per_day"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((per_day - 240.0).abs() < 1.0, "{json}");
+
+    // The refresh is in the file: four samples.
+    let store = balances_history::Store::open(&file).unwrap();
+    let history = store
+        .history(&balances_history::HistoryQuery::default())
+        .unwrap();
+    assert_eq!(history[0].samples.len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exporter_with_an_unusable_history_still_serves_balances_and_counts_failures() {
+    let vendors = start_vendors().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("h.sqlite3");
+    std::fs::write(&file, vec![0x5a_u8; 4096]).unwrap();
+    let config = write_config(dir.path(), &vendors, "");
+    let served = common::Served::start(
+        dir.path(),
+        &[
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--history".as_ref(),
+            file.as_os_str(),
+            "--interval".as_ref(),
+            "0.2".as_ref(),
+        ],
+    );
+    let text = served
+        .metrics_when(|text| text.contains(r#"balances_history_writes_total{result="failure"} 3"#))
+        .await;
+    assert!(
+        text.contains(
+            r#"balances_balance{account="work",vendor="deepseek",currency="CNY"} 100.00"#
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("balances_depletion_timestamp_seconds"));
+    // Three failed recordings, one warning line.
+    let warnings = served
+        .stderr()
+        .lines()
+        .filter(|l| l.starts_with("warning: balance history not used"))
+        .count();
+    assert_eq!(warnings, 1, "{}", served.stderr());
+}
