@@ -2,6 +2,7 @@
 //! interval; `/metrics`, `/balances` and `/healthz` answer from what the loop last saw.
 
 mod http;
+mod page;
 mod recorder;
 mod state;
 
@@ -57,7 +58,11 @@ pub async fn run(
     );
 
     let recorder = settings.history.map(Recorder::new);
-    let exporter = Arc::new(Exporter::new(accounts, recorder.is_some()));
+    let exporter = Arc::new(Exporter::new(
+        accounts,
+        recorder.is_some(),
+        settings.interval,
+    ));
     let (stop, stopped) = watch::channel(false);
     let server = tokio::spawn(http::serve(listener, exporter.clone(), stopped));
 

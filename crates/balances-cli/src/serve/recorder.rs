@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use balances::{Balance, Threshold};
-use balances_history::{HistoryError, Store};
+use balances_history::{HistoryError, HistoryQuery, SeriesHistory, SeriesKey, Store, readings};
+use rust_decimal::Decimal;
 
 use crate::history::{self, History, SeriesForecast};
 
@@ -30,11 +31,20 @@ pub struct Recorder {
     last_failure: Mutex<Option<String>>,
 }
 
+/// How far back the status page's charts reach.
+pub const CHART_SPAN: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
+
 /// What one refresh's recording gave.
 #[derive(Debug)]
 pub enum Recording {
-    /// Forecasts per account index.
-    Recorded(Vec<(usize, Vec<SeriesForecast>)>),
+    Recorded {
+        /// Forecasts per account index.
+        forecasts: Vec<(usize, Vec<SeriesForecast>)>,
+        /// The samples this refresh added, for the charts.
+        added: Vec<(SeriesKey, i64, Decimal)>,
+        /// The charts' history, read once when the file was (re)opened.
+        loaded: Option<Vec<SeriesHistory>>,
+    },
     Failed,
 }
 
@@ -50,7 +60,7 @@ impl Recorder {
     /// Records `refreshed` (blocking: run it on a blocking thread).
     pub fn record(&self, refreshed: &[Refreshed], now: SystemTime) -> Recording {
         match self.try_record(refreshed, now) {
-            Ok(forecasts) => {
+            Ok(recording) => {
                 let mut last = self
                     .last_failure
                     .lock()
@@ -58,7 +68,7 @@ impl Recorder {
                 if last.take().is_some() {
                     tracing::warn!(path = %self.history.path.display(), "balance history is recorded again");
                 }
-                Recording::Recorded(forecasts)
+                recording
             }
             Err(error) => {
                 // Reopen next time: the file may have been replaced, unlocked or freed.
@@ -82,13 +92,19 @@ impl Recorder {
         &self,
         refreshed: &[Refreshed],
         now: SystemTime,
-    ) -> Result<Vec<(usize, Vec<SeriesForecast>)>, HistoryError> {
+    ) -> Result<Recording, HistoryError> {
         let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut loaded = None;
         if store.is_none() {
-            *store = Some(Store::open(&self.history.path)?);
+            let opened = Store::open(&self.history.path)?;
+            loaded = Some(opened.history(&HistoryQuery {
+                account: None,
+                since: now.checked_sub(CHART_SPAN),
+            })?);
+            *store = Some(opened);
         }
         let Some(store) = store.as_mut() else {
-            return Ok(Vec::new());
+            return Ok(Recording::Failed);
         };
         let fetched: Vec<history::Fetched<'_>> = refreshed
             .iter()
@@ -99,6 +115,19 @@ impl Recorder {
             })
             .collect();
         let forecasts = history::record_and_forecast(store, &self.history, &fetched, now)?;
-        Ok(refreshed.iter().map(|r| r.index).zip(forecasts).collect())
+        let added = refreshed
+            .iter()
+            .flat_map(|r| {
+                let at_ms = balances_history::ms_since_epoch(r.finished_at);
+                readings(&r.balance)
+                    .into_iter()
+                    .map(move |reading| (reading.key, at_ms, reading.total))
+            })
+            .collect();
+        Ok(Recording::Recorded {
+            forecasts: refreshed.iter().map(|r| r.index).zip(forecasts).collect(),
+            added,
+            loaded,
+        })
     }
 }

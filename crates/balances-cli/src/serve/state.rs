@@ -1,10 +1,13 @@
 //! What the exporter knows: per account, the last balance and how its refreshes went.
 //! Refreshes write here; scrapes only read, so a scrape never waits on a vendor.
 
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use balances::{Account, Balance, Error};
+use balances_history::{SeriesKey, ms_since_epoch};
+use rust_decimal::Decimal;
 
 use super::recorder::Recording;
 use crate::fetch::Fetched;
@@ -23,7 +26,15 @@ struct State {
     config_reload_successful: bool,
     /// How recording the history went, when history is on.
     history_writes: Option<Fetches>,
+    /// The status page's charts: per series, the last sample of each hour of the last
+    /// [`super::recorder::CHART_SPAN`], oldest first.
+    charts: HashMap<SeriesKey, Vec<(i64, Decimal)>>,
+    /// Seconds between refreshes, for the status page.
+    interval: Duration,
 }
+
+/// A chart keeps one point per hour.
+const CHART_SLICE_MS: i64 = 3_600_000;
 
 #[derive(Debug)]
 struct Tracked {
@@ -55,12 +66,14 @@ impl Tracked {
 
 impl Exporter {
     /// The state of a new exporter; `history` says whether balance history is on.
-    pub fn new(accounts: Vec<Account>, history: bool) -> Self {
+    pub fn new(accounts: Vec<Account>, history: bool, interval: Duration) -> Self {
         Self {
             state: Mutex::new(State {
                 accounts: accounts.into_iter().map(Tracked::new).collect(),
                 config_reload_successful: true,
                 history_writes: history.then(Fetches::default),
+                charts: HashMap::new(),
+                interval,
             }),
         }
     }
@@ -77,13 +90,66 @@ impl Exporter {
                 writes.successes += 1;
             }
         }
-        if let Recording::Recorded(forecasts) = recording {
-            for (index, forecasts) in forecasts {
-                if let Some(tracked) = state.accounts.get_mut(index) {
-                    tracked.forecasts = forecasts;
-                }
+        let Recording::Recorded {
+            forecasts,
+            added,
+            loaded,
+        } = recording
+        else {
+            return;
+        };
+        for (index, forecasts) in forecasts {
+            if let Some(tracked) = state.accounts.get_mut(index) {
+                tracked.forecasts = forecasts;
             }
         }
+        if let Some(loaded) = loaded {
+            state.charts = loaded
+                .into_iter()
+                .map(|series| {
+                    let mut points = Vec::new();
+                    for sample in series.samples {
+                        add_point(&mut points, sample.at_ms, sample.total);
+                    }
+                    (series.key, points)
+                })
+                .collect();
+        }
+        for (key, at_ms, total) in added {
+            add_point(state.charts.entry(key).or_default(), at_ms, total);
+        }
+        let oldest = ms_since_epoch(SystemTime::now())
+            .saturating_sub(super::recorder::CHART_SPAN.as_millis() as i64);
+        state.charts.retain(|_, points| {
+            points.retain(|(at_ms, _)| *at_ms >= oldest);
+            !points.is_empty()
+        });
+    }
+
+    /// `/`: the status page.
+    pub fn status_page(&self) -> String {
+        let state = self.lock();
+        let now = SystemTime::now();
+        let accounts: Vec<super::page::AccountView<'_>> = state
+            .accounts
+            .iter()
+            .map(|t| super::page::AccountView {
+                name: t.account.name(),
+                vendor: t.account.vendor(),
+                balance: t.balance.as_ref(),
+                error: t.error.as_ref(),
+                last_attempt: t.last_attempt,
+                last_success: t.last_success,
+                forecasts: &t.forecasts,
+                charts: &state.charts,
+            })
+            .collect();
+        super::page::render(&super::page::PageView {
+            accounts: &accounts,
+            history: state.history_writes.is_some(),
+            interval: state.interval,
+            now,
+        })
     }
 
     /// A refresh never holds the lock while it calls a vendor, and a panic elsewhere must
@@ -198,6 +264,17 @@ impl Exporter {
     }
 }
 
+/// The last sample of each hour: a sample in the same hour as the newest point replaces it.
+fn add_point(points: &mut Vec<(i64, Decimal)>, at_ms: i64, total: Decimal) {
+    match points.last_mut() {
+        Some(last) if last.0 > at_ms => {}
+        Some(last) if last.0.div_euclid(CHART_SLICE_MS) == at_ms.div_euclid(CHART_SLICE_MS) => {
+            *last = (at_ms, total);
+        }
+        _ => points.push((at_ms, total)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,7 +312,11 @@ mod tests {
 
     #[test]
     fn a_failed_refresh_keeps_the_last_balance_and_says_why() {
-        let exporter = Exporter::new(vec![deepseek_account("a", "sk-a")], false);
+        let exporter = Exporter::new(
+            vec![deepseek_account("a", "sk-a")],
+            false,
+            Duration::from_secs(300),
+        );
         exporter.record(fetched(0, Ok(balance("12.50"))));
         exporter.record(fetched(0, Err(failure())));
         let text = exporter.metrics(Exposition::Prometheus);
@@ -270,6 +351,7 @@ mod tests {
                 deepseek_account("goes", "sk-b"),
             ],
             false,
+            Duration::from_secs(300),
         );
         exporter.record(fetched(0, Ok(balance("1"))));
         exporter.record(fetched(1, Ok(balance("2"))));
