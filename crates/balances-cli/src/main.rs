@@ -184,8 +184,8 @@ async fn run(args: Args) -> Exit {
         && args.output.is_none()
         && accounts.len() >= PROGRESS_BAR_MIN_ACCOUNTS
         && std::io::stderr().is_terminal();
-    let now = history::now();
     let mut outcomes = fetch(&client, &accounts, args.below.as_ref(), show_progress).await;
+    let now = history::now();
     if std::env::var_os("BALANCES_NOW").is_some() {
         // Tests replay runs at chosen times: the fetches "ended" then.
         for outcome in &mut outcomes {

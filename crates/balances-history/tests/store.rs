@@ -619,3 +619,31 @@ fn concurrent_writer() {
     }
     println!("written {written}");
 }
+
+#[test]
+fn a_full_disk_is_an_error_and_the_file_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("h.sqlite3")).unwrap();
+    store
+        .record_readings(&[(0, reading("a", "CNY", "1"))])
+        .unwrap();
+    // SQLite reports a database that may not grow as it reports a full disk (SQLITE_FULL).
+    let pages: i64 = store
+        .connection()
+        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .unwrap();
+    store
+        .connection()
+        .execute_batch(&format!("PRAGMA max_page_count = {pages}"))
+        .unwrap();
+    let many: Vec<(i64, Reading)> = (1..5_000)
+        .map(|i| (i * 1_000, reading(&format!("account-{i}"), "CNY", "1")))
+        .collect();
+    let error = store.record_readings(&many).unwrap_err();
+    assert!(matches!(error, HistoryError::Database { .. }), "{error:?}");
+    assert!(error.to_string().contains("full"), "{error}");
+    // Nothing of the failed batch was kept, and what was there still reads.
+    let history = store.history(&HistoryQuery::default()).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].samples.len(), 1);
+}
