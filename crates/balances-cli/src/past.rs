@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use balances::escape_control;
-use balances_history::{HistoryQuery, Measure, Sample, SeriesHistory, Store};
+use balances_history::{Measure, Sample, Store};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
@@ -32,56 +32,54 @@ pub fn run(
         );
         return Exit::Config;
     };
-    let store = match Store::open_existing(&history.path) {
-        Ok(store) => store,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Exit::Config;
-        }
-    };
-    let now = crate::history::now();
-    let query = HistoryQuery {
-        account: history_args.account.clone(),
-        since: now.checked_sub(history_args.since),
-    };
-    let mut series = match store.history(&query) {
-        Ok(series) => series,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Exit::Config;
-        }
-    };
-    if let Some(every) = history_args.every {
-        for one in &mut series {
-            one.samples = last_per_slice(&one.samples, every);
-        }
-    }
-    if series.is_empty() {
-        let whose = history_args
-            .account
-            .as_deref()
-            .map_or_else(String::new, |account| {
-                format!(" of `{}`", escape_control(account))
-            });
-        eprintln!(
-            "no samples{whose} in the last {} in {}",
-            human_duration(history_args.since),
-            history.path.display()
+    let sparklines = args.format != Format::Json
+        && colors(
+            args.color,
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
         );
-    }
-    let text = match args.format {
-        Format::Json => json(&series),
-        Format::Table | Format::Prometheus => {
-            let sparklines = colors(
-                args.color,
-                std::io::stdout().is_terminal(),
-                std::env::var_os("NO_COLOR").as_deref(),
-            );
-            table(&series, sparklines)
-        }
+    let period = Period {
+        account: history_args.account.as_deref(),
+        since: crate::history::now().checked_sub(history_args.since),
+        span: history_args.since,
+        every: history_args.every,
     };
-    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
-    Exit::Ok
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = Store::open_existing(&history.path).and_then(|store| match args.format {
+        Format::Json => write_json(&store, &period, &mut out),
+        Format::Table | Format::Prometheus => write_table(&store, &period, sparklines, &mut out),
+    });
+    // A closed stdout (`balances history | head`) is not worth an error message.
+    let _ = std::io::Write::flush(&mut out);
+    match written {
+        Ok(0) => {
+            let whose = history_args
+                .account
+                .as_deref()
+                .map_or_else(String::new, |account| {
+                    format!(" of `{}`", escape_control(account))
+                });
+            eprintln!(
+                "no samples{whose} in the last {} in {}",
+                human_duration(history_args.since),
+                history.path.display()
+            );
+            Exit::Ok
+        }
+        Ok(_) => Exit::Ok,
+        Err(error) => {
+            eprintln!("error: {error}");
+            Exit::Config
+        }
+    }
+}
+
+/// What `balances history` reads.
+struct Period<'a> {
+    account: Option<&'a str>,
+    since: Option<std::time::SystemTime>,
+    span: Duration,
+    every: Option<Duration>,
 }
 
 /// Whether sparklines are drawn: `--color` as for logs, but about stdout.
@@ -91,21 +89,6 @@ fn colors(color: Color, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> b
         Color::Never => false,
         Color::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
     }
-}
-
-/// The last sample of each slice of `every` (slices aligned on the Unix epoch).
-fn last_per_slice(samples: &[Sample], every: Duration) -> Vec<Sample> {
-    let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX).max(1);
-    let mut kept: Vec<Sample> = Vec::new();
-    for sample in samples {
-        match kept.last_mut() {
-            Some(last) if last.at_ms.div_euclid(every_ms) == sample.at_ms.div_euclid(every_ms) => {
-                *last = sample.clone();
-            }
-            _ => kept.push(sample.clone()),
-        }
-    }
-    kept
 }
 
 /// One series in `balances history --format json`.
@@ -128,36 +111,51 @@ struct JsonSample {
     topped_up: Option<Decimal>,
 }
 
-fn json(series: &[SeriesHistory]) -> String {
-    let items: Vec<JsonSeries<'_>> = series
-        .iter()
-        .map(|one| {
-            let code = one.key.code.as_str();
-            let (currency, unit) = match one.key.measure {
-                Measure::Currency => (Some(code), None),
-                Measure::Unit => (None, Some(code)),
-            };
-            JsonSeries {
-                account: &one.key.account,
-                vendor: &one.key.vendor,
-                currency,
-                unit,
-                samples: one
-                    .samples
-                    .iter()
-                    .map(|s| JsonSample {
-                        at: rfc3339(s.at_ms),
-                        total: s.total,
-                        granted: s.granted,
-                        topped_up: s.topped_up,
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_owned());
-    text.push('\n');
-    text
+/// A JSON array with one series per line, written series by series so that a month of
+/// samples for many accounts is never held at once. Returns the samples written.
+fn write_json(
+    store: &Store,
+    period: &Period<'_>,
+    out: &mut impl std::io::Write,
+) -> Result<usize, balances_history::HistoryError> {
+    let mut written = 0;
+    let mut first = true;
+    let _ = out.write_all(b"[");
+    for (id, key) in store.series(period.account)? {
+        let samples = store.samples(id, period.since, period.every)?;
+        if samples.is_empty() {
+            continue;
+        }
+        written += samples.len();
+        let code = key.code.as_str();
+        let (currency, unit) = match key.measure {
+            Measure::Currency => (Some(code), None),
+            Measure::Unit => (None, Some(code)),
+        };
+        let series = JsonSeries {
+            account: &key.account,
+            vendor: &key.vendor,
+            currency,
+            unit,
+            samples: samples
+                .iter()
+                .map(|s| JsonSample {
+                    at: rfc3339(s.at_ms),
+                    total: s.total,
+                    granted: s.granted,
+                    topped_up: s.topped_up,
+                })
+                .collect(),
+        };
+        let _ = out.write_all(if first { b"\n" } else { b",\n" });
+        first = false;
+        if serde_json::to_writer(&mut *out, &series).is_err() {
+            // Stdout closed (`| head`): nothing more to say.
+            break;
+        }
+    }
+    let _ = out.write_all(if first { b"]\n" } else { b"\n]\n" });
+    Ok(written)
 }
 
 const HEADERS: [&str; 7] = [
@@ -170,65 +168,88 @@ const HEADERS: [&str; 7] = [
     "TOPPED UP",
 ];
 
-/// One row per sample; with `sparklines`, each series first gets a line with its sparkline.
-fn table(series: &[SeriesHistory], sparklines: bool) -> String {
-    let optional = |value: Option<Decimal>| value.map_or_else(|| "-".to_owned(), |v| v.to_string());
-    let rows: Vec<[String; 7]> = series
+/// One row per sample, series by series; with `sparklines`, each series first gets a line
+/// with its sparkline (read as at most [`SPARKLINE_WIDTH`] slices of the period). Returns
+/// the samples written.
+fn write_table(
+    store: &Store,
+    period: &Period<'_>,
+    sparklines: bool,
+    out: &mut impl std::io::Write,
+) -> Result<usize, balances_history::HistoryError> {
+    let series = store.series(period.account)?;
+    let names: Vec<[String; 3]> = series
         .iter()
-        .flat_map(|one| {
-            one.samples.iter().map(|sample| {
-                [
-                    one.key.account.clone(),
-                    one.key.vendor.clone(),
-                    one.key.code.clone(),
-                    rfc3339(sample.at_ms),
-                    sample.total.to_string(),
-                    optional(sample.granted),
-                    optional(sample.topped_up),
-                ]
-                .map(|cell| escape_control(&cell).into_owned())
-            })
+        .map(|(_, key)| {
+            [&key.account, &key.vendor, &key.code].map(|text| escape_control(text).into_owned())
         })
         .collect();
+    if sparklines {
+        let slice = (period.span / SPARKLINE_WIDTH as u32).max(Duration::from_secs(1));
+        let labels: Vec<String> = names
+            .iter()
+            .map(|[account, vendor, code]| format!("{account} ({vendor}) {code}"))
+            .collect();
+        let label_width = labels.iter().map(|l| l.width()).max().unwrap_or(0);
+        let mut any = false;
+        for ((id, _), label) in series.iter().zip(&labels) {
+            let samples = store.samples(*id, period.since, Some(slice))?;
+            let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
+                continue;
+            };
+            any = true;
+            // Yellow when the balance fell over the period, green otherwise.
+            let color = if last.total < first.total {
+                "\x1b[33m"
+            } else {
+                "\x1b[32m"
+            };
+            let pad = " ".repeat(label_width.saturating_sub(label.width()));
+            let _ = writeln!(
+                out,
+                "{label}{pad}  {color}{}\x1b[0m  {} → {}",
+                sparkline(&samples),
+                first.total,
+                last.total
+            );
+        }
+        if any {
+            let _ = writeln!(out);
+        }
+    }
+    let amounts = store.amount_widths(period.account, period.since)?;
     let mut widths = HEADERS.map(UnicodeWidthStr::width);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
+    for name in &names {
+        for (width, cell) in widths.iter_mut().zip(name) {
             *width = (*width).max(cell.width());
         }
     }
-    let mut text = String::new();
-    if sparklines {
-        let names: Vec<String> = series
-            .iter()
-            .map(|one| {
-                let name = format!("{} ({}) {}", one.key.account, one.key.vendor, one.key.code);
-                escape_control(&name).into_owned()
-            })
-            .collect();
-        let name_width = names.iter().map(|n| n.width()).max().unwrap_or(0);
-        for (one, name) in series.iter().zip(&names) {
-            let (first, last) = match (one.samples.first(), one.samples.last()) {
-                (Some(first), Some(last)) => (first.total, last.total),
-                _ => continue,
-            };
-            // Yellow when the balance fell over the period, green otherwise.
-            let color = if last < first { "\x1b[33m" } else { "\x1b[32m" };
-            let pad = " ".repeat(name_width.saturating_sub(name.width()));
-            text.push_str(&format!(
-                "{name}{pad}  {color}{}\x1b[0m  {first} → {last}\n",
-                sparkline(&one.samples)
-            ));
+    widths[3] = widths[3].max("1970-01-01T00:00:00Z".len());
+    widths[4] = widths[4].max(amounts.total);
+    widths[5] = widths[5].max(amounts.granted);
+    widths[6] = widths[6].max(amounts.topped_up);
+    push_row(out, &widths, &HEADERS);
+    let optional = |value: Option<Decimal>| value.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    let mut written = 0;
+    for ((id, _), [account, vendor, code]) in series.iter().zip(&names) {
+        for sample in store.samples(*id, period.since, period.every)? {
+            written += 1;
+            let cells = [
+                account.as_str(),
+                vendor,
+                code,
+                &rfc3339(sample.at_ms),
+                &sample.total.to_string(),
+                &optional(sample.granted),
+                &optional(sample.topped_up),
+            ];
+            push_row(out, &widths, &cells);
         }
-        text.push('\n');
     }
-    push_row(&mut text, &widths, HEADERS.map(str::to_owned));
-    for row in rows {
-        push_row(&mut text, &widths, row);
-    }
-    text
+    Ok(written)
 }
 
-fn push_row(text: &mut String, widths: &[usize; 7], cells: [String; 7]) {
+fn push_row(out: &mut impl std::io::Write, widths: &[usize; 7], cells: &[&str; 7]) {
     let mut line = String::new();
     for (index, cell) in cells.iter().enumerate() {
         let pad = " ".repeat(widths[index].saturating_sub(cell.width()));
@@ -244,8 +265,7 @@ fn push_row(text: &mut String, widths: &[usize; 7], cells: [String; 7]) {
             line.push_str(&pad);
         }
     }
-    text.push_str(line.trim_end());
-    text.push('\n');
+    let _ = writeln!(out, "{}", line.trim_end());
 }
 
 /// The samples' totals as bars, scaled exactly between their lowest and highest: at most
@@ -357,17 +377,6 @@ mod tests {
     }
 
     #[test]
-    fn every_keeps_the_last_sample_of_each_slice() {
-        let hour = 3_600_000;
-        let kept = last_per_slice(
-            &samples(&[(0, "9"), (hour / 2, "8"), (hour, "7"), (3 * hour, "6")]),
-            Duration::from_secs(3600),
-        );
-        let totals: Vec<String> = kept.iter().map(|s| s.total.to_string()).collect();
-        assert_eq!(totals, ["8", "7", "6"]);
-    }
-
-    #[test]
     fn durations_read_as_written() {
         assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
         assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(12 * 3_600)));
@@ -389,16 +398,32 @@ mod tests {
 
     #[test]
     fn the_table_is_plain_without_sparklines_and_escapes_names() {
-        let series = [SeriesHistory {
-            key: balances_history::SeriesKey {
-                account: "a\u{1b}[31m".into(),
-                vendor: "deepseek".into(),
-                measure: Measure::Currency,
-                code: "CNY".into(),
-            },
-            samples: samples(&[(0, "1.50"), (3_600_000, "1.25")]),
-        }];
-        let plain = table(&series, false);
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("h.sqlite3")).unwrap();
+        let key = balances_history::SeriesKey {
+            account: "a\u{1b}[31m".into(),
+            vendor: "deepseek".into(),
+            measure: Measure::Currency,
+            code: "CNY".into(),
+        };
+        for (at_ms, total) in [(0, "1.50"), (3_600_000, "1.25")] {
+            let reading = balances_history::Reading {
+                key: key.clone(),
+                total: Decimal::from_str(total).unwrap(),
+                granted: None,
+                topped_up: None,
+            };
+            store.record_readings(&[(at_ms, reading)]).unwrap();
+        }
+        let period = Period {
+            account: None,
+            since: None,
+            span: Duration::from_secs(86_400),
+            every: None,
+        };
+        let mut plain = Vec::new();
+        assert_eq!(write_table(&store, &period, false, &mut plain).unwrap(), 2);
+        let plain = String::from_utf8(plain).unwrap();
         assert!(!plain.contains('\u{1b}'), "{plain}");
         assert_eq!(plain.lines().count(), 3);
         let last_row: Vec<&str> = plain.lines().nth(2).unwrap().split_whitespace().collect();
@@ -414,12 +439,20 @@ mod tests {
                 "-"
             ]
         );
-        let colored = table(&series, true);
+        let mut colored = Vec::new();
+        write_table(&store, &period, true, &mut colored).unwrap();
+        let colored = String::from_utf8(colored).unwrap();
         assert!(
-            colored.contains("▁") && colored.contains("1.50 → 1.25"),
+            colored.contains("█") && colored.contains("1.50 → 1.25"),
             "{colored}"
         );
         // The only escape sequences are the sparkline's own colors.
         assert!(!colored.contains("\u{1b}[31m"), "{colored}");
+
+        let mut json = Vec::new();
+        write_json(&store, &period, &mut json).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(json[0]["samples"][1]["total"], "1.25");
+        assert_eq!(json[0]["currency"], "CNY");
     }
 }

@@ -98,6 +98,22 @@ pub struct HistoryQuery {
     pub account: Option<String>,
     /// Only samples at or after this time.
     pub since: Option<SystemTime>,
+    /// Only the last sample of each slice of this long (slices aligned on the Unix epoch);
+    /// every sample when `None`.
+    pub every: Option<Duration>,
+}
+
+/// A series in one history file, as [`Store::series`] lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeriesId(i64);
+
+/// The widest total, granted and topped-up amounts (in characters, as stored) among the
+/// samples a query selects, for aligning a table without holding every row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AmountWidths {
+    pub total: usize,
+    pub granted: usize,
+    pub topped_up: usize,
 }
 
 /// What a [`Store::record`] call stored.
@@ -318,19 +334,25 @@ impl Store {
 
     /// The newest sample of each of `keys` and the first one inside `window` before it, with
     /// their running totals: what a forecast needs. Series without samples are left out.
+    /// Three primary-key lookups per series, whatever the window.
     pub fn window_ends(
         &self,
         keys: &[SeriesKey],
         window: Duration,
     ) -> Result<Vec<(SeriesKey, WindowEnds)>, HistoryError> {
         let database = |error| self.database(error);
+        let mut find_series = self
+            .connection
+            .prepare(
+                "SELECT id FROM series
+                 WHERE account = ?1 AND vendor = ?2 AND measure = ?3 AND code = ?4",
+            )
+            .map_err(database)?;
         let mut newest = self
             .connection
             .prepare(
-                "SELECT p.at_ms, p.total, p.spent, p.observed_ms, p.series
-                 FROM series s JOIN samples p ON p.series = s.id
-                 WHERE s.account = ?1 AND s.vendor = ?2 AND s.measure = ?3 AND s.code = ?4
-                 ORDER BY p.at_ms DESC LIMIT 1",
+                "SELECT at_ms, total, spent, observed_ms FROM samples
+                 WHERE series = ?1 ORDER BY at_ms DESC LIMIT 1",
             )
             .map_err(database)?;
         let mut first = self
@@ -342,22 +364,28 @@ impl Store {
             .map_err(database)?;
         let mut ends = Vec::with_capacity(keys.len());
         for key in keys {
-            let last = newest
+            let series: Option<i64> = find_series
                 .query_row(
                     params![key.account, key.vendor, key.measure.as_str(), key.code],
-                    |row| {
-                        Ok((
-                            row.get::<_, i64>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, String>(2)?,
-                            row.get::<_, i64>(3)?,
-                            row.get::<_, i64>(4)?,
-                        ))
-                    },
+                    |row| row.get(0),
                 )
                 .optional()
                 .map_err(database)?;
-            let Some((last_at_ms, last_total, last_spent, last_observed, series)) = last else {
+            let Some(series) = series else {
+                continue;
+            };
+            let last = newest
+                .query_row([series], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, i64>(3)?,
+                    ))
+                })
+                .optional()
+                .map_err(database)?;
+            let Some((last_at_ms, last_total, last_spent, last_observed)) = last else {
                 continue;
             };
             let start = last_at_ms.saturating_sub(duration_ms(window));
@@ -390,60 +418,132 @@ impl Store {
         Ok(ends)
     }
 
-    /// Every series the query selects, with its samples oldest first, series sorted by
-    /// account, vendor, money before units, then code.
-    pub fn history(&self, query: &HistoryQuery) -> Result<Vec<SeriesHistory>, HistoryError> {
+    /// The series of the file (only `account`'s, when given), sorted by account, vendor,
+    /// money before units, then code.
+    pub fn series(
+        &self,
+        account: Option<&str>,
+    ) -> Result<Vec<(SeriesId, SeriesKey)>, HistoryError> {
         let database = |error| self.database(error);
-        let since = query.since.map_or(i64::MIN, ms_since_epoch);
         let mut statement = self
             .connection
             .prepare(
-                "SELECT s.account, s.vendor, s.measure, s.code,
-                        p.at_ms, p.total, p.granted, p.topped_up
-                 FROM series s JOIN samples p ON p.series = s.id
-                 WHERE (?1 IS NULL OR s.account = ?1) AND p.at_ms >= ?2
-                 ORDER BY s.account, s.vendor, s.measure, s.code, p.at_ms",
+                "SELECT id, account, vendor, measure, code FROM series
+                 WHERE ?1 IS NULL OR account = ?1
+                 ORDER BY account, vendor, measure, code",
             )
             .map_err(database)?;
-        let mut rows = statement
-            .query(params![query.account, since])
-            .map_err(database)?;
-        let mut series: Vec<SeriesHistory> = Vec::new();
+        let mut rows = statement.query([account]).map_err(database)?;
+        let mut series = Vec::new();
         while let Some(row) = rows.next().map_err(database)? {
-            let text = |index: usize| row.get::<_, String>(index).map_err(database);
+            let measure: String = row.get(3).map_err(database)?;
+            let key = SeriesKey {
+                account: row.get(1).map_err(database)?,
+                vendor: row.get(2).map_err(database)?,
+                measure: Measure::from_stored(&measure).ok_or_else(|| HistoryError::Database {
+                    path: self.path.clone(),
+                    message: format!("unknown measure `{measure}` in the history"),
+                })?,
+                code: row.get(4).map_err(database)?,
+            };
+            series.push((SeriesId(row.get(0).map_err(database)?), key));
+        }
+        Ok(series)
+    }
+
+    /// One series' samples at or after `since`, oldest first; with `every`, only the last of
+    /// each slice of that length (chosen by SQLite, so the others are never parsed).
+    pub fn samples(
+        &self,
+        series: SeriesId,
+        since: Option<SystemTime>,
+        every: Option<Duration>,
+    ) -> Result<Vec<Sample>, HistoryError> {
+        let database = |error| self.database(error);
+        let since_ms = since.map_or(i64::MIN, ms_since_epoch);
+        let (statement, every_ms) = match every {
+            // With MAX(), SQLite takes the other columns from the row holding the maximum.
+            Some(every) => (
+                self.connection.prepare(
+                    "SELECT MAX(at_ms), total, granted, topped_up FROM samples
+                     WHERE series = ?1 AND at_ms >= ?2
+                     GROUP BY at_ms / ?3 ORDER BY 1",
+                ),
+                Some(duration_ms(every).max(1)),
+            ),
+            None => (
+                self.connection.prepare(
+                    "SELECT at_ms, total, granted, topped_up FROM samples
+                     WHERE series = ?1 AND at_ms >= ?2 ORDER BY at_ms",
+                ),
+                None,
+            ),
+        };
+        let mut statement = statement.map_err(database)?;
+        let mut rows = match every_ms {
+            Some(every_ms) => statement.query(params![series.0, since_ms, every_ms]),
+            None => statement.query(params![series.0, since_ms]),
+        }
+        .map_err(database)?;
+        let mut samples = Vec::new();
+        while let Some(row) = rows.next().map_err(database)? {
             let optional = |index: usize| -> Result<Option<Decimal>, HistoryError> {
                 row.get::<_, Option<String>>(index)
                     .map_err(database)?
                     .map(|text| self_parse(&self.path, &text))
                     .transpose()
             };
-            let measure_text = text(2)?;
-            let key = SeriesKey {
-                account: text(0)?,
-                vendor: text(1)?,
-                measure: Measure::from_stored(&measure_text).ok_or_else(|| {
-                    HistoryError::Database {
-                        path: self.path.clone(),
-                        message: format!("unknown measure `{measure_text}` in the history"),
-                    }
-                })?,
-                code: text(3)?,
-            };
-            let sample = Sample {
-                at_ms: row.get(4).map_err(database)?,
-                total: self_parse(&self.path, &text(5)?)?,
-                granted: optional(6)?,
-                topped_up: optional(7)?,
-            };
-            match series.last_mut() {
-                Some(last) if last.key == key => last.samples.push(sample),
-                _ => series.push(SeriesHistory {
-                    key,
-                    samples: vec![sample],
-                }),
+            samples.push(Sample {
+                at_ms: row.get(0).map_err(database)?,
+                total: self_parse(&self.path, &row.get::<_, String>(1).map_err(database)?)?,
+                granted: optional(2)?,
+                topped_up: optional(3)?,
+            });
+        }
+        Ok(samples)
+    }
+
+    /// The widest stored amounts among the samples of `account` (or all) at or after
+    /// `since`; a missing amount counts as one character (`-`).
+    pub fn amount_widths(
+        &self,
+        account: Option<&str>,
+        since: Option<SystemTime>,
+    ) -> Result<AmountWidths, HistoryError> {
+        let since_ms = since.map_or(i64::MIN, ms_since_epoch);
+        self.connection
+            .query_row(
+                "SELECT max(length(p.total)), max(length(coalesce(p.granted, '-'))),
+                        max(length(coalesce(p.topped_up, '-')))
+                 FROM series s JOIN samples p ON p.series = s.id
+                 WHERE (?1 IS NULL OR s.account = ?1) AND p.at_ms >= ?2",
+                params![account, since_ms],
+                |row| {
+                    let width = |index| {
+                        row.get::<_, Option<i64>>(index)
+                            .map(|w| w.unwrap_or(0).max(0) as usize)
+                    };
+                    Ok(AmountWidths {
+                        total: width(0)?,
+                        granted: width(1)?,
+                        topped_up: width(2)?,
+                    })
+                },
+            )
+            .map_err(|error| self.database(error))
+    }
+
+    /// Every series the query selects, with its samples oldest first, series sorted as
+    /// [`Store::series`] sorts them; series without samples in the period are left out.
+    pub fn history(&self, query: &HistoryQuery) -> Result<Vec<SeriesHistory>, HistoryError> {
+        let mut histories = Vec::new();
+        for (id, key) in self.series(query.account.as_deref())? {
+            let samples = self.samples(id, query.since, query.every)?;
+            if !samples.is_empty() {
+                histories.push(SeriesHistory { key, samples });
             }
         }
-        Ok(series)
+        Ok(histories)
     }
 
     /// Thins samples older than the retention's tiers to the last one per hour, then per

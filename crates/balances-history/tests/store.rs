@@ -380,12 +380,52 @@ fn history_filters_by_account_and_time() {
     let query = HistoryQuery {
         account: Some("b".into()),
         since: Some(time_of_ms(3 * HOUR)),
+        every: None,
     };
     let history = store.history(&query).unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].key.account, "b");
     let times: Vec<i64> = history[0].samples.iter().map(|s| s.at_ms).collect();
     assert_eq!(times, [3 * HOUR, 4 * HOUR]);
+}
+
+#[test]
+fn every_keeps_the_last_sample_of_each_slice_and_widths_cover_the_amounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("h.sqlite3")).unwrap();
+    let points = [
+        (0, "9"),
+        (HOUR / 2, "8.5"),
+        (HOUR, "7"),
+        (HOUR + 1, "6.25"),
+        (3 * HOUR, "123456.789"),
+    ];
+    for (at_ms, total) in points {
+        store
+            .record_readings(&[(at_ms, reading("a", "CNY", total))])
+            .unwrap();
+    }
+    let query = HistoryQuery {
+        every: Some(Duration::from_secs(3600)),
+        ..HistoryQuery::default()
+    };
+    let kept: Vec<(i64, String)> = store.history(&query).unwrap()[0]
+        .samples
+        .iter()
+        .map(|s| (s.at_ms, s.total.to_string()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (HOUR / 2, "8.5".to_owned()),
+            (HOUR + 1, "6.25".to_owned()),
+            (3 * HOUR, "123456.789".to_owned())
+        ]
+    );
+    let widths = store.amount_widths(None, None).unwrap();
+    assert_eq!((widths.total, widths.granted, widths.topped_up), (10, 1, 1));
+    let widths = store.amount_widths(Some("nobody"), None).unwrap();
+    assert_eq!(widths.total, 0);
 }
 
 #[test]

@@ -100,6 +100,7 @@ impl Recorder {
             loaded = Some(opened.history(&HistoryQuery {
                 account: None,
                 since: now.checked_sub(CHART_SPAN),
+                every: Some(std::time::Duration::from_secs(3_600)),
             })?);
             *store = Some(opened);
         }
