@@ -33,6 +33,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .nth(1)
             .ok_or("usage: history_bench BALANCES_BINARY")?,
     );
+    // Filled files are kept here between runs: writing 30 days of samples takes minutes.
+    let keep = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+        .join("history-bench");
+    std::fs::create_dir_all(&keep)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let server = runtime.block_on(FakeVendors::bulk(ACCOUNTS).start())?;
     let dir = tempfile::tempdir()?;
@@ -65,13 +70,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (label, primed_days) in [("empty file", 0), ("7 days of samples", 7)] {
         let file = dir.path().join(format!("cost-{primed_days}.sqlite3"));
         if primed_days > 0 {
-            fill(
-                &file,
-                &series,
-                now_ms - primed_days * DAY_MS,
-                now_ms - EVERY_MS,
-                EVERY_MS,
-            )?;
+            let kept = keep.join("week.sqlite3");
+            if !kept.exists() {
+                fill(
+                    &kept,
+                    &series,
+                    now_ms - primed_days * DAY_MS,
+                    now_ms - EVERY_MS,
+                    EVERY_MS,
+                )?;
+            }
+            std::fs::copy(&kept, &file)?;
         }
         let (mut with, mut without) = (Vec::new(), Vec::new());
         for round in 0..SAMPLES + 1 {

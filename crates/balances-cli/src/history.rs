@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use balances::{Balance, Threshold};
 use balances_history::{
-    Forecast, ForecastSettings, HistoryError, Measure, Retention, SeriesKey, Store, readings,
+    Forecast, ForecastSettings, HistoryError, Measure, Retention, Store, ms_since_epoch, readings,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -157,31 +157,15 @@ pub fn record_and_forecast(
     fetched: &[Fetched<'_>],
     now: SystemTime,
 ) -> Result<Vec<Vec<SeriesForecast>>, HistoryError> {
-    store.record(
-        fetched
-            .iter()
-            .filter_map(|f| Some((f.finished_at, f.balance?))),
-    )?;
-    store.thin_if_due(now, &history.retention)?;
-    forecasts(store, history, fetched)
-}
-
-/// Each account's forecasts from what the store holds.
-pub fn forecasts(
-    store: &Store,
-    history: &History,
-    fetched: &[Fetched<'_>],
-) -> Result<Vec<Vec<SeriesForecast>>, HistoryError> {
-    let keys: Vec<SeriesKey> = fetched
+    let to_record: Vec<(i64, balances_history::Reading)> = fetched
         .iter()
-        .filter_map(|f| f.balance)
-        .flat_map(|balance| readings(balance).into_iter().map(|r| r.key))
+        .filter_map(|f| Some((ms_since_epoch(f.finished_at), f.balance?)))
+        .flat_map(|(at_ms, balance)| readings(balance).into_iter().map(move |r| (at_ms, r)))
         .collect();
-    let mut ends = store
-        .window_ends(&keys, history.forecast.window)?
-        .into_iter()
-        .peekable();
-    // `window_ends` keeps the order of `keys` and leaves out series without samples.
+    let (_, ends) = store.record_with_window_ends(&to_record, history.forecast.window)?;
+    store.thin_if_due(now, &history.retention)?;
+    let mut ends = ends.into_iter().peekable();
+    // The ends come in the order of the readings, one per reading.
     let mut per_account = Vec::with_capacity(fetched.len());
     for one in fetched {
         let mut forecasts = Vec::new();

@@ -244,6 +244,27 @@ impl Store {
         &mut self,
         readings: &[(i64, Reading)],
     ) -> Result<Recorded, HistoryError> {
+        self.write(readings, None).map(|(recorded, _)| recorded)
+    }
+
+    /// Records readings as [`Store::record_readings`] does and, in the same transaction,
+    /// reads what a forecast over `window` needs for each reading's series (what
+    /// [`Store::window_ends`] would return for their keys, in the order of `readings`): the
+    /// one-shot command and the exporter do both on every run, and this way each series is
+    /// looked up once.
+    pub fn record_with_window_ends(
+        &mut self,
+        readings: &[(i64, Reading)],
+        window: Duration,
+    ) -> Result<(Recorded, Vec<(SeriesKey, WindowEnds)>), HistoryError> {
+        self.write(readings, Some(window))
+    }
+
+    fn write(
+        &mut self,
+        readings: &[(i64, Reading)],
+        window: Option<Duration>,
+    ) -> Result<(Recorded, Vec<(SeriesKey, WindowEnds)>), HistoryError> {
         let path = self.path.clone();
         let database = |error: rusqlite::Error| HistoryError::Database {
             path: path.clone(),
@@ -254,17 +275,18 @@ impl Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(database)?;
         let mut recorded = Recorded::default();
+        let mut ends = Vec::new();
         {
-            let mut add_series = tx
-                .prepare(
-                    "INSERT INTO series (account, vendor, measure, code) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT DO NOTHING",
-                )
-                .map_err(database)?;
             let mut find_series = tx
                 .prepare(
                     "SELECT id FROM series
                      WHERE account = ?1 AND vendor = ?2 AND measure = ?3 AND code = ?4",
+                )
+                .map_err(database)?;
+            let mut add_series = tx
+                .prepare(
+                    "INSERT INTO series (account, vendor, measure, code) VALUES (?1, ?2, ?3, ?4)
+                     RETURNING id",
                 )
                 .map_err(database)?;
             let mut newest = tx
@@ -279,13 +301,25 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(database)?;
+            let mut first = tx
+                .prepare(
+                    "SELECT at_ms, spent, observed_ms FROM samples
+                     WHERE series = ?1 AND at_ms >= ?2 ORDER BY at_ms LIMIT 1",
+                )
+                .map_err(database)?;
             for (at_ms, reading) in readings {
                 let key = &reading.key;
                 let key_params = params![key.account, key.vendor, key.measure.as_str(), key.code];
-                add_series.execute(key_params).map_err(database)?;
-                let series: i64 = find_series
+                let found: Option<i64> = find_series
                     .query_row(key_params, |row| row.get(0))
+                    .optional()
                     .map_err(database)?;
+                let series: i64 = match found {
+                    Some(series) => series,
+                    None => add_series
+                        .query_row(key_params, |row| row.get(0))
+                        .map_err(database)?,
+                };
                 let previous = newest
                     .query_row([series], |row| {
                         Ok((
@@ -297,39 +331,74 @@ impl Store {
                     })
                     .optional()
                     .map_err(database)?;
-                let running = match previous {
-                    Some((previous_at, _, _, _)) if previous_at >= *at_ms => {
+                let previous = previous
+                    .map(|(previous_at, total, spent, observed_ms)| {
+                        Ok::<_, HistoryError>((
+                            previous_at,
+                            self_parse(&path, &total)?,
+                            Running {
+                                spent: self_parse(&path, &spent)?,
+                                observed_ms,
+                            },
+                        ))
+                    })
+                    .transpose()?;
+                // The series' newest sample once this reading is in (or skipped).
+                let (last_at_ms, last_total, last) = match previous {
+                    Some(previous) if previous.0 >= *at_ms => {
                         recorded.skipped += 1;
-                        continue;
+                        previous
                     }
-                    Some((previous_at, total, spent, observed_ms)) => Running {
-                        spent: self_parse(&path, &spent)?,
-                        observed_ms,
+                    _ => {
+                        let running = previous
+                            .map_or_else(Running::default, |(at, total, running)| {
+                                running.after(at, total, *at_ms, reading.total)
+                            });
+                        insert
+                            .execute(params![
+                                series,
+                                at_ms,
+                                reading.total.to_string(),
+                                reading.granted.map(|d| d.to_string()),
+                                reading.topped_up.map(|d| d.to_string()),
+                                running.spent.to_string(),
+                                running.observed_ms,
+                            ])
+                            .map_err(database)?;
+                        recorded.written += 1;
+                        (*at_ms, reading.total, running)
                     }
-                    .after(
-                        previous_at,
-                        self_parse(&path, &total)?,
-                        *at_ms,
-                        reading.total,
-                    ),
-                    None => Running::default(),
                 };
-                insert
-                    .execute(params![
-                        series,
-                        at_ms,
-                        reading.total.to_string(),
-                        reading.granted.map(|d| d.to_string()),
-                        reading.topped_up.map(|d| d.to_string()),
-                        running.spent.to_string(),
-                        running.observed_ms,
-                    ])
+                let Some(window) = window else {
+                    continue;
+                };
+                let start = last_at_ms.saturating_sub(duration_ms(window));
+                let (first_at_ms, first_spent, first_observed) = first
+                    .query_row(params![series, start], |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, i64>(2)?,
+                        ))
+                    })
                     .map_err(database)?;
-                recorded.written += 1;
+                ends.push((
+                    key.clone(),
+                    WindowEnds {
+                        first_at_ms,
+                        first: Running {
+                            spent: self_parse(&path, &first_spent)?,
+                            observed_ms: first_observed,
+                        },
+                        last_at_ms,
+                        last_total,
+                        last,
+                    },
+                ));
             }
         }
         tx.commit().map_err(database)?;
-        Ok(recorded)
+        Ok((recorded, ends))
     }
 
     /// The newest sample of each of `keys` and the first one inside `window` before it, with

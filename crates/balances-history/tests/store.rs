@@ -275,6 +275,30 @@ fn window_ends_from_the_file_give_the_forecast_of_the_samples_themselves() {
             "window {window_hours}h"
         );
     }
+    // Recording and reading the ends in one transaction gives the same ends.
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut other = Store::open(&dir2.path().join("h.sqlite3")).unwrap();
+    let window = Duration::from_secs(5 * 3600);
+    let mut last = Vec::new();
+    for (at_ms, total) in sample_points() {
+        let (recorded, ends) = other
+            .record_with_window_ends(&[(at_ms, reading("a", "CNY", total))], window)
+            .unwrap();
+        assert_eq!(recorded.written, 1);
+        last = ends;
+    }
+    assert_eq!(
+        last,
+        store
+            .window_ends(&[key("a", Measure::Currency, "CNY")], window)
+            .unwrap()
+    );
+    // A skipped (older) reading still gets its series' ends.
+    let (recorded, ends) = other
+        .record_with_window_ends(&[(0, reading("a", "CNY", "1"))], window)
+        .unwrap();
+    assert_eq!((recorded.written, recorded.skipped), (0, 1));
+    assert_eq!(ends, last);
     // A series with no samples has no ends.
     let none = store
         .window_ends(
