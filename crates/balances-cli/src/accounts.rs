@@ -9,19 +9,26 @@ use balances::{Account, Config, ConfigError};
 pub struct Loaded {
     pub accounts: Vec<Account>,
     pub source: String,
+    /// The config file's `[history]` table (empty without a file).
+    pub history: crate::history::HistoryConfig,
 }
 
 /// Why no accounts could be loaded.
 #[derive(Debug)]
 pub enum LoadError {
     Config(ConfigError),
-    NoAccounts { default_path: Option<PathBuf> },
+    /// The `[history]` table, which the command reads itself, is wrong.
+    History(String),
+    NoAccounts {
+        default_path: Option<PathBuf>,
+    },
 }
 
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LoadError::Config(error) => write!(f, "{error}"),
+            LoadError::History(message) => write!(f, "table `history`: {message}"),
             LoadError::NoAccounts { default_path } => {
                 write!(f, "no accounts configured: pass --config FILE")?;
                 if let Some(path) = default_path {
@@ -80,16 +87,65 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, LoadError> {
     Ok(Loaded {
         accounts,
         source: "environment".to_owned(),
+        history: crate::history::HistoryConfig::default(),
     })
 }
 
 fn from_file(path: &Path) -> Result<Loaded, LoadError> {
     warn_if_readable_by_others(path);
-    let config = Config::from_path(path).map_err(LoadError::Config)?;
+    let Ok(text) = std::fs::read_to_string(path) else {
+        // Unreadable: the facade words the error as for any config file.
+        let config = Config::from_path(path).map_err(LoadError::Config)?;
+        return Ok(Loaded {
+            accounts: config.into_accounts(),
+            source: path.display().to_string(),
+            history: crate::history::HistoryConfig::default(),
+        });
+    };
+    let (history, accounts_text) = split_history_table(&text)?;
+    let config = Config::from_toml_str(&accounts_text, |name| std::env::var(name).ok())
+        .map_err(LoadError::Config)?;
     Ok(Loaded {
         accounts: config.into_accounts(),
         source: path.display().to_string(),
+        history,
     })
+}
+
+/// The `[history]` table of the config file that [`load`] would read (`--config FILE`, else
+/// the default file if it exists), without loading any account: `balances history` needs
+/// no credentials.
+pub fn history_config(explicit: Option<&Path>) -> Result<crate::history::HistoryConfig, LoadError> {
+    let path = match explicit {
+        Some(path) => path.to_owned(),
+        None => match default_config_path().filter(|path| path.is_file()) {
+            Some(path) => path,
+            None => return Ok(crate::history::HistoryConfig::default()),
+        },
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        LoadError::History(format!("cannot read config file {}: {e}", path.display()))
+    })?;
+    split_history_table(&text).map(|(history, _)| history)
+}
+
+/// Takes the `[history]` table out of a config file's text: the command reads it, and the
+/// facade's `Config` (which refuses keys it does not know) reads the rest. Text without the
+/// table is passed on unchanged, so the facade's syntax errors keep their line numbers; text
+/// with it is written back without it (its errors name accounts and fields, not lines).
+fn split_history_table(
+    text: &str,
+) -> Result<(crate::history::HistoryConfig, std::borrow::Cow<'_, str>), LoadError> {
+    let Ok(mut table) = text.parse::<toml::Table>() else {
+        // Not TOML: the facade says where and why.
+        return Ok((crate::history::HistoryConfig::default(), text.into()));
+    };
+    let Some(history) = table.remove("history") else {
+        return Ok((crate::history::HistoryConfig::default(), text.into()));
+    };
+    let history = crate::history::HistoryConfig::from_toml(history).map_err(LoadError::History)?;
+    let rest = toml::to_string(&table).map_err(|e| LoadError::History(e.to_string()))?;
+    Ok((history, rest.into()))
 }
 
 /// A config file may hold keys; like ssh with a private key, say so when others can read it.

@@ -91,7 +91,8 @@ Examples:
   DEEPSEEK_API_KEY=sk-... balances          one account from the environment
   balances --format json | jq '.[].balance' for programs
   balances --below 10CNY || notify-send low exit 1 when an account is below 10 CNY
-  balances serve --config accounts.toml     a Prometheus exporter on 127.0.0.1:9464
+  balances serve --config accounts.toml     a Prometheus exporter and status page on 127.0.0.1:9464
+  balances history work --since 30d         an account's past balances
   balances -f prometheus -o /var/lib/node_exporter/balances.prom   for node_exporter (cron)
   balances completions bash > ~/.local/share/bash-completion/completions/balances
   balances man > balances.1";
@@ -109,8 +110,28 @@ pub enum Command {
     /// Print the JSON Schema of `--format json` output on stdout.
     Schema,
     /// Run a Prometheus exporter: refresh every account in the background and serve
-    /// /metrics, /balances (JSON) and /healthz. SIGHUP reloads the config; SIGTERM stops.
+    /// a status page at /, /metrics, /balances (JSON) and /healthz. SIGHUP reloads the
+    /// config; SIGTERM stops.
     Serve(ServeArgs),
+    /// Print past balances from the balance history, as a table (with a sparkline per
+    /// account and currency on a terminal) or JSON (--format json).
+    History(HistoryArgs),
+}
+
+/// `balances history` options.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// Only this account.
+    pub account: Option<String>,
+
+    /// How far back: a number and d, h, m or s (`30d`, `12h`).
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::past::parse_duration)]
+    pub since: std::time::Duration,
+
+    /// Show only the last sample of each slice of this long (`1h`, `1d`); every sample by
+    /// default.
+    #[arg(long, value_name = "DURATION", value_parser = crate::past::parse_duration)]
+    pub every: Option<std::time::Duration>,
 }
 
 /// `balances serve` options (besides --config, --demo, --concurrency, --timeout, -v).
@@ -148,7 +169,7 @@ pub struct Args {
     pub config: Option<PathBuf>,
 
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table, global = true)]
     pub format: Format,
 
     /// Write the output to FILE instead of stdout, atomically (a temporary file in the
@@ -177,6 +198,15 @@ pub struct Args {
     /// More logs on stderr (-v debug, -vv trace).
     #[arg(long, short = 'v', action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Keep the balance history in FILE (default: $XDG_STATE_HOME/balances/history.sqlite3,
+    /// usually ~/.local/state/balances/history.sqlite3, or the config's [history] path).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub history: Option<PathBuf>,
+
+    /// Record no history and show no forecast.
+    #[arg(long, conflicts_with = "history", global = true)]
+    pub no_history: bool,
 
     /// Color log lines: auto (a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN", global = true)]

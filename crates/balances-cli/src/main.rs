@@ -7,8 +7,10 @@ mod accounts;
 mod cli;
 mod demo;
 mod fetch;
+mod history;
 mod metrics;
 mod output;
+mod past;
 mod report;
 mod serve;
 
@@ -34,11 +36,14 @@ fn main() -> ExitCode {
     if let Some(command) = args
         .command
         .as_ref()
-        .filter(|c| !matches!(c, cli::Command::Serve(_)))
+        .filter(|c| !matches!(c, cli::Command::Serve(_) | cli::Command::History(_)))
     {
         return print_generated(command).into();
     }
     init_logging(args.verbose, args.color);
+    if let Some(cli::Command::History(history_args)) = &args.command {
+        return show_history(&args, history_args).into();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -65,8 +70,8 @@ fn print_generated(command: &cli::Command) -> Exit {
         cli::Command::Schema => {
             std::io::Write::write_all(&mut out, report::json_schema().as_bytes())
         }
-        // Not generated: `main` runs it.
-        cli::Command::Serve(_) => Ok(()),
+        // Not generated: `main` runs them.
+        cli::Command::Serve(_) | cli::Command::History(_) => Ok(()),
     };
     match written {
         Ok(()) => Exit::Ok,
@@ -75,6 +80,19 @@ fn print_generated(command: &cli::Command) -> Exit {
             Exit::Config
         }
     }
+}
+
+/// `balances history`: reads the file, fetches nothing and needs no credentials.
+fn show_history(args: &Args, history_args: &cli::HistoryArgs) -> Exit {
+    let config = match accounts::history_config(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Config;
+        }
+    };
+    let history = history::resolve(args.history.as_deref(), args.no_history, false, &config);
+    past::run(args, history_args, history.as_ref())
 }
 
 fn init_logging(verbose: u8, color: cli::Color) {
@@ -108,11 +126,15 @@ fn log_colors(color: cli::Color, terminal: bool, no_color: Option<&std::ffi::OsS
 
 async fn run(args: Args) -> Exit {
     // The demo server must outlive the fetches; it stops when this binding is dropped.
-    let (_demo_server, accounts) = if args.demo {
+    let (_demo_server, accounts, history_config) = if args.demo {
         match demo::start().await {
             Ok(demo) => {
                 eprintln!("{}", demo.banner);
-                (Some(demo.server), demo.accounts)
+                (
+                    Some(demo.server),
+                    demo.accounts,
+                    history::HistoryConfig::default(),
+                )
             }
             Err(error) => {
                 eprintln!("error: {error}");
@@ -123,7 +145,7 @@ async fn run(args: Args) -> Exit {
         match accounts::load(args.config.as_deref()) {
             Ok(loaded) => {
                 tracing::debug!(source = %loaded.source, accounts = loaded.accounts.len(), "loaded accounts");
-                (None, loaded.accounts)
+                (None, loaded.accounts, loaded.history)
             }
             Err(error) => {
                 eprintln!("error: {error}");
@@ -148,19 +170,44 @@ async fn run(args: Args) -> Exit {
         }
     };
 
+    let history = history::resolve(
+        args.history.as_deref(),
+        args.no_history,
+        args.demo,
+        &history_config,
+    );
     if let Some(cli::Command::Serve(serve_args)) = &args.command {
-        return run_exporter(serve_args, &args, client, accounts).await;
+        return run_exporter(serve_args, &args, client, accounts, history).await;
     }
 
     let show_progress = args.format == Format::Table
         && args.output.is_none()
         && accounts.len() >= PROGRESS_BAR_MIN_ACCOUNTS
         && std::io::stderr().is_terminal();
-    let outcomes = fetch(&client, &accounts, args.below.as_ref(), show_progress).await;
+    let mut outcomes = fetch(&client, &accounts, args.below.as_ref(), show_progress).await;
+    let now = history::now();
+    if std::env::var_os("BALANCES_NOW").is_some() {
+        // Tests replay runs at chosen times: the fetches "ended" then.
+        for outcome in &mut outcomes {
+            outcome.finished_at = now;
+        }
+    }
+    // History never costs a balance: a failure is one warning, and the output is what it
+    // would be without history.
+    let forecasts_at =
+        history.as_ref().and_then(
+            |history| match record_history(history, &mut outcomes, now) {
+                Ok(()) => Some(now),
+                Err(error) => {
+                    history::warn(&error);
+                    None
+                }
+            },
+        );
 
     let text = match args.format {
-        Format::Table => report::table(&outcomes),
-        Format::Json => report::json(&outcomes),
+        Format::Table => report::table(&outcomes, forecasts_at),
+        Format::Json => report::json(&outcomes, forecasts_at),
         Format::Prometheus => {
             let series: Vec<_> = outcomes.iter().map(Outcome::series).collect();
             metrics::render(&series, None, metrics::Exposition::Prometheus)
@@ -200,6 +247,7 @@ async fn run_exporter(
     args: &Args,
     client: BalanceClient,
     accounts: Vec<Account>,
+    history: Option<history::History>,
 ) -> Exit {
     let reload: serve::Loader = if args.demo {
         let demo_accounts = accounts.clone();
@@ -215,6 +263,7 @@ async fn run_exporter(
     let settings = serve::Settings {
         listen: serve_args.listen,
         interval: Duration::from_secs_f64(serve_args.interval),
+        history,
     };
     match serve::run(settings, client, accounts, reload).await {
         Ok(()) => Exit::Ok,
@@ -268,9 +317,32 @@ async fn fetch(
                 threshold: below.or(account.alert_below()).cloned(),
                 duration: fetched.duration,
                 finished_at: fetched.finished_at,
+                forecasts: Vec::new(),
             })
         })
         .collect()
+}
+
+/// Records the run's balances and puts each account's forecasts beside it.
+fn record_history(
+    history: &history::History,
+    outcomes: &mut [Outcome],
+    now: std::time::SystemTime,
+) -> Result<(), balances_history::HistoryError> {
+    let mut store = balances_history::Store::open(&history.path)?;
+    let fetched: Vec<history::Fetched<'_>> = outcomes
+        .iter()
+        .map(|outcome| history::Fetched {
+            balance: outcome.result.as_ref().ok(),
+            finished_at: outcome.finished_at,
+            threshold: outcome.threshold.as_ref(),
+        })
+        .collect();
+    let forecasts = history::record_and_forecast(&mut store, history, &fetched, now)?;
+    for (outcome, forecasts) in outcomes.iter_mut().zip(forecasts) {
+        outcome.forecasts = forecasts;
+    }
+    Ok(())
 }
 
 fn exit_for(outcomes: &[Outcome]) -> Exit {

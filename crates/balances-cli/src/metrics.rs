@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use balances::{Balance, ErrorKind, Threshold, Vendor, escape_control};
+use balances_history::{Estimate, Forecast, Measure};
 
 /// Everything exported about one account.
 #[derive(Debug)]
@@ -26,6 +27,8 @@ pub struct AccountSeries<'a> {
     pub duration: Option<Duration>,
     /// Refreshes so far; only a long-running exporter has them.
     pub fetches: Option<Fetches>,
+    /// Spend and depletion per currency and unit, from the history (empty without one).
+    pub forecasts: &'a [crate::history::SeriesForecast],
 }
 
 /// How many refreshes of one account succeeded and failed since the exporter started.
@@ -39,6 +42,8 @@ pub struct Fetches {
 #[derive(Clone, Copy, Debug)]
 pub struct ExporterStatus {
     pub config_reload_successful: bool,
+    /// Refreshes recorded into the balance history, or not; `None` when history is off.
+    pub history_writes: Option<Fetches>,
 }
 
 /// The two text formats Prometheus scrapes.
@@ -142,6 +147,30 @@ pub fn render(
         thresholds(accounts),
     );
     out.family(
+        "balances_spend_per_second",
+        Kind::Gauge,
+        "Spend per second over the forecast window, from the balance history (top-ups and refunds left out); absent with too little history.",
+        forecasts(accounts, Measure::Currency, spend_per_second),
+    );
+    out.family(
+        "balances_unit_spend_per_second",
+        Kind::Gauge,
+        "Spend per second of a unit that is not money, as balances_spend_per_second.",
+        forecasts(accounts, Measure::Unit, spend_per_second),
+    );
+    out.family(
+        "balances_depletion_timestamp_seconds",
+        Kind::Gauge,
+        "When the balance is estimated to reach the account's alert_below in this currency (else zero) at the current spend, in Unix seconds; the newest sample's time once reached; absent without an estimate.",
+        forecasts(accounts, Measure::Currency, depletion_time),
+    );
+    out.family(
+        "balances_unit_depletion_timestamp_seconds",
+        Kind::Gauge,
+        "When a unit that is not money is estimated to reach zero, as balances_depletion_timestamp_seconds.",
+        forecasts(accounts, Measure::Unit, depletion_time),
+    );
+    out.family(
         "balances_fetch_success",
         Kind::Gauge,
         "1 when the latest refresh of the account succeeded, 0 when it failed.",
@@ -221,6 +250,23 @@ pub fn render(
             "1 while the exporter's refresh loop runs.",
             vec![(String::new(), "1".to_owned())],
         );
+        if let Some(writes) = exporter.history_writes {
+            out.family(
+                "balances_history_writes",
+                Kind::Counter,
+                "Refreshes recorded into the balance history, by result; a failure costs no balance.",
+                vec![
+                    (
+                        "result=\"success\"".to_owned(),
+                        writes.successes.to_string(),
+                    ),
+                    (
+                        "result=\"failure\"".to_owned(),
+                        writes.failures.to_string(),
+                    ),
+                ],
+            );
+        }
         out.family(
             "balances_config_last_reload_successful",
             Kind::Gauge,
@@ -311,6 +357,52 @@ fn amounts(
             })
         })
         .collect()
+}
+
+/// One sample per forecast of `measure` that `value` has a value for.
+fn forecasts(
+    accounts: &[AccountSeries<'_>],
+    measure: Measure,
+    value: fn(&Forecast) -> Option<String>,
+) -> Vec<(String, String)> {
+    let label_name = match measure {
+        Measure::Currency => "currency",
+        Measure::Unit => "unit",
+    };
+    accounts
+        .iter()
+        .flat_map(|s| {
+            s.forecasts
+                .iter()
+                .filter(move |f| f.measure == measure)
+                .filter_map(move |f| {
+                    let labels =
+                        format!("{},{label_name}=\"{}\"", account_labels(s), label(&f.code));
+                    Some((labels, value(&f.forecast)?))
+                })
+        })
+        .collect()
+}
+
+/// Spend per day over 86,400, exact to `Decimal`'s 28 digits.
+fn spend_per_second(forecast: &Forecast) -> Option<String> {
+    let per_day = forecast.spend_per_day?;
+    let per_second = per_day.checked_div(balances::Decimal::from(86_400))?;
+    Some(per_second.normalize().to_string())
+}
+
+/// The estimated depletion time in Unix seconds (milliseconds as decimals).
+fn depletion_time(forecast: &Forecast) -> Option<String> {
+    let at_ms = match forecast.estimate {
+        Estimate::RunsOut { at_ms } => at_ms,
+        Estimate::Reached => forecast.as_of_ms,
+        Estimate::None(_) => return None,
+    };
+    Some(
+        (balances::Decimal::from(at_ms) / balances::Decimal::from(1_000))
+            .normalize()
+            .to_string(),
+    )
 }
 
 fn unit_amounts(accounts: &[AccountSeries<'_>]) -> Vec<(String, String)> {
@@ -412,6 +504,7 @@ mod tests {
             last_success: None,
             duration: Some(Duration::from_millis(1500)),
             fetches: None,
+            forecasts: &[],
         }
     }
 
@@ -478,6 +571,7 @@ mod tests {
         let accounts = [failing];
         let status = Some(ExporterStatus {
             config_reload_successful: true,
+            history_writes: None,
         });
 
         let classic = render(&accounts, status, Exposition::Prometheus);

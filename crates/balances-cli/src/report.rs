@@ -4,9 +4,12 @@
 use std::time::{Duration, SystemTime};
 
 use balances::{Balance, Threshold, Vendor, escape_control};
+use balances_history::{Estimate, Measure, human_remaining, ms_since_epoch};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
+
+use crate::history::SeriesForecast;
 
 /// What fetching one account gave.
 #[derive(Debug)]
@@ -18,6 +21,8 @@ pub struct Outcome {
     pub threshold: Option<Threshold>,
     pub duration: Duration,
     pub finished_at: SystemTime,
+    /// Per currency and unit, from the history (empty when history is off or unusable).
+    pub forecasts: Vec<SeriesForecast>,
 }
 
 impl Outcome {
@@ -34,6 +39,7 @@ impl Outcome {
             last_success: ok.then_some(self.finished_at),
             duration: Some(self.duration),
             fetches: None,
+            forecasts: &self.forecasts,
         }
     }
 
@@ -63,6 +69,113 @@ struct JsonOutcome<'a> {
     balance: Option<&'a Balance>,
     /// Why it was not (from `balances serve`: why the latest refresh failed).
     error: Option<JsonError>,
+    /// When balance history is on: per currency and unit of the balance, how fast it is
+    /// spent and when it runs out. Left out when history is off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forecast: Option<Vec<JsonForecast>>,
+}
+
+/// How fast one currency or unit of an account is spent, and when it reaches its floor,
+/// from the recorded history.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Forecast")]
+struct JsonForecast {
+    /// The currency, for money.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<String>,
+    /// The unit, for a balance that is not money (points, DIEM).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit: Option<String>,
+    /// `estimate` (see `runs_out_at`), `reached` (the balance is at or below `floor`), or
+    /// `no_estimate` (see `reason`).
+    status: ForecastStatus,
+    /// Why there is no estimate: `too_little_history`, `no_spend` or `out_of_range`.
+    reason: Option<&'static str>,
+    /// Spend per day over the forecast window, a decimal string rounded to 6 places (the
+    /// arithmetic is exact; only this display rounds); null with too little history.
+    spend_per_day: Option<Decimal>,
+    /// What the estimate is about: the account's `alert_below` in this currency, else 0.
+    floor: Decimal,
+    /// When the balance reaches `floor` at the current rate (RFC 3339, UTC, whole seconds).
+    runs_out_at: Option<String>,
+    /// Seconds from now until then (0 when reached).
+    runs_out_in_seconds: Option<i64>,
+    /// Seconds of history the rate was read over (intervals with a top-up or refund left
+    /// out).
+    observed_seconds: u64,
+    /// When the newest sample was taken (RFC 3339, UTC).
+    as_of: String,
+}
+
+/// Whether a forecast has an estimate.
+#[derive(Clone, Copy, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum ForecastStatus {
+    Estimate,
+    Reached,
+    NoEstimate,
+}
+
+impl JsonForecast {
+    fn new(series: &SeriesForecast, now: SystemTime) -> Self {
+        let forecast = &series.forecast;
+        let (status, reason, runs_out_at) = match forecast.estimate {
+            Estimate::RunsOut { at_ms } => (ForecastStatus::Estimate, None, Some(at_ms)),
+            Estimate::Reached => (ForecastStatus::Reached, None, None),
+            Estimate::None(why) => (ForecastStatus::NoEstimate, Some(why.as_str()), None),
+        };
+        let (currency, unit) = match series.measure {
+            Measure::Currency => (Some(series.code.clone()), None),
+            Measure::Unit => (None, Some(series.code.clone())),
+        };
+        Self {
+            currency,
+            unit,
+            status,
+            reason,
+            spend_per_day: forecast
+                .spend_per_day
+                .map(|rate| rate.round_dp(6).normalize()),
+            floor: forecast.floor,
+            runs_out_at: runs_out_at.map(rfc3339),
+            runs_out_in_seconds: forecast
+                .remaining_ms(ms_since_epoch(now))
+                .map(|ms| (ms + 500) / 1000),
+            observed_seconds: forecast.observed.as_secs(),
+            as_of: rfc3339(forecast.as_of_ms),
+        }
+    }
+}
+
+/// A time as RFC 3339 in UTC, whole seconds.
+pub fn rfc3339(at_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(at_ms).map_or_else(
+        || at_ms.to_string(),
+        |time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
+/// What the table's `RUNS OUT` cell says for one currency or unit: `~3d 4h`, `reached`
+/// when the balance is at or below its floor already, `-` without an estimate.
+pub fn runs_out_cell(
+    forecasts: &[SeriesForecast],
+    measure: Measure,
+    code: &str,
+    now: SystemTime,
+) -> String {
+    let Some(series) = forecasts
+        .iter()
+        .find(|f| f.measure == measure && f.code == code)
+    else {
+        return "-".to_owned();
+    };
+    match series.forecast.estimate {
+        Estimate::Reached => "reached".to_owned(),
+        _ => series
+            .forecast
+            .remaining_ms(ms_since_epoch(now))
+            .map_or_else(|| "-".to_owned(), human_remaining),
+    }
 }
 
 /// Why an account's balance could not be fetched.
@@ -88,37 +201,50 @@ pub fn json_schema() -> String {
 }
 
 /// An array with one object per account, in config order; amounts are decimal strings.
-pub fn json(outcomes: &[Outcome]) -> String {
-    json_of(outcomes.iter().map(|outcome| {
-        (
-            outcome.account.as_str(),
-            outcome.vendor,
-            outcome.result.as_ref().ok(),
-            outcome.result.as_ref().err(),
-        )
-    }))
+/// `forecasts_at` is the time forecasts count from, when history is on.
+pub fn json(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
+    json_of(
+        outcomes.iter().map(|outcome| JsonItem {
+            account: outcome.account.as_str(),
+            vendor: outcome.vendor,
+            balance: outcome.result.as_ref().ok(),
+            error: outcome.result.as_ref().err(),
+            forecasts: &outcome.forecasts,
+        }),
+        forecasts_at,
+    )
 }
 
-/// The JSON array of `(account, vendor, balance, error)`: one-shot results have one of
-/// the two; the exporter's may have both (the last balance, and why a later refresh failed).
+/// One account of the JSON output: one-shot results have a balance or an error; the
+/// exporter's may have both (the last balance, and why a later refresh failed).
+#[derive(Debug)]
+pub struct JsonItem<'a> {
+    pub account: &'a str,
+    pub vendor: Vendor,
+    pub balance: Option<&'a Balance>,
+    pub error: Option<&'a balances::Error>,
+    pub forecasts: &'a [SeriesForecast],
+}
+
+/// The JSON array of `items`; with `forecasts_at`, each has its `forecast` array.
 pub fn json_of<'a>(
-    items: impl Iterator<
-        Item = (
-            &'a str,
-            Vendor,
-            Option<&'a Balance>,
-            Option<&'a balances::Error>,
-        ),
-    >,
+    items: impl Iterator<Item = JsonItem<'a>>,
+    forecasts_at: Option<SystemTime>,
 ) -> String {
     let items: Vec<JsonOutcome<'_>> = items
-        .map(|(account, vendor, balance, error)| JsonOutcome {
-            account,
-            vendor,
-            balance,
-            error: error.map(|error| JsonError {
+        .map(|item| JsonOutcome {
+            account: item.account,
+            vendor: item.vendor,
+            balance: item.balance,
+            error: item.error.map(|error| JsonError {
                 kind: error.kind(),
                 message: error.to_string(),
+            }),
+            forecast: forecasts_at.map(|now| {
+                item.forecasts
+                    .iter()
+                    .map(|series| JsonForecast::new(series, now))
+                    .collect()
             }),
         })
         .collect();
@@ -127,7 +253,7 @@ pub fn json_of<'a>(
     text
 }
 
-const HEADERS: [&str; 7] = [
+const HEADERS: [&str; 8] = [
     "ACCOUNT",
     "VENDOR",
     "CURRENCY/UNIT",
@@ -135,10 +261,17 @@ const HEADERS: [&str; 7] = [
     "GRANTED",
     "TOPPED UP",
     "AVAILABLE",
+    "RUNS OUT",
 ];
 
-/// A table with one row per account and currency; a failed account gets one row with its error.
-pub fn table(outcomes: &[Outcome]) -> String {
+/// A table with one row per account and currency; a failed account gets one row with its
+/// error. With `forecasts_at` (history is on), a `RUNS OUT` column counts from that time.
+pub fn table(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
+    let headers = if forecasts_at.is_some() {
+        &HEADERS[..]
+    } else {
+        &HEADERS[..7]
+    };
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut errors: Vec<(usize, String)> = Vec::new();
     for outcome in outcomes {
@@ -152,27 +285,42 @@ pub fn table(outcomes: &[Outcome]) -> String {
                 // Money first, then units that are not money, named in the same column.
                 let money = balance.amounts().iter().map(|a| {
                     (
+                        Measure::Currency,
                         a.currency.clone(),
                         a.total.to_string(),
                         a.granted,
                         a.topped_up,
                     )
                 });
-                let units = balance
-                    .units()
-                    .iter()
-                    .map(|a| (a.unit.clone(), a.total.to_string(), a.granted, a.topped_up));
-                let mut cells: Vec<[String; 4]> = money
+                let units = balance.units().iter().map(|a| {
+                    (
+                        Measure::Unit,
+                        a.unit.clone(),
+                        a.total.to_string(),
+                        a.granted,
+                        a.topped_up,
+                    )
+                });
+                let mut cells: Vec<[String; 5]> = money
                     .chain(units)
-                    .map(|(unit, total, granted, topped_up)| {
-                        [unit, total, optional(granted), optional(topped_up)]
+                    .map(|(measure, unit, total, granted, topped_up)| {
+                        let runs_out = forecasts_at.map_or_else(String::new, |now| {
+                            runs_out_cell(&outcome.forecasts, measure, &unit, now)
+                        });
+                        [
+                            unit,
+                            total,
+                            optional(granted),
+                            optional(topped_up),
+                            runs_out,
+                        ]
                     })
                     .collect();
                 if cells.is_empty() {
-                    cells.push(["-", "-", "-", "-"].map(String::from));
+                    cells.push(["-", "-", "-", "-", "-"].map(String::from));
                 }
-                for [unit, total, granted, topped_up] in cells {
-                    rows.push(vec![
+                for [unit, total, granted, topped_up, runs_out] in cells {
+                    let mut row = vec![
                         outcome.account.clone(),
                         outcome.vendor.to_string(),
                         unit,
@@ -180,7 +328,11 @@ pub fn table(outcomes: &[Outcome]) -> String {
                         granted,
                         topped_up,
                         available.into(),
-                    ]);
+                    ];
+                    if forecasts_at.is_some() {
+                        row.push(runs_out);
+                    }
+                    rows.push(row);
                 }
             }
             Err(error) => {
@@ -211,7 +363,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
                 .collect()
         })
         .collect();
-    let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.width()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.width()).collect();
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.width());
@@ -221,7 +373,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
     push_row(
         &mut text,
         &widths,
-        HEADERS.iter().map(|h| h.to_string()),
+        headers.iter().map(|h| h.to_string()),
         None,
     );
     for (index, row) in rows.into_iter().enumerate() {
@@ -242,8 +394,9 @@ fn push_row(
 ) {
     let mut line = String::new();
     for (i, cell) in cells.enumerate() {
-        // Numbers align right so decimal points line up; text aligns left.
-        let numeric = (3..=5).contains(&i);
+        // Numbers align right so decimal points line up (and so do the remaining times);
+        // text aligns left.
+        let numeric = (3..=5).contains(&i) || i == 7;
         // Display columns, not chars: 工作 takes four columns on a terminal, not two.
         let pad = widths[i].saturating_sub(cell.width());
         if i > 0 {

@@ -77,7 +77,9 @@ async fn table_shows_every_account_and_the_failing_one_in_its_row() {
             "GRANTED",
             "TOPPED",
             "UP",
-            "AVAILABLE"
+            "AVAILABLE",
+            "RUNS",
+            "OUT"
         ]
     );
     let cells: Vec<Vec<&str>> = lines[1..]
@@ -87,21 +89,30 @@ async fn table_shows_every_account_and_the_failing_one_in_its_row() {
     assert_eq!(
         cells[0],
         [
-            "work", "deepseek", "CNY", "110.00", "10.00", "100.00", "yes"
-        ]
+            "work", "deepseek", "CNY", "110.00", "10.00", "100.00", "yes", "-"
+        ],
+        "one sample: no estimate yet"
     );
     assert_eq!(
         cells[1],
-        ["work", "deepseek", "USD", "5.00", "0.00", "5.00", "yes"]
+        [
+            "work", "deepseek", "USD", "5.00", "0.00", "5.00", "yes", "-"
+        ]
     );
-    assert_eq!(cells[2], ["geek", "geekai", "CNY", "1.50", "-", "-", "-"]);
+    assert_eq!(
+        cells[2],
+        ["geek", "geekai", "CNY", "1.50", "-", "-", "-", "-"]
+    );
     assert_eq!(&cells[3][..3], ["revoked", "deepseek", "error"]);
     assert!(
         lines[4].ends_with("error (authentication): authentication failed (HTTP 401): Authentication Fails (no such user) (the balance endpoint needs an API key from https://platform.deepseek.com/api_keys)"),
         "{}",
         lines[4]
     );
-    assert_eq!(cells[4], ["iot", "eiotclub", "USD", "88.50", "-", "-", "-"]);
+    assert_eq!(
+        cells[4],
+        ["iot", "eiotclub", "USD", "88.50", "-", "-", "-", "-"]
+    );
     assert_eq!(lines.len(), 6);
 }
 

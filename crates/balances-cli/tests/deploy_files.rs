@@ -26,6 +26,12 @@ const CONTRACT_METRICS: &[&str] = &[
     "balances_last_success_timestamp_seconds",
     "balances_fetch_duration_seconds",
     "balances_fetches_total",
+    "balances_unit_balance",
+    "balances_spend_per_second",
+    "balances_unit_spend_per_second",
+    "balances_depletion_timestamp_seconds",
+    "balances_unit_depletion_timestamp_seconds",
+    "balances_history_writes_total",
     "balances_up",
     "balances_accounts",
     "balances_config_last_reload_successful",
@@ -35,6 +41,7 @@ const CONTRACT_METRICS: &[&str] = &[
 /// The alerts `alerts.yml` defines, each of which `alerts.test.yml` must test.
 const ALERTS: &[&str] = &[
     "BalanceBelowThreshold",
+    "RunsOutSoon",
     "BalanceFetchFailing",
     "BalanceDataStale",
     "BalanceExporterDown",
@@ -127,6 +134,46 @@ fn the_alert_rule_unit_tests_pass() {
         return;
     }
     promtool(&["test", "rules", &path_arg("prometheus/alerts.test.yml")]);
+}
+
+/// The recording rules of `forecast.rules.yml`.
+const RECORDING_RULES: &[&str] = &[
+    "balances:balance:predict_linear_3d",
+    "balances:balance:seconds_to_zero",
+];
+
+#[test]
+fn the_predict_linear_recording_rules_are_valid_tested_and_name_contract_metrics() {
+    let rules = read("prometheus/forecast.rules.yml");
+    let tests = read("prometheus/forecast.rules.test.yml");
+    for rule in RECORDING_RULES {
+        assert!(rules.contains(&format!("- record: {rule}")), "{rule}");
+        assert!(
+            tests.contains(&format!("- expr: {rule}")),
+            "{rule} is not tested"
+        );
+    }
+    for expr in alert_expressions(&rules) {
+        for name in metric_names(&expr) {
+            assert!(
+                CONTRACT_METRICS.contains(&name.as_str()),
+                "forecast.rules.yml: `{expr}` names {name}, which is not in the metric contract"
+            );
+        }
+    }
+    if !promtool_available() {
+        return;
+    }
+    let output = promtool(&["check", "rules", &path_arg("prometheus/forecast.rules.yml")]);
+    assert!(
+        output.contains(&format!("SUCCESS: {} rules found", RECORDING_RULES.len())),
+        "{output}"
+    );
+    promtool(&[
+        "test",
+        "rules",
+        &path_arg("prometheus/forecast.rules.test.yml"),
+    ]);
 }
 
 #[test]
@@ -272,6 +319,8 @@ fn the_dashboard_queries_name_only_contract_metrics() {
         "balances_fetch_error_info",
         "balances_fetch_duration_seconds",
         "balances_last_success_timestamp_seconds",
+        "balances_depletion_timestamp_seconds",
+        "balances_spend_per_second",
     ] {
         assert!(
             used.iter().any(|name| name == wanted),
@@ -360,7 +409,8 @@ fn the_systemd_unit_reloads_with_sighup_and_is_sandboxed() {
         start.len() == 1
             && start[0].starts_with("/usr/local/bin/balances serve")
             && start[0].contains("--config /etc/balances/config.toml")
-            && start[0].contains("--listen 127.0.0.1:9464"),
+            && start[0].contains("--listen 127.0.0.1:9464")
+            && start[0].contains("--history /var/lib/balances/history.sqlite3"),
         "ExecStart: {start:?}"
     );
     for (key, value) in [
@@ -371,6 +421,9 @@ fn the_systemd_unit_reloads_with_sighup_and_is_sandboxed() {
         ("NoNewPrivileges", "yes"),
         ("PrivateTmp", "yes"),
         ("RestrictAddressFamilies", "AF_INET AF_INET6 AF_UNIX"),
+        // The history: under ProtectSystem=strict only the state directory is writable.
+        ("StateDirectory", "balances"),
+        ("StateDirectoryMode", "0700"),
     ] {
         assert_eq!(directive(key), [value], "{key}");
     }

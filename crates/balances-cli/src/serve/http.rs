@@ -8,7 +8,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{ACCEPT, ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::header::{
+    ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderValue,
+    REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+};
 use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -21,11 +24,6 @@ use crate::metrics::Exposition;
 /// A client that has not sent its headers by then is dropped (slow clients must not hold
 /// connections open forever).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-const INDEX: &str = "balances exporter\n\n\
-/metrics   balances and refresh status (Prometheus text, or OpenMetrics when asked)\n\
-/balances  the same JSON as `balances --format json`, with the last balance kept\n\
-/healthz   200 while the exporter runs\n";
 
 /// Accepts connections until `shutdown` turns true.
 pub async fn serve(
@@ -92,10 +90,24 @@ fn respond(exporter: &Exporter, request: &Request<Incoming>) -> Response<Full<By
         }
         "/balances" => body(StatusCode::OK, "application/json", exporter.balances_json()),
         "/healthz" => text(StatusCode::OK, "ok\n"),
-        "/" => text(StatusCode::OK, INDEX),
+        "/" => {
+            let mut response = body(
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+                exporter.status_page(),
+            );
+            let headers = response.headers_mut();
+            if let Ok(policy) = HeaderValue::from_str(super::page::content_security_policy()) {
+                headers.insert(CONTENT_SECURITY_POLICY, policy);
+            }
+            headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
         _ => text(
             StatusCode::NOT_FOUND,
-            "not found: try /metrics, /balances or /healthz\n",
+            "not found: try /, /metrics, /balances or /healthz\n",
         ),
     }
 }

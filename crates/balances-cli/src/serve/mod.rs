@@ -2,6 +2,8 @@
 //! interval; `/metrics`, `/balances` and `/healthz` answer from what the loop last saw.
 
 mod http;
+mod page;
+mod recorder;
 mod state;
 
 use std::net::SocketAddr;
@@ -14,6 +16,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::fetch::fetch_timed;
+use crate::history::History;
+use recorder::{Recorder, Refreshed};
 use state::Exporter;
 
 /// Refreshes start at the interval times a random factor in this range, so that exporters
@@ -28,6 +32,8 @@ pub type Loader = Box<dyn Fn() -> Result<Vec<Account>, String> + Send>;
 pub struct Settings {
     pub listen: SocketAddr,
     pub interval: Duration,
+    /// Where refreshes are recorded; `None` when history is off.
+    pub history: Option<History>,
 }
 
 /// Runs the exporter until SIGTERM or SIGINT. Errors are startup failures (the address is
@@ -51,7 +57,12 @@ pub async fn run(
         settings.interval
     );
 
-    let exporter = Arc::new(Exporter::new(accounts));
+    let recorder = settings.history.map(Recorder::new);
+    let exporter = Arc::new(Exporter::new(
+        accounts,
+        recorder.is_some(),
+        settings.interval,
+    ));
     let (stop, stopped) = watch::channel(false);
     let server = tokio::spawn(http::serve(listener, exporter.clone(), stopped));
 
@@ -59,7 +70,7 @@ pub async fn run(
         let accounts = exporter.accounts();
         // A refresh is dropped mid-way by a reload or a stop: what it recorded so far stays.
         tokio::select! {
-            () = refresh(&client, &exporter, &accounts) => {}
+            () = refresh(&client, &exporter, &accounts, recorder.as_ref()) => {}
             signal = signals.next() => match signal {
                 Signal::Reload => { reload_config(&exporter, &reload); continue; }
                 Signal::Stop => break,
@@ -81,14 +92,39 @@ pub async fn run(
     Ok(())
 }
 
-async fn refresh(client: &BalanceClient, exporter: &Exporter, accounts: &[Account]) {
+async fn refresh(
+    client: &BalanceClient,
+    exporter: &Exporter,
+    accounts: &[Account],
+    recorder: Option<&Arc<Recorder>>,
+) {
+    let mut refreshed = Vec::new();
     let mut fetches = fetch_timed(client, accounts);
     while let Some(fetched) = fetches.next().await {
-        if let Err(error) = &fetched.result {
+        match &fetched.result {
             // `Error`'s Display escapes control characters and never carries a credential.
-            tracing::warn!(%error, "refresh failed; keeping the last balance");
+            Err(error) => tracing::warn!(%error, "refresh failed; keeping the last balance"),
+            Ok(balance) if recorder.is_some() => refreshed.push(Refreshed {
+                index: fetched.index,
+                finished_at: fetched.finished_at,
+                balance: balance.clone(),
+                threshold: accounts
+                    .get(fetched.index)
+                    .and_then(|a| a.alert_below().cloned()),
+            }),
+            Ok(_) => {}
         }
         exporter.record(fetched);
+    }
+    if let Some(recorder) = recorder {
+        // SQLite blocks: off the async threads. Scrapes go on meanwhile.
+        let recorder = recorder.clone();
+        let recording = tokio::task::spawn_blocking(move || {
+            recorder.record(&refreshed, std::time::SystemTime::now())
+        })
+        .await
+        .unwrap_or(recorder::Recording::Failed);
+        exporter.recorded(recording);
     }
 }
 

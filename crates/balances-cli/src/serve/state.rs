@@ -1,12 +1,17 @@
 //! What the exporter knows: per account, the last balance and how its refreshes went.
 //! Refreshes write here; scrapes only read, so a scrape never waits on a vendor.
 
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use balances::{Account, Balance, Error};
+use balances_history::{SeriesKey, ms_since_epoch};
+use rust_decimal::Decimal;
 
+use super::recorder::Recording;
 use crate::fetch::Fetched;
+use crate::history::SeriesForecast;
 use crate::metrics::{self, AccountSeries, ExporterStatus, Exposition, Fetches};
 
 /// The exporter's shared state.
@@ -19,7 +24,17 @@ pub struct Exporter {
 struct State {
     accounts: Vec<Tracked>,
     config_reload_successful: bool,
+    /// How recording the history went, when history is on.
+    history_writes: Option<Fetches>,
+    /// The status page's charts: per series, the last sample of each hour of the last
+    /// [`super::recorder::CHART_SPAN`], oldest first.
+    charts: HashMap<SeriesKey, Vec<(i64, Decimal)>>,
+    /// Seconds between refreshes, for the status page.
+    interval: Duration,
 }
+
+/// A chart keeps one point per hour.
+const CHART_SLICE_MS: i64 = 3_600_000;
 
 #[derive(Debug)]
 struct Tracked {
@@ -30,6 +45,8 @@ struct Tracked {
     last_success: Option<SystemTime>,
     duration: Option<Duration>,
     fetches: Fetches,
+    /// From the history, as of the last refresh that recorded this account.
+    forecasts: Vec<SeriesForecast>,
 }
 
 impl Tracked {
@@ -42,18 +59,97 @@ impl Tracked {
             last_success: None,
             duration: None,
             fetches: Fetches::default(),
+            forecasts: Vec::new(),
         }
     }
 }
 
 impl Exporter {
-    pub fn new(accounts: Vec<Account>) -> Self {
+    /// The state of a new exporter; `history` says whether balance history is on.
+    pub fn new(accounts: Vec<Account>, history: bool, interval: Duration) -> Self {
         Self {
             state: Mutex::new(State {
                 accounts: accounts.into_iter().map(Tracked::new).collect(),
                 config_reload_successful: true,
+                history_writes: history.then(Fetches::default),
+                charts: HashMap::new(),
+                interval,
             }),
         }
+    }
+
+    /// What recording a refresh into the history gave: forecasts per account index (as in
+    /// [`Exporter::accounts`] when the refresh began), or a failure to count.
+    pub fn recorded(&self, recording: Recording) {
+        let mut state = self.lock();
+        let failed = matches!(recording, Recording::Failed);
+        if let Some(writes) = state.history_writes.as_mut() {
+            if failed {
+                writes.failures += 1;
+            } else {
+                writes.successes += 1;
+            }
+        }
+        let Recording::Recorded {
+            forecasts,
+            added,
+            loaded,
+        } = recording
+        else {
+            return;
+        };
+        for (index, forecasts) in forecasts {
+            if let Some(tracked) = state.accounts.get_mut(index) {
+                tracked.forecasts = forecasts;
+            }
+        }
+        if let Some(loaded) = loaded {
+            state.charts = loaded
+                .into_iter()
+                .map(|series| {
+                    let mut points = Vec::new();
+                    for sample in series.samples {
+                        add_point(&mut points, sample.at_ms, sample.total);
+                    }
+                    (series.key, points)
+                })
+                .collect();
+        }
+        for (key, at_ms, total) in added {
+            add_point(state.charts.entry(key).or_default(), at_ms, total);
+        }
+        let oldest = ms_since_epoch(SystemTime::now())
+            .saturating_sub(super::recorder::CHART_SPAN.as_millis() as i64);
+        state.charts.retain(|_, points| {
+            points.retain(|(at_ms, _)| *at_ms >= oldest);
+            !points.is_empty()
+        });
+    }
+
+    /// `/`: the status page.
+    pub fn status_page(&self) -> String {
+        let state = self.lock();
+        let now = SystemTime::now();
+        let accounts: Vec<super::page::AccountView<'_>> = state
+            .accounts
+            .iter()
+            .map(|t| super::page::AccountView {
+                name: t.account.name(),
+                vendor: t.account.vendor(),
+                balance: t.balance.as_ref(),
+                error: t.error.as_ref(),
+                last_attempt: t.last_attempt,
+                last_success: t.last_success,
+                forecasts: &t.forecasts,
+                charts: &state.charts,
+            })
+            .collect();
+        super::page::render(&super::page::PageView {
+            accounts: &accounts,
+            history: state.history_writes.is_some(),
+            interval: state.interval,
+            now,
+        })
     }
 
     /// A refresh never holds the lock while it calls a vendor, and a panic elsewhere must
@@ -139,12 +235,14 @@ impl Exporter {
                 last_success: t.last_success,
                 duration: t.duration,
                 fetches: Some(t.fetches),
+                forecasts: &t.forecasts,
             })
             .collect();
         metrics::render(
             &series,
             Some(ExporterStatus {
                 config_reload_successful: state.config_reload_successful,
+                history_writes: state.history_writes,
             }),
             format,
         )
@@ -153,14 +251,27 @@ impl Exporter {
     /// `/balances`: the JSON of `--format json`, with the last balance beside a later error.
     pub fn balances_json(&self) -> String {
         let state = self.lock();
-        crate::report::json_of(state.accounts.iter().map(|t| {
-            (
-                t.account.name(),
-                t.account.vendor(),
-                t.balance.as_ref(),
-                t.error.as_ref(),
-            )
-        }))
+        crate::report::json_of(
+            state.accounts.iter().map(|t| crate::report::JsonItem {
+                account: t.account.name(),
+                vendor: t.account.vendor(),
+                balance: t.balance.as_ref(),
+                error: t.error.as_ref(),
+                forecasts: &t.forecasts,
+            }),
+            state.history_writes.map(|_| SystemTime::now()),
+        )
+    }
+}
+
+/// The last sample of each hour: a sample in the same hour as the newest point replaces it.
+fn add_point(points: &mut Vec<(i64, Decimal)>, at_ms: i64, total: Decimal) {
+    match points.last_mut() {
+        Some(last) if last.0 > at_ms => {}
+        Some(last) if last.0.div_euclid(CHART_SLICE_MS) == at_ms.div_euclid(CHART_SLICE_MS) => {
+            *last = (at_ms, total);
+        }
+        _ => points.push((at_ms, total)),
     }
 }
 
@@ -201,7 +312,11 @@ mod tests {
 
     #[test]
     fn a_failed_refresh_keeps_the_last_balance_and_says_why() {
-        let exporter = Exporter::new(vec![deepseek_account("a", "sk-a")]);
+        let exporter = Exporter::new(
+            vec![deepseek_account("a", "sk-a")],
+            false,
+            Duration::from_secs(300),
+        );
         exporter.record(fetched(0, Ok(balance("12.50"))));
         exporter.record(fetched(0, Err(failure())));
         let text = exporter.metrics(Exposition::Prometheus);
@@ -230,10 +345,14 @@ mod tests {
 
     #[test]
     fn a_reload_keeps_what_is_known_about_accounts_that_stay() {
-        let exporter = Exporter::new(vec![
-            deepseek_account("stays", "sk-a"),
-            deepseek_account("goes", "sk-b"),
-        ]);
+        let exporter = Exporter::new(
+            vec![
+                deepseek_account("stays", "sk-a"),
+                deepseek_account("goes", "sk-b"),
+            ],
+            false,
+            Duration::from_secs(300),
+        );
         exporter.record(fetched(0, Ok(balance("1"))));
         exporter.record(fetched(1, Ok(balance("2"))));
         exporter.reload_failed();

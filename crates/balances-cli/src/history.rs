@@ -1,0 +1,216 @@
+//! The balance history as the command uses it: where the file is and whether to record
+//! (`--history`, `--no-history`, the config file's `[history]` table), recording a run's
+//! balances, and the forecast of each currency and unit shown beside them.
+//!
+//! History never costs a balance: every failure here becomes one warning, and the caller
+//! prints the balances and exits as it would have without history.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use balances::{Balance, Threshold};
+use balances_history::{
+    Forecast, ForecastSettings, HistoryError, Measure, Retention, Store, ms_since_epoch, readings,
+};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+/// The config file's `[history]` table. Every key is optional.
+///
+/// ```toml
+/// [history]
+/// enabled = true                  # false: record nothing and show no forecast
+/// path = "/var/lib/balances/history.sqlite3"
+/// forecast_window_days = 7        # spend is read over this many days
+/// keep_every_sample_days = 7      # then one sample per hour ...
+/// keep_hourly_days = 90           # ... then one per day
+/// ```
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryConfig {
+    enabled: Option<bool>,
+    path: Option<PathBuf>,
+    forecast_window_days: Option<u16>,
+    keep_every_sample_days: Option<u16>,
+    keep_hourly_days: Option<u16>,
+}
+
+impl HistoryConfig {
+    /// The table, checked: a wrong key or value is a configuration error (exit 2), like any
+    /// other mistake in the file.
+    pub fn from_toml(value: toml::Value) -> Result<Self, String> {
+        let config: Self = value
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().trim().to_owned())?;
+        let days = |value: Option<u16>, default: Duration| {
+            value.map_or(default, |days| {
+                Duration::from_secs(u64::from(days) * 86_400)
+            })
+        };
+        if config.forecast_window_days == Some(0) || config.keep_every_sample_days == Some(0) {
+            return Err(
+                "`forecast_window_days` and `keep_every_sample_days` are at least 1".to_owned(),
+            );
+        }
+        let retention = config.retention();
+        if days(config.keep_hourly_days, retention.hourly) < retention.every_sample {
+            return Err("`keep_hourly_days` is at least `keep_every_sample_days`".to_owned());
+        }
+        Ok(config)
+    }
+
+    fn retention(&self) -> Retention {
+        let default = Retention::default();
+        let days = |value: Option<u16>, default: Duration| {
+            value.map_or(default, |days| {
+                Duration::from_secs(u64::from(days) * 86_400)
+            })
+        };
+        Retention {
+            every_sample: days(self.keep_every_sample_days, default.every_sample),
+            hourly: days(self.keep_hourly_days, default.hourly),
+        }
+    }
+
+    fn forecast(&self) -> ForecastSettings {
+        let default = ForecastSettings::default();
+        ForecastSettings {
+            window: self.forecast_window_days.map_or(default.window, |days| {
+                Duration::from_secs(u64::from(days) * 86_400)
+            }),
+            ..default
+        }
+    }
+}
+
+/// Where history is kept and how it is read, once `--history`, `--no-history` and the
+/// config file have been weighed.
+#[derive(Clone, Debug)]
+pub struct History {
+    pub path: PathBuf,
+    pub forecast: ForecastSettings,
+    pub retention: Retention,
+}
+
+/// The default file: `$XDG_STATE_HOME/balances/history.sqlite3` (usually
+/// `~/.local/state/balances/history.sqlite3`); where a platform has no state directory, the
+/// data directory.
+pub fn default_path() -> Option<PathBuf> {
+    use etcetera::BaseStrategy;
+    let strategy = etcetera::choose_base_strategy().ok()?;
+    let base = strategy.state_dir().unwrap_or_else(|| strategy.data_dir());
+    Some(base.join("balances").join("history.sqlite3"))
+}
+
+/// Whether and where to keep history: `--no-history` turns it off; `--history FILE` turns
+/// it on at FILE; else the config's `enabled` and `path`, else the default file. The demo
+/// keeps none unless `--history` names a file: its made-up balances do not belong in a
+/// real history.
+pub fn resolve(
+    explicit: Option<&Path>,
+    off: bool,
+    demo: bool,
+    config: &HistoryConfig,
+) -> Option<History> {
+    if off {
+        return None;
+    }
+    let path = match explicit {
+        Some(path) => path.to_owned(),
+        None if demo || config.enabled == Some(false) => return None,
+        None => match config.path.clone().or_else(default_path) {
+            Some(path) => path,
+            None => {
+                tracing::debug!("no state directory: balance history is off");
+                return None;
+            }
+        },
+    };
+    Some(History {
+        path,
+        forecast: config.forecast(),
+        retention: config.retention(),
+    })
+}
+
+/// The forecast of one currency or unit of an account.
+#[derive(Clone, Debug)]
+pub struct SeriesForecast {
+    pub measure: Measure,
+    pub code: String,
+    pub forecast: Forecast,
+}
+
+/// What a run knows about one account, for recording it.
+#[derive(Debug)]
+pub struct Fetched<'a> {
+    pub balance: Option<&'a Balance>,
+    pub finished_at: SystemTime,
+    pub threshold: Option<&'a Threshold>,
+}
+
+/// Records the balances fetched, thins old samples when due, and returns each account's
+/// forecasts (empty for an account not fetched), in the order given.
+pub fn record_and_forecast(
+    store: &mut Store,
+    history: &History,
+    fetched: &[Fetched<'_>],
+    now: SystemTime,
+) -> Result<Vec<Vec<SeriesForecast>>, HistoryError> {
+    let to_record: Vec<(i64, balances_history::Reading)> = fetched
+        .iter()
+        .filter_map(|f| Some((ms_since_epoch(f.finished_at), f.balance?)))
+        .flat_map(|(at_ms, balance)| readings(balance).into_iter().map(move |r| (at_ms, r)))
+        .collect();
+    let (_, ends) = store.record_with_window_ends(&to_record, history.forecast.window)?;
+    store.thin_if_due(now, &history.retention)?;
+    let mut ends = ends.into_iter().peekable();
+    // The ends come in the order of the readings, one per reading.
+    let mut per_account = Vec::with_capacity(fetched.len());
+    for one in fetched {
+        let mut forecasts = Vec::new();
+        if let Some(balance) = one.balance {
+            for reading in readings(balance) {
+                let Some((_, window)) = ends.next_if(|(key, _)| *key == reading.key) else {
+                    continue;
+                };
+                let floor = floor(one.threshold, reading.key.measure, &reading.key.code);
+                forecasts.push(SeriesForecast {
+                    measure: reading.key.measure,
+                    code: reading.key.code,
+                    forecast: Forecast::from_ends(&window, floor, &history.forecast),
+                });
+            }
+        }
+        per_account.push(forecasts);
+    }
+    Ok(per_account)
+}
+
+/// The level a series' estimate is about: the account's threshold where it applies to this
+/// currency, else zero. Thresholds are money: a unit's floor is zero.
+pub fn floor(threshold: Option<&Threshold>, measure: Measure, code: &str) -> Decimal {
+    match threshold {
+        Some(threshold) if measure == Measure::Currency && threshold.applies_to(code) => {
+            threshold.amount()
+        }
+        _ => Decimal::ZERO,
+    }
+}
+
+/// The one line a run prints when history could not be used.
+pub fn warn(error: &HistoryError) {
+    eprintln!("warning: balance history not used: {error}");
+}
+
+/// The time the command takes as now: `BALANCES_NOW` (seconds since the Unix epoch), for
+/// tests that replay runs at chosen times instead of sleeping between them; else the clock.
+pub fn now() -> SystemTime {
+    std::env::var("BALANCES_NOW")
+        .ok()
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+        .map_or_else(SystemTime::now, |seconds| {
+            SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds)
+        })
+}

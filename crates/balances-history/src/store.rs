@@ -1,0 +1,760 @@
+//! The history file: opening it safely, recording readings, reading series back, thinning
+//! old samples.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use balances::Balance;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rust_decimal::Decimal;
+
+use crate::forecast::{Running, WindowEnds, duration_ms};
+use crate::record::{Measure, Reading, SeriesKey, readings};
+use crate::schema::{self, LATEST};
+
+/// How long a writer waits for another one (a cron run and the exporter sharing the file)
+/// before giving up on this batch: long enough for any batch the command writes, short
+/// enough that a stuck lock costs a run one warning, not its output.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often the one-shot command and the exporter thin old samples: thinning reads every
+/// old sample, which is not worth doing on every run.
+const THIN_EVERY: Duration = Duration::from_secs(3_600);
+
+/// Why the history could not be used. Its `Display` names the file and what to do; it never
+/// holds an amount or anything a vendor sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HistoryError {
+    /// The file or its directory could not be created or opened.
+    #[error("cannot open the balance history {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    /// There is no history file (reading only).
+    #[error(
+        "no balance history at {path} yet: `balances` and `balances serve` record one unless --no-history is given"
+    )]
+    Missing { path: PathBuf },
+    /// A newer `balances` wrote the file; it is left as it is.
+    #[error(
+        "the balance history {path} has schema version {found}, newer than this balances knows ({supported}): it is left untouched; upgrade balances or use another --history file"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    /// SQLite refused: the file is locked past the busy timeout, corrupt, read-only, or the
+    /// disk is full.
+    #[error("the balance history {path} cannot be used: {message}")]
+    Database { path: PathBuf, message: String },
+}
+
+/// How long samples are kept at full resolution, then thinned.
+///
+/// The defaults, and why: every sample for 7 days, the default forecast window, so the
+/// forecast sees every sample and a top-up is located to within one refresh; then the last
+/// sample of each hour up to 90 days, enough for a sparkline or a look back over a quarter;
+/// then the last sample of each day, kept (a year of one series is 365 rows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// Samples younger than this are all kept.
+    pub every_sample: Duration,
+    /// Samples younger than this (and older than `every_sample`) keep one per hour; older
+    /// ones keep one per day.
+    pub hourly: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            every_sample: Duration::from_secs(7 * 86_400),
+            hourly: Duration::from_secs(90 * 86_400),
+        }
+    }
+}
+
+/// One stored sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sample {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub total: Decimal,
+    pub granted: Option<Decimal>,
+    pub topped_up: Option<Decimal>,
+}
+
+/// One series and its samples, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesHistory {
+    pub key: SeriesKey,
+    pub samples: Vec<Sample>,
+}
+
+/// What [`Store::history`] reads.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryQuery {
+    /// Only this account's series.
+    pub account: Option<String>,
+    /// Only samples at or after this time.
+    pub since: Option<SystemTime>,
+    /// Only the last sample of each slice of this long (slices aligned on the Unix epoch);
+    /// every sample when `None`.
+    pub every: Option<Duration>,
+}
+
+/// A series in one history file, as [`Store::series`] lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeriesId(i64);
+
+/// The widest total, granted and topped-up amounts (in characters, as stored) among the
+/// samples a query selects, for aligning a table without holding every row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AmountWidths {
+    pub total: usize,
+    pub granted: usize,
+    pub topped_up: usize,
+}
+
+/// What a [`Store::record`] call stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// Samples written.
+    pub written: usize,
+    /// Samples not newer than their series' newest (another writer got there first, or two
+    /// fetches ended in the same millisecond): left out so that each series keeps one time
+    /// line.
+    pub skipped: usize,
+}
+
+/// An open history file.
+#[derive(Debug)]
+pub struct Store {
+    connection: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating it, mode 0600, and its directory, mode 0700, when missing) and
+    /// migrates the history at `path`, with [`DEFAULT_BUSY_TIMEOUT`].
+    pub fn open(path: &Path) -> Result<Self, HistoryError> {
+        Self::open_with(path, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// [`Store::open`] with another busy timeout.
+    pub fn open_with(path: &Path, busy_timeout: Duration) -> Result<Self, HistoryError> {
+        create_private(path)?;
+        Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE, busy_timeout)
+    }
+
+    /// Opens an existing history to read it (migrating it if it is older than this build).
+    pub fn open_existing(path: &Path) -> Result<Self, HistoryError> {
+        if !path.exists() {
+            return Err(HistoryError::Missing {
+                path: path.to_owned(),
+            });
+        }
+        Self::connect(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE,
+            DEFAULT_BUSY_TIMEOUT,
+        )
+    }
+
+    fn connect(
+        path: &Path,
+        flags: OpenFlags,
+        busy_timeout: Duration,
+    ) -> Result<Self, HistoryError> {
+        let database = |error: rusqlite::Error| HistoryError::Database {
+            path: path.to_owned(),
+            message: error.to_string(),
+        };
+        let mut connection = Connection::open_with_flags(
+            path,
+            flags | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|error| HistoryError::Open {
+            path: path.to_owned(),
+            message: error.to_string(),
+        })?;
+        connection.busy_timeout(busy_timeout).map_err(database)?;
+        // Reading the version is the first read of the file: a file that is not a database
+        // fails here.
+        let found = schema::version(&connection).map_err(database)?;
+        if found > LATEST {
+            return Err(HistoryError::NewerSchema {
+                path: path.to_owned(),
+                found,
+                supported: LATEST,
+            });
+        }
+        // WAL: the exporter and a cron run write the same file, and readers never block
+        // writers. NORMAL sync is durable across a process crash; a power cut may lose the
+        // last batch, which the next refresh replaces.
+        let mode: String = connection
+            .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
+            .map_err(database)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(HistoryError::Database {
+                path: path.to_owned(),
+                message: format!("cannot switch to WAL mode (journal mode is {mode})"),
+            });
+        }
+        connection
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(database)?;
+        schema::migrate_to(&mut connection, LATEST).map_err(database)?;
+        Ok(Self {
+            connection,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn database(&self, error: rusqlite::Error) -> HistoryError {
+        HistoryError::Database {
+            path: self.path.clone(),
+            message: error.to_string(),
+        }
+    }
+
+    /// Records every currency and unit of each balance, at the time its fetch ended, in one
+    /// transaction.
+    pub fn record<'a>(
+        &mut self,
+        fetched: impl IntoIterator<Item = (SystemTime, &'a Balance)>,
+    ) -> Result<Recorded, HistoryError> {
+        let readings: Vec<(i64, Reading)> = fetched
+            .into_iter()
+            .flat_map(|(at, balance)| {
+                let at_ms = ms_since_epoch(at);
+                readings(balance).into_iter().map(move |r| (at_ms, r))
+            })
+            .collect();
+        self.record_readings(&readings)
+    }
+
+    /// Records readings, each at its time (milliseconds since the Unix epoch).
+    pub fn record_readings(
+        &mut self,
+        readings: &[(i64, Reading)],
+    ) -> Result<Recorded, HistoryError> {
+        self.write(readings, None).map(|(recorded, _)| recorded)
+    }
+
+    /// Records readings as [`Store::record_readings`] does and, in the same transaction,
+    /// reads what a forecast over `window` needs for each reading's series (what
+    /// [`Store::window_ends`] would return for their keys, in the order of `readings`): the
+    /// one-shot command and the exporter do both on every run, and this way each series is
+    /// looked up once.
+    pub fn record_with_window_ends(
+        &mut self,
+        readings: &[(i64, Reading)],
+        window: Duration,
+    ) -> Result<(Recorded, Vec<(SeriesKey, WindowEnds)>), HistoryError> {
+        self.write(readings, Some(window))
+    }
+
+    fn write(
+        &mut self,
+        readings: &[(i64, Reading)],
+        window: Option<Duration>,
+    ) -> Result<(Recorded, Vec<(SeriesKey, WindowEnds)>), HistoryError> {
+        let path = self.path.clone();
+        let database = |error: rusqlite::Error| HistoryError::Database {
+            path: path.clone(),
+            message: error.to_string(),
+        };
+        let tx = self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(database)?;
+        let mut recorded = Recorded::default();
+        let mut ends = Vec::new();
+        {
+            let mut find_series = tx
+                .prepare(
+                    "SELECT id FROM series
+                     WHERE account = ?1 AND vendor = ?2 AND measure = ?3 AND code = ?4",
+                )
+                .map_err(database)?;
+            let mut add_series = tx
+                .prepare(
+                    "INSERT INTO series (account, vendor, measure, code) VALUES (?1, ?2, ?3, ?4)
+                     RETURNING id",
+                )
+                .map_err(database)?;
+            let mut newest = tx
+                .prepare(
+                    "SELECT at_ms, total, spent, observed_ms FROM samples
+                     WHERE series = ?1 ORDER BY at_ms DESC LIMIT 1",
+                )
+                .map_err(database)?;
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO samples (series, at_ms, total, granted, topped_up, spent, observed_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(database)?;
+            let mut first = tx
+                .prepare(
+                    "SELECT at_ms, spent, observed_ms FROM samples
+                     WHERE series = ?1 AND at_ms >= ?2 ORDER BY at_ms LIMIT 1",
+                )
+                .map_err(database)?;
+            for (at_ms, reading) in readings {
+                let key = &reading.key;
+                let key_params = params![key.account, key.vendor, key.measure.as_str(), key.code];
+                let found: Option<i64> = find_series
+                    .query_row(key_params, |row| row.get(0))
+                    .optional()
+                    .map_err(database)?;
+                let series: i64 = match found {
+                    Some(series) => series,
+                    None => add_series
+                        .query_row(key_params, |row| row.get(0))
+                        .map_err(database)?,
+                };
+                let previous = newest
+                    .query_row([series], |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, i64>(3)?,
+                        ))
+                    })
+                    .optional()
+                    .map_err(database)?;
+                let previous = previous
+                    .map(|(previous_at, total, spent, observed_ms)| {
+                        Ok::<_, HistoryError>((
+                            previous_at,
+                            self_parse(&path, &total)?,
+                            Running {
+                                spent: self_parse(&path, &spent)?,
+                                observed_ms,
+                            },
+                        ))
+                    })
+                    .transpose()?;
+                // The series' newest sample once this reading is in (or skipped).
+                let (last_at_ms, last_total, last) = match previous {
+                    Some(previous) if previous.0 >= *at_ms => {
+                        recorded.skipped += 1;
+                        previous
+                    }
+                    _ => {
+                        let running = previous
+                            .map_or_else(Running::default, |(at, total, running)| {
+                                running.after(at, total, *at_ms, reading.total)
+                            });
+                        insert
+                            .execute(params![
+                                series,
+                                at_ms,
+                                reading.total.to_string(),
+                                reading.granted.map(|d| d.to_string()),
+                                reading.topped_up.map(|d| d.to_string()),
+                                running.spent.to_string(),
+                                running.observed_ms,
+                            ])
+                            .map_err(database)?;
+                        recorded.written += 1;
+                        (*at_ms, reading.total, running)
+                    }
+                };
+                let Some(window) = window else {
+                    continue;
+                };
+                let start = last_at_ms.saturating_sub(duration_ms(window));
+                let (first_at_ms, first_spent, first_observed) = first
+                    .query_row(params![series, start], |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, i64>(2)?,
+                        ))
+                    })
+                    .map_err(database)?;
+                ends.push((
+                    key.clone(),
+                    WindowEnds {
+                        first_at_ms,
+                        first: Running {
+                            spent: self_parse(&path, &first_spent)?,
+                            observed_ms: first_observed,
+                        },
+                        last_at_ms,
+                        last_total,
+                        last,
+                    },
+                ));
+            }
+        }
+        tx.commit().map_err(database)?;
+        Ok((recorded, ends))
+    }
+
+    /// The newest sample of each of `keys` and the first one inside `window` before it, with
+    /// their running totals: what a forecast needs. Series without samples are left out.
+    /// Three primary-key lookups per series, whatever the window.
+    pub fn window_ends(
+        &self,
+        keys: &[SeriesKey],
+        window: Duration,
+    ) -> Result<Vec<(SeriesKey, WindowEnds)>, HistoryError> {
+        let database = |error| self.database(error);
+        let mut find_series = self
+            .connection
+            .prepare(
+                "SELECT id FROM series
+                 WHERE account = ?1 AND vendor = ?2 AND measure = ?3 AND code = ?4",
+            )
+            .map_err(database)?;
+        let mut newest = self
+            .connection
+            .prepare(
+                "SELECT at_ms, total, spent, observed_ms FROM samples
+                 WHERE series = ?1 ORDER BY at_ms DESC LIMIT 1",
+            )
+            .map_err(database)?;
+        let mut first = self
+            .connection
+            .prepare(
+                "SELECT at_ms, spent, observed_ms FROM samples
+                 WHERE series = ?1 AND at_ms >= ?2 ORDER BY at_ms LIMIT 1",
+            )
+            .map_err(database)?;
+        let mut ends = Vec::with_capacity(keys.len());
+        for key in keys {
+            let series: Option<i64> = find_series
+                .query_row(
+                    params![key.account, key.vendor, key.measure.as_str(), key.code],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(database)?;
+            let Some(series) = series else {
+                continue;
+            };
+            let last = newest
+                .query_row([series], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, i64>(3)?,
+                    ))
+                })
+                .optional()
+                .map_err(database)?;
+            let Some((last_at_ms, last_total, last_spent, last_observed)) = last else {
+                continue;
+            };
+            let start = last_at_ms.saturating_sub(duration_ms(window));
+            let (first_at_ms, first_spent, first_observed) = first
+                .query_row(params![series, start], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(database)?;
+            ends.push((
+                key.clone(),
+                WindowEnds {
+                    first_at_ms,
+                    first: Running {
+                        spent: self_parse(&self.path, &first_spent)?,
+                        observed_ms: first_observed,
+                    },
+                    last_at_ms,
+                    last_total: self_parse(&self.path, &last_total)?,
+                    last: Running {
+                        spent: self_parse(&self.path, &last_spent)?,
+                        observed_ms: last_observed,
+                    },
+                },
+            ));
+        }
+        Ok(ends)
+    }
+
+    /// The series of the file (only `account`'s, when given), sorted by account, vendor,
+    /// money before units, then code.
+    pub fn series(
+        &self,
+        account: Option<&str>,
+    ) -> Result<Vec<(SeriesId, SeriesKey)>, HistoryError> {
+        let database = |error| self.database(error);
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT id, account, vendor, measure, code FROM series
+                 WHERE ?1 IS NULL OR account = ?1
+                 ORDER BY account, vendor, measure, code",
+            )
+            .map_err(database)?;
+        let mut rows = statement.query([account]).map_err(database)?;
+        let mut series = Vec::new();
+        while let Some(row) = rows.next().map_err(database)? {
+            let measure: String = row.get(3).map_err(database)?;
+            let key = SeriesKey {
+                account: row.get(1).map_err(database)?,
+                vendor: row.get(2).map_err(database)?,
+                measure: Measure::from_stored(&measure).ok_or_else(|| HistoryError::Database {
+                    path: self.path.clone(),
+                    message: format!("unknown measure `{measure}` in the history"),
+                })?,
+                code: row.get(4).map_err(database)?,
+            };
+            series.push((SeriesId(row.get(0).map_err(database)?), key));
+        }
+        Ok(series)
+    }
+
+    /// One series' samples at or after `since`, oldest first; with `every`, only the last of
+    /// each slice of that length (chosen by SQLite, so the others are never parsed).
+    pub fn samples(
+        &self,
+        series: SeriesId,
+        since: Option<SystemTime>,
+        every: Option<Duration>,
+    ) -> Result<Vec<Sample>, HistoryError> {
+        let database = |error| self.database(error);
+        let since_ms = since.map_or(i64::MIN, ms_since_epoch);
+        let (statement, every_ms) = match every {
+            // With MAX(), SQLite takes the other columns from the row holding the maximum.
+            Some(every) => (
+                self.connection.prepare(
+                    "SELECT MAX(at_ms), total, granted, topped_up FROM samples
+                     WHERE series = ?1 AND at_ms >= ?2
+                     GROUP BY at_ms / ?3 ORDER BY 1",
+                ),
+                Some(duration_ms(every).max(1)),
+            ),
+            None => (
+                self.connection.prepare(
+                    "SELECT at_ms, total, granted, topped_up FROM samples
+                     WHERE series = ?1 AND at_ms >= ?2 ORDER BY at_ms",
+                ),
+                None,
+            ),
+        };
+        let mut statement = statement.map_err(database)?;
+        let mut rows = match every_ms {
+            Some(every_ms) => statement.query(params![series.0, since_ms, every_ms]),
+            None => statement.query(params![series.0, since_ms]),
+        }
+        .map_err(database)?;
+        let mut samples = Vec::new();
+        while let Some(row) = rows.next().map_err(database)? {
+            let optional = |index: usize| -> Result<Option<Decimal>, HistoryError> {
+                row.get::<_, Option<String>>(index)
+                    .map_err(database)?
+                    .map(|text| self_parse(&self.path, &text))
+                    .transpose()
+            };
+            samples.push(Sample {
+                at_ms: row.get(0).map_err(database)?,
+                total: self_parse(&self.path, &row.get::<_, String>(1).map_err(database)?)?,
+                granted: optional(2)?,
+                topped_up: optional(3)?,
+            });
+        }
+        Ok(samples)
+    }
+
+    /// The widest stored amounts among the samples of `account` (or all) at or after
+    /// `since`; a missing amount counts as one character (`-`).
+    pub fn amount_widths(
+        &self,
+        account: Option<&str>,
+        since: Option<SystemTime>,
+    ) -> Result<AmountWidths, HistoryError> {
+        let since_ms = since.map_or(i64::MIN, ms_since_epoch);
+        self.connection
+            .query_row(
+                "SELECT max(length(p.total)), max(length(coalesce(p.granted, '-'))),
+                        max(length(coalesce(p.topped_up, '-')))
+                 FROM series s JOIN samples p ON p.series = s.id
+                 WHERE (?1 IS NULL OR s.account = ?1) AND p.at_ms >= ?2",
+                params![account, since_ms],
+                |row| {
+                    let width = |index| {
+                        row.get::<_, Option<i64>>(index)
+                            .map(|w| w.unwrap_or(0).max(0) as usize)
+                    };
+                    Ok(AmountWidths {
+                        total: width(0)?,
+                        granted: width(1)?,
+                        topped_up: width(2)?,
+                    })
+                },
+            )
+            .map_err(|error| self.database(error))
+    }
+
+    /// Every series the query selects, with its samples oldest first, series sorted as
+    /// [`Store::series`] sorts them; series without samples in the period are left out.
+    pub fn history(&self, query: &HistoryQuery) -> Result<Vec<SeriesHistory>, HistoryError> {
+        let mut histories = Vec::new();
+        for (id, key) in self.series(query.account.as_deref())? {
+            let samples = self.samples(id, query.since, query.every)?;
+            if !samples.is_empty() {
+                histories.push(SeriesHistory { key, samples });
+            }
+        }
+        Ok(histories)
+    }
+
+    /// Thins samples older than the retention's tiers to the last one per hour, then per
+    /// day. Returns how many were deleted. Running totals stay true: each kept sample holds
+    /// its own.
+    pub fn thin(&mut self, now: SystemTime, retention: &Retention) -> Result<usize, HistoryError> {
+        let path = self.path.clone();
+        let database = |error: rusqlite::Error| HistoryError::Database {
+            path: path.clone(),
+            message: error.to_string(),
+        };
+        let now_ms = ms_since_epoch(now);
+        let tx = self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(database)?;
+        let mut deleted = 0;
+        for (age, bucket_ms) in [
+            (retention.every_sample, 3_600_000_i64),
+            (retention.hourly, 86_400_000_i64),
+        ] {
+            let cutoff = now_ms.saturating_sub(duration_ms(age));
+            deleted += tx
+                .execute(
+                    "DELETE FROM samples
+                     WHERE at_ms < ?1
+                       AND (series, at_ms) NOT IN (
+                           SELECT series, MAX(at_ms) FROM samples
+                           WHERE at_ms < ?1
+                           GROUP BY series, at_ms / ?2)",
+                    params![cutoff, bucket_ms],
+                )
+                .map_err(database)?;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('thinned_at_ms', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [now_ms.to_string()],
+        )
+        .map_err(database)?;
+        tx.commit().map_err(database)?;
+        Ok(deleted)
+    }
+
+    /// [`Store::thin`], unless the file was thinned less than an hour before `now`.
+    pub fn thin_if_due(
+        &mut self,
+        now: SystemTime,
+        retention: &Retention,
+    ) -> Result<Option<usize>, HistoryError> {
+        let last: Option<String> = self
+            .connection
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'thinned_at_ms'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|error| self.database(error))?;
+        let due = last
+            .and_then(|text| text.parse::<i64>().ok())
+            .is_none_or(|at| ms_since_epoch(now).saturating_sub(at) >= duration_ms(THIN_EVERY));
+        if due {
+            self.thin(now, retention).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The underlying connection, for tests of the layout.
+    #[doc(hidden)]
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+}
+
+/// Milliseconds since the Unix epoch (negative before it), saturating.
+pub fn ms_since_epoch(at: SystemTime) -> i64 {
+    match at.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
+    }
+}
+
+/// The time `at_ms` milliseconds after the Unix epoch.
+pub fn time_of_ms(at_ms: i64) -> SystemTime {
+    if at_ms >= 0 {
+        UNIX_EPOCH + Duration::from_millis(at_ms.unsigned_abs())
+    } else {
+        UNIX_EPOCH - Duration::from_millis(at_ms.unsigned_abs())
+    }
+}
+
+/// A stored amount, written by `Decimal`'s `Display`. `Decimal::from_str` keeps the scale
+/// but drops the sign of a negative zero (`-0.00`, which DeepSeek sends and the facade
+/// keeps), so the sign is put back from the text.
+pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, &str> {
+    let mut value = Decimal::from_str(text).map_err(|_| text)?;
+    if value.is_zero() && text.starts_with('-') {
+        value.set_sign_negative(true);
+    }
+    Ok(value)
+}
+
+fn self_parse(path: &Path, text: &str) -> Result<Decimal, HistoryError> {
+    parse_decimal(text).map_err(|text| HistoryError::Database {
+        path: path.to_owned(),
+        message: format!(
+            "`{}` in the history is not a decimal amount",
+            text.escape_debug()
+        ),
+    })
+}
+
+/// Creates the file (mode 0600) and its directory (mode 0700) when missing, and narrows an
+/// existing file that others can read: it says how much money each account has.
+fn create_private(path: &Path) -> Result<(), HistoryError> {
+    let open = |error: std::io::Error| HistoryError::Open {
+        path: path.to_owned(),
+        message: error.to_string(),
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(parent).map_err(open)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(open)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let metadata = file.metadata().map_err(open)?;
+        if metadata.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(open)?;
+        }
+    }
+    drop(file);
+    Ok(())
+}
