@@ -233,6 +233,8 @@ fn prepare_root(root: &Path, into: &Path, entry: &Entry, bytes: &[u8]) -> Result
     for file in ["Cargo.toml", "Cargo.lock"] {
         std::fs::copy(root.join(file), into.join(file)).map_err(|e| e.to_string())?;
     }
+    // Every generated crate depends on the runtime, by the root manifest's path.
+    copy_dir(&root.join(RUNTIME_CRATE), &into.join(RUNTIME_CRATE))?;
     let extension = if entry.format == "json" {
         "json"
     } else {
@@ -250,6 +252,24 @@ fn prepare_root(root: &Path, into: &Path, entry: &Entry, bytes: &[u8]) -> Result
         sha = entry.sha256,
     );
     std::fs::write(specs.join("source.toml"), source).map_err(|e| e.to_string())
+}
+
+/// The hand-written runtime every generated crate depends on, from the workspace root.
+const RUNTIME_CRATE: &str = "crates/balances-runtime";
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let target = to.join(entry.file_name());
+        if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .map_err(|e| format!("{}: {e}", target.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// A crate that does not build is a clear failure when the error points at the place in
