@@ -201,8 +201,15 @@ impl Store {
                 message: format!("cannot switch to WAL mode (journal mode is {mode})"),
             });
         }
+        // A run of the command or a refresh writes one page per series (each series' newest
+        // samples share a leaf), 1,182 pages for 1,000 accounts: with SQLite's default
+        // checkpoint at 1,000 pages of WAL, every run would copy its pages back into the file
+        // and fsync both. 8,192 pages (32 MiB at 4 KiB) checkpoints every few runs instead.
         connection
-            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .execute_batch(
+                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+                 PRAGMA wal_autocheckpoint = 8192;",
+            )
             .map_err(database)?;
         // The last connection to close would copy the WAL back into the file and fsync it:
         // on every run of a cron-driven command. SQLite's automatic checkpoint (every 1,000
