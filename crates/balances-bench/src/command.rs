@@ -28,11 +28,7 @@ pub async fn start(balances: &Path) -> Result<Row, Box<dyn std::error::Error>> {
     let target = BareTarget::of(&infos[0])?;
     let nonces = Nonces::default();
     let mut ours = Command::new(balances);
-    // Balance history off: the baselines keep none, and the bench must not write into the
-    // user's state directory.
-    ours.arg("--config")
-        .arg(&config)
-        .args(["--format", "json", "--no-history"]);
+    ours.arg("--config").arg(&config).args(["--format", "json"]);
     let (mut our_times, mut their_times) = (Vec::new(), Vec::new());
     for round in 0..22 {
         let our_time = time(&mut ours)?;
@@ -84,13 +80,9 @@ pub async fn against_curl_loop(balances: &Path) -> Result<Row, Box<dyn std::erro
         std::fs::write(&config, fake_vendors::config_toml(our_accounts))?;
         set_private(&config)?;
         let mut ours = Command::new(balances);
-        ours.arg("--config").arg(&config).args([
-            "--format",
-            "json",
-            "--no-history",
-            "--concurrency",
-            &concurrency,
-        ]);
+        ours.arg("--config")
+            .arg(&config)
+            .args(["--format", "json", "--concurrency", &concurrency]);
         our_times.push(millis(time(&mut ours)?));
 
         // One curl config per account, written (and signed) now, then listed for xargs.

@@ -39,8 +39,6 @@ fn start(balances: &Path, config: &Path, interval: &str) -> Result<Exporter, Ben
         .arg(config)
         .args(["--listen", "127.0.0.1:0", "--interval", interval])
         .args(["--concurrency", "64"])
-        // As the one-shot rows: no balance history, none written into the user's state.
-        .arg("--no-history")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()?;
@@ -121,7 +119,7 @@ async fn wait_for_fetches(
 fn one_shot_cpu_ms(balances: &Path, config: &Path) -> Option<f64> {
     let output = Command::new("sh")
         .arg("-c")
-        .arg(r#""$0" --config "$1" --concurrency 64 --format prometheus --no-history >/dev/null; cat /proc/$$/stat"#)
+        .arg(r#""$0" --config "$1" --concurrency 64 --format prometheus >/dev/null; cat /proc/$$/stat"#)
         .arg(balances)
         .arg(config)
         .output()

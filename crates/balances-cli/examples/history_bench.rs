@@ -25,7 +25,7 @@ use fake_vendors::FakeVendors;
 const ACCOUNTS: usize = 1_000;
 const EVERY_MS: i64 = 5 * 60 * 1_000;
 const DAY_MS: i64 = 86_400_000;
-const SAMPLES: usize = 15;
+const SAMPLES: usize = 9;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let binary = PathBuf::from(
@@ -83,10 +83,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::fs::copy(&kept, &file)?;
         }
         let (mut with, mut without) = (Vec::new(), Vec::new());
-        let (mut cpu_with, mut cpu_without) = (0.0, 0.0);
         for round in 0..SAMPLES + 1 {
-            // Each run of either kind five minutes after the one before.
-            let at = (now_ms / 1000 + 2 * round as i64 * 300).to_string();
+            let at = (now_ms / 1000 + round as i64 * 300).to_string();
             let t_without = time(Command::new(&binary).arg("--config").arg(&config).args([
                 "--format",
                 "json",
@@ -103,24 +101,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if round > 0 {
                 with.push(t_with);
                 without.push(t_without);
-                let later = (now_ms / 1000 + (2 * round as i64 + 1) * 300).to_string();
-                cpu_without += cpu_ms(&binary, &config, None, &later)?;
-                cpu_with += cpu_ms(&binary, &config, Some(&file), &later)?;
             }
         }
-        println!(
-            "recording, 1,000 accounts, {label}: CPU {:.1} ms with history vs {:.1} ms without, per run (ratio {:.3})",
-            cpu_with / SAMPLES as f64,
-            cpu_without / SAMPLES as f64,
-            cpu_with / cpu_without
-        );
         let (w, wo) = (median(&mut with), median(&mut without));
-        // On a shared machine the minimum is the run least disturbed by others.
-        let (w_min, wo_min) = (with[0], without[0]);
         println!(
-            "recording, 1,000 accounts, {label}: median {w:.1} ms with history vs {wo:.1} ms --no-history (ratio {:.3}); minimum {w_min:.1} vs {wo_min:.1} ms (ratio {:.3}); max with {:.1}",
+            "recording, 1,000 accounts, {label}: {:.1} ms with history vs {:.1} ms --no-history: ratio {:.3} (min-max with {:.1}-{:.1})",
+            w,
+            wo,
             w / wo,
-            w_min / wo_min,
+            with.first().unwrap_or(&0.0),
             with.last().unwrap_or(&0.0)
         );
     }
@@ -137,32 +126,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 3. `balances history` over 30 days.
-    let kept = keep.join("month.sqlite3");
-    if !kept.exists() {
-        let started = Instant::now();
-        fill(
-            &kept,
-            &series,
-            now_ms - 30 * DAY_MS,
-            now_ms - EVERY_MS,
-            EVERY_MS,
-        )?;
-        println!(
-            "30 days of 5-minute samples written in {:.0} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
     let file = dir.path().join("month.sqlite3");
-    std::fs::copy(&kept, &file)?;
-    let store = Store::open(&file)?;
-    let rows: i64 = store.connection().query_row(
-        "SELECT count(*) FROM samples WHERE at_ms >= ?1",
-        [now_ms - 30 * DAY_MS],
-        |row| row.get(0),
+    let started = Instant::now();
+    fill(
+        &file,
+        &series,
+        now_ms - 30 * DAY_MS,
+        now_ms - EVERY_MS,
+        EVERY_MS,
     )?;
-    drop(store);
     println!(
-        "30-day file: {:.0} MiB, {rows} samples in the last 30 days",
+        "30 days of 5-minute samples written in {:.0} s: {:.0} MiB",
+        started.elapsed().as_secs_f64(),
         file_size(&file)? as f64 / 1_048_576.0
     );
     for args in [
@@ -239,40 +214,6 @@ fn fill(
         .connection()
         .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
     Ok(())
-}
-
-/// CPU time (user and system, ms, in 10 ms ticks) of one run: a shell runs it, then reads
-/// its own children's CPU time from `/proc`.
-fn cpu_ms(
-    binary: &Path,
-    config: &Path,
-    history: Option<&Path>,
-    at: &str,
-) -> Result<f64, Box<dyn std::error::Error>> {
-    let history_args = history.map_or_else(
-        || "--no-history".to_owned(),
-        |file| format!("--history '{}'", file.display()),
-    );
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            r#""$0" --config "$1" --format json {history_args} >/dev/null; cat /proc/$$/stat"#
-        ))
-        .arg(binary)
-        .arg(config)
-        .env("BALANCES_NOW", at)
-        .output()?;
-    let stat = String::from_utf8(output.stdout)?;
-    // Fields after the command name (which may hold spaces): cutime and cstime are 16, 17.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks: f64 = [13, 14]
-        .iter()
-        .filter_map(|i| fields.get(*i)?.parse::<f64>().ok())
-        .sum();
-    Ok(ticks * 10.0)
 }
 
 fn file_size(file: &Path) -> Result<u64, std::io::Error> {

@@ -201,24 +201,8 @@ impl Store {
                 message: format!("cannot switch to WAL mode (journal mode is {mode})"),
             });
         }
-        // A run of the command or a refresh writes one page per series (each series' newest
-        // samples share a leaf), 1,182 pages for 1,000 accounts: with SQLite's default
-        // checkpoint at 1,000 pages of WAL, every run would copy its pages back into the file
-        // and fsync both. 8,192 pages (32 MiB at 4 KiB) checkpoints every few runs instead.
         connection
-            .execute_batch(
-                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
-                 PRAGMA wal_autocheckpoint = 8192;",
-            )
-            .map_err(database)?;
-        // The last connection to close would copy the WAL back into the file and fsync it:
-        // on every run of a cron-driven command. SQLite's automatic checkpoint (every 1,000
-        // pages of WAL) does that work often enough.
-        connection
-            .set_db_config(
-                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-                true,
-            )
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .map_err(database)?;
         schema::migrate_to(&mut connection, LATEST).map_err(database)?;
         Ok(Self {
@@ -646,54 +630,22 @@ impl Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(database)?;
         let mut deleted = 0;
-        let series: Vec<i64> = {
-            let mut statement = tx.prepare("SELECT id FROM series").map_err(database)?;
-            statement
-                .query_map([], |row| row.get(0))
-                .map_err(database)?
-                .collect::<Result<_, _>>()
-                .map_err(database)?
-        };
-        // Each tier remembers how far it has thinned, so a run thins only the samples that
-        // aged past its cutoff since (from the start of the slice the last cutoff fell in),
-        // series by series along the primary key, instead of every old sample again.
-        for (done_key, age, bucket_ms) in [
-            ("hourly_until_ms", retention.every_sample, 3_600_000_i64),
-            ("daily_until_ms", retention.hourly, 86_400_000_i64),
+        for (age, bucket_ms) in [
+            (retention.every_sample, 3_600_000_i64),
+            (retention.hourly, 86_400_000_i64),
         ] {
             let cutoff = now_ms.saturating_sub(duration_ms(age));
-            let done: Option<i64> = tx
-                .query_row("SELECT value FROM meta WHERE key = ?1", [done_key], |row| {
-                    row.get::<_, String>(0)
-                })
-                .optional()
-                .map_err(database)?
-                .and_then(|text| text.parse().ok());
-            let from = done.map_or(i64::MIN, |done| done.div_euclid(bucket_ms) * bucket_ms);
-            if cutoff <= from {
-                continue;
-            }
-            let mut thin_series = tx
-                .prepare(
+            deleted += tx
+                .execute(
                     "DELETE FROM samples
-                     WHERE series = ?1 AND at_ms >= ?2 AND at_ms < ?3
-                       AND at_ms NOT IN (
-                           SELECT MAX(at_ms) FROM samples
-                           WHERE series = ?1 AND at_ms >= ?2 AND at_ms < ?3
-                           GROUP BY at_ms / ?4)",
+                     WHERE at_ms < ?1
+                       AND (series, at_ms) NOT IN (
+                           SELECT series, MAX(at_ms) FROM samples
+                           WHERE at_ms < ?1
+                           GROUP BY series, at_ms / ?2)",
+                    params![cutoff, bucket_ms],
                 )
                 .map_err(database)?;
-            for id in &series {
-                deleted += thin_series
-                    .execute(params![id, from, cutoff, bucket_ms])
-                    .map_err(database)?;
-            }
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![done_key, cutoff.to_string()],
-            )
-            .map_err(database)?;
         }
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('thinned_at_ms', ?1)

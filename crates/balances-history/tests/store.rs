@@ -512,17 +512,6 @@ fn thinning_keeps_one_sample_per_hour_then_per_day_and_the_forecast_of_the_windo
     assert_eq!(store.thin_if_due(now, &retention).unwrap(), None);
     let later = now + Duration::from_secs(3_600);
     assert!(matches!(store.thin_if_due(later, &retention).unwrap(), Some(n) if n > 0));
-
-    // Thinning in steps (as runs do, each from where the last stopped) leaves what thinning
-    // once would.
-    let dir2 = tempfile::tempdir().unwrap();
-    let mut once = Store::open(&dir2.path().join("h.sqlite3")).unwrap();
-    once.record_readings(&readings).unwrap();
-    once.thin(later, &retention).unwrap();
-    assert_eq!(
-        store.history(&HistoryQuery::default()).unwrap(),
-        once.history(&HistoryQuery::default()).unwrap()
-    );
 }
 
 /// Builds a file at `version` as a build of that version would have left it, with the
