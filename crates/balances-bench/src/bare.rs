@@ -88,25 +88,6 @@ enum Credentials {
     },
 }
 
-/// The signing scheme of a cloud auth scheme, with the description's parameters.
-fn cloud_scheme(auth: &Auth) -> Option<Scheme> {
-    Some(match auth {
-        Auth::Acs3HmacSha256 => Scheme::Aliyun,
-        Auth::Tc3HmacSha256 { service } => Scheme::TencentCloud {
-            service: service.clone(),
-        },
-        Auth::VolcengineHmacSha256 { region, service } => Scheme::Volcengine {
-            region: region.clone(),
-            service: service.clone(),
-        },
-        Auth::BceAuthV1 { expiration_seconds } => Scheme::BaiduCloud {
-            expiration_seconds: expiration_seconds
-                .unwrap_or(balances_signing::baiducloud::DEFAULT_EXPIRATION_SECONDS),
-        },
-        _ => return None,
-    })
-}
-
 /// One account's balance request as a bare client builds it.
 #[derive(Debug)]
 pub(crate) struct BareTarget {
@@ -161,7 +142,7 @@ impl BareTarget {
                     );
                 }
             },
-            other => match (cloud_scheme(other), fields) {
+            other => match (Scheme::for_auth(other), fields) {
                 (Some(scheme), [id, secret]) => Credentials::Signed {
                     scheme,
                     credentials: balances_signing::Credentials::new(

@@ -159,6 +159,29 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// The scheme a vendor description's auth names, with its parameters (Baidu's expiration
+    /// defaulting to [`baiducloud::DEFAULT_EXPIRATION_SECONDS`]); `None` for an auth scheme
+    /// that does not sign requests. The one mapping the facade, the fake vendors' tests and
+    /// the benchmarks share.
+    pub fn for_auth(auth: &balances_registry::Auth) -> Option<Scheme> {
+        use balances_registry::Auth;
+        Some(match auth {
+            Auth::Acs3HmacSha256 => Scheme::Aliyun,
+            Auth::Tc3HmacSha256 { service } => Scheme::TencentCloud {
+                service: service.clone(),
+            },
+            Auth::VolcengineHmacSha256 { region, service } => Scheme::Volcengine {
+                region: region.clone(),
+                service: service.clone(),
+            },
+            Auth::BceAuthV1 { expiration_seconds } => Scheme::BaiduCloud {
+                expiration_seconds: expiration_seconds
+                    .unwrap_or(baiducloud::DEFAULT_EXPIRATION_SECONDS),
+            },
+            _ => return None,
+        })
+    }
+
     /// The headers to insert into `request` (replacing any of the same name), signed at
     /// `attempt`'s time (and with its nonce, for Alibaba's scheme).
     pub fn sign(

@@ -9,33 +9,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-use balances_registry::Auth;
 use balances_runtime::{Outgoing, RequestSigner};
-use balances_signing::{Attempt, Credentials, Scheme, SigningRequest, baiducloud};
+use balances_signing::{Attempt, Credentials, Scheme, SigningRequest};
 use reqwest::header::HeaderMap;
 
 use crate::account::Account;
 use crate::error::ConfigError;
-
-/// The signing scheme a description's auth names, with its parameters; `None` for a scheme
-/// that does not sign requests.
-fn scheme_of(auth: &Auth) -> Option<Scheme> {
-    Some(match auth {
-        Auth::Acs3HmacSha256 => Scheme::Aliyun,
-        Auth::Tc3HmacSha256 { service } => Scheme::TencentCloud {
-            service: service.clone(),
-        },
-        Auth::VolcengineHmacSha256 { region, service } => Scheme::Volcengine {
-            region: region.clone(),
-            service: service.clone(),
-        },
-        Auth::BceAuthV1 { expiration_seconds } => Scheme::BaiduCloud {
-            expiration_seconds: expiration_seconds
-                .unwrap_or(baiducloud::DEFAULT_EXPIRATION_SECONDS),
-        },
-        _ => return None,
-    })
-}
 
 /// The request signer of `account`, for a vendor whose scheme signs requests; `None` for
 /// the others. The key id and secret are the scheme's two credential fields, in order.
@@ -43,7 +22,7 @@ pub(crate) fn request_signer(
     account: &Account,
 ) -> Result<Option<Arc<dyn RequestSigner>>, ConfigError> {
     let auth = &account.vendor().entry().description.auth;
-    let Some(scheme) = scheme_of(auth) else {
+    let Some(scheme) = Scheme::for_auth(auth) else {
         return Ok(None);
     };
     let fields = auth.credential_fields();

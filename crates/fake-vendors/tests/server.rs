@@ -53,24 +53,6 @@ fn is_signature(vendor: &VendorEntry) -> bool {
     matches!(vendor.description.auth, Auth::EiotclubSignature)
 }
 
-/// The signing scheme of a cloud auth scheme (one per scheme, for every vendor using it).
-fn cloud_scheme(auth: &Auth) -> Option<Scheme> {
-    Some(match auth {
-        Auth::Acs3HmacSha256 => Scheme::Aliyun,
-        Auth::Tc3HmacSha256 { service } => Scheme::TencentCloud {
-            service: service.clone(),
-        },
-        Auth::VolcengineHmacSha256 { region, service } => Scheme::Volcengine {
-            region: region.clone(),
-            service: service.clone(),
-        },
-        Auth::BceAuthV1 { expiration_seconds } => Scheme::BaiduCloud {
-            expiration_seconds: expiration_seconds.unwrap_or(1800),
-        },
-        _ => return None,
-    })
-}
-
 fn cloud_vendors() -> Vec<&'static VendorEntry> {
     let found: Vec<_> = vendors()
         .iter()
@@ -172,7 +154,7 @@ fn signed_at(
         return rb.headers(headers);
     };
     let key = creds[0].1.as_str();
-    if let Some(scheme) = cloud_scheme(&vendor.description.auth) {
+    if let Some(scheme) = Scheme::for_auth(&vendor.description.auth) {
         let body: &[u8] = if vendor.request.json_body { b"{}" } else { b"" };
         if vendor.request.json_body {
             headers.insert(CONTENT_TYPE, "application/json".parse().expect("value"));
