@@ -118,6 +118,18 @@ impl Vendor {
     pub(crate) fn unregistered(entry: VendorEntry) -> Vendor {
         Vendor(Box::leak(Box::new(entry)))
     }
+
+    /// A vendor like DeepSeek but authenticated by the auth scheme `auth` (TOML), for tests
+    /// of the schemes no registered vendor uses as such.
+    #[cfg(test)]
+    pub(crate) fn like_deepseek_with_auth(auth: &str) -> Vendor {
+        let mut entry = Vendor::find("deepseek")
+            .expect("in the registry")
+            .entry()
+            .clone();
+        entry.description.auth = toml::from_str(auth).expect("an auth scheme");
+        Vendor::unregistered(entry)
+    }
 }
 
 impl PartialEq for Vendor {

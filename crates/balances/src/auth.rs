@@ -140,17 +140,6 @@ mod tests {
         assert_eq!(error.field(), Some("api_key"));
     }
 
-    /// A vendor like DeepSeek but authenticated by `auth` (no registered vendor uses the
-    /// header schemes; the new-vendor proof does, through a folder).
-    fn with_scheme(auth: &str) -> Vendor {
-        let mut entry = Vendor::find("deepseek")
-            .expect("in the registry")
-            .entry()
-            .clone();
-        entry.description.auth = toml::from_str(auth).expect("an auth scheme");
-        Vendor::unregistered(entry)
-    }
-
     #[test]
     fn header_schemes_put_the_key_where_the_description_says() {
         for (scheme, name, value) in [
@@ -162,7 +151,9 @@ mod tests {
             ("scheme = \"authorization\"", "authorization", "k-canary"),
             ("scheme = \"bearer\"", "authorization", "Bearer k-canary"),
         ] {
-            let account = Account::api_key("a", with_scheme(scheme), "k-canary").expect("a key");
+            let account =
+                Account::api_key("a", Vendor::like_deepseek_with_auth(scheme), "k-canary")
+                    .expect("a key");
             let headers = auth_headers(&account).expect("valid key");
             assert_eq!(headers.len(), 1, "{scheme}");
             let got = headers.get(name).expect("the header");
@@ -171,7 +162,7 @@ mod tests {
         }
         let bad = Account::api_key(
             "a",
-            with_scheme("scheme = \"header\"\nheader = \"X Key\""),
+            Vendor::like_deepseek_with_auth("scheme = \"header\"\nheader = \"X Key\""),
             "k",
         )
         .expect("a key");

@@ -91,18 +91,8 @@ mod tests {
     use crate::Vendor;
     use secrecy::SecretString;
 
-    /// A vendor like DeepSeek but authenticated by `auth`.
-    fn with_scheme(auth: &str) -> Vendor {
-        let mut entry = Vendor::find("deepseek")
-            .expect("in the registry")
-            .entry()
-            .clone();
-        entry.description.auth = toml::from_str(auth).expect("an auth scheme");
-        Vendor::unregistered(entry)
-    }
-
     fn account(auth: &str, id: &str, secret: &str) -> Account {
-        let vendor = with_scheme(auth);
+        let vendor = Vendor::like_deepseek_with_auth(auth);
         let fields = vendor.credential_fields();
         Account::from_credentials(
             "a",
