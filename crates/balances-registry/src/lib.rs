@@ -112,6 +112,7 @@ impl ErrorKindName {
             ErrorKindName::Vendor => "vendor",
             ErrorKindName::Transient => "transient",
             ErrorKindName::ClockSkew => "clock_skew",
+            ErrorKindName::EndpointRetired => "endpoint_retired",
         }
     }
 }
@@ -461,6 +462,11 @@ pub struct ErrorMapping {
     /// (`{"unauthorized" = "authentication"}`).
     #[serde(default)]
     pub codes: BTreeMap<String, ErrorKindName>,
+    /// What a person should do when the vendor says the balance endpoint is retired
+    /// ([`ErrorKindName::EndpointRetired`]: `use region global with a key from
+    /// cloud.siliconflow.com`); shown with that error.
+    #[serde(default)]
+    pub retired_hint: Option<String>,
 }
 
 /// The kinds a description may map a status or code to.
@@ -481,6 +487,10 @@ pub enum ErrorKindName {
     /// The vendor refused the request's signing time as too far from its clock: the
     /// machine's clock is wrong. Not retried.
     ClockSkew,
+    /// The vendor has retired the balance endpoint (HTTP 410 Gone, the shared table's
+    /// reading of that status): no retry brings it back. Not retried; the error says what to
+    /// do ([`ErrorMapping::retired_hint`]).
+    EndpointRetired,
 }
 
 /// `specs/<vendor>/examples/<name>.toml`: a documented response and what it must give.
@@ -608,6 +618,7 @@ mod tests {
             ErrorKindName::Vendor,
             ErrorKindName::Transient,
             ErrorKindName::ClockSkew,
+            ErrorKindName::EndpointRetired,
         ] {
             assert_eq!(
                 serde_json::to_value(kind).ok(),

@@ -71,6 +71,12 @@ impl Vendor {
         self.0.description.key_hint.as_deref()
     }
 
+    /// What to do when the vendor says its balance endpoint is retired (HTTP 410), as its
+    /// description says (`use region global with a key from cloud.siliconflow.com`).
+    pub fn retired_hint(self) -> Option<&'static str> {
+        self.0.description.errors.retired_hint.as_deref()
+    }
+
     /// The credential fields an account needs, in order: `["api_key"]`, or
     /// `["appkey", "secret"]` for a signing vendor. Config files take each as `<field>` or
     /// `<field>_env`; the environment as `<PREFIX>_<FIELD>` ([`Vendor::env_prefix`]).

@@ -332,6 +332,29 @@ pub enum Error {
         /// The vendor's message, redacted.
         message: String,
     },
+    /// The vendor has retired the balance endpoint (HTTP 410 Gone, or a code the vendor's
+    /// description maps to it): SiliconFlow answers so on its cn site since 2026-08-14.
+    /// Retrying will not help; the message says what to do instead (the vendor's
+    /// [`Vendor::retired_hint`], else to look for the vendor's replacement).
+    #[error(
+        "{account} ({vendor}): the vendor has retired this balance endpoint (HTTP {status}, {}): {}; {}",
+        escape_control(code),
+        escape_control(message),
+        vendor.retired_hint().unwrap_or("look for the vendor's announcement of a replacement and update the balances crate or this account's region")
+    )]
+    #[non_exhaustive]
+    EndpointRetired {
+        /// The account.
+        account: String,
+        /// Its vendor.
+        vendor: Vendor,
+        /// The HTTP status of the answer: 410, or what the vendor's description maps to it.
+        status: u16,
+        /// The vendor's error code (or the HTTP status when the body had none).
+        code: String,
+        /// The vendor's message, redacted.
+        message: String,
+    },
     /// Too many requests (HTTP 429, or what the vendor's description says means it: ZenMux
     /// answers 422), still so after the retries allowed. Wait `retry_after` (from the
     /// `Retry-After` header) when the vendor said how long.
@@ -542,7 +565,7 @@ fn fmt_retry_after(retry_after: Option<Duration>) -> String {
 
 /// The stable, serializable name of an [`Error`]'s variant, for logs, metrics and
 /// machine-readable output: `authentication`, `insufficient_balance`, `rate_limited`,
-/// `clock_skew`, `vendor`, `transient`, `timeout`, `undecodable`, `response_too_large`,
+/// `clock_skew`, `endpoint_retired`, `vendor`, `transient`, `timeout`, `undecodable`, `response_too_large`,
 /// `redirected`, `invalid_request`, `invalid_config`.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
@@ -558,6 +581,8 @@ pub enum ErrorKind {
     RateLimited,
     /// [`Error::ClockSkew`]
     ClockSkew,
+    /// [`Error::EndpointRetired`]
+    EndpointRetired,
     /// [`Error::Vendor`]
     Vendor,
     /// [`Error::Transient`]
@@ -584,6 +609,7 @@ impl ErrorKind {
             ErrorKind::InsufficientBalance => "insufficient_balance",
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::ClockSkew => "clock_skew",
+            ErrorKind::EndpointRetired => "endpoint_retired",
             ErrorKind::Vendor => "vendor",
             ErrorKind::Transient => "transient",
             ErrorKind::Timeout => "timeout",
@@ -610,6 +636,7 @@ impl Error {
             Error::InsufficientBalance { .. } => ErrorKind::InsufficientBalance,
             Error::RateLimited { .. } => ErrorKind::RateLimited,
             Error::ClockSkew { .. } => ErrorKind::ClockSkew,
+            Error::EndpointRetired { .. } => ErrorKind::EndpointRetired,
             Error::Vendor { .. } => ErrorKind::Vendor,
             Error::Transient { .. } => ErrorKind::Transient,
             Error::Timeout { .. } => ErrorKind::Timeout,
@@ -648,6 +675,7 @@ impl Error {
             | Error::InsufficientBalance { account, .. }
             | Error::RateLimited { account, .. }
             | Error::ClockSkew { account, .. }
+            | Error::EndpointRetired { account, .. }
             | Error::Vendor { account, .. }
             | Error::Transient { account, .. }
             | Error::Timeout { account, .. }
@@ -666,6 +694,7 @@ impl Error {
             | Error::InsufficientBalance { vendor, .. }
             | Error::RateLimited { vendor, .. }
             | Error::ClockSkew { vendor, .. }
+            | Error::EndpointRetired { vendor, .. }
             | Error::Vendor { vendor, .. }
             | Error::Transient { vendor, .. }
             | Error::Timeout { vendor, .. }
@@ -683,7 +712,8 @@ impl Error {
         match self {
             Error::Authentication { status, .. }
             | Error::Vendor { status, .. }
-            | Error::ClockSkew { status, .. } => Some(*status),
+            | Error::ClockSkew { status, .. }
+            | Error::EndpointRetired { status, .. } => Some(*status),
             Error::InsufficientBalance { status, .. } | Error::RateLimited { status, .. } => {
                 Some(*status)
             }
@@ -740,6 +770,17 @@ mod tests {
                     message: String::new(),
                 },
                 "clock_skew",
+                false,
+            ),
+            (
+                Error::EndpointRetired {
+                    account: account.clone(),
+                    vendor,
+                    status: 410,
+                    code: "20092".into(),
+                    message: String::new(),
+                },
+                "endpoint_retired",
                 false,
             ),
             (
@@ -835,6 +876,31 @@ mod tests {
         assert!(!shown.contains("authentication failed"), "{shown}");
         assert_eq!(error.status(), Some(400));
         assert!(!error.is_retryable());
+    }
+
+    #[test]
+    fn a_retired_endpoint_says_what_to_do_instead() {
+        let retired = |vendor: &str| Error::EndpointRetired {
+            account: "work".into(),
+            vendor: Vendor::find(vendor).expect("in the registry"),
+            status: 410,
+            code: "20092".into(),
+            message: "gone".into(),
+        };
+        let error = retired("siliconflow");
+        let shown = error.to_string();
+        assert!(shown.contains("retired"), "{shown}");
+        let hint = error
+            .vendor()
+            .and_then(Vendor::retired_hint)
+            .expect("SiliconFlow's description says what to do");
+        assert!(shown.ends_with(hint), "{shown}");
+        assert!(hint.contains("global"), "{hint}");
+        assert!(!error.is_retryable());
+        assert_eq!(error.status(), Some(410));
+        // A vendor without advice of its own still gets a next step.
+        let shown = retired("deepseek").to_string();
+        assert!(shown.contains("replacement"), "{shown}");
     }
 
     #[test]

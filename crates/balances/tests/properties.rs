@@ -441,6 +441,7 @@ fn check_result(
             match status {
                 401 | 403 => prop_assert_eq!(kind, ErrorKind::Authentication),
                 402 => prop_assert_eq!(kind, ErrorKind::InsufficientBalance),
+                410 => prop_assert_eq!(kind, ErrorKind::EndpointRetired),
                 429 => prop_assert_eq!(kind, ErrorKind::RateLimited),
                 408 | 500..=599 => prop_assert_eq!(kind, ErrorKind::Transient),
                 0..=99 | 1000.. => prop_assert_eq!(kind, ErrorKind::Undecodable),

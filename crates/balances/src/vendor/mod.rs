@@ -392,6 +392,7 @@ pub(crate) fn status_error(
         .or(match status {
             401 | 403 => Some(ErrorKindName::Authentication),
             402 => Some(ErrorKindName::InsufficientBalance),
+            410 => Some(ErrorKindName::EndpointRetired),
             429 => Some(ErrorKindName::RateLimited),
             408 | 500..=599 => Some(ErrorKindName::Transient),
             _ => None,
@@ -469,6 +470,13 @@ fn error_of_kind(
     let (account, vendor) = (account.name().to_owned(), account.vendor());
     match kind {
         ErrorKindName::ClockSkew => Error::ClockSkew {
+            account,
+            vendor,
+            status,
+            code: code.unwrap_or_else(|| status.to_string()),
+            message,
+        },
+        ErrorKindName::EndpointRetired => Error::EndpointRetired {
             account,
             vendor,
             status,
