@@ -95,6 +95,16 @@ impl VendorEntry {
     }
 }
 
+impl Scale {
+    /// A divisor alone (`"100"`), with no native unit kept.
+    pub fn divisor(divisor: impl Into<String>) -> Self {
+        Self {
+            divisor: divisor.into(),
+            native_unit: None,
+        }
+    }
+}
+
 impl ErrorMapping {
     /// What the description says `status` means, when it overrides the shared table.
     pub fn status_override(&self, status: u16) -> Option<ErrorKindName> {

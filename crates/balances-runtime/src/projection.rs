@@ -152,7 +152,6 @@ pub fn difference(
         .ok_or_else(|| Failure::Invalid("the difference overflows".into()))
 }
 
-/// A value a success condition accepts, as written in `vendor.toml`.
 /// The amount `value` of the row at `at`, which must be present (`name` for the message).
 pub fn present(at: &str, (name, value): (&str, Option<Decimal>)) -> Result<Option<Decimal>, Failure> {
     value
@@ -170,6 +169,7 @@ pub fn is_sentinel(value: Option<Decimal>, equals: &str) -> bool {
     }
 }
 
+/// A value a success condition accepts, as written in `vendor.toml`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Literal {

@@ -105,6 +105,21 @@ impl Vendor {
         }
     }
 
+    /// What an account's base URL is, for a vendor with no server of its own (new-api
+    /// relays): every account must give one ([`Account::with_base_url`]).
+    pub fn account_base_url(self) -> Option<&'static str> {
+        self.0.description.account_base_url.as_deref()
+    }
+
+    /// The currency amounts are in when an account sets none, for a vendor whose accounts
+    /// choose it ([`Account::with_currency`]): a new-api site may display CNY.
+    pub fn default_currency(self) -> Option<&'static str> {
+        match &self.0.description.balance.denomination {
+            balances_registry::Denomination::AccountCurrency(code) => Some(code),
+            _ => None,
+        }
+    }
+
     pub(crate) fn region(self, name: &str) -> Option<&'static balances_registry::Region> {
         self.0.description.regions.iter().find(|r| r.name == name)
     }
@@ -292,6 +307,7 @@ pub struct Account {
     base_url: Option<Url>,
     region: Option<&'static str>,
     alert_below: Option<Threshold>,
+    currency: Option<String>,
 }
 
 impl fmt::Debug for Account {
@@ -304,6 +320,7 @@ impl fmt::Debug for Account {
             .field("base_url", &self.base_url.as_ref().map(Url::as_str))
             .field("region", &self.region)
             .field("alert_below", &self.alert_below)
+            .field("currency", &self.currency)
             .finish()
     }
 }
@@ -381,6 +398,7 @@ impl Account {
             base_url: None,
             region: None,
             alert_below: None,
+            currency: None,
         })
     }
 
@@ -393,6 +411,47 @@ impl Account {
     pub fn with_base_url(mut self, url: &str) -> Result<Self, ConfigError> {
         self.base_url = Some(parse_base_url(&self.name, url)?);
         Ok(self)
+    }
+
+    /// The currency this account's amounts are in, for a vendor whose accounts choose it
+    /// ([`Vendor::default_currency`]: a new-api site set to display CNY puts CNY in its
+    /// `*_usd` fields). A code of three capital letters; another vendor refuses the field.
+    pub fn with_currency(mut self, currency: &str) -> Result<Self, ConfigError> {
+        if self.vendor.default_currency().is_none() {
+            return Err(ConfigError::FieldNotAllowed {
+                account: self.name.clone(),
+                field: "currency".into(),
+                vendor: self.vendor,
+            });
+        }
+        if !(currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err(ConfigError::InvalidType {
+                account: self.name.clone(),
+                field: "currency".into(),
+                expected: "a currency code of three capital letters, such as USD or CNY".into(),
+            });
+        }
+        self.currency = Some(currency.to_owned());
+        Ok(self)
+    }
+
+    /// The currency the account set ([`Account::with_currency`]), if any.
+    pub fn currency(&self) -> Option<&str> {
+        self.currency.as_deref()
+    }
+
+    /// A vendor with no server of its own needs the account's base URL: the error naming
+    /// the field and its environment variable when there is none.
+    pub(crate) fn check_base_url(&self) -> Result<(), ConfigError> {
+        match (self.vendor.account_base_url(), &self.base_url) {
+            (Some(hint), None) => Err(ConfigError::MissingBaseUrl {
+                account: self.name.clone(),
+                vendor: self.vendor,
+                hint: hint.to_owned(),
+                variable: env::variable(self.vendor, "base_url"),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Picks one of the vendor's regions ([`Vendor::regions`]): its server and, for a
@@ -483,6 +542,7 @@ impl Account {
             base_url: None,
             region: None,
             alert_below: None,
+            currency: None,
         }
     }
 
@@ -553,6 +613,12 @@ impl Account {
             if let Some(url) = get(&env::variable(vendor, "base_url")) {
                 account = account.with_base_url(&url)?;
             }
+            if vendor.default_currency().is_some()
+                && let Some(currency) = get(&env::variable(vendor, "currency"))
+            {
+                account = account.with_currency(&currency)?;
+            }
+            account.check_base_url()?;
             accounts.push(account);
         }
         Ok(accounts)

@@ -115,7 +115,14 @@ fn account_tables<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Tabl
 }
 
 /// The fields every account may have; the credential fields are the vendors' own.
-const COMMON_FIELDS: &[&str] = &["name", "vendor", "base_url", "region", "alert_below"];
+const COMMON_FIELDS: &[&str] = &[
+    "name",
+    "vendor",
+    "base_url",
+    "region",
+    "alert_below",
+    "currency",
+];
 
 /// Whether `field` is a field of some account: a common one, or a credential field (or its
 /// `_env` form) of some vendor.
@@ -350,6 +357,7 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
         let credential = !COMMON_FIELDS.contains(&key.as_str());
         (credential && !credential_fields.contains(&base))
             || (key.as_str() == "region" && vendor.regions().len() == 0)
+            || (key.as_str() == "currency" && vendor.default_currency().is_none())
     });
     if let Some(field) = foreign {
         return Err(ConfigError::FieldNotAllowed {
@@ -388,6 +396,10 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
             other => other,
         })?;
     }
+    if let Some(currency) = fields.string("currency")? {
+        account = account.with_currency(&currency)?;
+    }
+    account.check_base_url()?;
     Ok(account)
 }
 
