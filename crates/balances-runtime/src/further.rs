@@ -54,7 +54,10 @@ mod tests {
         let main = Projection::new(None, vec![row("the body", Some("100.0"))]);
         let usage = Projection::new(None, vec![row("total_usage", Some("2500.0"))]);
         let combined = subtract_from_totals(main.clone(), &[usage]).unwrap();
-        assert_eq!(combined.rows[0].subtracted, Some(Decimal::from_str("2500.0").unwrap()));
+        assert_eq!(
+            combined.rows[0].subtracted,
+            Some(Decimal::from_str("2500.0").unwrap())
+        );
         assert_eq!(combined.rows[0].total, main.rows[0].total);
 
         let none = Projection::new(None, vec![row("total_usage", None)]);

@@ -153,7 +153,10 @@ pub fn difference(
 }
 
 /// The amount `value` of the row at `at`, which must be present (`name` for the message).
-pub fn present(at: &str, (name, value): (&str, Option<Decimal>)) -> Result<Option<Decimal>, Failure> {
+pub fn present(
+    at: &str,
+    (name, value): (&str, Option<Decimal>),
+) -> Result<Option<Decimal>, Failure> {
     value
         .map(Some)
         .ok_or_else(|| Failure::Invalid(format!("{at} has no `{name}`")))

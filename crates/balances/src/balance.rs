@@ -215,12 +215,21 @@ impl Balance {
     /// Marks currencies the vendor says can be spent without limit, sorting them and
     /// refusing one twice or one that also has an amount (an amount and "no limit" cannot
     /// both be true).
-    pub fn with_unlimited(mut self, mut unlimited: Vec<Unlimited>) -> Result<Self, DuplicateCurrency> {
+    pub fn with_unlimited(
+        mut self,
+        mut unlimited: Vec<Unlimited>,
+    ) -> Result<Self, DuplicateCurrency> {
         unlimited.sort_by(|a, b| a.currency.cmp(&b.currency));
-        if let Some(pair) = unlimited.windows(2).find(|w| w[0].currency == w[1].currency) {
+        if let Some(pair) = unlimited
+            .windows(2)
+            .find(|w| w[0].currency == w[1].currency)
+        {
             return Err(DuplicateCurrency(pair[0].currency.clone()));
         }
-        if let Some(both) = unlimited.iter().find(|u| self.amount(&u.currency).is_some()) {
+        if let Some(both) = unlimited
+            .iter()
+            .find(|u| self.amount(&u.currency).is_some())
+        {
             return Err(DuplicateCurrency(both.currency.clone()));
         }
         self.unlimited = unlimited;
@@ -348,7 +357,10 @@ mod tests {
         let vendor = Vendor::find("deepseek").expect("in the registry");
         let plain = Balance::new("a", vendor, None, Vec::new()).expect("empty");
         let json = serde_json::to_string(&plain).expect("serializes");
-        assert!(!json.contains("unlimited") && !json.contains("scope"), "{json}");
+        assert!(
+            !json.contains("unlimited") && !json.contains("scope"),
+            "{json}"
+        );
         let keyed = plain
             .clone()
             .with_unlimited(vec![Unlimited::new("USD")])
@@ -359,7 +371,10 @@ mod tests {
             json.ends_with(r#""amounts":[],"unlimited":[{"currency":"USD"}],"scope":"key"}"#),
             "{json}"
         );
-        assert_eq!(serde_json::from_str::<Balance>(&json).expect("reads back"), keyed);
+        assert_eq!(
+            serde_json::from_str::<Balance>(&json).expect("reads back"),
+            keyed
+        );
         let with_amount = Balance::new("a", vendor, None, vec![Amount::total("USD", dec("1"))])
             .expect("one currency");
         assert_eq!(

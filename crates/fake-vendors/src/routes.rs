@@ -136,7 +136,10 @@ mod tests {
             for (index, operation) in vendor.operations.iter().enumerate() {
                 let path = format!("{}{}", prefix(&vendor.id, None), operation.path);
                 let route = routes.find(&path).expect("a route for a further operation");
-                assert_eq!((route.vendor.id.as_str(), route.further), (vendor.id.as_str(), Some(index)));
+                assert_eq!(
+                    (route.vendor.id.as_str(), route.further),
+                    (vendor.id.as_str(), Some(index))
+                );
                 assert_eq!(route.method(), operation.method);
             }
         }

@@ -8,8 +8,10 @@ use balances_registry::{
 };
 use serde_json::Value;
 
-use super::{Checker, Kind, KeyedError, Located, exact_divisor, find_operation, request_shape,
-    success_schema};
+use super::{
+    Checker, KeyedError, Kind, Located, exact_divisor, find_operation, request_shape,
+    success_schema,
+};
 
 /// The operations the amounts name besides the balance operation, each checked (it exists,
 /// has a JSON success body, needs no parameter a description cannot give) and listed as the
@@ -24,19 +26,26 @@ pub(super) fn further_operations(
         if name == description.balance.operation {
             return Err((
                 key,
-                format!("`{name}` is the balance operation; `less` takes another operation's amount"),
+                format!(
+                    "`{name}` is the balance operation; `less` takes another operation's amount"
+                ),
             ));
         }
         let (method, path, operation) = find_operation(document, name)
             .ok_or_else(|| (key.clone(), format!("the spec has no operation `{name}`")))?;
-        let shape = request_shape(document, operation).map_err(|m| (key.clone(), format!("`{name}`: {m}")))?;
+        let shape = request_shape(document, operation)
+            .map_err(|m| (key.clone(), format!("`{name}`: {m}")))?;
         if !shape.headers.is_empty() || !shape.query.is_empty() || shape.json_body {
             return Err((
                 key,
                 format!("`{name}` needs parameters or a body; a further operation is sent bare"),
             ));
         }
-        operations.push(FurtherOperation::new(name, &method.to_ascii_uppercase(), &path));
+        operations.push(FurtherOperation::new(
+            name,
+            &method.to_ascii_uppercase(),
+            &path,
+        ));
     }
     Ok(operations)
 }
@@ -52,8 +61,8 @@ impl Checker<'_> {
         key: &str,
     ) -> Result<(), KeyedError> {
         self.expect_money(row, from, key)?;
-        let (method, path, operation) = find_operation(self.document, &less.operation)
-            .ok_or_else(|| {
+        let (method, path, operation) =
+            find_operation(self.document, &less.operation).ok_or_else(|| {
                 (
                     format!("{key}.less.operation"),
                     format!("the spec has no operation `{}`", less.operation),
@@ -85,13 +94,21 @@ impl Checker<'_> {
         let Some(sentinel) = &balance.unlimited else {
             return Ok(());
         };
-        self.expect(row, &sentinel.pointer, Kind::Money, "balance.unlimited.pointer")?;
+        self.expect(
+            row,
+            &sentinel.pointer,
+            Kind::Money,
+            "balance.unlimited.pointer",
+        )?;
         if is_decimal_text(&sentinel.equals) {
             Ok(())
         } else {
             Err((
                 "balance.unlimited.equals".to_owned(),
-                format!("`{}` is not a decimal (`100000000`, `-1.5`)", sentinel.equals),
+                format!(
+                    "`{}` is not a decimal (`100000000`, `-1.5`)",
+                    sentinel.equals
+                ),
             ))
         }
     }
@@ -110,9 +127,15 @@ fn is_decimal_text(text: &str) -> bool {
 /// Where the amounts may use a further operation: `total` only (the facade subtracts the
 /// further amount from the total), from a row that is the body itself or an object in it.
 pub(super) fn check_less_placement(balance: &BalanceMapping) -> Result<(), KeyedError> {
-    for (key, source) in [("balance.granted", &balance.granted), ("balance.topped_up", &balance.topped_up)] {
+    for (key, source) in [
+        ("balance.granted", &balance.granted),
+        ("balance.topped_up", &balance.topped_up),
+    ] {
         if let Some(AmountSource::Less { .. }) = source {
-            return Err((key.to_owned(), "`less` is supported in `total` only".to_owned()));
+            return Err((
+                key.to_owned(),
+                "`less` is supported in `total` only".to_owned(),
+            ));
         }
     }
     Ok(())
@@ -120,7 +143,9 @@ pub(super) fn check_less_placement(balance: &BalanceMapping) -> Result<(), Keyed
 
 /// A server per account instead of the vendor's: `account_base_url` alone, without
 /// `base_url` or `regions`.
-pub(super) fn check_account_base_url(description: &Description) -> Result<(), (&'static str, String)> {
+pub(super) fn check_account_base_url(
+    description: &Description,
+) -> Result<(), (&'static str, String)> {
     match &description.account_base_url {
         Some(hint) if hint.trim().is_empty() => Err((
             "account_base_url",
@@ -136,7 +161,9 @@ pub(super) fn check_account_base_url(description: &Description) -> Result<(), (&
 }
 
 /// A currency per account is an ISO 4217-shaped code, as the account setting must be.
-pub(super) fn check_account_currency(description: &Description) -> Result<(), (&'static str, String)> {
+pub(super) fn check_account_currency(
+    description: &Description,
+) -> Result<(), (&'static str, String)> {
     if let Denomination::AccountCurrency(code) = &description.balance.denomination
         && !is_currency_code(code)
     {
@@ -161,7 +188,10 @@ pub(super) fn check_example(
     example: &Example,
 ) -> Result<(), String> {
     if let Some(currency) = &example.currency {
-        if !matches!(description.balance.denomination, Denomination::AccountCurrency(_)) {
+        if !matches!(
+            description.balance.denomination,
+            Denomination::AccountCurrency(_)
+        ) {
             return Err("currency: the vendor's denomination is not `account_currency`".into());
         }
         if !is_currency_code(currency) {
@@ -219,9 +249,7 @@ mod tests {
 
     fn document() -> Value {
         let money = serde_json::json!({"type": "number", "format": "decimal"});
-        let response = |properties: Value| {
-            serde_json::json!({"responses": {"200": {"content": {"application/json": {"schema": {"type": "object", "properties": properties}}}}}})
-        };
+        let response = |properties: Value| serde_json::json!({"responses": {"200": {"content": {"application/json": {"schema": {"type": "object", "properties": properties}}}}}});
         serde_json::json!({"paths": {
             "/sub": {"get": {"operationId": "getSub"}},
             "/usage": {"get": response(serde_json::json!({"used": money}))},
@@ -239,7 +267,10 @@ mod tests {
     fn a_further_operation_is_listed_from_the_spec_and_an_unknown_one_refused() {
         let mut description = description(TWO_OPERATIONS);
         let operations = further_operations(&document(), &description).expect("listed");
-        assert_eq!(operations, [FurtherOperation::new("getUsage", "GET", "/usage")]);
+        assert_eq!(
+            operations,
+            [FurtherOperation::new("getUsage", "GET", "/usage")]
+        );
         description.balance.total = toml::from_str::<toml::Table>(
             r#"total = { from = "/limit", less = { operation = "getNothing", pointer = "/used" } }"#,
         )
@@ -258,7 +289,10 @@ mod tests {
         assert_eq!(check_account_base_url(&description), Ok(()));
         assert_eq!(check_account_currency(&description), Ok(()));
         description.base_url = Some("https://example".into());
-        assert_eq!(check_account_base_url(&description).map_err(|e| e.0), Err("account_base_url"));
+        assert_eq!(
+            check_account_base_url(&description).map_err(|e| e.0),
+            Err("account_base_url")
+        );
         description.balance.denomination = Denomination::AccountCurrency("usd".into());
         assert!(check_account_currency(&description).is_err());
         assert!(is_currency_code("CNY") && !is_currency_code("CNYX") && !is_currency_code("c1y"));
@@ -273,15 +307,30 @@ mod tests {
         let usage = "[[responses]]\noperation = \"getUsage\"\nstatus = 200\nbody = \"{}\"\n";
         let expected = "[expected.balance]\namounts = []\n";
         assert_eq!(
-            check_example(&description, &operations, &example(&format!("{balance}{usage}{expected}"))),
+            check_example(
+                &description,
+                &operations,
+                &example(&format!("{balance}{usage}{expected}"))
+            ),
             Ok(())
         );
-        let missing = check_example(&description, &operations, &example(&format!("{balance}{expected}")));
+        let missing = check_example(
+            &description,
+            &operations,
+            &example(&format!("{balance}{expected}")),
+        );
         assert!(missing.is_err_and(|m| m.contains("every further operation")));
         let wrong = usage.replace("getUsage", "getSub");
-        let wrong = check_example(&description, &operations, &example(&format!("{balance}{wrong}{expected}")));
+        let wrong = check_example(
+            &description,
+            &operations,
+            &example(&format!("{balance}{wrong}{expected}")),
+        );
         assert!(wrong.is_err_and(|m| m.starts_with("responses[0].operation")));
         let refused = "description = \"d\"\nstatus = 401\nbody = \"{}\"\n[expected.error]\nkind = \"authentication\"\n";
-        assert_eq!(check_example(&description, &operations, &example(refused)), Ok(()));
+        assert_eq!(
+            check_example(&description, &operations, &example(refused)),
+            Ok(())
+        );
     }
 }

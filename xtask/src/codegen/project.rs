@@ -701,21 +701,26 @@ fn further_calls(
     let (mut bindings, mut functions, mut projected) = (String::new(), String::new(), Vec::new());
     for operation in &entry.operations {
         let name = &operation.operation;
-        let pointer = [Some(&mapping.total), mapping.granted.as_ref(), mapping.topped_up.as_ref()]
-            .into_iter()
-            .flatten()
-            .find_map(|source| match source {
-                AmountSource::Less { less, .. } if &less.operation == name => Some(&less.pointer),
-                _ => None,
-            })
-            .ok_or_else(|| format!("no amount names `{name}`"))?;
+        let pointer = [
+            Some(&mapping.total),
+            mapping.granted.as_ref(),
+            mapping.topped_up.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|source| match source {
+            AmountSource::Less { less, .. } if &less.operation == name => Some(&less.pointer),
+            _ => None,
+        })
+        .ok_or_else(|| format!("no amount names `{name}`"))?;
         let found = find_operation(spec, name).ok_or_else(|| format!("no operation `{name}`"))?;
         let response = success_type_name(found, name)
             .ok_or_else(|| format!("`{name}` has no JSON success response"))?;
         find_type(walker.space, &response)
             .ok_or_else(|| format!("progenitor generated no type `{response}`"))?;
         let snake = sanitize(name, Case::Snake);
-        let reached = walker.follow(Reached::from("body", Pos::Named(response.clone())), pointer)?;
+        let reached =
+            walker.follow(Reached::from("body", Pos::Named(response.clone())), pointer)?;
         let at = format!("{} of {name}", shown(pointer));
         write!(
             functions,

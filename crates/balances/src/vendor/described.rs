@@ -163,7 +163,10 @@ mod message_kind_tests {
         let messages = [("额度已用尽".to_owned(), ErrorKindName::InsufficientBalance)]
             .into_iter()
             .collect();
-        for used_up in ["该令牌额度已用尽", "令牌 sk-…（#12）额度已用尽 (request id: 1)"] {
+        for used_up in [
+            "该令牌额度已用尽",
+            "令牌 sk-…（#12）额度已用尽 (request id: 1)",
+        ] {
             assert_eq!(
                 kind_of_message(&messages, used_up),
                 Some(ErrorKindName::InsufficientBalance),
@@ -171,6 +174,9 @@ mod message_kind_tests {
             );
         }
         assert_eq!(kind_of_message(&messages, "无效的令牌"), None);
-        assert_eq!(kind_of_message(&Default::default(), "该令牌额度已用尽"), None);
+        assert_eq!(
+            kind_of_message(&Default::default(), "该令牌额度已用尽"),
+            None
+        );
     }
 }

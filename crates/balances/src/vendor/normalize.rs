@@ -3,8 +3,8 @@
 //! currency, a unit, a map key's denomination) and exact scaling. Generic over every vendor;
 //! the vendor's part is its description's data.
 
-use balances_registry::{AmountSource, Denomination, KeyDenomination, Scale};
 use balances_registry::Scope as ReadingScope;
+use balances_registry::{AmountSource, Denomination, KeyDenomination, Scale};
 use balances_runtime::projection::{Projection, Row};
 use rust_decimal::Decimal;
 
@@ -33,7 +33,10 @@ pub(crate) fn normalize(account: &Account, projection: Projection) -> Result<Bal
             match counted {
                 Counted::Money(currency) => unlimited.push(Unlimited::new(currency)),
                 Counted::Unit(unit) => {
-                    return Err(format!("{} ({unit}) is unlimited, which only money can be", crate::escape_control(&row.at)));
+                    return Err(format!(
+                        "{} ({unit}) is unlimited, which only money can be",
+                        crate::escape_control(&row.at)
+                    ));
                 }
             }
             continue;
@@ -84,10 +87,7 @@ pub(crate) fn normalize(account: &Account, projection: Projection) -> Result<Bal
 /// The row's total less the further operation's amount, divided exactly by its divisor
 /// (new-api: `hard_limit_usd - total_usage / 100`), for a total that names one; the total
 /// as it is otherwise.
-fn less_further_amount(
-    source: &AmountSource,
-    row: &Row,
-) -> Result<Option<Decimal>, String> {
+fn less_further_amount(source: &AmountSource, row: &Row) -> Result<Option<Decimal>, String> {
     let AmountSource::Less { less, .. } = source else {
         return Ok(row.total);
     };
