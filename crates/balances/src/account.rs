@@ -687,13 +687,76 @@ mod tests {
 
     #[test]
     fn every_vendor_has_a_default_server() {
-        for vendor in Vendor::all() {
+        // A vendor whose accounts give the server (new-api relays) has none of its own.
+        for vendor in Vendor::all().filter(|v| v.account_base_url().is_none()) {
             assert!(
                 vendor.default_base_url().starts_with("https://"),
                 "{vendor}: {}",
                 vendor.default_base_url()
             );
         }
+    }
+
+    #[test]
+    fn a_vendor_without_a_server_needs_the_accounts_naming_field_and_variable() {
+        let relay = Vendor::find("newapi").expect("in the registry");
+        assert!(relay.account_base_url().is_some());
+        let account = Account::api_key("relay", relay, "sk-1").expect("a key vendor");
+        let error = account.check_base_url().expect_err("no base URL");
+        assert_eq!(error.field(), Some("base_url"));
+        let message = error.to_string();
+        assert!(
+            message.contains("account relay: field `base_url` is required")
+                && message.contains("NEWAPI_BASE_URL"),
+            "{message}"
+        );
+        let with_url = account
+            .with_base_url("https://relay.example")
+            .expect("a URL");
+        assert_eq!(with_url.check_base_url(), Ok(()));
+        assert_eq!(with_url.effective_base_url(), "https://relay.example");
+        // Vendors with a server of their own need nothing.
+        let deepseek = Account::api_key("d", Vendor::find("deepseek").unwrap(), "sk").unwrap();
+        assert_eq!(deepseek.check_base_url(), Ok(()));
+    }
+
+    #[test]
+    fn a_currency_is_chosen_per_account_where_the_vendor_allows_it() {
+        let relay = Vendor::find("newapi").expect("in the registry");
+        assert_eq!(relay.default_currency(), Some("USD"));
+        let account = Account::api_key("relay", relay, "sk-1").expect("a key vendor");
+        assert_eq!(account.currency(), None);
+        let cny = account.clone().with_currency("CNY").expect("a code");
+        assert_eq!(cny.currency(), Some("CNY"));
+        for bad in ["cny", "CN", "RMB¥", ""] {
+            let error = account.clone().with_currency(bad).expect_err(bad);
+            assert_eq!(error.field(), Some("currency"), "{bad}");
+        }
+        let deepseek = Account::api_key("d", Vendor::find("deepseek").unwrap(), "sk").unwrap();
+        assert!(matches!(
+            deepseek.with_currency("USD"),
+            Err(ConfigError::FieldNotAllowed { .. })
+        ));
+    }
+
+    #[test]
+    fn the_environment_gives_a_relays_base_url_and_currency_or_names_what_is_missing() {
+        let only_key = |name: &str| (name == "NEWAPI_API_KEY").then(|| "sk-1".to_owned());
+        let error = Account::from_env_with(only_key).expect_err("no base URL");
+        assert!(
+            matches!(&error, ConfigError::MissingBaseUrl { variable, .. } if variable == "NEWAPI_BASE_URL"),
+            "{error}"
+        );
+        let all = |name: &str| match name {
+            "NEWAPI_API_KEY" => Some("sk-1".to_owned()),
+            "NEWAPI_BASE_URL" => Some("https://relay.example".to_owned()),
+            "NEWAPI_CURRENCY" => Some("CNY".to_owned()),
+            _ => None,
+        };
+        let accounts = Account::from_env_with(all).expect("complete");
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].currency(), Some("CNY"));
+        assert_eq!(accounts[0].effective_base_url(), "https://relay.example");
     }
 
     #[test]

@@ -432,6 +432,24 @@ mod tests {
     }
 
     #[test]
+    fn a_relay_account_needs_its_base_url_and_may_choose_its_currency() {
+        let relay = "[[accounts]]\nname = \"relay\"\nvendor = \"newapi\"\napi_key = \"sk-1\"\n";
+        let error = Config::from_toml_str(relay, no_env).expect_err("no base_url");
+        assert!(
+            matches!(&error, ConfigError::MissingBaseUrl { account, variable, .. }
+                if account == "relay" && variable == "NEWAPI_BASE_URL"),
+            "{error}"
+        );
+        let text = format!("{relay}base_url = \"https://relay.example\"\ncurrency = \"CNY\"\n");
+        let config = Config::from_toml_str(&text, no_env).expect("complete");
+        assert_eq!(config.accounts()[0].currency(), Some("CNY"));
+        // Another vendor has no currency setting: a mistake worth naming.
+        let deepseek = "[[accounts]]\nname = \"d\"\nvendor = \"deepseek\"\napi_key = \"sk\"\ncurrency = \"USD\"\n";
+        let error = Config::from_toml_str(deepseek, no_env).expect_err("not a relay");
+        assert_eq!(error.field(), Some("currency"), "{error}");
+    }
+
+    #[test]
     fn syntax_error_has_position_and_no_quote_of_the_file() {
         let text = "[[accounts]]\nname = \"a\"\napi_key = \"sk-canary\nvendor = \"deepseek\"\n";
         match Config::from_toml_str(text, no_env) {
