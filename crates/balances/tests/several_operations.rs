@@ -49,7 +49,10 @@ fn client() -> BalanceClient {
 #[tokio::test]
 async fn both_calls_are_made_and_the_usage_is_subtracted_exactly() {
     let server = server(ResponseTemplate::new(200).set_body_raw(USAGE, "application/json")).await;
-    let balance = client().fetch(&account(&server.uri())).await.expect("a balance");
+    let balance = client()
+        .fetch(&account(&server.uri()))
+        .await
+        .expect("a balance");
     assert_eq!(balance.amounts()[0].total.to_string(), "75.000");
     assert_eq!(balance.amounts()[0].currency, "USD");
     assert_eq!(balance.scope(), balances::Scope::Key);
@@ -58,8 +61,7 @@ async fn both_calls_are_made_and_the_usage_is_subtracted_exactly() {
 
 #[tokio::test]
 async fn a_failing_second_call_is_the_result() {
-    let server =
-        server(ResponseTemplate::new(401).set_body_raw(USED_UP, "application/json")).await;
+    let server = server(ResponseTemplate::new(401).set_body_raw(USED_UP, "application/json")).await;
     let error = client()
         .fetch(&account(&server.uri()))
         .await
