@@ -859,6 +859,64 @@ mod tests {
     }
 
     #[test]
+    fn a_relay_description_reads_its_further_operation_sentinel_scope_and_currency() {
+        let text = r#"
+            name = "Relay"
+            auth = { scheme = "bearer" }
+            account_base_url = "the relay's address"
+            [balance]
+            operation = "getSub"
+            denomination = { account_currency = "USD" }
+            total = { from = "/limit", less = { operation = "getUsage", pointer = "/used", divisor = "100" } }
+            unlimited = { pointer = "/limit", equals = "100000000" }
+            scope = "key"
+            [errors]
+            messages = { "额度已用尽" = "insufficient_balance" }
+        "#;
+        let description: Description = toml::from_str(text).expect("description");
+        assert_eq!(
+            description.account_base_url.as_deref(),
+            Some("the relay's address")
+        );
+        assert_eq!(
+            description.balance.denomination,
+            Denomination::AccountCurrency("USD".into())
+        );
+        assert_eq!(
+            description.balance.total,
+            AmountSource::Less {
+                from: "/limit".into(),
+                less: OperationAmount {
+                    operation: "getUsage".into(),
+                    pointer: "/used".into(),
+                    divisor: Some("100".into()),
+                },
+            }
+        );
+        assert_eq!(description.further_operations(), ["getUsage"]);
+        assert_eq!(description.balance.scope, Scope::Key);
+        assert_eq!(
+            description.balance.unlimited,
+            Some(Sentinel {
+                pointer: "/limit".into(),
+                equals: "100000000".into()
+            })
+        );
+        assert_eq!(
+            description.errors.messages.get("额度已用尽"),
+            Some(&ErrorKindName::InsufficientBalance)
+        );
+        // Left out, each is the default every other folder relies on.
+        let plain: Description = toml::from_str(
+            "name = \"P\"\nauth = { scheme = \"bearer\" }\nbase_url = \"https://p\"\n\
+             [balance]\noperation = \"o\"\ndenomination = { currency = \"USD\" }\ntotal = \"/t\"\n",
+        )
+        .expect("plain");
+        assert_eq!(plain.balance.scope, Scope::Account);
+        assert!(plain.further_operations().is_empty() && plain.balance.unlimited.is_none());
+    }
+
+    #[test]
     fn a_description_reads_from_toml() {
         let text = r#"
             name = "Example"
