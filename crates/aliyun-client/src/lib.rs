@@ -860,6 +860,7 @@ pub mod balance {
         operation: "QueryAccountBalance",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `QueryAccountBalance` through this crate's [`Client`](super::Client) with the call's

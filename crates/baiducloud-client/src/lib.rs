@@ -457,6 +457,7 @@ pub mod balance {
         operation: "getCashBalance",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `getCashBalance` through this crate's [`Client`](super::Client) with the call's

@@ -129,6 +129,31 @@ pub fn render(
         unit_amounts(accounts),
     );
     out.family(
+        "balances_unlimited",
+        Kind::Gauge,
+        "1 for a currency the vendor says can be spent without limit (a new-api key with unlimited quota); balances_balance has no sample for it, since there is no amount.",
+        accounts
+            .iter()
+            .filter_map(|s| Some((s, s.balance?)))
+            .flat_map(|(s, balance)| {
+                balance.unlimited().iter().map(move |u| {
+                    let labels = format!("{},currency=\"{}\"", account_labels(s), label(&u.currency));
+                    (labels, "1".to_owned())
+                })
+            })
+            .collect(),
+    );
+    out.family(
+        "balances_key_quota",
+        Kind::Gauge,
+        "1 when the account's balance is only the remaining quota of the key used (a new-api relay), which may differ from the account's own balance.",
+        accounts
+            .iter()
+            .filter(|s| s.balance.is_some_and(|b| b.scope() == balances::Scope::Key))
+            .map(|s| (account_labels(s), "1".to_owned()))
+            .collect(),
+    );
+    out.family(
         "balances_available",
         Kind::Gauge,
         "1 when the vendor says the account can make API calls, 0 when it says it cannot.",
@@ -655,6 +680,45 @@ mod tests {
         assert_eq!(
             Exposition::negotiate(Some("application/openmetrics-text;q=0")),
             Exposition::Prometheus
+        );
+    }
+
+    #[test]
+    fn an_unlimited_currency_has_no_amount_and_a_key_quota_says_so() {
+        let unlimited = Balance::new("relay", vendor("deepseek"), None, Vec::new())
+            .unwrap()
+            .with_unlimited(vec![balances::Unlimited::new("USD")])
+            .unwrap()
+            .with_scope(balances::Scope::Key);
+        let text = render(
+            &[series("relay", Some(&unlimited), None)],
+            None,
+            Exposition::Prometheus,
+        );
+        let lines = lines(&text);
+        for expected in [
+            r#"balances_unlimited{account="relay",vendor="deepseek",currency="USD"} 1"#,
+            r#"balances_key_quota{account="relay",vendor="deepseek"} 1"#,
+        ] {
+            assert!(lines.contains(&expected), "missing {expected} in\n{text}");
+        }
+        assert!(!text.contains("balances_balance{"), "no amount: {text}");
+        // An account's own balance has neither family.
+        let plain = Balance::new(
+            "a",
+            vendor("deepseek"),
+            None,
+            vec![Amount::total("USD", dec("1"))],
+        )
+        .unwrap();
+        let text = render(
+            &[series("a", Some(&plain), None)],
+            None,
+            Exposition::Prometheus,
+        );
+        assert!(
+            !text.contains("balances_unlimited") && !text.contains("balances_key_quota"),
+            "{text}"
         );
     }
 

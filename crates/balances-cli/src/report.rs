@@ -301,7 +301,18 @@ pub fn table(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
                         a.topped_up,
                     )
                 });
+                // A currency without limit has no amount: said in words, never as a number.
+                let unlimited = balance.unlimited().iter().map(|u| {
+                    (
+                        Measure::Currency,
+                        u.currency.clone(),
+                        "unlimited".to_owned(),
+                        None,
+                        None,
+                    )
+                });
                 let mut cells: Vec<[String; 5]> = money
+                    .chain(unlimited)
                     .chain(units)
                     .map(|(measure, unit, total, granted, topped_up)| {
                         let runs_out = forecasts_at.map_or_else(String::new, |now| {
@@ -322,7 +333,7 @@ pub fn table(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
                 for [unit, total, granted, topped_up, runs_out] in cells {
                     let mut row = vec![
                         outcome.account.clone(),
-                        outcome.vendor.to_string(),
+                        vendor_cell(outcome.vendor, balance.scope()),
                         unit,
                         total,
                         granted,
@@ -384,6 +395,15 @@ pub fn table(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
         push_row(&mut text, &widths, row.into_iter(), error);
     }
     text
+}
+
+/// The vendor, and whose balance it is when not the account's: `newapi (key quota)` says
+/// the amount is only the key's remaining quota.
+fn vendor_cell(vendor: balances::Vendor, scope: balances::Scope) -> String {
+    match scope {
+        balances::Scope::Key => format!("{vendor} (key quota)"),
+        _ => vendor.to_string(),
+    }
 }
 
 fn push_row(

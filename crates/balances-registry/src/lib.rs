@@ -60,6 +60,7 @@ impl VendorEntry {
             method: method.to_owned(),
             path: path.to_owned(),
             request: RequestShape::default(),
+            operations: Vec::new(),
             examples,
             folder_sha256: BTreeMap::new(),
         }
@@ -91,6 +92,16 @@ impl VendorEntry {
             .filter(|e| matches!(&e.expected, Expected::Error(error) if error.kind == kind))
             .filter(|e| status.is_none_or(|s| s == e.status))
             .min_by(|a, b| a.name.cmp(&b.name))
+    }
+}
+
+impl Scale {
+    /// A divisor alone (`"100"`), with no native unit kept.
+    pub fn divisor(divisor: impl Into<String>) -> Self {
+        Self {
+            divisor: divisor.into(),
+            native_unit: None,
+        }
     }
 }
 
@@ -140,6 +151,11 @@ pub struct VendorEntry {
     /// What every balance request carries besides credentials, from the spec.
     #[serde(default)]
     pub request: RequestShape,
+    /// Further operations the balance needs besides the balance operation (new-api's usage
+    /// beside its subscription), in the order the facade calls them: the operations named by
+    /// the description's amounts ([`AmountSource::Less`]), from the spec.
+    #[serde(default)]
+    pub operations: Vec<FurtherOperation>,
     /// `specs/<id>/examples/*.toml`, sorted by name.
     pub examples: Vec<Example>,
     /// The sha256 (lower-case hex) of every file of `specs/<id>/` this entry was compiled
@@ -171,6 +187,52 @@ pub struct RequestShape {
     /// object (`{}`, the operation's body with every member left out).
     #[serde(default)]
     pub json_body: bool,
+}
+
+/// An operation the balance needs besides the balance operation, as the spec has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FurtherOperation {
+    /// The operationId.
+    pub operation: String,
+    /// Its HTTP method, upper case.
+    pub method: String,
+    /// Its path template (appended to the base URL).
+    pub path: String,
+}
+
+impl FurtherOperation {
+    /// The operation `operation`, sent as `method` to `path`.
+    pub fn new(operation: &str, method: &str, path: &str) -> Self {
+        Self {
+            operation: operation.to_owned(),
+            method: method.to_owned(),
+            path: path.to_owned(),
+        }
+    }
+}
+
+impl Description {
+    /// The operations named by amounts besides the balance operation, each once, in the
+    /// order the amounts name them (`total`, `granted`, `topped_up`): the calls after the
+    /// first.
+    pub fn further_operations(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        let sources = [
+            Some(&self.balance.total),
+            self.balance.granted.as_ref(),
+            self.balance.topped_up.as_ref(),
+        ];
+        for source in sources.into_iter().flatten() {
+            if let AmountSource::Less { less, .. } = source
+                && !names.contains(&less.operation.as_str())
+            {
+                names.push(&less.operation);
+            }
+        }
+        names
+    }
 }
 
 /// A parameter with the one value its spec allows.
@@ -216,6 +278,11 @@ pub struct Description {
     /// The region used when an account names none; required with `regions`.
     #[serde(default)]
     pub default_region: Option<String>,
+    /// The vendor has no server of its own (a self-hosted gateway such as new-api): every
+    /// account must give its `base_url`, and this text says what it is, for people (`the
+    /// relay site's address`). Given instead of `base_url` and `regions`.
+    #[serde(default)]
+    pub account_base_url: Option<String>,
     /// Which operation gives the balance and how its response becomes amounts.
     pub balance: BalanceMapping,
     /// How error bodies and statuses are read.
@@ -348,6 +415,38 @@ pub struct BalanceMapping {
     /// The vendor counts in a fraction of the denomination (GeekAI coins: 100 per CNY).
     #[serde(default)]
     pub scale: Option<Scale>,
+    /// A value that means "no limit" rather than an amount (new-api's unlimited key:
+    /// `hard_limit_usd` = `100000000`): such a row is reported as unlimited, never as money.
+    #[serde(default)]
+    pub unlimited: Option<Sentinel>,
+    /// Whose balance the reading is: the account's (the default) or only the key's quota.
+    #[serde(default)]
+    pub scope: Scope,
+}
+
+/// A value meaning unlimited, compared as an exact decimal (`1e8`, `100000000` and
+/// `100000000.0` are the same).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Sentinel {
+    /// Where the value is, relative to the row.
+    pub pointer: Pointer,
+    /// The value, a decimal string.
+    pub equals: String,
+}
+
+/// Whose balance a reading is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Scope {
+    /// The account's balance.
+    #[default]
+    Account,
+    /// The remaining quota of the key used, which may differ from the account's balance
+    /// (a relay's key limited below the account's funds).
+    Key,
 }
 
 /// One condition of a success envelope.
@@ -391,6 +490,10 @@ pub enum Denomination {
     CurrencyField(Pointer),
     /// Always this currency.
     Currency(String),
+    /// The account's `currency` setting, else this currency: a vendor whose amounts are in
+    /// whatever currency the site displays (a new-api site set to CNY puts CNY in its
+    /// `*_usd` fields), which the response does not say.
+    AccountCurrency(String),
     /// The account's region's `currency`.
     RegionCurrency,
     /// A unit that is not money (`points`, `DIEM`): reported as a unit, never as a currency.
@@ -426,6 +529,29 @@ pub enum AmountSource {
         /// `[minuend, subtrahend]`.
         minus: [Pointer; 2],
     },
+    /// An amount of the row less an amount from another operation's body (new-api:
+    /// `hard_limit_usd` of the subscription less `total_usage / 100` of the usage).
+    Less {
+        /// The minuend, relative to the row.
+        from: Pointer,
+        /// The subtrahend, from another operation's response.
+        less: OperationAmount,
+    },
+}
+
+/// An amount in another operation's response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct OperationAmount {
+    /// The operationId whose success body has it (not the balance operation).
+    pub operation: String,
+    /// Where it is, from that body's root.
+    pub pointer: Pointer,
+    /// The operation counts in a fraction of the row's unit (new-api's `total_usage` is in
+    /// hundredths: `"100"`), a decimal string; divided exactly.
+    #[serde(default)]
+    pub divisor: Option<String>,
 }
 
 /// The vendor counts in a fraction of the denomination.
@@ -467,6 +593,12 @@ pub struct ErrorMapping {
     /// cloud.siliconflow.com`); shown with that error.
     #[serde(default)]
     pub retired_hint: Option<String>,
+    /// Text in the vendor's message (from [`ErrorMapping::message`]) that means a kind
+    /// whatever the status, for a vendor whose code does not tell (new-api's 401
+    /// `该令牌额度已用尽`, "this key's quota is used up": `insufficient_balance`, not a wrong
+    /// key). Checked after `codes`, in key order.
+    #[serde(default)]
+    pub messages: BTreeMap<String, ErrorKindName>,
 }
 
 /// The kinds a description may map a status or code to.
@@ -510,6 +642,10 @@ pub struct Example {
     /// The account's region for this case, when the vendor has regions.
     #[serde(default)]
     pub region: Option<String>,
+    /// The account's `currency` setting for this case, for a vendor whose denomination is
+    /// `account_currency`.
+    #[serde(default)]
+    pub currency: Option<String>,
     /// The HTTP status.
     pub status: u16,
     /// Response headers other than `content-type: application/json`.
@@ -517,8 +653,29 @@ pub struct Example {
     pub headers: BTreeMap<String, String>,
     /// The response body, exactly as sent.
     pub body: String,
+    /// The further responses after this one, in the order the facade asks for them (the
+    /// vendor's further operations, [`VendorEntry::operations`]).
+    #[serde(default)]
+    pub responses: Vec<ExampleResponse>,
     /// What the facade must make of it.
     pub expected: Expected,
+}
+
+/// A further response of an example.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ExampleResponse {
+    /// The operationId it answers; none: the balance operation.
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// The HTTP status.
+    pub status: u16,
+    /// Response headers other than `content-type: application/json`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The response body, exactly as sent.
+    pub body: String,
 }
 
 /// The result an example must give.
@@ -542,6 +699,12 @@ pub struct ExpectedBalance {
     pub available: Option<bool>,
     /// The amounts, in the order the facade reports them (currencies sorted, then units).
     pub amounts: Vec<ExpectedAmount>,
+    /// Currencies the reading says are unlimited (no amount reported), sorted.
+    #[serde(default)]
+    pub unlimited: Vec<String>,
+    /// Whose balance it is (`key`), when not the account's.
+    #[serde(default)]
+    pub scope: Option<Scope>,
 }
 
 /// One expected amount; decimals as strings, compared exactly (scale and sign included).
@@ -704,6 +867,64 @@ mod tests {
         }
         assert!(!Auth::EiotclubSignature.signs_requests());
         assert!(toml::from_str::<Auth>(r#"scheme = "tc3-hmac-sha256""#).is_err());
+    }
+
+    #[test]
+    fn a_relay_description_reads_its_further_operation_sentinel_scope_and_currency() {
+        let text = r#"
+            name = "Relay"
+            auth = { scheme = "bearer" }
+            account_base_url = "the relay's address"
+            [balance]
+            operation = "getSub"
+            denomination = { account_currency = "USD" }
+            total = { from = "/limit", less = { operation = "getUsage", pointer = "/used", divisor = "100" } }
+            unlimited = { pointer = "/limit", equals = "100000000" }
+            scope = "key"
+            [errors]
+            messages = { "额度已用尽" = "insufficient_balance" }
+        "#;
+        let description: Description = toml::from_str(text).expect("description");
+        assert_eq!(
+            description.account_base_url.as_deref(),
+            Some("the relay's address")
+        );
+        assert_eq!(
+            description.balance.denomination,
+            Denomination::AccountCurrency("USD".into())
+        );
+        assert_eq!(
+            description.balance.total,
+            AmountSource::Less {
+                from: "/limit".into(),
+                less: OperationAmount {
+                    operation: "getUsage".into(),
+                    pointer: "/used".into(),
+                    divisor: Some("100".into()),
+                },
+            }
+        );
+        assert_eq!(description.further_operations(), ["getUsage"]);
+        assert_eq!(description.balance.scope, Scope::Key);
+        assert_eq!(
+            description.balance.unlimited,
+            Some(Sentinel {
+                pointer: "/limit".into(),
+                equals: "100000000".into()
+            })
+        );
+        assert_eq!(
+            description.errors.messages.get("额度已用尽"),
+            Some(&ErrorKindName::InsufficientBalance)
+        );
+        // Left out, each is the default every other folder relies on.
+        let plain: Description = toml::from_str(
+            "name = \"P\"\nauth = { scheme = \"bearer\" }\nbase_url = \"https://p\"\n\
+             [balance]\noperation = \"o\"\ndenomination = { currency = \"USD\" }\ntotal = \"/t\"\n",
+        )
+        .expect("plain");
+        assert_eq!(plain.balance.scope, Scope::Account);
+        assert!(plain.further_operations().is_empty() && plain.balance.unlimited.is_none());
     }
 
     #[test]

@@ -24,6 +24,19 @@ pub struct Binding {
     pub fetch: for<'a> fn(Call<'a>) -> Pending<'a>,
     /// Decodes a success body into the generated response type and projects it.
     pub decode: fn(&[u8]) -> Result<Projection, Failure>,
+    /// The further operations `fetch` calls after the balance operation, in order (empty
+    /// for most vendors), each with the decoder of its success body: for bytes fetched
+    /// another way.
+    pub further: &'static [Further],
+}
+
+/// A further operation of a balance (new-api's usage beside its subscription).
+#[derive(Clone, Copy, Debug)]
+pub struct Further {
+    /// Its operationId.
+    pub operation: &'static str,
+    /// Decodes its success body and projects the one amount the balance takes from it.
+    pub decode: fn(&[u8]) -> Result<Projection, Failure>,
 }
 
 /// The future a [`Binding::fetch`] returns.
@@ -108,6 +121,20 @@ pub enum Sent {
 }
 
 impl Sent {
+    /// The projection and the exchange of a call whose response projected, else the outcome
+    /// as it is (a failed projection included): the first of several calls that is not a
+    /// projection is the result.
+    #[allow(clippy::result_large_err)]
+    pub fn projected(self) -> Result<(Projection, Exchange), Sent> {
+        match self {
+            Sent::Projected {
+                projection: Ok(projection),
+                exchange,
+            } => Ok((projection, exchange)),
+            other => Err(other),
+        }
+    }
+
     /// What a generated operation's `send()` result means, with the exchange its `context`
     /// kept: what every generated `balance::fetch` returns.
     pub fn of<T, E>(

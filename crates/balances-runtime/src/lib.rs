@@ -5,9 +5,10 @@
 mod binding;
 mod context;
 mod decimal;
+pub mod further;
 pub mod projection;
 
-pub use binding::{Binding, Call, Pending, Sent};
+pub use binding::{Binding, Call, Further, Pending, Sent};
 pub use context::{Context, Exchange, MAX_RESPONSE_BODY_BYTES, Outgoing, Received, RequestSigner};
 pub use decimal::{ExactDecimal, NotExact, parse_exact};
 

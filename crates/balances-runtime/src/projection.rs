@@ -47,6 +47,12 @@ pub struct Row {
     pub granted: Option<Decimal>,
     /// The topped-up part, when the description reads one and the row has it.
     pub topped_up: Option<Decimal>,
+    /// The row holds the description's sentinel for "no limit" (new-api's unlimited key),
+    /// not an amount.
+    pub unlimited: bool,
+    /// An amount of a further operation to subtract from `total`, as that operation sent it
+    /// (not yet divided): filled in by [`crate::further::subtract_from_totals`].
+    pub subtracted: Option<Decimal>,
 }
 
 impl Row {
@@ -146,6 +152,26 @@ pub fn difference(
         .ok_or_else(|| Failure::Invalid("the difference overflows".into()))
 }
 
+/// The amount `value` of the row at `at`, which must be present (`name` for the message).
+pub fn present(
+    at: &str,
+    (name, value): (&str, Option<Decimal>),
+) -> Result<Option<Decimal>, Failure> {
+    value
+        .map(Some)
+        .ok_or_else(|| Failure::Invalid(format!("{at} has no `{name}`")))
+}
+
+/// Whether `value` is the sentinel `equals` (a decimal literal the description wrote and
+/// codegen checked), compared as numbers: `1e8`, `100000000` and `100000000.0` are the same.
+pub fn is_sentinel(value: Option<Decimal>, equals: &str) -> bool {
+    use std::str::FromStr;
+    match (value, Decimal::from_str(equals)) {
+        (Some(value), Ok(sentinel)) => value == sentinel,
+        _ => false,
+    }
+}
+
 /// A value a success condition accepts, as written in `vendor.toml`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -236,6 +262,17 @@ mod tests {
         );
         let error = difference("data", ("c", dec("1")), ("u", None)).unwrap_err();
         assert_eq!(error.to_string(), "data has no `u`");
+    }
+
+    #[test]
+    fn a_sentinel_compares_as_a_number_and_present_names_what_is_missing() {
+        assert!(is_sentinel(dec("100000000"), "100000000"));
+        assert!(is_sentinel(dec("100000000.00"), "100000000"));
+        assert!(!is_sentinel(dec("99999999.99"), "100000000"));
+        assert!(!is_sentinel(None, "100000000"));
+        assert_eq!(present("the body", ("a", dec("1"))).unwrap(), dec("1"));
+        let error = present("the body", ("hard_limit_usd", None)).unwrap_err();
+        assert_eq!(error.to_string(), "the body has no `hard_limit_usd`");
     }
 
     #[test]

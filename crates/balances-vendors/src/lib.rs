@@ -34,6 +34,9 @@ pub use geekai_client as geekai;
 /// The generated client of `specs/moonshot/` (the `moonshot-client` crate).
 #[cfg(feature = "moonshot")]
 pub use moonshot_client as moonshot;
+/// The generated client of `specs/newapi/` (the `newapi-client` crate).
+#[cfg(feature = "newapi")]
+pub use newapi_client as newapi;
 /// The generated client of `specs/novita/` (the `novita-client` crate).
 #[cfg(feature = "novita")]
 pub use novita_client as novita;
@@ -76,6 +79,8 @@ pub const BINDINGS: &[balances_runtime::Binding] = &[
     geekai_client::balance::BINDING,
     #[cfg(feature = "moonshot")]
     moonshot_client::balance::BINDING,
+    #[cfg(feature = "newapi")]
+    newapi_client::balance::BINDING,
     #[cfg(feature = "novita")]
     novita_client::balance::BINDING,
     #[cfg(feature = "openrouter")]
@@ -104,6 +109,7 @@ pub const FEATURES: &[&str] = &[
     "eiotclub",
     "geekai",
     "moonshot",
+    "newapi",
     "novita",
     "openrouter",
     "poe",

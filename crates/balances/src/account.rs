@@ -111,6 +111,21 @@ impl Vendor {
         }
     }
 
+    /// What an account's base URL is, for a vendor with no server of its own (new-api
+    /// relays): every account must give one ([`Account::with_base_url`]).
+    pub fn account_base_url(self) -> Option<&'static str> {
+        self.0.description.account_base_url.as_deref()
+    }
+
+    /// The currency amounts are in when an account sets none, for a vendor whose accounts
+    /// choose it ([`Account::with_currency`]): a new-api site may display CNY.
+    pub fn default_currency(self) -> Option<&'static str> {
+        match &self.0.description.balance.denomination {
+            balances_registry::Denomination::AccountCurrency(code) => Some(code),
+            _ => None,
+        }
+    }
+
     pub(crate) fn region(self, name: &str) -> Option<&'static balances_registry::Region> {
         self.0.description.regions.iter().find(|r| r.name == name)
     }
@@ -298,6 +313,7 @@ pub struct Account {
     base_url: Option<Url>,
     region: Option<&'static str>,
     alert_below: Option<Threshold>,
+    currency: Option<String>,
 }
 
 impl fmt::Debug for Account {
@@ -310,6 +326,7 @@ impl fmt::Debug for Account {
             .field("base_url", &self.base_url.as_ref().map(Url::as_str))
             .field("region", &self.region)
             .field("alert_below", &self.alert_below)
+            .field("currency", &self.currency)
             .finish()
     }
 }
@@ -387,6 +404,7 @@ impl Account {
             base_url: None,
             region: None,
             alert_below: None,
+            currency: None,
         })
     }
 
@@ -399,6 +417,47 @@ impl Account {
     pub fn with_base_url(mut self, url: &str) -> Result<Self, ConfigError> {
         self.base_url = Some(parse_base_url(&self.name, url)?);
         Ok(self)
+    }
+
+    /// The currency this account's amounts are in, for a vendor whose accounts choose it
+    /// ([`Vendor::default_currency`]: a new-api site set to display CNY puts CNY in its
+    /// `*_usd` fields). A code of three capital letters; another vendor refuses the field.
+    pub fn with_currency(mut self, currency: &str) -> Result<Self, ConfigError> {
+        if self.vendor.default_currency().is_none() {
+            return Err(ConfigError::FieldNotAllowed {
+                account: self.name.clone(),
+                field: "currency".into(),
+                vendor: self.vendor,
+            });
+        }
+        if !(currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err(ConfigError::InvalidType {
+                account: self.name.clone(),
+                field: "currency".into(),
+                expected: "a currency code of three capital letters, such as USD or CNY".into(),
+            });
+        }
+        self.currency = Some(currency.to_owned());
+        Ok(self)
+    }
+
+    /// The currency the account set ([`Account::with_currency`]), if any.
+    pub fn currency(&self) -> Option<&str> {
+        self.currency.as_deref()
+    }
+
+    /// A vendor with no server of its own needs the account's base URL: the error naming
+    /// the field and its environment variable when there is none.
+    pub(crate) fn check_base_url(&self) -> Result<(), ConfigError> {
+        match (self.vendor.account_base_url(), &self.base_url) {
+            (Some(hint), None) => Err(ConfigError::MissingBaseUrl {
+                account: self.name.clone(),
+                vendor: self.vendor,
+                hint: hint.to_owned(),
+                variable: env::variable(self.vendor, "base_url"),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Picks one of the vendor's regions ([`Vendor::regions`]): its server and, for a
@@ -489,6 +548,7 @@ impl Account {
             base_url: None,
             region: None,
             alert_below: None,
+            currency: None,
         }
     }
 
@@ -559,6 +619,12 @@ impl Account {
             if let Some(url) = get(&env::variable(vendor, "base_url")) {
                 account = account.with_base_url(&url)?;
             }
+            if vendor.default_currency().is_some()
+                && let Some(currency) = get(&env::variable(vendor, "currency"))
+            {
+                account = account.with_currency(&currency)?;
+            }
+            account.check_base_url()?;
             accounts.push(account);
         }
         Ok(accounts)
@@ -627,13 +693,76 @@ mod tests {
 
     #[test]
     fn every_vendor_has_a_default_server() {
-        for vendor in Vendor::all() {
+        // A vendor whose accounts give the server (new-api relays) has none of its own.
+        for vendor in Vendor::all().filter(|v| v.account_base_url().is_none()) {
             assert!(
                 vendor.default_base_url().starts_with("https://"),
                 "{vendor}: {}",
                 vendor.default_base_url()
             );
         }
+    }
+
+    #[test]
+    fn a_vendor_without_a_server_needs_the_accounts_naming_field_and_variable() {
+        let relay = Vendor::find("newapi").expect("in the registry");
+        assert!(relay.account_base_url().is_some());
+        let account = Account::api_key("relay", relay, "sk-1").expect("a key vendor");
+        let error = account.check_base_url().expect_err("no base URL");
+        assert_eq!(error.field(), Some("base_url"));
+        let message = error.to_string();
+        assert!(
+            message.contains("account relay: field `base_url` is required")
+                && message.contains("NEWAPI_BASE_URL"),
+            "{message}"
+        );
+        let with_url = account
+            .with_base_url("https://relay.example")
+            .expect("a URL");
+        assert_eq!(with_url.check_base_url(), Ok(()));
+        assert_eq!(with_url.effective_base_url(), "https://relay.example");
+        // Vendors with a server of their own need nothing.
+        let deepseek = Account::api_key("d", Vendor::find("deepseek").unwrap(), "sk").unwrap();
+        assert_eq!(deepseek.check_base_url(), Ok(()));
+    }
+
+    #[test]
+    fn a_currency_is_chosen_per_account_where_the_vendor_allows_it() {
+        let relay = Vendor::find("newapi").expect("in the registry");
+        assert_eq!(relay.default_currency(), Some("USD"));
+        let account = Account::api_key("relay", relay, "sk-1").expect("a key vendor");
+        assert_eq!(account.currency(), None);
+        let cny = account.clone().with_currency("CNY").expect("a code");
+        assert_eq!(cny.currency(), Some("CNY"));
+        for bad in ["cny", "CN", "RMB¥", ""] {
+            let error = account.clone().with_currency(bad).expect_err(bad);
+            assert_eq!(error.field(), Some("currency"), "{bad}");
+        }
+        let deepseek = Account::api_key("d", Vendor::find("deepseek").unwrap(), "sk").unwrap();
+        assert!(matches!(
+            deepseek.with_currency("USD"),
+            Err(ConfigError::FieldNotAllowed { .. })
+        ));
+    }
+
+    #[test]
+    fn the_environment_gives_a_relays_base_url_and_currency_or_names_what_is_missing() {
+        let only_key = |name: &str| (name == "NEWAPI_API_KEY").then(|| "sk-1".to_owned());
+        let error = Account::from_env_with(only_key).expect_err("no base URL");
+        assert!(
+            matches!(&error, ConfigError::MissingBaseUrl { variable, .. } if variable == "NEWAPI_BASE_URL"),
+            "{error}"
+        );
+        let all = |name: &str| match name {
+            "NEWAPI_API_KEY" => Some("sk-1".to_owned()),
+            "NEWAPI_BASE_URL" => Some("https://relay.example".to_owned()),
+            "NEWAPI_CURRENCY" => Some("CNY".to_owned()),
+            _ => None,
+        };
+        let accounts = Account::from_env_with(all).expect("complete");
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].currency(), Some("CNY"));
+        assert_eq!(accounts[0].effective_base_url(), "https://relay.example");
     }
 
     #[test]

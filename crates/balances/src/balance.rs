@@ -32,6 +32,63 @@ pub struct Balance {
     /// unit, sorted by unit; left out when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     units: Vec<UnitAmount>,
+    /// Currencies the vendor says can be spent without limit (a new-api key with unlimited
+    /// quota), sorted: there is no amount to report for them, so none is in `amounts`; left
+    /// out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    unlimited: Vec<Unlimited>,
+    /// Whose balance this is: `key` when it is only the remaining quota of the key used (a
+    /// new-api relay), which may be less or more than the account's balance; left out for the
+    /// account's own balance.
+    #[serde(default, skip_serializing_if = "Scope::is_account")]
+    scope: Scope,
+}
+
+/// A currency the vendor says can be spent without limit: no amount exists for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Unlimited {
+    /// ISO 4217 code, such as `USD`.
+    pub currency: String,
+}
+
+impl Unlimited {
+    /// No limit in `currency`.
+    pub fn new(currency: impl Into<String>) -> Self {
+        Self {
+            currency: currency.into(),
+        }
+    }
+}
+
+/// Whose balance a reading is.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Scope {
+    /// The account's balance.
+    #[default]
+    Account,
+    /// The remaining quota of the key used, not the account's balance.
+    Key,
+}
+
+impl Scope {
+    /// `account` or `key`, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Account => "account",
+            Scope::Key => "key",
+        }
+    }
+
+    /// Whether this is the account's own balance.
+    pub fn is_account(&self) -> bool {
+        *self == Scope::Account
+    }
 }
 
 /// A balance in a unit that is not money: points, tokens, credits that no currency
@@ -150,7 +207,50 @@ impl Balance {
             available,
             amounts,
             units: Vec::new(),
+            unlimited: Vec::new(),
+            scope: Scope::Account,
         })
+    }
+
+    /// Marks currencies the vendor says can be spent without limit, sorting them and
+    /// refusing one twice or one that also has an amount (an amount and "no limit" cannot
+    /// both be true).
+    pub fn with_unlimited(
+        mut self,
+        mut unlimited: Vec<Unlimited>,
+    ) -> Result<Self, DuplicateCurrency> {
+        unlimited.sort_by(|a, b| a.currency.cmp(&b.currency));
+        if let Some(pair) = unlimited
+            .windows(2)
+            .find(|w| w[0].currency == w[1].currency)
+        {
+            return Err(DuplicateCurrency(pair[0].currency.clone()));
+        }
+        if let Some(both) = unlimited
+            .iter()
+            .find(|u| self.amount(&u.currency).is_some())
+        {
+            return Err(DuplicateCurrency(both.currency.clone()));
+        }
+        self.unlimited = unlimited;
+        Ok(self)
+    }
+
+    /// Says whose balance this is ([`Scope::Key`]: only the key's quota).
+    #[must_use]
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// Currencies that can be spent without limit, sorted (empty for most vendors).
+    pub fn unlimited(&self) -> &[Unlimited] {
+        &self.unlimited
+    }
+
+    /// Whose balance this is.
+    pub fn scope(&self) -> Scope {
+        self.scope
     }
 
     /// Adds balances in units that are not money, sorting them by unit and refusing two in
@@ -250,6 +350,37 @@ mod tests {
             ],
         );
         assert_eq!(result, Err(DuplicateCurrency("USD".into())));
+    }
+
+    #[test]
+    fn unlimited_currencies_and_the_key_scope_serialize_only_when_present() {
+        let vendor = Vendor::find("deepseek").expect("in the registry");
+        let plain = Balance::new("a", vendor, None, Vec::new()).expect("empty");
+        let json = serde_json::to_string(&plain).expect("serializes");
+        assert!(
+            !json.contains("unlimited") && !json.contains("scope"),
+            "{json}"
+        );
+        let keyed = plain
+            .clone()
+            .with_unlimited(vec![Unlimited::new("USD")])
+            .expect("one currency")
+            .with_scope(Scope::Key);
+        let json = serde_json::to_string(&keyed).expect("serializes");
+        assert!(
+            json.ends_with(r#""amounts":[],"unlimited":[{"currency":"USD"}],"scope":"key"}"#),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Balance>(&json).expect("reads back"),
+            keyed
+        );
+        let with_amount = Balance::new("a", vendor, None, vec![Amount::total("USD", dec("1"))])
+            .expect("one currency");
+        assert_eq!(
+            with_amount.with_unlimited(vec![Unlimited::new("USD")]),
+            Err(DuplicateCurrency("USD".into()))
+        );
     }
 
     #[test]

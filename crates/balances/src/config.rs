@@ -115,7 +115,14 @@ fn account_tables<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Tabl
 }
 
 /// The fields every account may have; the credential fields are the vendors' own.
-const COMMON_FIELDS: &[&str] = &["name", "vendor", "base_url", "region", "alert_below"];
+const COMMON_FIELDS: &[&str] = &[
+    "name",
+    "vendor",
+    "base_url",
+    "region",
+    "alert_below",
+    "currency",
+];
 
 /// Whether `field` is a field of some account: a common one, or a credential field (or its
 /// `_env` form) of some vendor.
@@ -350,6 +357,7 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
         let credential = !COMMON_FIELDS.contains(&key.as_str());
         (credential && !credential_fields.contains(&base))
             || (key.as_str() == "region" && vendor.regions().len() == 0)
+            || (key.as_str() == "currency" && vendor.default_currency().is_none())
     });
     if let Some(field) = foreign {
         return Err(ConfigError::FieldNotAllowed {
@@ -388,6 +396,10 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
             other => other,
         })?;
     }
+    if let Some(currency) = fields.string("currency")? {
+        account = account.with_currency(&currency)?;
+    }
+    account.check_base_url()?;
     Ok(account)
 }
 
@@ -417,6 +429,24 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn a_relay_account_needs_its_base_url_and_may_choose_its_currency() {
+        let relay = "[[accounts]]\nname = \"relay\"\nvendor = \"newapi\"\napi_key = \"sk-1\"\n";
+        let error = Config::from_toml_str(relay, no_env).expect_err("no base_url");
+        assert!(
+            matches!(&error, ConfigError::MissingBaseUrl { account, variable, .. }
+                if account == "relay" && variable == "NEWAPI_BASE_URL"),
+            "{error}"
+        );
+        let text = format!("{relay}base_url = \"https://relay.example\"\ncurrency = \"CNY\"\n");
+        let config = Config::from_toml_str(&text, no_env).expect("complete");
+        assert_eq!(config.accounts()[0].currency(), Some("CNY"));
+        // Another vendor has no currency setting: a mistake worth naming.
+        let deepseek = "[[accounts]]\nname = \"d\"\nvendor = \"deepseek\"\napi_key = \"sk\"\ncurrency = \"USD\"\n";
+        let error = Config::from_toml_str(deepseek, no_env).expect_err("not a relay");
+        assert_eq!(error.field(), Some("currency"), "{error}");
     }
 
     #[test]

@@ -100,6 +100,26 @@ pub fn decode_response(
     vendor::interpret(account, http_status, &headers, body)
 }
 
+/// Several responses of one balance reading, for a vendor whose balance takes more than
+/// one operation ([`crate::Vendor`]s such as `newapi`: the subscription, then the usage):
+/// `(status, body)` of the balance operation first, then of each further operation in the
+/// order a fetch sends them. The first that is not a success is the result, as in a fetch;
+/// a response left out is an error naming the operation. For any other vendor, the first
+/// response alone is read, as by [`decode_response`].
+pub fn decode_responses(account: &Account, responses: &[(u16, &[u8])]) -> Result<Balance, Error> {
+    let mut read = Vec::with_capacity(responses.len());
+    for (status, body) in responses {
+        let Ok(http_status) = StatusCode::from_u16(*status) else {
+            return decode_response(account, *status, None, body);
+        };
+        if body.len() > MAX_RESPONSE_BODY_BYTES {
+            return decode_response(account, *status, None, body);
+        }
+        read.push((http_status, HeaderMap::new(), *body));
+    }
+    vendor::interpret_all(account, &read)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -184,6 +184,23 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The vendor has no server of its own (a new-api relay: every site has its own
+    /// address), and the account gives none.
+    #[error(
+        "account {account}: field `base_url` is required: {vendor} has no server of its own; \
+         set it to {hint} (in the config file, or environment variable `{variable}`)"
+    )]
+    #[non_exhaustive]
+    MissingBaseUrl {
+        /// The account.
+        account: String,
+        /// The account's vendor.
+        vendor: Vendor,
+        /// What the base URL is, from the vendor's description.
+        hint: String,
+        /// The environment variable that can give it (`NEWAPI_BASE_URL`).
+        variable: String,
+    },
     /// Only one variable of a pair that belongs together is set.
     #[error("environment variable `{set}` is set but `{missing}` is not")]
     #[non_exhaustive]
@@ -231,7 +248,8 @@ impl ConfigError {
             | ConfigError::UnknownVendor { account, .. }
             | ConfigError::UnknownRegion { account, .. }
             | ConfigError::DuplicateName { account }
-            | ConfigError::InvalidBaseUrl { account, .. } => Some(account),
+            | ConfigError::InvalidBaseUrl { account, .. }
+            | ConfigError::MissingBaseUrl { account, .. } => Some(account),
             ConfigError::InvalidThreshold { account, .. } => account.as_deref(),
             ConfigError::Io { .. }
             | ConfigError::Syntax { .. }
@@ -255,7 +273,9 @@ impl ConfigError {
             ConfigError::UnknownVendor { .. } => Some("vendor"),
             ConfigError::UnknownRegion { .. } => Some("region"),
             ConfigError::DuplicateName { .. } => Some("name"),
-            ConfigError::InvalidBaseUrl { .. } => Some("base_url"),
+            ConfigError::InvalidBaseUrl { .. } | ConfigError::MissingBaseUrl { .. } => {
+                Some("base_url")
+            }
             ConfigError::InvalidThreshold { .. } => Some("alert_below"),
             ConfigError::Io { .. }
             | ConfigError::Syntax { .. }

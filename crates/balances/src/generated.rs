@@ -49,6 +49,7 @@ pub struct Authorized {
 
 impl Authorized {
     pub(crate) fn new(http: &reqwest::Client, account: &Account) -> Result<Self, Error> {
+        account.check_base_url()?;
         let signer = Signer::for_account(account);
         Ok(Self {
             base_url: account.effective_base_url(),

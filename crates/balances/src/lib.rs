@@ -125,10 +125,12 @@ mod threshold;
 mod vendor;
 
 pub use account::{Account, UnknownVendor, Vendor, env};
-pub use balance::{Amount, Balance, DuplicateCurrency, NativeAmount, UnitAmount, balance_schema};
+pub use balance::{
+    Amount, Balance, DuplicateCurrency, NativeAmount, Scope, UnitAmount, Unlimited, balance_schema,
+};
 pub use client::{BalanceClient, BalanceClientBuilder, DEFAULT_CONCURRENCY};
 pub use config::Config;
-pub use decode::{decode, decode_response};
+pub use decode::{decode, decode_response, decode_responses};
 pub use error::{Cause, ConfigError, Error, ErrorKind, TimeoutLimit};
 pub use generated::Authorized;
 pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};

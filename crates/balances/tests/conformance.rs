@@ -241,6 +241,27 @@ async fn every_example_fetched_with_the_described_request_gives_the_same_result(
                 .expect(1)
                 .mount(&server)
                 .await;
+            // A balance of several operations: each further operation answers with the
+            // example's response for it, once, when the balance operation succeeded.
+            for (index, further) in entry.operations.iter().enumerate() {
+                let Some(response) = example.responses.get(index) else {
+                    continue;
+                };
+                let bearer = match &entry.description.auth {
+                    Auth::Bearer => header("authorization", "Bearer cred-api_key"),
+                    other => panic!("{}: further operations with {other:?}", entry.id),
+                };
+                Mock::given(method(further.method.as_str()))
+                    .and(path(further.path.as_str()))
+                    .and(bearer)
+                    .respond_with(
+                        ResponseTemplate::new(response.status)
+                            .set_body_raw(response.body.clone(), "application/json"),
+                    )
+                    .expect(1)
+                    .mount(&server)
+                    .await;
+            }
             let config = account_toml(entry, example, &server.uri());
             let account = Config::from_toml_str(&config, |_| None)
                 .unwrap_or_else(|e| panic!("{}: {e}\n{config}", entry.id))
@@ -321,13 +342,38 @@ fn account_toml(entry: &VendorEntry, example: &Example, base_url: &str) -> Strin
     if let Some(region) = &example.region {
         text.push_str(&format!("region = \"{region}\"\n"));
     }
+    if let Some(currency) = &example.currency {
+        text.push_str(&format!("currency = \"{currency}\"\n"));
+    }
     text
 }
 
 /// The example through the decoder alone, for an account in the example's region (the
 /// region may choose the currency).
 fn conforms(vendor: Vendor, example: &Example) -> Result<(), String> {
+    let several = !example.responses.is_empty() || example.currency.is_some();
     let result = match &example.region {
+        None if several => {
+            let credentials = vendor.credential_fields().iter().map(|field| {
+                (
+                    *field,
+                    balances::SecretString::from(format!("cred-{field}")),
+                )
+            });
+            let mut account = balances::Account::from_credentials("example", vendor, credentials)
+                .map_err(|e| e.to_string())?;
+            if let Some(currency) = &example.currency {
+                account = account.with_currency(currency).map_err(|e| e.to_string())?;
+            }
+            let mut responses = vec![(example.status, example.body.as_bytes())];
+            responses.extend(
+                example
+                    .responses
+                    .iter()
+                    .map(|r| (r.status, r.body.as_bytes())),
+            );
+            balances::decode_responses(&account, &responses)
+        }
         None => balances::decode(vendor, "example", example.status, example.body.as_bytes()),
         Some(region) => {
             let credentials = vendor.credential_fields().iter().map(|field| {

@@ -123,7 +123,12 @@ fn every_vendor_example_replays_as_a_fuzz_input() {
             let Some(index) = input::STATUSES.iter().position(|s| *s == example.status) else {
                 continue;
             };
-            if example.region.is_some() {
+            // So are balances of several responses and a currency the account chooses: a
+            // fuzz input is one body for an account with no settings.
+            if example.region.is_some()
+                || !example.responses.is_empty()
+                || example.currency.is_some()
+            {
                 continue;
             }
             let selector = u8::try_from(index * 3).expect("a small index");

@@ -542,6 +542,7 @@ pub mod balance {
         operation: "getAgentBalance",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `getAgentBalance` through this crate's [`Client`](super::Client) with the call's

@@ -52,7 +52,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             r#"{"code":"not_found","message":"no such route on fake-vendors"}"#,
         );
     };
-    if req.method().as_str() != route.vendor.method {
+    if req.method().as_str() != route.method() {
         return respond(
             StatusCode::METHOD_NOT_ALLOWED,
             JSON,
@@ -69,6 +69,9 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 message: &problem,
             },
         );
+    }
+    if let Some(index) = route.further {
+        return crate::further::serve(&shared, route, index, &req);
     }
     shared.count(route.vendor);
     let connection = req.extensions().get::<ConnectionControl>().cloned();

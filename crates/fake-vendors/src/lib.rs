@@ -61,6 +61,7 @@ pub mod demo;
 mod error;
 mod failure;
 mod fault;
+mod further;
 mod handlers;
 mod respond;
 mod routes;

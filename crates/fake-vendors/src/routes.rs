@@ -26,6 +26,19 @@ pub(crate) struct Route {
     pub(crate) region: Option<&'static str>,
     /// The full path template: prefix, then the spec's path (which may hold `{param}`s).
     template: String,
+    /// Which further operation this route serves (an index into the vendor's
+    /// `operations`), or `None` for the balance operation.
+    pub(crate) further: Option<usize>,
+}
+
+impl Route {
+    /// The HTTP method the route's operation takes.
+    pub(crate) fn method(&self) -> &'static str {
+        match self.further {
+            Some(index) => &self.vendor.operations[index].method,
+            None => &self.vendor.method,
+        }
+    }
 }
 
 /// Every route of every vendor in the registry.
@@ -46,7 +59,17 @@ impl Routes {
                     vendor,
                     region,
                     template: format!("{}{}", prefix(&vendor.id, region), vendor.path),
+                    further: None,
                 });
+                // The further operations of a balance of several (new-api's usage).
+                for (index, operation) in vendor.operations.iter().enumerate() {
+                    routes.push(Route {
+                        vendor,
+                        region,
+                        template: format!("{}{}", prefix(&vendor.id, region), operation.path),
+                        further: Some(index),
+                    });
+                }
             }
         }
         Routes(routes)
@@ -109,5 +132,16 @@ mod tests {
             }
         }
         assert!(routes.find("/no-such-vendor/balance").is_none());
+        for vendor in balances_registry::vendors() {
+            for (index, operation) in vendor.operations.iter().enumerate() {
+                let path = format!("{}{}", prefix(&vendor.id, None), operation.path);
+                let route = routes.find(&path).expect("a route for a further operation");
+                assert_eq!(
+                    (route.vendor.id.as_str(), route.further),
+                    (vendor.id.as_str(), Some(index))
+                );
+                assert_eq!(route.method(), operation.method);
+            }
+        }
     }
 }

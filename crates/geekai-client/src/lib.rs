@@ -463,6 +463,7 @@ pub mod balance {
         operation: "getCreditBalance",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `getCreditBalance` through this crate's [`Client`](super::Client) with the call's

@@ -627,6 +627,7 @@ pub mod balance {
         operation: "getBalance",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `getBalance` through this crate's [`Client`](super::Client) with the call's

@@ -379,6 +379,7 @@ pub mod balance {
         operation: "getUserBalance",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `getUserBalance` through this crate's [`Client`](super::Client) with the call's

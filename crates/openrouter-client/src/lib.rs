@@ -1788,6 +1788,7 @@ pub mod balance {
         operation: "getCredits",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `getCredits` through this crate's [`Client`](super::Client) with the call's

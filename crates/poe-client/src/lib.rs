@@ -279,6 +279,7 @@ pub mod balance {
         operation: "getCurrentBalance",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `getCurrentBalance` through this crate's [`Client`](super::Client) with the call's

@@ -664,6 +664,7 @@ pub mod balance {
         operation: "user-info",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `user-info` through this crate's [`Client`](super::Client) with the call's

@@ -367,6 +367,7 @@ pub mod balance {
         operation: "getAccount",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `getAccount` through this crate's [`Client`](super::Client) with the call's

@@ -1172,6 +1172,7 @@ pub mod balance {
         operation: "DescribeAccountBalance",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `DescribeAccountBalance` through this crate's [`Client`](super::Client) with the call's

@@ -484,6 +484,7 @@ pub mod balance {
         operation: "getBillingBalance",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `getBillingBalance` through this crate's [`Client`](super::Client) with the call's

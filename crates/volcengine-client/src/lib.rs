@@ -1067,6 +1067,7 @@ pub mod balance {
         operation: "QueryBalanceAcct",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `QueryBalanceAcct` through this crate's [`Client`](super::Client) with the call's

@@ -419,6 +419,7 @@ pub mod balance {
         operation: "getPaygBalance",
         fetch,
         decode,
+        further: &[],
     };
 
     /// Sends `getPaygBalance` through this crate's [`Client`](super::Client) with the call's

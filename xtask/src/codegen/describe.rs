@@ -27,6 +27,10 @@ use super::load::OVERLAY_FILE;
 use super::repair::walk::HTTP_METHODS;
 use super::write::PlannedFile;
 
+#[path = "further.rs"]
+mod further;
+pub use further::is_currency_code;
+
 /// The description's file name in a vendor folder.
 pub const DESCRIPTION_FILE: &str = "vendor.toml";
 /// The folder of a vendor's examples.
@@ -81,6 +85,12 @@ pub fn describe(
         .map_err(|(key, message)| at(&key, message))?;
     check_regions(&description).map_err(|(key, message)| at(key, message))?;
     check_consistent(&description).map_err(|(key, message)| at(key, message))?;
+    further::check_account_base_url(&description).map_err(|(key, message)| at(key, message))?;
+    further::check_account_currency(&description).map_err(|(key, message)| at(key, message))?;
+    further::check_less_placement(&description.balance)
+        .map_err(|(key, message)| at(&key, message))?;
+    let operations = further::further_operations(document, &description)
+        .map_err(|(key, message)| at(&key, message))?;
     let request = request_shape(document, operation).map_err(|message| {
         at(
             "balance.operation",
@@ -88,17 +98,17 @@ pub fn describe(
         )
     })?;
 
-    let examples = load_examples(root, vendor, &folder, &description)?;
-    Ok(Some(
-        VendorEntry::compiled(
-            vendor,
-            description,
-            &method.to_ascii_uppercase(),
-            &path,
-            examples,
-        )
-        .with_request(request),
-    ))
+    let examples = load_examples(root, vendor, &folder, &description, &operations)?;
+    let mut entry = VendorEntry::compiled(
+        vendor,
+        description,
+        &method.to_ascii_uppercase(),
+        &path,
+        examples,
+    )
+    .with_request(request);
+    entry.operations = operations;
+    Ok(Some(entry))
 }
 
 /// What the balance operation's spec requires of every request besides credentials: each
@@ -281,6 +291,7 @@ impl Located {
     }
 }
 
+#[derive(Clone, Copy)]
 struct Checker<'a> {
     document: &'a Value,
     operation: &'a str,
@@ -369,6 +380,7 @@ impl Checker<'_> {
         };
         for row in &rows {
             self.check_row(balance, row)?;
+            self.check_unlimited(balance, row)?;
         }
         if let Some(available) = &balance.available {
             // From the body's root, as the facade reads it.
@@ -436,6 +448,7 @@ impl Checker<'_> {
                 }
                 Ok(())
             }
+            AmountSource::Less { from, less } => self.check_less(row, from, less, key),
             _ => Ok(()),
         }
     }
@@ -697,7 +710,10 @@ fn check_regions(description: &Description) -> Result<(), (&'static str, String)
         names.is_empty(),
         &description.default_region,
     ) {
-        (None, true, _) => Err(("base_url", "give a `base_url` or `regions`".to_owned())),
+        (None, true, _) if description.account_base_url.is_none() => Err((
+            "base_url",
+            "give a `base_url`, `regions` or `account_base_url`".to_owned(),
+        )),
         (_, false, None) => Err((
             "default_region",
             "name the default of the `regions`".to_owned(),
@@ -718,6 +734,7 @@ fn load_examples(
     vendor: &str,
     folder: &Path,
     description: &Description,
+    operations: &[balances_registry::FurtherOperation],
 ) -> Result<Vec<Example>, CodegenError> {
     let dir = folder.join(EXAMPLES_DIR);
     let mut files: Vec<PathBuf> = match std::fs::read_dir(root.join(&dir)) {
@@ -737,6 +754,9 @@ fn load_examples(
         })?;
         let mut example: Example = from_toml(&text)
             .and_then(|example| check_example(&example).map(|()| example))
+            .and_then(|example| {
+                further::check_example(description, operations, &example).map(|()| example)
+            })
             .map_err(|message| CodegenError::file(vendor, relative.clone(), message))?;
         example.name = path
             .file_stem()
@@ -882,7 +902,8 @@ mod tests {
         assert_eq!(
             from_toml::<Example>("descripton = \"d\"").unwrap_err(),
             "descripton: unknown field `descripton`, expected one of `name`, `description`, \
-             `source`, `region`, `status`, `headers`, `body`, `expected`"
+             `source`, `region`, `currency`, `status`, `headers`, `body`, `responses`, \
+             `expected`"
         );
         // `name` is the registry's (the file's stem), not the file's: codegen would not read it.
         assert_eq!(

@@ -70,6 +70,7 @@ pub fn balance_module(
         .project_fn(&response_name, mapping)
         .map_err(|message| problem(format!("vendor.toml `balance`: {message}")))?;
     let method = sanitize(&mapping.operation, Case::Snake);
+    let further = further_calls(&walker, spec, entry).map_err(problem)?;
     // A body the auth scheme signed goes in as the operation's body type; without one,
     // progenitor sends the body builder's default (every member left out: `{}`).
     let with_body = match &body_name {
@@ -102,6 +103,7 @@ pub mod balance {{
         operation: "{operation}",
         fetch,
         decode,
+        further: &[{further_bindings}],
     }};
 
     /// Sends `{operation}` through this crate's [`Client`](super::Client) with the call's
@@ -116,7 +118,7 @@ pub mod balance {{
             );
             {binding} request = client.{method}(){constants};
             {with_body}let result = request.send().await;
-            balances_runtime::Sent::of(&call.context, result, project)
+            {send_further}
         }})
     }}
 
@@ -127,8 +129,11 @@ pub mod balance {{
     }}
 
 {project}
-}}
+{further_functions}}}
 "#,
+        send_further = further.send,
+        further_bindings = further.bindings,
+        further_functions = further.functions,
         id = entry.id,
         command = super::generate::COMMAND,
         operation = mapping.operation,
@@ -616,6 +621,12 @@ impl<'s> Walker<'s> {
                         .join(", ");
                     format!("p::first_of(&[{candidates}])?")
                 }
+                // The further operation's amount is subtracted by the facade, which divides it.
+                AmountSource::Less { from, .. } => format!(
+                    "p::present(&projected.at, ({:?}, {}))?",
+                    shown(from),
+                    exact(from)?
+                ),
                 AmountSource::Difference {
                     minus: [from, less],
                 } => format!(
@@ -632,10 +643,19 @@ impl<'s> Walker<'s> {
             Some(source) => amount(source),
             None => Ok("None".to_owned()),
         };
+        let unlimited = match &mapping.unlimited {
+            Some(sentinel) => format!(
+                "projected.unlimited = p::is_sentinel({}.map(p::exact), {:?});\n",
+                self.follow(start(), &sentinel.pointer)?.optional(),
+                sentinel.equals
+            ),
+            None => String::new(),
+        };
         Ok(format!(
             "{{\n let mut projected = p::Row::at({at});\n\
              projected.key = {key};\n\
              projected.currency = {currency};\n\
+             {unlimited}\
              projected.total = {total};\n\
              projected.granted = {granted};\n\
              projected.topped_up = {topped_up};\n\
@@ -646,6 +666,108 @@ impl<'s> Walker<'s> {
             topped_up = optional(&mapping.topped_up)?,
         ))
     }
+}
+
+/// The code for the calls after the balance operation: what `fetch` does with the first
+/// call's outcome, the `Further` entries of the binding, and each further operation's
+/// `project_*` and `decode_*`.
+struct FurtherCalls {
+    send: String,
+    bindings: String,
+    functions: String,
+}
+
+fn further_calls(
+    walker: &Walker<'_>,
+    spec: &OpenAPI,
+    entry: &VendorEntry,
+) -> Result<FurtherCalls, String> {
+    let first = "balances_runtime::Sent::of(&call.context, result, project)";
+    if entry.operations.is_empty() {
+        return Ok(FurtherCalls {
+            send: first.to_owned(),
+            bindings: String::new(),
+            functions: String::new(),
+        });
+    }
+    let mapping = &entry.description.balance;
+    let mut send = format!(
+        "// Each call in turn; the first that gives no projection is the result.\n\
+         let (projection, exchange) = match {first}.projected() {{\n\
+             Ok(projected) => projected,\n\
+             Err(sent) => return sent,\n\
+         }};\n"
+    );
+    let (mut bindings, mut functions, mut projected) = (String::new(), String::new(), Vec::new());
+    for operation in &entry.operations {
+        let name = &operation.operation;
+        let pointer = [
+            Some(&mapping.total),
+            mapping.granted.as_ref(),
+            mapping.topped_up.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|source| match source {
+            AmountSource::Less { less, .. } if &less.operation == name => Some(&less.pointer),
+            _ => None,
+        })
+        .ok_or_else(|| format!("no amount names `{name}`"))?;
+        let found = find_operation(spec, name).ok_or_else(|| format!("no operation `{name}`"))?;
+        let response = success_type_name(found, name)
+            .ok_or_else(|| format!("`{name}` has no JSON success response"))?;
+        find_type(walker.space, &response)
+            .ok_or_else(|| format!("progenitor generated no type `{response}`"))?;
+        let snake = sanitize(name, Case::Snake);
+        let reached =
+            walker.follow(Reached::from("body", Pos::Named(response.clone())), pointer)?;
+        let at = format!("{} of {name}", shown(pointer));
+        write!(
+            functions,
+            "\n    /// The amount the balance takes from `{name}`'s response, as one row.\n    \
+             pub fn project_{snake}(body: &super::types::{response}) -> Result<p::Projection, p::Failure> {{\n\
+                 let mut row = p::Row::at({at:?});\n\
+                 row.total = p::present(\"the body of {name}\", ({shown:?}, {value}.map(p::exact)))?;\n\
+                 Ok(p::Projection::new(None, vec![row]))\n\
+             }}\n\n    \
+             /// Decodes a success body of `{name}` and projects it.\n    \
+             pub fn decode_{snake}(body: &[u8]) -> Result<p::Projection, p::Failure> {{\n\
+                 p::decode(body, project_{snake})\n\
+             }}\n",
+            shown = shown(pointer),
+            value = reached.optional(),
+        )
+        .ok();
+        write!(
+            bindings,
+            "balances_runtime::Further {{ operation: {name:?}, decode: decode_{snake} }},"
+        )
+        .ok();
+        write!(
+            send,
+            "let result = client.{snake}().send().await;\n\
+             let ({snake}, _) = match balances_runtime::Sent::of(&call.context, result, project_{snake}).projected() {{\n\
+                 Ok(projected) => projected,\n\
+                 Err(sent) => return sent,\n\
+             }};\n"
+        )
+        .ok();
+        projected.push(snake);
+    }
+    write!(
+        send,
+        "balances_runtime::Sent::Projected {{\n\
+             projection: balances_runtime::further::subtract_from_totals(projection, &[{}]),\n\
+             exchange,\n\
+         }}",
+        projected.join(", ")
+    )
+    .ok();
+    Ok(FurtherCalls {
+        send,
+        bindings,
+        functions,
+    })
 }
 
 /// Rebinds `row` (an item or member) to the row itself, skipping a null one.

@@ -113,7 +113,8 @@ impl Described {
             .to_owned();
         let kind = codes
             .iter()
-            .find_map(|code| errors.codes.get(code).copied());
+            .find_map(|code| errors.codes.get(code).copied())
+            .or_else(|| kind_of_message(&errors.messages, &message));
         let refused_key = codes.iter().any(|code| means_authentication(code));
         VendorMessage {
             code: codes.into_iter().next(),
@@ -122,6 +123,18 @@ impl Described {
             refused_key,
         }
     }
+}
+
+/// What the description says a message means, by text it contains (new-api's 401
+/// `该令牌额度已用尽`: the key is used up), the first listed that matches.
+fn kind_of_message(
+    messages: &std::collections::BTreeMap<String, ErrorKindName>,
+    message: &str,
+) -> Option<ErrorKindName> {
+    messages
+        .iter()
+        .find(|(text, _)| !text.is_empty() && message.contains(text.as_str()))
+        .map(|(_, kind)| *kind)
 }
 
 /// A code as text: a string as is, a number as written.
@@ -138,5 +151,32 @@ fn same(value: &Value, expected: &Value) -> bool {
     match (value, expected) {
         (Value::Number(a), Value::Number(b)) => a.to_string() == b.to_string(),
         _ => value == expected,
+    }
+}
+
+#[cfg(test)]
+mod message_kind_tests {
+    use super::*;
+
+    #[test]
+    fn a_message_containing_a_listed_text_has_its_kind_and_others_none() {
+        let messages = [("额度已用尽".to_owned(), ErrorKindName::InsufficientBalance)]
+            .into_iter()
+            .collect();
+        for used_up in [
+            "该令牌额度已用尽",
+            "令牌 sk-…（#12）额度已用尽 (request id: 1)",
+        ] {
+            assert_eq!(
+                kind_of_message(&messages, used_up),
+                Some(ErrorKindName::InsufficientBalance),
+                "{used_up}"
+            );
+        }
+        assert_eq!(kind_of_message(&messages, "无效的令牌"), None);
+        assert_eq!(
+            kind_of_message(&Default::default(), "该令牌额度已用尽"),
+            None
+        );
     }
 }

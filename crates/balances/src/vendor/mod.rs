@@ -19,7 +19,10 @@ use crate::error::{Cause, Error, TimeoutLimit};
 use crate::retry::parse_retry_after;
 
 mod described;
+mod further;
 mod normalize;
+
+pub(crate) use further::interpret_all;
 
 use described::described;
 
@@ -78,6 +81,7 @@ pub(crate) async fn attempt(
     connect_timeout: Option<std::time::Duration>,
 ) -> Result<Balance, Error> {
     let binding = binding(account)?;
+    account.check_base_url()?;
     let authentication = described(account).authenticate(account)?;
     let base_url = account.effective_base_url();
     let mut call = Call::new(&base_url, http, authentication.context);
@@ -233,7 +237,7 @@ pub(crate) fn network_failure(
     }
 }
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Turns a complete response into a balance or an error. The status decides first; the
 /// body only adds detail. Used for responses the generated operation did not return as a
@@ -305,7 +309,7 @@ pub(crate) fn undecoded_success(account: &Account, exchange: &Exchange) -> Error
 
 /// A success response's projection made into a balance, or the error it stands for. What
 /// follows a failure reads the raw body: the vendor's error may be inside a 2xx.
-fn settle(
+pub(crate) fn settle(
     account: &Account,
     http_status: StatusCode,
     headers: &HeaderMap,

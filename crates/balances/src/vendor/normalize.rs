@@ -3,12 +3,13 @@
 //! currency, a unit, a map key's denomination) and exact scaling. Generic over every vendor;
 //! the vendor's part is its description's data.
 
+use balances_registry::Scope as ReadingScope;
 use balances_registry::{AmountSource, Denomination, KeyDenomination, Scale};
 use balances_runtime::projection::{Projection, Row};
 use rust_decimal::Decimal;
 
 use crate::account::Account;
-use crate::balance::{Amount, Balance, NativeAmount, UnitAmount};
+use crate::balance::{Amount, Balance, NativeAmount, Scope, UnitAmount, Unlimited};
 
 /// What a row's amounts are counted in.
 enum Counted {
@@ -23,10 +24,24 @@ pub(crate) fn normalize(account: &Account, projection: Projection) -> Result<Bal
         (Some(pointer), None) => return Err(format!("`{pointer}` is not a boolean")),
         (_, available) => available,
     };
-    let (mut amounts, mut units) = (Vec::new(), Vec::new());
-    for row in projection.rows {
+    let (mut amounts, mut units, mut unlimited) = (Vec::new(), Vec::new(), Vec::new());
+    for mut row in projection.rows {
         let counted = counted(account, &mapping.denomination, &row)?;
         let scale = mapping.scale.as_ref();
+        // The sentinel is not an amount: nothing to subtract from or scale.
+        if row.unlimited {
+            match counted {
+                Counted::Money(currency) => unlimited.push(Unlimited::new(currency)),
+                Counted::Unit(unit) => {
+                    return Err(format!(
+                        "{} ({unit}) is unlimited, which only money can be",
+                        crate::escape_control(&row.at)
+                    ));
+                }
+            }
+            continue;
+        }
+        row.total = less_further_amount(&mapping.total, &row)?;
         let Some(native_total) = row.total else {
             let what = match &counted {
                 Counted::Money(name) | Counted::Unit(name) => name,
@@ -58,9 +73,39 @@ pub(crate) fn normalize(account: &Account, projection: Projection) -> Result<Bal
             }
         }
     }
+    let scope = match mapping.scope {
+        ReadingScope::Key => Scope::Key,
+        _ => Scope::Account,
+    };
     Balance::new(account.name(), account.vendor(), available, amounts)
         .and_then(|balance| balance.with_units(units))
+        .and_then(|balance| balance.with_unlimited(unlimited))
+        .map(|balance| balance.with_scope(scope))
         .map_err(|e| e.to_string())
+}
+
+/// The row's total less the further operation's amount, divided exactly by its divisor
+/// (new-api: `hard_limit_usd - total_usage / 100`), for a total that names one; the total
+/// as it is otherwise.
+fn less_further_amount(source: &AmountSource, row: &Row) -> Result<Option<Decimal>, String> {
+    let AmountSource::Less { less, .. } = source else {
+        return Ok(row.total);
+    };
+    let Some(subtracted) = row.subtracted else {
+        return Err(format!(
+            "the balance needs the response of `{}` too, which was not given",
+            less.operation
+        ));
+    };
+    let divisor = less.divisor.as_deref().map(Scale::divisor);
+    let subtracted = scaled(subtracted, divisor.as_ref())?;
+    let Some(total) = row.total else {
+        return Ok(None);
+    };
+    total
+        .checked_sub(subtracted)
+        .map(Some)
+        .ok_or_else(|| "the difference overflows".to_owned())
 }
 
 /// What `row` is counted in: a currency (upper-cased: `usd` is `USD`) or a unit.
@@ -74,6 +119,9 @@ fn counted(account: &Account, denomination: &Denomination, row: &Row) -> Result<
             .filter(|c| !c.trim().is_empty())
             .map(|c| Counted::Money(c.to_ascii_uppercase()))
             .ok_or_else(|| format!("{at} has no currency")),
+        Denomination::AccountCurrency(default) => Ok(Counted::Money(
+            account.currency().unwrap_or(default).to_owned(),
+        )),
         Denomination::RegionCurrency => account
             .effective_region()
             .and_then(|name| account.vendor().region(name))

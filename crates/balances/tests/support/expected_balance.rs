@@ -15,6 +15,28 @@ pub fn same_balance(expected: &ExpectedBalance, balance: &Balance) -> Result<(),
             balance.available()
         ));
     }
+    let unlimited: Vec<&str> = balance
+        .unlimited()
+        .iter()
+        .map(|u| u.currency.as_str())
+        .collect();
+    if expected.unlimited != unlimited {
+        return Err(format!(
+            "unlimited: expected {:?}, got {unlimited:?}",
+            expected.unlimited
+        ));
+    }
+    // The example says `scope = "key"` for a key's quota; no scope is the account's.
+    let scope = expected.scope.map_or("account", |scope| match scope {
+        balances::balances_registry::Scope::Key => "key",
+        _ => "account",
+    });
+    if scope != balance.scope().as_str() {
+        return Err(format!(
+            "scope: expected {scope}, got {}",
+            balance.scope().as_str()
+        ));
+    }
     let text = |value: Option<balances::Decimal>| value.map(|d| d.to_string());
     // Money first (sorted by currency), then units that are not money (sorted by unit), each
     // tagged so that a unit is never taken for a currency of the same name.
