@@ -122,7 +122,10 @@ const COMMON_FIELDS: &[&str] = &["name", "vendor", "base_url", "region", "alert_
 fn is_known_field(field: &str) -> bool {
     let credential = field.strip_suffix("_env").unwrap_or(field);
     COMMON_FIELDS.contains(&field)
-        || Vendor::all().any(|vendor| vendor.credential_fields().contains(&credential))
+        || Vendor::all().any(|vendor| {
+            vendor.credential_fields().contains(&credential)
+                || vendor.account_parameters().any(|p| p == credential)
+        })
 }
 
 impl Config {
@@ -250,6 +253,22 @@ impl<L: Fn(&str) -> Option<String>> Fields<'_, L> {
         }
     }
 
+    /// An account parameter (xAI's `team_id`), given like a credential (inline or through a
+    /// variable) but not a secret.
+    fn parameter(&mut self, field: &str, vendor: Vendor) -> Result<String, ConfigError> {
+        match self.secret(field) {
+            Ok(value) => Ok(secrecy::ExposeSecret::expose_secret(&value).to_owned()),
+            Err(ConfigError::MissingCredential { account, field, .. }) => {
+                Err(ConfigError::MissingParameter {
+                    variable: crate::account::env::variable(vendor, &field),
+                    account,
+                    field,
+                })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
     /// A credential given inline (`field`) or through a variable (`field_env`).
     fn secret(&mut self, field: &str) -> Result<SecretString, ConfigError> {
         let env_field = format!("{field}_env");
@@ -348,7 +367,9 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
     let foreign = fields.table.keys().find(|key| {
         let base = key.strip_suffix("_env").unwrap_or(key);
         let credential = !COMMON_FIELDS.contains(&key.as_str());
-        (credential && !credential_fields.contains(&base))
+        (credential
+            && !credential_fields.contains(&base)
+            && !vendor.account_parameters().any(|p| p == base))
             || (key.as_str() == "region" && vendor.regions().len() == 0)
     });
     if let Some(field) = foreign {
@@ -363,6 +384,10 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
         credentials.push((*field, fields.secret(field)?));
     }
     let mut account = Account::from_credentials(name, vendor, credentials)?;
+    for parameter in vendor.account_parameters() {
+        let value = fields.parameter(parameter, vendor)?;
+        account = account.with_parameter(parameter, &value)?;
+    }
     if let Some(region) = fields.string("region")? {
         account = account.with_region(&region).map_err(|e| match e {
             ConfigError::UnknownRegion {

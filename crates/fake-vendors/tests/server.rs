@@ -183,6 +183,7 @@ fn signed_at(
         Auth::Bearer => rb.bearer_auth(key),
         Auth::Header { header } => rb.header(header.as_str(), key),
         Auth::Authorization => rb.header("Authorization", key),
+        Auth::Prefixed { prefix } => rb.header("Authorization", format!("{prefix} {key}")),
         Auth::EiotclubSignature => {
             let secret = creds[creds.len() - 1].1.as_str();
             rb.json(&sign::signed_body(key, secret, now(), nonce(), &Map::new()))

@@ -81,13 +81,16 @@ pub fn describe(
         .map_err(|(key, message)| at(&key, message))?;
     check_regions(&description).map_err(|(key, message)| at(key, message))?;
     check_consistent(&description).map_err(|(key, message)| at(key, message))?;
-    let request = request_shape(document, operation).map_err(|message| {
-        at(
-            "balance.operation",
-            format!("`{}`: {message}", description.balance.operation),
-        )
-    })?;
+    let request =
+        request_shape(document, operation, &description.account_parameters).map_err(|message| {
+            at(
+                "balance.operation",
+                format!("`{}`: {message}", description.balance.operation),
+            )
+        })?;
 
+    super::account_parameters::check(document, operation, &path, &description)
+        .map_err(|(key, message)| at(key, message))?;
     let examples = load_examples(root, vendor, &folder, &description)?;
     Ok(Some(
         VendorEntry::compiled(
@@ -105,7 +108,11 @@ pub fn describe(
 /// `required` header or query parameter must allow exactly one value (a one-value `enum`,
 /// as a cloud API's action and version are written), since no description key could give
 /// it another; and whether the operation takes a JSON body.
-fn request_shape(document: &Value, operation: &Value) -> Result<RequestShape, String> {
+fn request_shape(
+    document: &Value,
+    operation: &Value,
+    account_parameters: &[String],
+) -> Result<RequestShape, String> {
     let resolve = |value: &Value| -> Value {
         let mut value = value.clone();
         for _ in 0..16 {
@@ -135,6 +142,9 @@ fn request_shape(document: &Value, operation: &Value) -> Result<RequestShape, St
             .get("in")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        if location == "path" && account_parameters.iter().any(|given| given == name) {
+            continue;
+        }
         let schema = parameter.get("schema").map(resolve).unwrap_or(Value::Null);
         let only = match schema
             .get("enum")
@@ -436,6 +446,19 @@ impl Checker<'_> {
                 }
                 Ok(())
             }
+            AmountSource::Sum { sum } => {
+                if sum.len() < 2 {
+                    return Err((
+                        key.to_owned(),
+                        "a `sum` adds two amounts or more".to_owned(),
+                    ));
+                }
+                for pointer in sum {
+                    self.expect_money(row, pointer, key)?;
+                }
+                Ok(())
+            }
+            AmountSource::Negated { negate } => self.check_amount(row, negate, key),
             _ => Ok(()),
         }
     }
@@ -662,6 +685,18 @@ fn check_consistent(description: &Description) -> Result<(), (&'static str, Stri
             ));
         }
         _ => {}
+    }
+    // An authorization scheme's name is an HTTP token (RFC 9110, section 11.1).
+    if let Auth::Prefixed { prefix } = &description.auth
+        && (prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)))
+    {
+        return Err((
+            "auth.prefix",
+            format!("`{prefix}` is not an authorization scheme name"),
+        ));
     }
     if let Auth::Header { header } = &description.auth {
         let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);

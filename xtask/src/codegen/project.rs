@@ -47,6 +47,10 @@ pub fn balance_module(
     if let Some(parameter) = operation.parameters.iter().find_map(|p| match p {
         ReferenceOr::Item(parameter)
             if parameter.parameter_data_ref().required
+                && !entry
+                    .description
+                    .account_parameters
+                    .contains(&parameter.parameter_data_ref().name)
                 && !fixed
                     .iter()
                     .any(|f| f.name == parameter.parameter_data_ref().name) =>
@@ -64,6 +68,7 @@ pub fn balance_module(
         .iter()
         .map(|f| format!(".{}({:?})", sanitize(&f.name, Case::Snake), f.value))
         .collect();
+    let account_parameters = account_parameter_setters(&entry.description.account_parameters);
 
     let walker = Walker { space };
     let project = walker
@@ -114,7 +119,7 @@ pub mod balance {{
                 call.http.clone(),
                 call.context.clone(),
             );
-            {binding} request = client.{method}(){constants};
+            {binding} request = client.{method}(){constants}{account_parameters};
             {with_body}let result = request.send().await;
             balances_runtime::Sent::of(&call.context, result, project)
         }})
@@ -133,6 +138,23 @@ pub mod balance {{
         command = super::generate::COMMAND,
         operation = mapping.operation,
     ))
+}
+
+/// The builder calls that put the account's path parameters (`account_parameters`) into
+/// the request; a missing one ends the call before anything is sent.
+fn account_parameter_setters(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|name| {
+            format!(
+                "\n.{}(match call.parameter({name:?}) {{\n\
+                     Ok(value) => value,\n\
+                     Err(reason) => return balances_runtime::Sent::NotSent(reason),\n\
+                 }})",
+                sanitize(name, Case::Snake)
+            )
+        })
+        .collect()
 }
 
 fn operation_path(entry: &VendorEntry) -> String {
@@ -583,6 +605,44 @@ impl<'s> Walker<'s> {
         ))
     }
 
+    /// An amount of the row at `row` (bound to the variable `row`; `projected.at` names it)
+    /// as an `Option<Decimal>` expression.
+    fn amount(&self, row: &Pos, source: &AmountSource) -> Result<String, String> {
+        let exact = |pointer: &str| -> Result<String, String> {
+            Ok(format!(
+                "{}.map(p::exact)",
+                self.follow(Reached::from("row", row.clone()), pointer)?
+                    .optional()
+            ))
+        };
+        let named = |pointer: &str| -> Result<String, String> {
+            Ok(format!("({:?}, {})", shown(pointer), exact(pointer)?))
+        };
+        let named_all = |pointers: &[String]| -> Result<String, String> {
+            Ok(pointers
+                .iter()
+                .map(|pointer| named(pointer))
+                .collect::<Result<Vec<_>, String>>()?
+                .join(", "))
+        };
+        Ok(match source {
+            AmountSource::At(pointer) => exact(pointer)?,
+            AmountSource::FirstOf(pointers) => format!("p::first_of(&[{}])?", named_all(pointers)?),
+            AmountSource::Difference {
+                minus: [from, less],
+            } => format!(
+                "p::difference(&projected.at, {}, {})?",
+                named(from)?,
+                named(less)?
+            ),
+            AmountSource::Sum { sum } => {
+                format!("p::sum(&projected.at, &[{}])?", named_all(sum)?)
+            }
+            AmountSource::Negated { negate } => format!("p::negate({})", self.amount(row, negate)?),
+            other => return Err(format!("{other:?} is not supported by this generator")),
+        })
+    }
+
     /// A `p::Row` expression for a row at `row`, bound to the variable `row`.
     fn row(
         &self,
@@ -599,35 +659,7 @@ impl<'s> Walker<'s> {
             ),
             _ => "None".to_owned(),
         };
-        let amount = |source: &AmountSource| -> Result<String, String> {
-            let exact = |pointer: &str| -> Result<String, String> {
-                Ok(format!(
-                    "{}.map(p::exact)",
-                    self.follow(start(), pointer)?.optional()
-                ))
-            };
-            Ok(match source {
-                AmountSource::At(pointer) => exact(pointer)?,
-                AmountSource::FirstOf(pointers) => {
-                    let candidates = pointers
-                        .iter()
-                        .map(|pointer| Ok(format!("({:?}, {})", shown(pointer), exact(pointer)?)))
-                        .collect::<Result<Vec<_>, String>>()?
-                        .join(", ");
-                    format!("p::first_of(&[{candidates}])?")
-                }
-                AmountSource::Difference {
-                    minus: [from, less],
-                } => format!(
-                    "p::difference(&projected.at, ({:?}, {}), ({:?}, {}))?",
-                    shown(from),
-                    exact(from)?,
-                    shown(less),
-                    exact(less)?
-                ),
-                other => return Err(format!("{other:?} is not supported by this generator")),
-            })
-        };
+        let amount = |source: &AmountSource| self.amount(row, source);
         let optional = |source: &Option<AmountSource>| match source {
             Some(source) => amount(source),
             None => Ok("None".to_owned()),
