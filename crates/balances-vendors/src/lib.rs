@@ -58,6 +58,9 @@ pub use venice_client as venice;
 /// The generated client of `specs/volcengine/` (the `volcengine-client` crate).
 #[cfg(feature = "volcengine")]
 pub use volcengine_client as volcengine;
+/// The generated client of `specs/xai/` (the `xai-client` crate).
+#[cfg(feature = "xai")]
+pub use xai_client as xai;
 /// The generated client of `specs/zenmux/` (the `zenmux-client` crate).
 #[cfg(feature = "zenmux")]
 pub use zenmux_client as zenmux;
@@ -92,6 +95,8 @@ pub const BINDINGS: &[balances_runtime::Binding] = &[
     venice_client::balance::BINDING,
     #[cfg(feature = "volcengine")]
     volcengine_client::balance::BINDING,
+    #[cfg(feature = "xai")]
+    xai_client::balance::BINDING,
     #[cfg(feature = "zenmux")]
     zenmux_client::balance::BINDING,
 ];
@@ -112,6 +117,7 @@ pub const FEATURES: &[&str] = &[
     "tencentcloud",
     "venice",
     "volcengine",
+    "xai",
     "zenmux",
 ];
 
