@@ -156,6 +156,16 @@ mod tests {
             ),
             ("scheme = \"authorization\"", "authorization", "k-canary"),
             ("scheme = \"bearer\"", "authorization", "Bearer k-canary"),
+            (
+                "scheme = \"prefixed\"\nprefix = \"Key\"",
+                "authorization",
+                "Key k-canary",
+            ),
+            (
+                "scheme = \"prefixed\"\nprefix = \"Token\"",
+                "authorization",
+                "Token k-canary",
+            ),
         ] {
             let account =
                 Account::api_key("a", Vendor::like_deepseek_with_auth(scheme), "k-canary")
