@@ -70,9 +70,9 @@ pub use tencentcloud_client as tencentcloud;
 /// The generated client of `specs/venice/` (the `venice-client` crate).
 #[cfg(feature = "venice")]
 pub use venice_client as venice;
-/// The generated client of `specs/vercel/` (the `vercel-client` crate).
-#[cfg(feature = "vercel")]
-pub use vercel_client as vercel;
+/// The generated client of `specs/vercel-ai-gateway/` (the `vercel-ai-gateway-client` crate).
+#[cfg(feature = "vercel-ai-gateway")]
+pub use vercel_ai_gateway_client as vercel_ai_gateway;
 /// The generated client of `specs/volcengine/` (the `volcengine-client` crate).
 #[cfg(feature = "volcengine")]
 pub use volcengine_client as volcengine;
@@ -124,8 +124,8 @@ pub const BINDINGS: &[balances_runtime::Binding] = &[
     tencentcloud_client::balance::BINDING,
     #[cfg(feature = "venice")]
     venice_client::balance::BINDING,
-    #[cfg(feature = "vercel")]
-    vercel_client::balance::BINDING,
+    #[cfg(feature = "vercel-ai-gateway")]
+    vercel_ai_gateway_client::balance::BINDING,
     #[cfg(feature = "volcengine")]
     volcengine_client::balance::BINDING,
     #[cfg(feature = "xai")]
@@ -156,7 +156,7 @@ pub const FEATURES: &[&str] = &[
     "stepfun",
     "tencentcloud",
     "venice",
-    "vercel",
+    "vercel-ai-gateway",
     "volcengine",
     "xai",
     "zenmux",

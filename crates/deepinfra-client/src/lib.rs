@@ -37,10 +37,10 @@ pub mod types {
         pub last_checked: i64,
         /// The `limit` property (the spec gives no description).
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub limit: ::std::option::Option<f64>,
+        pub limit: ::std::option::Option<::balances_runtime::ExactDecimal>,
         /// The `overdue_invoices` property (the spec gives no description).
-        #[serde(default = "defaults::checklist_overdue_invoices")]
-        pub overdue_invoices: f64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub overdue_invoices: ::std::option::Option<::balances_runtime::ExactDecimal>,
         /// The `payment_method` property (the spec gives no description).
         #[serde(default)]
         pub payment_method: bool,
@@ -166,8 +166,14 @@ pub mod types {
             billing_address: ::std::result::Result<bool, ::std::string::String>,
             email: ::std::result::Result<bool, ::std::string::String>,
             last_checked: ::std::result::Result<i64, ::std::string::String>,
-            limit: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-            overdue_invoices: ::std::result::Result<f64, ::std::string::String>,
+            limit: ::std::result::Result<
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
+                ::std::string::String,
+            >,
+            overdue_invoices: ::std::result::Result<
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
+                ::std::string::String,
+            >,
             payment_method: ::std::result::Result<bool, ::std::string::String>,
             recent: ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
             stripe_balance:
@@ -189,7 +195,7 @@ pub mod types {
                     email: Ok(Default::default()),
                     last_checked: Ok(Default::default()),
                     limit: Err("no value supplied for limit".to_string()),
-                    overdue_invoices: Ok(super::defaults::checklist_overdue_invoices()),
+                    overdue_invoices: Ok(Default::default()),
                     payment_method: Ok(Default::default()),
                     recent: Err("no value supplied for recent".to_string()),
                     stripe_balance: Err("no value supplied for stripe_balance".to_string()),
@@ -239,7 +245,7 @@ pub mod types {
             /// Sets `limit`.
             pub fn limit<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.limit = value
@@ -250,7 +256,7 @@ pub mod types {
             /// Sets `overdue_invoices`.
             pub fn overdue_invoices<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.overdue_invoices = value.try_into().map_err(|e| {
@@ -517,12 +523,6 @@ pub mod types {
                     type_: Ok(value.type_),
                 }
             }
-        }
-    }
-    /// Generation of default values for serde.
-    pub mod defaults {
-        pub(super) fn checklist_overdue_invoices() -> f64 {
-            0.0_f64
         }
     }
     /// Error types.

@@ -956,6 +956,46 @@ mod tests {
     }
 
     #[test]
+    fn sums_and_negations_check_every_term_against_the_spec() {
+        let document = json!({});
+        let checker = Checker {
+            document: &document,
+            operation: "getChecklist",
+            overlay: Path::new("specs/acme/overlay.yaml"),
+        };
+        let money = json!({"type": "number", "format": "decimal"});
+        let row = Located {
+            schema: json!({"type": "object", "properties": {
+                "stripe_balance": money, "recent": money,
+                "limit": {"type": "number"}, "email": {"type": "boolean"}}}),
+            at: JsonPath::root(),
+        };
+        let source = |text: &str| -> AmountSource {
+            toml::from_str::<toml::Table>(&format!("s = {text}"))
+                .map(|table| table["s"].clone().try_into().expect("an amount source"))
+                .expect("toml")
+        };
+        let check = |text: &str| checker.check_amount(&row, &source(text), "balance.total");
+        assert!(check(r#"{ negate = { sum = ["/stripe_balance", "/recent"] } }"#).is_ok());
+        assert!(check(r#"{ negate = "/recent" }"#).is_ok());
+        assert!(
+            check(r#"{ negate = { negate = { minus = ["/recent", "/stripe_balance"] } } }"#)
+                .is_ok()
+        );
+        let refused = |text: &str| check(text).expect_err(text).1;
+        assert!(refused(r#"{ sum = ["/recent"] }"#).contains("two amounts or more"));
+        assert!(
+            refused(r#"{ sum = ["/recent", "/missing"] }"#)
+                .contains("`/missing` is not in the success response")
+        );
+        assert!(
+            refused(r#"{ negate = { sum = ["/recent", "/limit"] } }"#)
+                .contains("without `format: decimal`")
+        );
+        assert!(refused(r#"{ negate = "/email" }"#).contains("not a decimal string or a number"));
+    }
+
+    #[test]
     fn required_parameters_with_one_value_are_the_requests_constants() {
         let document = json!({"components": {"parameters": {"Version": {
             "name": "Version", "in": "query", "required": true,
@@ -969,7 +1009,7 @@ mod tests {
             ],
             "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}
         });
-        let shape = request_shape(&document, &operation).unwrap();
+        let shape = request_shape(&document, &operation, &[]).unwrap();
         assert_eq!(shape.headers, [FixedParameter::new("X-Action", "Query")]);
         assert_eq!(shape.query, [FixedParameter::new("Version", "2022-01-01")]);
         assert!(shape.json_body);
@@ -982,11 +1022,19 @@ mod tests {
                    "schema": {"type": "string", "enum": ["a"]}}),
         ] {
             let operation = json!({"parameters": [refused]});
-            let error = request_shape(&document, &operation).unwrap_err();
+            let error = request_shape(&document, &operation, &[]).unwrap_err();
             assert!(error.contains("parameter"), "{error}");
         }
         assert_eq!(
-            request_shape(&document, &json!({})).unwrap(),
+            request_shape(&document, &json!({}), &[]).unwrap(),
+            RequestShape::default()
+        );
+        // A path parameter the account gives (`account_parameters`) is no constant.
+        let team = json!({"parameters": [{"name": "team_id", "in": "path", "required": true,
+                                          "schema": {"type": "string"}}]});
+        assert!(request_shape(&document, &team, &[]).is_err());
+        assert_eq!(
+            request_shape(&document, &team, &["team_id".to_owned()]).unwrap(),
             RequestShape::default()
         );
     }
