@@ -124,10 +124,9 @@ pub mod types {
         }
     }
     ///`ListProjectBalancesV1Response`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ListProjectBalancesV1Response {
         /// The `balances` property (the spec gives no description).
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub balances: ::std::vec::Vec<ListProjectBalancesV1ResponseBalancesItems>,
     }
     impl ListProjectBalancesV1Response {
@@ -351,7 +350,7 @@ pub mod types {
         impl ::std::default::Default for ListProjectBalancesV1Response {
             fn default() -> Self {
                 Self {
-                    balances: Ok(Default::default()),
+                    balances: Err("no value supplied for balances".to_string()),
                 }
             }
         }

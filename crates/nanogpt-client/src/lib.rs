@@ -24,7 +24,7 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 #[allow(clippy::all)]
 pub mod types {
     ///`BalanceResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BalanceResponse {
         ///Account balance in Nano
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -36,8 +36,7 @@ pub mod types {
         )]
         pub nano_deposit_address: ::std::option::Option<::std::string::String>,
         ///Account balance in USD
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub usd_balance: ::std::option::Option<::balances_runtime::ExactDecimal>,
+        pub usd_balance: ::balances_runtime::ExactDecimal,
     }
     impl BalanceResponse {
         /// A builder for this type.
@@ -58,17 +57,15 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            usd_balance: ::std::result::Result<
-                ::std::option::Option<::balances_runtime::ExactDecimal>,
-                ::std::string::String,
-            >,
+            usd_balance:
+                ::std::result::Result<::balances_runtime::ExactDecimal, ::std::string::String>,
         }
         impl ::std::default::Default for BalanceResponse {
             fn default() -> Self {
                 Self {
                     nano_balance: Ok(Default::default()),
                     nano_deposit_address: Ok(Default::default()),
-                    usd_balance: Ok(Default::default()),
+                    usd_balance: Err("no value supplied for usd_balance".to_string()),
                 }
             }
         }
@@ -98,7 +95,7 @@ pub mod types {
             /// Sets `usd_balance`.
             pub fn usd_balance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
+                T: ::std::convert::TryInto<::balances_runtime::ExactDecimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.usd_balance = value
@@ -364,7 +361,7 @@ pub mod balance {
                 projected
             });
         }
-        if let Some(row) = members.usd_balance.as_ref() {
+        if let Some(row) = Some(&members.usd_balance) {
             rows.push({
                 let mut projected = p::Row::at("the body.usd_balance".to_owned());
                 projected.key = Some("usd_balance".to_owned());
