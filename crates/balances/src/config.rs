@@ -45,7 +45,9 @@ use crate::threshold::Threshold;
 ///   so what runs is exactly what the file says. With no file, use
 ///   [`crate::Account::from_env`] instead: one account per vendor whose variables are set.
 /// - **The credential fields are the vendor's** ([`Vendor::credential_fields`]): `api_key` for
-///   most, `appkey` and `secret` for a signing vendor such as EIOTClub.
+///   most, `appkey` and `secret` for a signing vendor such as EIOTClub. So are its account
+///   parameters ([`Vendor::account_parameters`]: xAI's `team_id`), given the same two ways
+///   (`team_id` or `team_id_env`) and required, but not secrets: they go in the URL.
 /// - **Inside the file, each credential is given one way.** `api_key = "..."` (the value
 ///   itself) or `api_key_env = "VAR"` (the name of an environment variable, read when the file
 ///   is loaded), likewise `appkey`/`appkey_env` and `secret`/`secret_env`. The explicit value
