@@ -718,6 +718,76 @@ fn shown(pointer: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A checklist-like operation under a team's path, compiled from a description that
+    /// negates a sum and takes the team from the account.
+    #[test]
+    fn sums_negations_and_account_parameters_compile_to_runtime_calls() {
+        let spec: OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/teams/{team_id}/checklist": {"get": {
+                "operationId": "getChecklist",
+                "parameters": [{"name": "team_id", "in": "path", "required": true,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "ok", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Checklist"}}}}}}}},
+            "components": {"schemas": {"Checklist": {
+                "type": "object",
+                "required": ["stripe_balance"],
+                "properties": {
+                    "stripe_balance": {"type": "number", "format": "decimal"},
+                    "recent": {"type": "number", "format": "decimal"},
+                    "total": {"type": "object", "properties": {
+                        "val": {"type": "string", "format": "decimal"}}}}}}}
+        }))
+        .expect("an OpenAPI document");
+        let mut generator = progenitor::Generator::new(&super::super::generate::settings());
+        generator
+            .generate_tokens(&spec)
+            .expect("progenitor generates");
+        let description: balances_registry::Description = toml::from_str(
+            r#"
+            name = "T"
+            base_url = "https://t.example"
+            auth = { scheme = "prefixed", prefix = "Token" }
+            account_parameters = ["team_id"]
+            [balance]
+            operation = "getChecklist"
+            denomination = { currency = "USD" }
+            total = { negate = { sum = ["/stripe_balance", "/recent"] } }
+            granted = { negate = "/total/val" }
+            "#,
+        )
+        .expect("a description");
+        let entry = VendorEntry::compiled(
+            "t",
+            description,
+            "GET",
+            "/teams/{team_id}/checklist",
+            Vec::new(),
+        );
+        let module =
+            balance_module(generator.get_type_space(), &spec, &entry).expect("a balance module");
+        let compact: String = module.split_whitespace().collect();
+        for expected in [
+            r#"projected.total=p::negate(p::sum(&projected.at,&[("stripe_balance",Some(&row.stripe_balance).map(p::exact)),("recent",row.recent.as_ref().map(p::exact))])?);"#,
+            "projected.granted=p::negate(row.total.as_ref().map(|v|&v.val).and_then(|v|v.as_ref()).map(p::exact));",
+        ] {
+            assert!(compact.contains(expected), "{expected}\nin\n{module}");
+        }
+        assert!(
+            compact.contains(r#".team_id(matchcall.parameter("team_id"){Ok(value)=>value,Err(reason)=>returnbalances_runtime::Sent::NotSent(reason),})"#),
+            "{module}"
+        );
+
+        // Without `account_parameters` the path parameter is one no description key gives.
+        let mut entry = entry;
+        entry.description.account_parameters.clear();
+        let refused = balance_module(generator.get_type_space(), &spec, &entry)
+            .expect_err("team_id unprovided");
+        assert!(refused.message.contains("`team_id`"), "{}", refused.message);
+    }
+
     #[test]
     fn names_follow_typify() {
         for (input, case, expected) in [
