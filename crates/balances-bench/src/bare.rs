@@ -131,6 +131,10 @@ impl BareTarget {
             Auth::Authorization => {
                 Credentials::Header(AUTHORIZATION, HeaderValue::from_str(&key()?)?)
             }
+            Auth::Prefixed { prefix } => Credentials::Header(
+                AUTHORIZATION,
+                HeaderValue::from_str(&format!("{prefix} {}", key()?))?,
+            ),
             Auth::EiotclubSignature => match fields {
                 [appkey, secret] => Credentials::SignedBody {
                     appkey: field(appkey)?,
@@ -158,7 +162,17 @@ impl BareTarget {
                 }
             },
         };
-        let mut url = reqwest::Url::parse(&format!("{base_url}{}", entry.path))?;
+        // An account parameter in the path (`{team_id}`) is the account's value, else its name.
+        let path =
+            entry
+                .description
+                .account_parameters
+                .iter()
+                .fold(entry.path.clone(), |path, name| {
+                    let value = credential(name).unwrap_or_else(|| name.clone());
+                    path.replace(&format!("{{{name}}}"), &value)
+                });
+        let mut url = reqwest::Url::parse(&format!("{base_url}{path}"))?;
         for fixed in &entry.request.query {
             url.query_pairs_mut().append_pair(&fixed.name, &fixed.value);
         }

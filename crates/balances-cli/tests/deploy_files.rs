@@ -43,6 +43,7 @@ const ALERTS: &[&str] = &[
     "BalanceBelowThreshold",
     "RunsOutSoon",
     "BalanceFetchFailing",
+    "BalanceEndpointRetired",
     "BalanceDataStale",
     "BalanceExporterDown",
     "BalanceExporterAbsent",

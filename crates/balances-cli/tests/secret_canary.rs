@@ -202,6 +202,12 @@ fn the_leak_check_finds_any_eight_character_piece_of_a_canary() {
         for field in entry.description.auth.credential_fields() {
             public.push(format!("{field} {field}_env {}", variable(entry, field)));
         }
+        for (field, value) in parameters_of(entry) {
+            public.push(format!(
+                "{field} {field}_env {} {value}",
+                variable(entry, field)
+            ));
+        }
         for field in ["base_url", "region"] {
             public.push(variable(entry, field));
         }
@@ -474,6 +480,17 @@ fn scenarios() -> Vec<Scenario> {
     ]
 }
 
+/// The vendor's account parameters (xAI's `team_id`) with a value each: not secrets, so
+/// not canaries; every account carries them, as a config would.
+fn parameters_of(entry: Entry) -> Vec<(&'static str, String)> {
+    entry
+        .description
+        .account_parameters
+        .iter()
+        .map(|name| (name.as_str(), format!("param-{name}")))
+        .collect()
+}
+
 fn account_name(scenario: &str, entry: Entry) -> String {
     format!("{scenario}-{}", entry.id)
 }
@@ -698,6 +715,9 @@ async fn no_canary_in_any_output_with_credentials_from_the_environment() {
         for (field, value) in canaries_of(entry) {
             env.push((variable(entry, field), value));
         }
+        for (field, value) in parameters_of(entry) {
+            env.push((variable(entry, field), value));
+        }
         env.push((variable(entry, "base_url"), info.base_url.clone()));
         if let Some(region) = &info.region {
             env.push((variable(entry, "region"), region.clone()));
@@ -773,6 +793,9 @@ fn config_cases(entry: Entry) -> Vec<ConfigCase> {
             if Some(*field) != skip {
                 text.push_str(&format!("{field} = \"{value}\"\n"));
             }
+        }
+        for (field, value) in parameters_of(entry) {
+            text.push_str(&format!("{field} = \"{value}\"\n"));
         }
         text.push_str(extra);
         text.push('\n');

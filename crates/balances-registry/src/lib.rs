@@ -288,6 +288,13 @@ pub struct Description {
     /// How error bodies and statuses are read.
     #[serde(default)]
     pub errors: ErrorMapping,
+    /// Path parameters of the balance operation that identify the account and are not
+    /// secrets (xAI's `team_id`, Cloudflare's `account_id`, Deepgram's `project_id`), each
+    /// named as the spec names it. Every one is a required account setting like a
+    /// credential field (`<name>` or `<name>_env` in config files, `<PREFIX>_<NAME>` in the
+    /// environment) but is never redacted: it is sent in the URL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub account_parameters: Vec<String>,
 }
 
 /// An auth scheme the facade implements once, for every vendor that uses it.
@@ -304,6 +311,12 @@ pub enum Auth {
     },
     /// `Authorization: <api_key>`, the raw key without `Bearer`.
     Authorization,
+    /// `Authorization: <prefix> <api_key>` with a prefix other than `Bearer` (fal's `Key`,
+    /// Deepgram's `Token`).
+    Prefixed {
+        /// The word before the key (`Key`, `Token`), sent as written.
+        prefix: String,
+    },
     /// EIOTClub's scheme: no auth header; the JSON body carries `appkey`, `timestamp`,
     /// `nonce` and `sign` (SHA-1 over the sorted parameters and the secret), fresh per attempt.
     EiotclubSignature,
@@ -347,7 +360,9 @@ impl Auth {
     /// key id); a signing scheme's last is its secret.
     pub fn credential_fields(&self) -> &'static [&'static str] {
         match self {
-            Auth::Bearer | Auth::Header { .. } | Auth::Authorization => &["api_key"],
+            Auth::Bearer | Auth::Header { .. } | Auth::Authorization | Auth::Prefixed { .. } => {
+                &["api_key"]
+            }
             Auth::EiotclubSignature => &["appkey", "secret"],
             Auth::Acs3HmacSha256 => &["access_key_id", "access_key_secret"],
             Auth::Tc3HmacSha256 { .. } => &["secret_id", "secret_key"],
@@ -536,6 +551,19 @@ pub enum AmountSource {
         from: Pointer,
         /// The subtrahend, from another operation's response.
         less: OperationAmount,
+    },
+    /// The sum of amounts, each of which must be present (DeepInfra's `stripe_balance +
+    /// recent`).
+    Sum {
+        /// The amounts added.
+        sum: Vec<Pointer>,
+    },
+    /// An amount with its sign inverted, for a vendor that reports what is left as a
+    /// negative figure (xAI's `-total.val`; DeepInfra's `-(stripe_balance + recent)` is
+    /// `{ negate = { sum = [...] } }`).
+    Negated {
+        /// The amount negated.
+        negate: Box<AmountSource>,
     },
 }
 
@@ -981,5 +1009,56 @@ mod tests {
             description.errors.status.get("422"),
             Some(&ErrorKindName::RateLimited)
         );
+        assert!(description.account_parameters.is_empty());
+    }
+
+    #[test]
+    fn sums_negations_prefixes_and_account_parameters_read_from_toml() {
+        let text = r#"
+            name = "Example"
+            auth = { scheme = "prefixed", prefix = "Token" }
+            base_url = "https://example.com/v1"
+            account_parameters = ["team_id"]
+
+            [balance]
+            operation = "getBalance"
+            denomination = { currency = "USD" }
+            total = { negate = { sum = ["/stripe_balance", "/recent"] } }
+            granted = { negate = "/val" }
+            topped_up = { sum = ["/a", "/b", "/c"] }
+        "#;
+        let description: Description = toml::from_str(text).expect("description");
+        assert_eq!(
+            description.auth,
+            Auth::Prefixed {
+                prefix: "Token".into()
+            }
+        );
+        assert_eq!(description.auth.credential_fields(), ["api_key"]);
+        assert!(!description.auth.signs_requests());
+        assert_eq!(description.account_parameters, ["team_id"]);
+        assert_eq!(
+            description.balance.total,
+            AmountSource::Negated {
+                negate: Box::new(AmountSource::Sum {
+                    sum: vec!["/stripe_balance".into(), "/recent".into()]
+                })
+            }
+        );
+        assert_eq!(
+            description.balance.granted,
+            Some(AmountSource::Negated {
+                negate: Box::new(AmountSource::At("/val".into()))
+            })
+        );
+        assert_eq!(
+            description.balance.topped_up,
+            Some(AmountSource::Sum {
+                sum: vec!["/a".into(), "/b".into(), "/c".into()]
+            })
+        );
+        // A prefix is required; an unknown key in an amount is no amount.
+        assert!(toml::from_str::<Auth>(r#"scheme = "prefixed""#).is_err());
+        assert!(toml::from_str::<AmountSource>(r#"plus = ["/a"]"#).is_err());
     }
 }

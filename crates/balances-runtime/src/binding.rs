@@ -55,6 +55,9 @@ pub struct Call<'a> {
     pub context: Context,
     /// The request body a signing scheme made, for an operation that sends one.
     pub body: Option<serde_json::Value>,
+    /// The account's path parameters (the description's `account_parameters`: xAI's
+    /// `team_id`), by name.
+    pub parameters: Vec<(String, String)>,
 }
 
 impl<'a> Call<'a> {
@@ -65,7 +68,24 @@ impl<'a> Call<'a> {
             http,
             context,
             body: None,
+            parameters: Vec::new(),
         }
+    }
+
+    /// The same call with the account's value of the path parameter `name`.
+    pub fn with_parameter(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.parameters.push((name.into(), value.into()));
+        self
+    }
+
+    /// The account's value of the path parameter `name`, or why there is none (the call
+    /// then ends as [`Sent::NotSent`]).
+    pub fn parameter(&self, name: &str) -> Result<String, String> {
+        self.parameters
+            .iter()
+            .find(|(given, _)| given == name)
+            .map(|(_, value)| value.clone())
+            .ok_or_else(|| format!("the account has no `{name}`, which the balance path needs"))
     }
 
     /// The same call with a request body.

@@ -172,6 +172,25 @@ pub fn is_sentinel(value: Option<Decimal>, equals: &str) -> bool {
     }
 }
 
+/// The sum of amounts of one row (DeepInfra: `stripe_balance + recent`); each must be
+/// present. `terms` are `(field as shown in messages, value)`; `at` is the row.
+pub fn sum(at: &str, terms: &[(&str, Option<Decimal>)]) -> Result<Option<Decimal>, Failure> {
+    let mut total = Decimal::ZERO;
+    for &(name, value) in terms {
+        let value = value.ok_or_else(|| Failure::Invalid(format!("{at} has no `{name}`")))?;
+        total = total
+            .checked_add(value)
+            .ok_or_else(|| Failure::Invalid("the sum overflows".into()))?;
+    }
+    Ok(Some(total))
+}
+
+/// An amount with its sign inverted (xAI reports 23.17 USD left as `"-2317"` cents). Zero
+/// stays zero with its scale, never `-0`; an absent amount stays absent.
+pub fn negate(amount: Option<Decimal>) -> Option<Decimal> {
+    amount.map(|value| if value.is_zero() { value.abs() } else { -value })
+}
+
 /// A value a success condition accepts, as written in `vendor.toml`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -273,6 +292,37 @@ mod tests {
         assert_eq!(present("the body", ("a", dec("1"))).unwrap(), dec("1"));
         let error = present("the body", ("hard_limit_usd", None)).unwrap_err();
         assert_eq!(error.to_string(), "the body has no `hard_limit_usd`");
+    }
+
+    #[test]
+    fn sums_need_every_term_and_are_exact() {
+        assert_eq!(
+            sum("the body", &[("a", dec("-10.5")), ("b", dec("0.25"))]).unwrap(),
+            dec("-10.25")
+        );
+        assert_eq!(
+            sum(
+                "the body",
+                &[("a", dec("0.1")), ("b", dec("0.2")), ("c", dec("0.3"))]
+            )
+            .unwrap(),
+            dec("0.6")
+        );
+        let error = sum("the body", &[("a", dec("1")), ("recent", None)]).unwrap_err();
+        assert_eq!(error.to_string(), "the body has no `recent`");
+        let max = Some(Decimal::MAX);
+        assert!(sum("r", &[("a", max), ("b", max)]).is_err());
+    }
+
+    #[test]
+    fn negation_inverts_the_sign_and_keeps_zero_positive() {
+        assert_eq!(negate(dec("-2317")), dec("2317"));
+        assert_eq!(negate(dec("12.50")), dec("-12.50"));
+        let zero = negate(dec("-0.00")).unwrap();
+        assert!(zero.is_zero() && zero.is_sign_positive());
+        assert_eq!(zero.to_string(), "0.00");
+        assert_eq!(negate(dec("0")).unwrap().to_string(), "0");
+        assert_eq!(negate(None), None);
     }
 
     #[test]

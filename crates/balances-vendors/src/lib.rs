@@ -22,18 +22,33 @@ pub use aliyun_client as aliyun;
 /// The generated client of `specs/baiducloud/` (the `baiducloud-client` crate).
 #[cfg(feature = "baiducloud")]
 pub use baiducloud_client as baiducloud;
+/// The generated client of `specs/cloudflare/` (the `cloudflare-client` crate).
+#[cfg(feature = "cloudflare")]
+pub use cloudflare_client as cloudflare;
+/// The generated client of `specs/deepgram/` (the `deepgram-client` crate).
+#[cfg(feature = "deepgram")]
+pub use deepgram_client as deepgram;
+/// The generated client of `specs/deepinfra/` (the `deepinfra-client` crate).
+#[cfg(feature = "deepinfra")]
+pub use deepinfra_client as deepinfra;
 /// The generated client of `specs/deepseek/` (the `deepseek-client` crate).
 #[cfg(feature = "deepseek")]
 pub use deepseek_client as deepseek;
 /// The generated client of `specs/eiotclub/` (the `eiotclub-client` crate).
 #[cfg(feature = "eiotclub")]
 pub use eiotclub_client as eiotclub;
+/// The generated client of `specs/fal/` (the `fal-client` crate).
+#[cfg(feature = "fal")]
+pub use fal_client as fal;
 /// The generated client of `specs/geekai/` (the `geekai-client` crate).
 #[cfg(feature = "geekai")]
 pub use geekai_client as geekai;
 /// The generated client of `specs/moonshot/` (the `moonshot-client` crate).
 #[cfg(feature = "moonshot")]
 pub use moonshot_client as moonshot;
+/// The generated client of `specs/nanogpt/` (the `nanogpt-client` crate).
+#[cfg(feature = "nanogpt")]
+pub use nanogpt_client as nanogpt;
 /// The generated client of `specs/newapi/` (the `newapi-client` crate).
 #[cfg(feature = "newapi")]
 pub use newapi_client as newapi;
@@ -58,12 +73,21 @@ pub use tencentcloud_client as tencentcloud;
 /// The generated client of `specs/venice/` (the `venice-client` crate).
 #[cfg(feature = "venice")]
 pub use venice_client as venice;
+/// The generated client of `specs/vercel-ai-gateway/` (the `vercel-ai-gateway-client` crate).
+#[cfg(feature = "vercel-ai-gateway")]
+pub use vercel_ai_gateway_client as vercel_ai_gateway;
 /// The generated client of `specs/volcengine/` (the `volcengine-client` crate).
 #[cfg(feature = "volcengine")]
 pub use volcengine_client as volcengine;
+/// The generated client of `specs/xai/` (the `xai-client` crate).
+#[cfg(feature = "xai")]
+pub use xai_client as xai;
 /// The generated client of `specs/zenmux/` (the `zenmux-client` crate).
 #[cfg(feature = "zenmux")]
 pub use zenmux_client as zenmux;
+/// The generated client of `specs/zhipu/` (the `zhipu-client` crate).
+#[cfg(feature = "zhipu")]
+pub use zhipu_client as zhipu;
 
 /// The balance bindings of the vendors compiled in, sorted by vendor id.
 pub const BINDINGS: &[balances_runtime::Binding] = &[
@@ -71,14 +95,24 @@ pub const BINDINGS: &[balances_runtime::Binding] = &[
     aliyun_client::balance::BINDING,
     #[cfg(feature = "baiducloud")]
     baiducloud_client::balance::BINDING,
+    #[cfg(feature = "cloudflare")]
+    cloudflare_client::balance::BINDING,
+    #[cfg(feature = "deepgram")]
+    deepgram_client::balance::BINDING,
+    #[cfg(feature = "deepinfra")]
+    deepinfra_client::balance::BINDING,
     #[cfg(feature = "deepseek")]
     deepseek_client::balance::BINDING,
     #[cfg(feature = "eiotclub")]
     eiotclub_client::balance::BINDING,
+    #[cfg(feature = "fal")]
+    fal_client::balance::BINDING,
     #[cfg(feature = "geekai")]
     geekai_client::balance::BINDING,
     #[cfg(feature = "moonshot")]
     moonshot_client::balance::BINDING,
+    #[cfg(feature = "nanogpt")]
+    nanogpt_client::balance::BINDING,
     #[cfg(feature = "newapi")]
     newapi_client::balance::BINDING,
     #[cfg(feature = "novita")]
@@ -95,20 +129,31 @@ pub const BINDINGS: &[balances_runtime::Binding] = &[
     tencentcloud_client::balance::BINDING,
     #[cfg(feature = "venice")]
     venice_client::balance::BINDING,
+    #[cfg(feature = "vercel-ai-gateway")]
+    vercel_ai_gateway_client::balance::BINDING,
     #[cfg(feature = "volcengine")]
     volcengine_client::balance::BINDING,
+    #[cfg(feature = "xai")]
+    xai_client::balance::BINDING,
     #[cfg(feature = "zenmux")]
     zenmux_client::balance::BINDING,
+    #[cfg(feature = "zhipu")]
+    zhipu_client::balance::BINDING,
 ];
 
 /// Every vendor folder of the workspace, compiled in or not: the features of this crate.
 pub const FEATURES: &[&str] = &[
     "aliyun",
     "baiducloud",
+    "cloudflare",
+    "deepgram",
+    "deepinfra",
     "deepseek",
     "eiotclub",
+    "fal",
     "geekai",
     "moonshot",
+    "nanogpt",
     "newapi",
     "novita",
     "openrouter",
@@ -117,8 +162,11 @@ pub const FEATURES: &[&str] = &[
     "stepfun",
     "tencentcloud",
     "venice",
+    "vercel-ai-gateway",
     "volcengine",
+    "xai",
     "zenmux",
+    "zhipu",
 ];
 
 /// The binding of the vendor with this id, when its feature is on.

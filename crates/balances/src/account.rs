@@ -84,6 +84,17 @@ impl Vendor {
         self.0.description.auth.credential_fields()
     }
 
+    /// The account parameters the vendor's balance path needs besides credentials (xAI's
+    /// `team_id`): not secrets, never redacted. Config files take each as `<name>` or
+    /// `<name>_env`; the environment as `<PREFIX>_<NAME>`.
+    pub fn account_parameters(self) -> impl ExactSizeIterator<Item = &'static str> + Clone {
+        self.0
+            .description
+            .account_parameters
+            .iter()
+            .map(String::as_str)
+    }
+
     /// The prefix of this vendor's environment variables (`DEEPSEEK`).
     pub fn env_prefix(self) -> &'static str {
         &self.0.env_prefix
@@ -314,6 +325,8 @@ pub struct Account {
     region: Option<&'static str>,
     alert_below: Option<Threshold>,
     currency: Option<String>,
+    /// The vendor's account parameters, by name (not secrets).
+    parameters: Vec<(&'static str, String)>,
 }
 
 impl fmt::Debug for Account {
@@ -327,6 +340,7 @@ impl fmt::Debug for Account {
             .field("region", &self.region)
             .field("alert_below", &self.alert_below)
             .field("currency", &self.currency)
+            .field("parameters", &self.parameters)
             .finish()
     }
 }
@@ -335,14 +349,17 @@ impl fmt::Debug for Account {
 pub mod env {
     use super::Vendor;
 
-    /// For every vendor, its id and the variables that carry its credentials
-    /// (`("deepseek", ["DEEPSEEK_API_KEY"])`): what to tell a user who has none set.
+    /// For every vendor, its id and the variables that carry its credentials and account
+    /// parameters (`("deepseek", ["DEEPSEEK_API_KEY"])`, `("xai", ["XAI_API_KEY",
+    /// "XAI_TEAM_ID"])`): what to tell a user who has none set.
     pub fn credential_variables() -> Vec<(&'static str, Vec<String>)> {
         Vendor::all()
             .map(|vendor| {
                 let names = vendor
                     .credential_fields()
                     .iter()
+                    .copied()
+                    .chain(vendor.account_parameters())
                     .map(|field| variable(vendor, field))
                     .collect();
                 (vendor.as_str(), names)
@@ -405,6 +422,7 @@ impl Account {
             region: None,
             alert_below: None,
             currency: None,
+            parameters: Vec::new(),
         })
     }
 
@@ -484,6 +502,48 @@ impl Account {
         Ok(self)
     }
 
+    /// Sets one of the vendor's account parameters ([`Vendor::account_parameters`]: xAI's
+    /// `team_id`), which the balance request carries in its path. A name the vendor does not
+    /// have is an error, and so is a value that is not visible ASCII.
+    pub fn with_parameter(mut self, name: &str, value: &str) -> Result<Self, ConfigError> {
+        let Some(known) = self.vendor.account_parameters().find(|p| *p == name) else {
+            return Err(ConfigError::FieldNotAllowed {
+                account: self.name.clone(),
+                field: name.to_owned(),
+                vendor: self.vendor,
+            });
+        };
+        credential::check(value, &self.name, name, None)?;
+        self.parameters.retain(|(given, _)| *given != known);
+        self.parameters.push((known, value.to_owned()));
+        Ok(self)
+    }
+
+    /// The account's value of the vendor's parameter `name`, when set.
+    pub fn parameter(&self, name: &str) -> Option<&str> {
+        self.parameters
+            .iter()
+            .find(|(given, _)| *given == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every parameter the vendor needs, with the account's value; a missing one is the
+    /// error naming its field and variable.
+    pub(crate) fn required_parameters(&self) -> Result<Vec<(&'static str, &str)>, ConfigError> {
+        self.vendor
+            .account_parameters()
+            .map(|name| {
+                self.parameter(name)
+                    .map(|value| (name, value))
+                    .ok_or_else(|| ConfigError::MissingParameter {
+                        account: self.name.clone(),
+                        field: name.to_owned(),
+                        variable: env::variable(self.vendor, name),
+                    })
+            })
+            .collect()
+    }
+
     /// Sets the level below which this account's owner wants to be alerted: the command's
     /// exit status 1 and the exporter's `balances_alert_threshold` gauge.
     pub fn with_alert_below(mut self, threshold: Threshold) -> Self {
@@ -549,6 +609,7 @@ impl Account {
             region: None,
             alert_below: None,
             currency: None,
+            parameters: Vec::new(),
         }
     }
 
@@ -562,6 +623,8 @@ impl Account {
     ///
     /// - required: one per credential field (`DEEPSEEK_API_KEY`; `EIOTCLUB_APPKEY` and
     ///   `EIOTCLUB_SECRET`);
+    /// - required: one per account parameter of the vendor (`XAI_TEAM_ID`), once its
+    ///   credentials are set;
     /// - optional: `<PREFIX>_BASE_URL`, and `<PREFIX>_REGION` for a vendor with regions.
     ///
     /// An empty variable counts as unset. Setting only some of a vendor's credential
@@ -611,6 +674,16 @@ impl Account {
             }
             let credentials = set.into_iter().map(|(field, _, value)| (field, value));
             let mut account = Account::from_credentials(name, vendor, credentials)?;
+            for parameter in vendor.account_parameters() {
+                let variable = env::variable(vendor, parameter);
+                let value = get(&variable).ok_or_else(|| ConfigError::MissingParameter {
+                    account: name.to_owned(),
+                    field: parameter.to_owned(),
+                    variable: variable.clone(),
+                })?;
+                credential::check(&value, name, &variable, Some(&variable))?;
+                account = account.with_parameter(parameter, &value)?;
+            }
             if vendor.regions().len() > 0
                 && let Some(region) = get(&env::variable(vendor, "region"))
             {

@@ -10,14 +10,20 @@ use crate::account::Account;
 use crate::error::ConfigError;
 
 /// The headers that authenticate `account` under its vendor's auth scheme: `Authorization:
-/// Bearer <key>`, `<Header>: <key>` or a raw `Authorization: <key>`; none for a scheme that
+/// Bearer <key>`, `<Header>: <key>`, a raw `Authorization: <key>` or one with another
+/// scheme's prefix (`Authorization: Key <key>`); none for a scheme that
 /// signs the body instead. Values are marked sensitive so that `Debug` of the header map (and
 /// of a generated client holding it) prints `Sensitive` instead of the key.
 pub(crate) fn auth_headers(account: &Account) -> Result<HeaderMap, ConfigError> {
     let auth = &account.vendor().entry().description.auth;
+    let scheme_prefix;
     let (name, prefix) = match auth {
         Auth::Bearer => (AUTHORIZATION, "Bearer "),
         Auth::Authorization => (AUTHORIZATION, ""),
+        Auth::Prefixed { prefix } => {
+            scheme_prefix = format!("{prefix} ");
+            (AUTHORIZATION, scheme_prefix.as_str())
+        }
         Auth::Header { header } => {
             let name = HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
                 ConfigError::InvalidType {
@@ -150,6 +156,16 @@ mod tests {
             ),
             ("scheme = \"authorization\"", "authorization", "k-canary"),
             ("scheme = \"bearer\"", "authorization", "Bearer k-canary"),
+            (
+                "scheme = \"prefixed\"\nprefix = \"Key\"",
+                "authorization",
+                "Key k-canary",
+            ),
+            (
+                "scheme = \"prefixed\"\nprefix = \"Token\"",
+                "authorization",
+                "Token k-canary",
+            ),
         ] {
             let account =
                 Account::api_key("a", Vendor::like_deepseek_with_auth(scheme), "k-canary")

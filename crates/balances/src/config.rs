@@ -45,7 +45,9 @@ use crate::threshold::Threshold;
 ///   so what runs is exactly what the file says. With no file, use
 ///   [`crate::Account::from_env`] instead: one account per vendor whose variables are set.
 /// - **The credential fields are the vendor's** ([`Vendor::credential_fields`]): `api_key` for
-///   most, `appkey` and `secret` for a signing vendor such as EIOTClub.
+///   most, `appkey` and `secret` for a signing vendor such as EIOTClub. So are its account
+///   parameters ([`Vendor::account_parameters`]: xAI's `team_id`), given the same two ways
+///   (`team_id` or `team_id_env`) and required, but not secrets: they go in the URL.
 /// - **Inside the file, each credential is given one way.** `api_key = "..."` (the value
 ///   itself) or `api_key_env = "VAR"` (the name of an environment variable, read when the file
 ///   is loaded), likewise `appkey`/`appkey_env` and `secret`/`secret_env`. The explicit value
@@ -129,7 +131,10 @@ const COMMON_FIELDS: &[&str] = &[
 fn is_known_field(field: &str) -> bool {
     let credential = field.strip_suffix("_env").unwrap_or(field);
     COMMON_FIELDS.contains(&field)
-        || Vendor::all().any(|vendor| vendor.credential_fields().contains(&credential))
+        || Vendor::all().any(|vendor| {
+            vendor.credential_fields().contains(&credential)
+                || vendor.account_parameters().any(|p| p == credential)
+        })
 }
 
 impl Config {
@@ -257,6 +262,22 @@ impl<L: Fn(&str) -> Option<String>> Fields<'_, L> {
         }
     }
 
+    /// An account parameter (xAI's `team_id`), given like a credential (inline or through a
+    /// variable) but not a secret.
+    fn parameter(&mut self, field: &str, vendor: Vendor) -> Result<String, ConfigError> {
+        match self.secret(field) {
+            Ok(value) => Ok(secrecy::ExposeSecret::expose_secret(&value).to_owned()),
+            Err(ConfigError::MissingCredential { account, field, .. }) => {
+                Err(ConfigError::MissingParameter {
+                    variable: crate::account::env::variable(vendor, &field),
+                    account,
+                    field,
+                })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
     /// A credential given inline (`field`) or through a variable (`field_env`).
     fn secret(&mut self, field: &str) -> Result<SecretString, ConfigError> {
         let env_field = format!("{field}_env");
@@ -355,7 +376,9 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
     let foreign = fields.table.keys().find(|key| {
         let base = key.strip_suffix("_env").unwrap_or(key);
         let credential = !COMMON_FIELDS.contains(&key.as_str());
-        (credential && !credential_fields.contains(&base))
+        (credential
+            && !credential_fields.contains(&base)
+            && !vendor.account_parameters().any(|p| p == base))
             || (key.as_str() == "region" && vendor.regions().len() == 0)
             || (key.as_str() == "currency" && vendor.default_currency().is_none())
     });
@@ -371,6 +394,10 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
         credentials.push((*field, fields.secret(field)?));
     }
     let mut account = Account::from_credentials(name, vendor, credentials)?;
+    for parameter in vendor.account_parameters() {
+        let value = fields.parameter(parameter, vendor)?;
+        account = account.with_parameter(parameter, &value)?;
+    }
     if let Some(region) = fields.string("region")? {
         account = account.with_region(&region).map_err(|e| match e {
             ConfigError::UnknownRegion {

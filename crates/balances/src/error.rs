@@ -93,6 +93,21 @@ pub enum ConfigError {
         /// The variable field, such as `api_key_env`.
         env_field: String,
     },
+    /// An account parameter of the vendor (xAI's `team_id`: not a secret, it goes in the
+    /// request's path) is given neither inline nor through an environment variable.
+    #[error(
+        "account {account}: missing `{field}` (or `{field}_env` naming an environment \
+         variable; from the environment alone: `{variable}`)"
+    )]
+    #[non_exhaustive]
+    MissingParameter {
+        /// The account.
+        account: String,
+        /// The parameter's field, such as `team_id`.
+        field: String,
+        /// The vendor's environment variable for it, such as `XAI_TEAM_ID`.
+        variable: String,
+    },
     /// A value is given both inline and through an environment variable.
     #[error("account {account}: set `{field}` or `{env_field}`, not both")]
     #[non_exhaustive]
@@ -241,6 +256,7 @@ impl ConfigError {
             | ConfigError::InvalidType { account, .. }
             | ConfigError::MissingField { account, .. }
             | ConfigError::MissingCredential { account, .. }
+            | ConfigError::MissingParameter { account, .. }
             | ConfigError::Conflicting { account, .. }
             | ConfigError::UnsetEnv { account, .. }
             | ConfigError::EmptyValue { account, .. }
@@ -266,6 +282,7 @@ impl ConfigError {
             | ConfigError::InvalidType { field, .. }
             | ConfigError::MissingField { field, .. }
             | ConfigError::MissingCredential { field, .. }
+            | ConfigError::MissingParameter { field, .. }
             | ConfigError::Conflicting { field, .. }
             | ConfigError::UnsetEnv { field, .. }
             | ConfigError::EmptyValue { field, .. }

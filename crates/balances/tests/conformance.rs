@@ -212,7 +212,7 @@ async fn every_example_fetched_with_the_described_request_gives_the_same_result(
             let answer = ResponseTemplate::new(example.status)
                 .set_body_raw(example.body.clone(), "application/json");
             let mut expected_request =
-                Mock::given(method(entry.method.as_str())).and(path(entry.path.as_str()));
+                Mock::given(method(entry.method.as_str())).and(path(concrete_path(entry)));
             for fixed in &entry.request.headers {
                 expected_request =
                     expected_request.and(header(fixed.name.as_str(), fixed.value.as_str()));
@@ -231,6 +231,10 @@ async fn every_example_fetched_with_the_described_request_gives_the_same_result(
                 Auth::Authorization => {
                     expected_request.and(header("authorization", "cred-api_key"))
                 }
+                Auth::Prefixed { prefix } => expected_request.and(header(
+                    "authorization",
+                    format!("{prefix} cred-api_key").as_str(),
+                )),
                 Auth::EiotclubSignature => expected_request.and(body_partial_json(
                     serde_json::json!({"appkey": "cred-appkey"}),
                 )),
@@ -331,6 +335,18 @@ async fn fetched_from_the_fake_vendor(
 }
 
 /// One account of `entry`'s vendor in config-file form, its credentials `cred-<field>`.
+/// The balance path with each account parameter as [`account_toml`] gives it, so the mock
+/// answers only a request that carries the account's values in its path.
+fn concrete_path(entry: &VendorEntry) -> String {
+    entry
+        .description
+        .account_parameters
+        .iter()
+        .fold(entry.path.clone(), |path, name| {
+            path.replace(&format!("{{{name}}}"), &format!("param-{name}"))
+        })
+}
+
 fn account_toml(entry: &VendorEntry, example: &Example, base_url: &str) -> String {
     let mut text = format!(
         "[[accounts]]\nname = \"example\"\nvendor = \"{}\"\nbase_url = \"{base_url}\"\n",
@@ -338,6 +354,9 @@ fn account_toml(entry: &VendorEntry, example: &Example, base_url: &str) -> Strin
     );
     for field in entry.description.auth.credential_fields() {
         text.push_str(&format!("{field} = \"cred-{field}\"\n"));
+    }
+    for parameter in &entry.description.account_parameters {
+        text.push_str(&format!("{parameter} = \"param-{parameter}\"\n"));
     }
     if let Some(region) = &example.region {
         text.push_str(&format!("region = \"{region}\"\n"));

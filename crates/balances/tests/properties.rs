@@ -379,12 +379,14 @@ fn check_result(
                     .all(|w| w[0].currency < w[1].currency),
                 "not sorted by currency, or a currency twice: {balance:?}"
             );
-            // Only rows of an array (or map) can be empty; an object row always gives one.
+            // Only rows of an array (or map) can be empty; an object row always gives one,
+            // an amount or an unlimited currency.
             let rows = balances::balances_registry::find(vendor.as_str())
                 .map(|entry| &entry.description.balance.rows);
             prop_assert!(
                 !(balance.amounts().is_empty()
                     && balance.units().is_empty()
+                    && balance.unlimited().is_empty()
                     && matches!(rows, Some(balances::balances_registry::Rows::Object(_))))
             );
             for amount in balance.amounts() {
@@ -423,14 +425,27 @@ fn check_result(
             let mapped = entry.and_then(|entry| {
                 let json: Value = serde_json::from_slice(body).ok()?;
                 let errors = &entry.description.errors;
-                errors.code.iter().find_map(|pointer| {
+                let by_code = errors.code.iter().find_map(|pointer| {
                     let code = match json.pointer(pointer)? {
                         Value::String(text) => text.clone(),
                         Value::Number(number) => number.to_string(),
                         _ => return None,
                     };
                     errors.codes.get(&code).copied()
-                })
+                });
+                // Then what text in the vendor's message means (new-api's used-up key).
+                let by_message = || {
+                    let message = errors
+                        .message
+                        .iter()
+                        .find_map(|pointer| json.pointer(pointer)?.as_str())?;
+                    errors
+                        .messages
+                        .iter()
+                        .find(|(text, _)| message.contains(text.as_str()))
+                        .map(|(_, kind)| *kind)
+                };
+                by_code.or_else(by_message)
             });
             if let Some(mapped) = mapped
                 && (200..600).contains(&status)

@@ -16,7 +16,8 @@ use crate::failure::{self, Built};
 ///
 /// - `bearer`: `Authorization: Bearer <key>` (scheme case-insensitive, one space);
 /// - `header`: `<Header>: <key>`;
-/// - `authorization`: `Authorization: <key>`, the raw key.
+/// - `authorization`: `Authorization: <key>`, the raw key;
+/// - `prefixed`: `Authorization: <prefix> <key>` (`Key`, `Token`; the prefix as written).
 ///
 /// `None` for the signature scheme (its key is in the body) and for a scheme this crate does
 /// not know yet.
@@ -34,6 +35,10 @@ pub(crate) fn header_key<'a>(auth: &Auth, headers: &'a HeaderMap) -> Option<&'a 
         }
         Auth::Header { header } => value(header.as_str()),
         Auth::Authorization => value(header::AUTHORIZATION.as_str()),
+        Auth::Prefixed { prefix } => {
+            let (scheme, key) = value(header::AUTHORIZATION.as_str())?.split_once(' ')?;
+            (scheme == prefix && !key.is_empty()).then_some(key)
+        }
         _ => None,
     }
 }
@@ -86,6 +91,14 @@ mod tests {
         );
         let raw = headers(&[("authorization", "sk-1")]);
         assert_eq!(header_key(&Auth::Bearer, &raw), None);
+        let token = Auth::Prefixed {
+            prefix: "Token".into(),
+        };
+        let prefixed = headers(&[("authorization", "Token sk-1")]);
+        assert_eq!(header_key(&token, &prefixed), Some("sk-1"));
+        assert_eq!(header_key(&token, &bearer), None);
+        assert_eq!(header_key(&token, &raw), None);
+        assert_eq!(header_key(&Auth::Bearer, &prefixed), None);
         assert_eq!(header_key(&Auth::Authorization, &raw), Some("sk-1"));
         let custom = headers(&[("x-api-key", "sk-2")]);
         let scheme = Auth::Header {

@@ -22,6 +22,18 @@ pub fn config_toml(accounts: &[AccountInfo]) -> String {
         for (field, value) in &info.credentials {
             let _ = writeln!(text, "{field} = {}", quoted(value));
         }
+        // The vendor's account parameters (xAI's `team_id`): any value reaches the account's
+        // route, which matches a path parameter by position.
+        let parameters = balances_registry::find(&info.vendor)
+            .map(|vendor| vendor.description.account_parameters.as_slice())
+            .unwrap_or_default();
+        for parameter in parameters {
+            let _ = writeln!(
+                text,
+                "{parameter} = {}",
+                quoted(&format!("{}-{parameter}", info.name))
+            );
+        }
         text.push('\n');
     }
     text

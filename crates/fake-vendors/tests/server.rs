@@ -183,6 +183,7 @@ fn signed_at(
         Auth::Bearer => rb.bearer_auth(key),
         Auth::Header { header } => rb.header(header.as_str(), key),
         Auth::Authorization => rb.header("Authorization", key),
+        Auth::Prefixed { prefix } => rb.header("Authorization", format!("{prefix} {key}")),
         Auth::EiotclubSignature => {
             let secret = creds[creds.len() - 1].1.as_str();
             rb.json(&sign::signed_body(key, secret, now(), nonce(), &Map::new()))
@@ -1283,7 +1284,21 @@ async fn demo_serves_one_account_per_vendor_and_writes_its_config() {
         for (field, value) in &info.credentials {
             assert_eq!(table[field.as_str()].as_str(), Some(value.as_str()));
         }
-        let expected_keys = 3 + usize::from(info.region.is_some()) + info.credentials.len();
+        // An account parameter of the vendor (xAI's `team_id`) is written under its name.
+        let parameters = &balances_registry::find(&info.vendor)
+            .expect("a registry vendor")
+            .description
+            .account_parameters;
+        for parameter in parameters {
+            assert!(
+                table[parameter.as_str()]
+                    .as_str()
+                    .is_some_and(|value| !value.is_empty()),
+                "{table:?}"
+            );
+        }
+        let expected_keys =
+            3 + usize::from(info.region.is_some()) + info.credentials.len() + parameters.len();
         assert_eq!(table.len(), expected_keys, "{table:?}");
     }
 }

@@ -91,13 +91,16 @@ pub fn describe(
         .map_err(|(key, message)| at(&key, message))?;
     let operations = further::further_operations(document, &description)
         .map_err(|(key, message)| at(&key, message))?;
-    let request = request_shape(document, operation).map_err(|message| {
-        at(
-            "balance.operation",
-            format!("`{}`: {message}", description.balance.operation),
-        )
-    })?;
+    let request =
+        request_shape(document, operation, &description.account_parameters).map_err(|message| {
+            at(
+                "balance.operation",
+                format!("`{}`: {message}", description.balance.operation),
+            )
+        })?;
 
+    super::account_parameters::check(document, operation, &path, &description)
+        .map_err(|(key, message)| at(key, message))?;
     let examples = load_examples(root, vendor, &folder, &description, &operations)?;
     let mut entry = VendorEntry::compiled(
         vendor,
@@ -115,7 +118,11 @@ pub fn describe(
 /// `required` header or query parameter must allow exactly one value (a one-value `enum`,
 /// as a cloud API's action and version are written), since no description key could give
 /// it another; and whether the operation takes a JSON body.
-fn request_shape(document: &Value, operation: &Value) -> Result<RequestShape, String> {
+fn request_shape(
+    document: &Value,
+    operation: &Value,
+    account_parameters: &[String],
+) -> Result<RequestShape, String> {
     let resolve = |value: &Value| -> Value {
         let mut value = value.clone();
         for _ in 0..16 {
@@ -145,6 +152,9 @@ fn request_shape(document: &Value, operation: &Value) -> Result<RequestShape, St
             .get("in")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        if location == "path" && account_parameters.iter().any(|given| given == name) {
+            continue;
+        }
         let schema = parameter.get("schema").map(resolve).unwrap_or(Value::Null);
         let only = match schema
             .get("enum")
@@ -154,7 +164,9 @@ fn request_shape(document: &Value, operation: &Value) -> Result<RequestShape, St
             Some([Value::String(only)]) => only.clone(),
             _ => {
                 return Err(format!(
-                    "requires the {location} parameter `{name}`, which no description key                      provides: a required parameter of the balance operation must allow one                      value (`enum: [value]`)"
+                    "requires the {location} parameter `{name}`, which no description key \
+                     provides: a required parameter of the balance operation must allow one \
+                     value (`enum: [value]`)"
                 ));
             }
         };
@@ -449,6 +461,19 @@ impl Checker<'_> {
                 Ok(())
             }
             AmountSource::Less { from, less } => self.check_less(row, from, less, key),
+            AmountSource::Sum { sum } => {
+                if sum.len() < 2 {
+                    return Err((
+                        key.to_owned(),
+                        "a `sum` adds two amounts or more".to_owned(),
+                    ));
+                }
+                for pointer in sum {
+                    self.expect_money(row, pointer, key)?;
+                }
+                Ok(())
+            }
+            AmountSource::Negated { negate } => self.check_amount(row, negate, key),
             _ => Ok(()),
         }
     }
@@ -675,6 +700,18 @@ fn check_consistent(description: &Description) -> Result<(), (&'static str, Stri
             ));
         }
         _ => {}
+    }
+    // An authorization scheme's name is an HTTP token (RFC 9110, section 11.1).
+    if let Auth::Prefixed { prefix } = &description.auth
+        && (prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)))
+    {
+        return Err((
+            "auth.prefix",
+            format!("`{prefix}` is not an authorization scheme name"),
+        ));
     }
     if let Auth::Header { header } = &description.auth {
         let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
@@ -942,6 +979,46 @@ mod tests {
     }
 
     #[test]
+    fn sums_and_negations_check_every_term_against_the_spec() {
+        let document = json!({});
+        let checker = Checker {
+            document: &document,
+            operation: "getChecklist",
+            overlay: Path::new("specs/acme/overlay.yaml"),
+        };
+        let money = json!({"type": "number", "format": "decimal"});
+        let row = Located {
+            schema: json!({"type": "object", "properties": {
+                "stripe_balance": money, "recent": money,
+                "limit": {"type": "number"}, "email": {"type": "boolean"}}}),
+            at: JsonPath::root(),
+        };
+        let source = |text: &str| -> AmountSource {
+            toml::from_str::<toml::Table>(&format!("s = {text}"))
+                .map(|table| table["s"].clone().try_into().expect("an amount source"))
+                .expect("toml")
+        };
+        let check = |text: &str| checker.check_amount(&row, &source(text), "balance.total");
+        assert!(check(r#"{ negate = { sum = ["/stripe_balance", "/recent"] } }"#).is_ok());
+        assert!(check(r#"{ negate = "/recent" }"#).is_ok());
+        assert!(
+            check(r#"{ negate = { negate = { minus = ["/recent", "/stripe_balance"] } } }"#)
+                .is_ok()
+        );
+        let refused = |text: &str| check(text).expect_err(text).1;
+        assert!(refused(r#"{ sum = ["/recent"] }"#).contains("two amounts or more"));
+        assert!(
+            refused(r#"{ sum = ["/recent", "/missing"] }"#)
+                .contains("`/missing` is not in the success response")
+        );
+        assert!(
+            refused(r#"{ negate = { sum = ["/recent", "/limit"] } }"#)
+                .contains("without `format: decimal`")
+        );
+        assert!(refused(r#"{ negate = "/email" }"#).contains("not a decimal string or a number"));
+    }
+
+    #[test]
     fn required_parameters_with_one_value_are_the_requests_constants() {
         let document = json!({"components": {"parameters": {"Version": {
             "name": "Version", "in": "query", "required": true,
@@ -955,7 +1032,7 @@ mod tests {
             ],
             "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}
         });
-        let shape = request_shape(&document, &operation).unwrap();
+        let shape = request_shape(&document, &operation, &[]).unwrap();
         assert_eq!(shape.headers, [FixedParameter::new("X-Action", "Query")]);
         assert_eq!(shape.query, [FixedParameter::new("Version", "2022-01-01")]);
         assert!(shape.json_body);
@@ -968,11 +1045,19 @@ mod tests {
                    "schema": {"type": "string", "enum": ["a"]}}),
         ] {
             let operation = json!({"parameters": [refused]});
-            let error = request_shape(&document, &operation).unwrap_err();
+            let error = request_shape(&document, &operation, &[]).unwrap_err();
             assert!(error.contains("parameter"), "{error}");
         }
         assert_eq!(
-            request_shape(&document, &json!({})).unwrap(),
+            request_shape(&document, &json!({}), &[]).unwrap(),
+            RequestShape::default()
+        );
+        // A path parameter the account gives (`account_parameters`) is no constant.
+        let team = json!({"parameters": [{"name": "team_id", "in": "path", "required": true,
+                                          "schema": {"type": "string"}}]});
+        assert!(request_shape(&document, &team, &[]).is_err());
+        assert_eq!(
+            request_shape(&document, &team, &["team_id".to_owned()]).unwrap(),
             RequestShape::default()
         );
     }

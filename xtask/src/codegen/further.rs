@@ -33,7 +33,7 @@ pub(super) fn further_operations(
         }
         let (method, path, operation) = find_operation(document, name)
             .ok_or_else(|| (key.clone(), format!("the spec has no operation `{name}`")))?;
-        let shape = request_shape(document, operation)
+        let shape = request_shape(document, operation, &[])
             .map_err(|m| (key.clone(), format!("`{name}`: {m}")))?;
         if !shape.headers.is_empty() || !shape.query.is_empty() || shape.json_body {
             return Err((

@@ -531,7 +531,7 @@ pub(super) fn rustfmt(code: &str) -> Result<String, SpecProblem> {
     String::from_utf8(output.stdout).map_err(|e| failed(e.to_string()))
 }
 
-fn settings() -> GenerationSettings {
+pub(super) fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Builder)

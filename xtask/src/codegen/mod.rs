@@ -5,6 +5,7 @@
 //! [`write`](mod@write). Nothing here knows a vendor by name: a vendor is a
 //! folder under `specs/`.
 
+pub mod account_parameters;
 pub mod build;
 pub mod convert;
 pub mod describe;

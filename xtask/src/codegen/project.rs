@@ -47,6 +47,10 @@ pub fn balance_module(
     if let Some(parameter) = operation.parameters.iter().find_map(|p| match p {
         ReferenceOr::Item(parameter)
             if parameter.parameter_data_ref().required
+                && !entry
+                    .description
+                    .account_parameters
+                    .contains(&parameter.parameter_data_ref().name)
                 && !fixed
                     .iter()
                     .any(|f| f.name == parameter.parameter_data_ref().name) =>
@@ -64,6 +68,7 @@ pub fn balance_module(
         .iter()
         .map(|f| format!(".{}({:?})", sanitize(&f.name, Case::Snake), f.value))
         .collect();
+    let account_parameters = account_parameter_setters(&entry.description.account_parameters);
 
     let walker = Walker { space };
     let project = walker
@@ -116,7 +121,7 @@ pub mod balance {{
                 call.http.clone(),
                 call.context.clone(),
             );
-            {binding} request = client.{method}(){constants};
+            {binding} request = client.{method}(){constants}{account_parameters};
             {with_body}let result = request.send().await;
             {send_further}
         }})
@@ -138,6 +143,23 @@ pub mod balance {{
         command = super::generate::COMMAND,
         operation = mapping.operation,
     ))
+}
+
+/// The builder calls that put the account's path parameters (`account_parameters`) into
+/// the request; a missing one ends the call before anything is sent.
+fn account_parameter_setters(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|name| {
+            format!(
+                "\n.{}(match call.parameter({name:?}) {{\n\
+                     Ok(value) => value,\n\
+                     Err(reason) => return balances_runtime::Sent::NotSent(reason),\n\
+                 }})",
+                sanitize(name, Case::Snake)
+            )
+        })
+        .collect()
 }
 
 fn operation_path(entry: &VendorEntry) -> String {
@@ -588,6 +610,48 @@ impl<'s> Walker<'s> {
         ))
     }
 
+    /// An amount of the row at `row` (bound to the variable `row`; `projected.at` names it)
+    /// as an `Option<Decimal>` expression.
+    fn amount(&self, row: &Pos, source: &AmountSource) -> Result<String, String> {
+        let exact = |pointer: &str| -> Result<String, String> {
+            Ok(format!(
+                "{}.map(p::exact)",
+                self.follow(Reached::from("row", row.clone()), pointer)?
+                    .optional()
+            ))
+        };
+        let named = |pointer: &str| -> Result<String, String> {
+            Ok(format!("({:?}, {})", shown(pointer), exact(pointer)?))
+        };
+        let named_all = |pointers: &[String]| -> Result<String, String> {
+            Ok(pointers
+                .iter()
+                .map(|pointer| named(pointer))
+                .collect::<Result<Vec<_>, String>>()?
+                .join(", "))
+        };
+        Ok(match source {
+            AmountSource::At(pointer) => exact(pointer)?,
+            AmountSource::FirstOf(pointers) => format!("p::first_of(&[{}])?", named_all(pointers)?),
+            AmountSource::Difference {
+                minus: [from, less],
+            } => format!(
+                "p::difference(&projected.at, {}, {})?",
+                named(from)?,
+                named(less)?
+            ),
+            AmountSource::Sum { sum } => {
+                format!("p::sum(&projected.at, &[{}])?", named_all(sum)?)
+            }
+            AmountSource::Negated { negate } => format!("p::negate({})", self.amount(row, negate)?),
+            // The further operation's amount is subtracted by the facade, which divides it.
+            AmountSource::Less { from, .. } => {
+                format!("p::present(&projected.at, {})?", named(from)?)
+            }
+            other => return Err(format!("{other:?} is not supported by this generator")),
+        })
+    }
+
     /// A `p::Row` expression for a row at `row`, bound to the variable `row`.
     fn row(
         &self,
@@ -604,41 +668,7 @@ impl<'s> Walker<'s> {
             ),
             _ => "None".to_owned(),
         };
-        let amount = |source: &AmountSource| -> Result<String, String> {
-            let exact = |pointer: &str| -> Result<String, String> {
-                Ok(format!(
-                    "{}.map(p::exact)",
-                    self.follow(start(), pointer)?.optional()
-                ))
-            };
-            Ok(match source {
-                AmountSource::At(pointer) => exact(pointer)?,
-                AmountSource::FirstOf(pointers) => {
-                    let candidates = pointers
-                        .iter()
-                        .map(|pointer| Ok(format!("({:?}, {})", shown(pointer), exact(pointer)?)))
-                        .collect::<Result<Vec<_>, String>>()?
-                        .join(", ");
-                    format!("p::first_of(&[{candidates}])?")
-                }
-                // The further operation's amount is subtracted by the facade, which divides it.
-                AmountSource::Less { from, .. } => format!(
-                    "p::present(&projected.at, ({:?}, {}))?",
-                    shown(from),
-                    exact(from)?
-                ),
-                AmountSource::Difference {
-                    minus: [from, less],
-                } => format!(
-                    "p::difference(&projected.at, ({:?}, {}), ({:?}, {}))?",
-                    shown(from),
-                    exact(from)?,
-                    shown(less),
-                    exact(less)?
-                ),
-                other => return Err(format!("{other:?} is not supported by this generator")),
-            })
-        };
+        let amount = |source: &AmountSource| self.amount(row, source);
         let optional = |source: &Option<AmountSource>| match source {
             Some(source) => amount(source),
             None => Ok("None".to_owned()),
@@ -807,6 +837,76 @@ fn shown(pointer: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A checklist-like operation under a team's path, compiled from a description that
+    /// negates a sum and takes the team from the account.
+    #[test]
+    fn sums_negations_and_account_parameters_compile_to_runtime_calls() {
+        let spec: OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/teams/{team_id}/checklist": {"get": {
+                "operationId": "getChecklist",
+                "parameters": [{"name": "team_id", "in": "path", "required": true,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "ok", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Checklist"}}}}}}}},
+            "components": {"schemas": {"Checklist": {
+                "type": "object",
+                "required": ["stripe_balance"],
+                "properties": {
+                    "stripe_balance": {"type": "number", "format": "decimal"},
+                    "recent": {"type": "number", "format": "decimal"},
+                    "total": {"type": "object", "properties": {
+                        "val": {"type": "string", "format": "decimal"}}}}}}}
+        }))
+        .expect("an OpenAPI document");
+        let mut generator = progenitor::Generator::new(&super::super::generate::settings());
+        generator
+            .generate_tokens(&spec)
+            .expect("progenitor generates");
+        let description: balances_registry::Description = toml::from_str(
+            r#"
+            name = "T"
+            base_url = "https://t.example"
+            auth = { scheme = "prefixed", prefix = "Token" }
+            account_parameters = ["team_id"]
+            [balance]
+            operation = "getChecklist"
+            denomination = { currency = "USD" }
+            total = { negate = { sum = ["/stripe_balance", "/recent"] } }
+            granted = { negate = "/total/val" }
+            "#,
+        )
+        .expect("a description");
+        let entry = VendorEntry::compiled(
+            "t",
+            description,
+            "GET",
+            "/teams/{team_id}/checklist",
+            Vec::new(),
+        );
+        let module =
+            balance_module(generator.get_type_space(), &spec, &entry).expect("a balance module");
+        let compact: String = module.split_whitespace().collect();
+        for expected in [
+            r#"projected.total=p::negate(p::sum(&projected.at,&[("stripe_balance",Some(&row.stripe_balance).map(p::exact)),("recent",row.recent.as_ref().map(p::exact))])?);"#,
+            "projected.granted=p::negate(row.total.as_ref().map(|v|&v.val).and_then(|v|v.as_ref()).map(p::exact));",
+        ] {
+            assert!(compact.contains(expected), "{expected}\nin\n{module}");
+        }
+        assert!(
+            compact.contains(r#".team_id(matchcall.parameter("team_id"){Ok(value)=>value,Err(reason)=>returnbalances_runtime::Sent::NotSent(reason),})"#),
+            "{module}"
+        );
+
+        // Without `account_parameters` the path parameter is one no description key gives.
+        let mut entry = entry;
+        entry.description.account_parameters.clear();
+        let refused = balance_module(generator.get_type_space(), &spec, &entry)
+            .expect_err("team_id unprovided");
+        assert!(refused.message.contains("`team_id`"), "{}", refused.message);
+    }
 
     #[test]
     fn names_follow_typify() {

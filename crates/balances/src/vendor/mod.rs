@@ -85,6 +85,9 @@ pub(crate) async fn attempt(
     let authentication = described(account).authenticate(account)?;
     let base_url = account.effective_base_url();
     let mut call = Call::new(&base_url, http, authentication.context);
+    for (name, value) in account.required_parameters()? {
+        call = call.with_parameter(name, value);
+    }
     if let Some(body) = authentication.body {
         call = call.with_body(body);
     }

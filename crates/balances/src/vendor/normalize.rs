@@ -156,6 +156,7 @@ fn source_name(source: &AmountSource) -> String {
             "" => "amount".to_owned(),
             path => path.replace('/', "."),
         },
+        AmountSource::Negated { negate } => source_name(negate),
         _ => "total".to_owned(),
     }
 }
