@@ -10,6 +10,7 @@ mod command;
 mod decode;
 mod exporter;
 mod fanout;
+mod history;
 mod measure;
 mod side;
 
@@ -99,7 +100,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.first().map(String::as_str) == Some("side") {
         return side::child_main(&args[1..]).await;
     }
-    let balances_bin = args.first().map(PathBuf::from);
+    let (balances_bin, history_accounts) = parse_args(&args)?;
     // Every bare baseline sends valid requests, for every vendor, before anything is timed.
     bare::check_reqwest().await?;
     let mut rows = vec![call_overhead().await?, decode::row()];
@@ -108,6 +109,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         rows.push(command::start(&bin).await?);
         rows.push(command::against_curl_loop(&bin).await?);
         rows.extend(exporter::rows(&bin).await?);
+        rows.extend(history::rows(&bin, history_accounts).await?);
     }
     let report = Report {
         machine: Machine::describe(),
@@ -115,6 +117,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+/// How many accounts the 30-day history file holds unless `--history-accounts` says: small
+/// enough that filling it takes seconds (1,000 accounts take about a minute more).
+const HISTORY_ACCOUNTS: usize = 100;
+
+/// `balances-bench [BALANCES_BINARY] [--history-accounts N]`.
+fn parse_args(args: &[String]) -> Result<(Option<PathBuf>, usize), String> {
+    let mut binary = None;
+    let mut history_accounts = HISTORY_ACCOUNTS;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--history-accounts" {
+            history_accounts = args
+                .next()
+                .and_then(|n| n.parse().ok())
+                .filter(|n| *n > 0)
+                .ok_or("--history-accounts takes a number of accounts")?;
+        } else if binary.is_none() {
+            binary = Some(PathBuf::from(arg));
+        } else {
+            return Err(format!("unexpected argument `{arg}`"));
+        }
+    }
+    Ok((binary, history_accounts))
 }
 
 /// One balance call through the facade vs the same request with a bare `reqwest::Client`
