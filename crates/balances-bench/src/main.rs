@@ -100,16 +100,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.first().map(String::as_str) == Some("side") {
         return side::child_main(&args[1..]).await;
     }
-    let (balances_bin, history_accounts) = parse_args(&args)?;
-    // Every bare baseline sends valid requests, for every vendor, before anything is timed.
-    bare::check_reqwest().await?;
-    let mut rows = vec![call_overhead().await?, decode::row()];
-    rows.extend(fanout::rows().await?);
-    if let Some(bin) = balances_bin {
-        rows.push(command::start(&bin).await?);
-        rows.push(command::against_curl_loop(&bin).await?);
-        rows.extend(exporter::rows(&bin).await?);
-        rows.extend(history::rows(&bin, history_accounts).await?);
+    let args = parse_args(&args)?;
+    let mut rows = Vec::new();
+    if !args.only_history {
+        // Every bare baseline sends valid requests, for every vendor, before anything is
+        // timed.
+        bare::check_reqwest().await?;
+        rows.extend([call_overhead().await?, decode::row()]);
+        rows.extend(fanout::rows().await?);
+    }
+    if let Some(bin) = &args.balances {
+        if !args.only_history {
+            rows.push(command::start(bin).await?);
+            rows.push(command::against_curl_loop(bin).await?);
+            rows.extend(exporter::rows(bin).await?);
+        }
+        rows.extend(history::rows(bin, args.history_accounts).await?);
     }
     let report = Report {
         machine: Machine::describe(),
@@ -123,13 +129,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// enough that filling it takes seconds (1,000 accounts take about a minute more).
 const HISTORY_ACCOUNTS: usize = 100;
 
-/// `balances-bench [BALANCES_BINARY] [--history-accounts N]`.
-fn parse_args(args: &[String]) -> Result<(Option<PathBuf>, usize), String> {
+/// What to run: `balances-bench [BALANCES_BINARY] [--history-accounts N] [--only-history]`
+/// (`--only-history`: the history rows alone, while working on them).
+struct Args {
+    balances: Option<PathBuf>,
+    history_accounts: usize,
+    only_history: bool,
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut binary = None;
     let mut history_accounts = HISTORY_ACCOUNTS;
+    let mut only_history = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
-        if arg == "--history-accounts" {
+        if arg == "--only-history" {
+            only_history = true;
+        } else if arg == "--history-accounts" {
             history_accounts = args
                 .next()
                 .and_then(|n| n.parse().ok())
@@ -141,7 +157,11 @@ fn parse_args(args: &[String]) -> Result<(Option<PathBuf>, usize), String> {
             return Err(format!("unexpected argument `{arg}`"));
         }
     }
-    Ok((binary, history_accounts))
+    Ok(Args {
+        balances: binary,
+        history_accounts,
+        only_history,
+    })
 }
 
 /// One balance call through the facade vs the same request with a bare `reqwest::Client`
