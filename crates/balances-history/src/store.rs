@@ -693,17 +693,20 @@ impl Store {
             let from = meta_ms(&tx, reached)
                 .map_err(database)?
                 .map_or(i64::MIN, |last| last.div_euclid(bucket_ms) * bucket_ms);
+            // A sample goes when a later one of its slice is older than the cutoff.
             // `series IN (...)` lets SQLite seek each series' range on the primary key
-            // instead of reading every sample of the file.
+            // instead of reading every sample of the file, and the later sample is one more
+            // seek (a `NOT IN` over the slices' last samples took seconds on a week of 1,000
+            // series).
             deleted += tx
                 .execute(
-                    "DELETE FROM samples
+                    "DELETE FROM samples AS p
                      WHERE series IN (SELECT id FROM series) AND at_ms >= ?3 AND at_ms < ?1
-                       AND (series, at_ms) NOT IN (
-                           SELECT series, MAX(at_ms) FROM samples
-                           WHERE series IN (SELECT id FROM series)
-                             AND at_ms >= ?3 AND at_ms < ?1
-                           GROUP BY series, at_ms / ?2)",
+                       AND at_ms < (
+                           SELECT MAX(q.at_ms) FROM samples AS q
+                           WHERE q.series = p.series
+                             AND q.at_ms >= p.at_ms / ?2 * ?2
+                             AND q.at_ms < min((p.at_ms / ?2 + 1) * ?2, ?1))",
                     params![cutoff, bucket_ms, from],
                 )
                 .map_err(database)?;
