@@ -98,8 +98,8 @@ fn version_2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 /// in batches ([`crate::store`] says when).
 ///
 /// Why: `samples` is ordered by series, so a run that adds one sample to each of 1,000
-/// series changes 1,000 pages scattered over the file (4 MiB through the WAL and the
-/// checkpoint, for 40 KiB of samples). `recent` holds about an hour of runs, so the same
+/// series changes about 1,500 pages scattered over the file (6 MiB through the WAL and again
+/// at the checkpoint, for 40 KiB of samples). `recent` holds about an hour of runs, so the same
 /// run changes its few pages; moving a batch to `samples` touches each series' page once for
 /// a dozen samples. Every sample in `recent` is newer than every sample of its series in
 /// `samples`.
