@@ -236,3 +236,40 @@ pub(crate) fn set_private(path: &std::path::Path) -> std::io::Result<()> {
 pub(crate) fn set_private(_: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, String> {
+        parse_args(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn arguments_name_the_binary_the_history_size_and_the_history_rows_alone() {
+        let args = parse(&[
+            "bin/balances",
+            "--history-accounts",
+            "1000",
+            "--only-history",
+        ])
+        .unwrap();
+        assert_eq!(args.balances, Some(PathBuf::from("bin/balances")));
+        assert_eq!(args.history_accounts, 1000);
+        assert!(args.only_history);
+        let default = parse(&[]).unwrap();
+        assert_eq!(
+            (default.balances, default.history_accounts),
+            (None, HISTORY_ACCOUNTS)
+        );
+        assert!(!default.only_history);
+        for bad in [
+            &["--history-accounts"][..],
+            &["--history-accounts", "0"],
+            &["--history-accounts", "many"],
+            &["a", "b"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
