@@ -68,7 +68,8 @@ pub struct Report {
 }
 
 /// Runs every benchmark; returns the report, also written to `target/bench/report.json`.
-pub fn run(root: &Path) -> Result<Report, String> {
+/// `history_accounts` is how many accounts the 30-day history file holds.
+pub fn run(root: &Path, history_accounts: usize) -> Result<Report, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(&cargo)
         .current_dir(root)
@@ -89,8 +90,16 @@ pub fn run(root: &Path) -> Result<Report, String> {
         return Err("building the benchmarks failed".to_owned());
     }
     let release = root.join("target").join("release");
+    // The command records history by default: into a directory of the run's own, never the
+    // user's state directory.
+    let state = root.join("target").join("bench").join("state");
+    let _ = std::fs::remove_dir_all(&state);
+    std::fs::create_dir_all(&state)
+        .map_err(|e| format!("cannot create {}: {e}", state.display()))?;
     let output = Command::new(release.join("balances-bench"))
         .arg(release.join("balances"))
+        .args(["--history-accounts", &history_accounts.to_string()])
+        .env("XDG_STATE_HOME", &state)
         .output()
         .map_err(|e| format!("cannot run balances-bench: {e}"))?;
     if !output.status.success() {

@@ -42,7 +42,12 @@ enum Task {
     },
     /// Benchmark the facade and the command against the fake vendors (release build); writes
     /// target/bench/report.json.
-    Bench,
+    Bench {
+        /// Accounts in the 30-day history file `balances history` is timed over (filling
+        /// 1,000 takes about a minute more than the default).
+        #[arg(long, default_value_t = 100)]
+        history_accounts: usize,
+    },
     /// Run one fuzz target (cargo-fuzz, stable toolchain, no sanitizer) for a bounded time.
     Fuzz {
         /// The target: one of the names in `fuzz/Cargo.toml`.
@@ -79,17 +84,19 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Task::Bench => match xtask::bench::run(&workspace_root()) {
-            Ok(report) => {
-                print!("{}", xtask::bench::table(&report));
-                println!("report: target/bench/report.json");
-                ExitCode::SUCCESS
+        Task::Bench { history_accounts } => {
+            match xtask::bench::run(&workspace_root(), history_accounts) {
+                Ok(report) => {
+                    print!("{}", xtask::bench::table(&report));
+                    println!("report: target/bench/report.json");
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    ExitCode::FAILURE
+                }
             }
-            Err(message) => {
-                eprintln!("error: {message}");
-                ExitCode::FAILURE
-            }
-        },
+        }
         Task::Fuzz { target, seconds } => {
             match xtask::fuzz::run(&workspace_root(), &target, seconds) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ mod command;
 mod decode;
 mod exporter;
 mod fanout;
+mod history;
 mod measure;
 mod side;
 
@@ -99,15 +100,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.first().map(String::as_str) == Some("side") {
         return side::child_main(&args[1..]).await;
     }
-    let balances_bin = args.first().map(PathBuf::from);
-    // Every bare baseline sends valid requests, for every vendor, before anything is timed.
-    bare::check_reqwest().await?;
-    let mut rows = vec![call_overhead().await?, decode::row()];
-    rows.extend(fanout::rows().await?);
-    if let Some(bin) = balances_bin {
-        rows.push(command::start(&bin).await?);
-        rows.push(command::against_curl_loop(&bin).await?);
-        rows.extend(exporter::rows(&bin).await?);
+    let args = parse_args(&args)?;
+    let mut rows = Vec::new();
+    if !args.only_history {
+        // Every bare baseline sends valid requests, for every vendor, before anything is
+        // timed.
+        bare::check_reqwest().await?;
+        rows.extend([call_overhead().await?, decode::row()]);
+        rows.extend(fanout::rows().await?);
+    }
+    if let Some(bin) = &args.balances {
+        if !args.only_history {
+            rows.push(command::start(bin).await?);
+            rows.push(command::against_curl_loop(bin).await?);
+            rows.extend(exporter::rows(bin).await?);
+        }
+        rows.extend(history::rows(bin, args.history_accounts).await?);
     }
     let report = Report {
         machine: Machine::describe(),
@@ -115,6 +123,45 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+/// How many accounts the 30-day history file holds unless `--history-accounts` says: small
+/// enough that filling it takes seconds (1,000 accounts take about a minute more).
+const HISTORY_ACCOUNTS: usize = 100;
+
+/// What to run: `balances-bench [BALANCES_BINARY] [--history-accounts N] [--only-history]`
+/// (`--only-history`: the history rows alone, while working on them).
+struct Args {
+    balances: Option<PathBuf>,
+    history_accounts: usize,
+    only_history: bool,
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
+    let mut binary = None;
+    let mut history_accounts = HISTORY_ACCOUNTS;
+    let mut only_history = false;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--only-history" {
+            only_history = true;
+        } else if arg == "--history-accounts" {
+            history_accounts = args
+                .next()
+                .and_then(|n| n.parse().ok())
+                .filter(|n| *n > 0)
+                .ok_or("--history-accounts takes a number of accounts")?;
+        } else if binary.is_none() {
+            binary = Some(PathBuf::from(arg));
+        } else {
+            return Err(format!("unexpected argument `{arg}`"));
+        }
+    }
+    Ok(Args {
+        balances: binary,
+        history_accounts,
+        only_history,
+    })
 }
 
 /// One balance call through the facade vs the same request with a bare `reqwest::Client`
@@ -188,4 +235,41 @@ pub(crate) fn set_private(path: &std::path::Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 pub(crate) fn set_private(_: &std::path::Path) -> std::io::Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, String> {
+        parse_args(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn arguments_name_the_binary_the_history_size_and_the_history_rows_alone() {
+        let args = parse(&[
+            "bin/balances",
+            "--history-accounts",
+            "1000",
+            "--only-history",
+        ])
+        .unwrap();
+        assert_eq!(args.balances, Some(PathBuf::from("bin/balances")));
+        assert_eq!(args.history_accounts, 1000);
+        assert!(args.only_history);
+        let default = parse(&[]).unwrap();
+        assert_eq!(
+            (default.balances, default.history_accounts),
+            (None, HISTORY_ACCOUNTS)
+        );
+        assert!(!default.only_history);
+        for bad in [
+            &["--history-accounts"][..],
+            &["--history-accounts", "0"],
+            &["--history-accounts", "many"],
+            &["a", "b"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! `balances history [ACCOUNT]`: past balances from the history file, as a table (with a
 //! sparkline per account and currency on a terminal) or JSON.
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -228,44 +229,62 @@ fn write_table(
     widths[4] = widths[4].max(amounts.total);
     widths[5] = widths[5].max(amounts.granted);
     widths[6] = widths[6].max(amounts.topped_up);
-    push_row(out, &widths, &HEADERS);
-    let optional = |value: Option<Decimal>| value.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    let mut line = String::new();
+    push_cells(&mut line, &widths, &HEADERS);
+    let _ = writeln!(out, "{}", line.trim_end());
     let mut written = 0;
+    let mut amount = String::new();
     for ((id, _), [account, vendor, code]) in series.iter().zip(&names) {
+        // A series' name cells are the same on each of its rows: laid out once.
+        let mut prefix = String::new();
+        push_cells(&mut prefix, &widths[..3], &[account, vendor, code]);
         for sample in store.samples(*id, period.since, period.every)? {
             written += 1;
-            let cells = [
-                account.as_str(),
-                vendor,
-                code,
-                &rfc3339(sample.at_ms),
-                &sample.total.to_string(),
-                &optional(sample.granted),
-                &optional(sample.topped_up),
-            ];
-            push_row(out, &widths, &cells);
+            line.clear();
+            line.push_str(&prefix);
+            line.push_str("  ");
+            push_padded(&mut line, &rfc3339(sample.at_ms), widths[3], false);
+            for (width, value) in
+                widths[4..]
+                    .iter()
+                    .zip([Some(sample.total), sample.granted, sample.topped_up])
+            {
+                amount.clear();
+                match value {
+                    Some(value) => {
+                        let _ = write!(amount, "{value}");
+                    }
+                    None => amount.push('-'),
+                }
+                line.push_str("  ");
+                push_padded(&mut line, &amount, *width, true);
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
         }
     }
     Ok(written)
 }
 
-fn push_row(out: &mut impl std::io::Write, widths: &[usize; 7], cells: &[&str; 7]) {
-    let mut line = String::new();
-    for (index, cell) in cells.iter().enumerate() {
-        let pad = " ".repeat(widths[index].saturating_sub(cell.width()));
+/// Cells separated by two spaces, each padded to its column's width; the amounts (columns
+/// 4 and later) align right.
+fn push_cells(line: &mut String, widths: &[usize], cells: &[&str]) {
+    for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
         if index > 0 {
             line.push_str("  ");
         }
-        // Amounts align right.
-        if index >= 4 {
-            line.push_str(&pad);
-            line.push_str(cell);
-        } else {
-            line.push_str(cell);
-            line.push_str(&pad);
-        }
+        push_padded(line, cell, *width, index >= 4);
     }
-    let _ = writeln!(out, "{}", line.trim_end());
+}
+
+fn push_padded(line: &mut String, cell: &str, width: usize, right: bool) {
+    let pad = width.saturating_sub(cell.width());
+    if right {
+        line.extend(std::iter::repeat_n(' ', pad));
+        line.push_str(cell);
+    } else {
+        line.push_str(cell);
+        line.extend(std::iter::repeat_n(' ', pad));
+    }
 }
 
 /// The samples' totals as bars, scaled exactly between their lowest and highest: at most

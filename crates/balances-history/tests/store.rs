@@ -110,9 +110,11 @@ fn a_balance_is_stored_exactly_per_currency_and_unit() {
     // The amounts are text in the file, not floats.
     let total_type: String = store
         .connection()
-        .query_row("SELECT typeof(total) FROM samples LIMIT 1", [], |row| {
-            row.get(0)
-        })
+        .query_row(
+            "SELECT typeof(total) FROM samples UNION ALL SELECT typeof(total) FROM recent",
+            [],
+            |row| row.get(0),
+        )
         .unwrap();
     assert_eq!(total_type, "text");
 }
@@ -136,6 +138,8 @@ fn a_row_has_no_column_for_anything_but_the_series_time_and_amounts() {
         columns("series"),
         ["id", "account", "vendor", "measure", "code"]
     );
+    // New samples wait in `recent`, laid out as `samples` is.
+    assert_eq!(columns("recent"), columns("samples"));
     assert_eq!(
         columns("samples"),
         [
@@ -515,10 +519,11 @@ fn thinning_keeps_one_sample_per_hour_then_per_day_and_the_forecast_of_the_windo
 }
 
 /// Builds a file at `version` as a build of that version would have left it, with the
-/// samples of [`sample_points`] in it.
+/// samples of [`sample_points`] in it (written at version 1; a later version's build kept
+/// the running totals that migration 2 computes from them).
 fn file_at_version(path: &Path, version: i64) {
     let mut connection = rusqlite::Connection::open(path).unwrap();
-    balances_history::testing::migrate_to(&mut connection, version).unwrap();
+    balances_history::testing::migrate_to(&mut connection, version.min(1)).unwrap();
     if version >= 1 {
         connection
             .execute(
@@ -535,6 +540,7 @@ fn file_at_version(path: &Path, version: i64) {
                 .unwrap();
         }
     }
+    balances_history::testing::migrate_to(&mut connection, version).unwrap();
 }
 
 #[test]
@@ -619,7 +625,11 @@ fn two_processes_write_the_same_file_at_once() {
     let store = Store::open(&path).unwrap();
     let rows: i64 = store
         .connection()
-        .query_row("SELECT count(*) FROM samples", [], |row| row.get(0))
+        .query_row(
+            "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM recent)",
+            [],
+            |row| row.get(0),
+        )
         .unwrap();
     assert_eq!(rows as usize, written);
     // Each writer has its own account with every batch, and both share one account.
@@ -710,4 +720,123 @@ fn a_full_disk_is_an_error_and_the_file_stays_usable() {
     let history = store.history(&HistoryQuery::default()).unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].samples.len(), 1);
+}
+
+/// 5-minute samples of two series from `from_ms` (inclusive) to `to_ms` (exclusive), each
+/// spending 1 per sample; the second tops up once a day.
+fn two_series(from_ms: i64, to_ms: i64) -> Vec<(i64, Reading)> {
+    let every = 5 * 60_000;
+    (from_ms / every..to_ms / every)
+        .flat_map(|i| {
+            let topped = i / (DAY / every);
+            [
+                (i * every, reading("a", "CNY", &(100_000 - i).to_string())),
+                (
+                    i * every,
+                    reading("b", "USD", &(100_000 - i + 500 * topped).to_string()),
+                ),
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn samples_read_the_same_whether_they_wait_in_recent_or_have_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("h.sqlite3")).unwrap();
+    let all = two_series(0, 3 * HOUR + 25 * 60_000);
+    let settings = ForecastSettings::default();
+    let keys = [
+        key("a", Measure::Currency, "CNY"),
+        key("b", Measure::Currency, "USD"),
+    ];
+    let in_table = |store: &Store, table: &str| -> i64 {
+        store
+            .connection()
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })
+            .unwrap()
+    };
+    let mut moved_while_writing = false;
+    // One run per 5 minutes, as the command writes them.
+    for (run, pair) in all.chunks(2).enumerate() {
+        let (_, ends) = store
+            .record_with_window_ends(pair, settings.window)
+            .unwrap();
+        moved_while_writing |= in_table(&store, "samples") > 0;
+        let written = &all[..(run + 1) * 2];
+        let history = store.history(&HistoryQuery::default()).unwrap();
+        for (index, series) in history.iter().enumerate() {
+            let expected: Vec<(i64, Decimal)> = written
+                .iter()
+                .filter(|(_, r)| r.key == series.key)
+                .map(|(at, r)| (*at, r.total))
+                .collect();
+            let stored: Vec<(i64, Decimal)> =
+                series.samples.iter().map(|s| (s.at_ms, s.total)).collect();
+            assert_eq!(stored, expected, "run {run}");
+            let of_samples = WindowEnds::of(&expected, settings.window).unwrap();
+            assert_eq!(ends[index].1, of_samples, "run {run}");
+            assert_eq!(
+                store.window_ends(&keys, settings.window).unwrap()[index].1,
+                of_samples,
+                "run {run}"
+            );
+        }
+        // The last sample of each 20-minute slice, across both tables.
+        let sliced = store
+            .history(&HistoryQuery {
+                every: Some(Duration::from_secs(20 * 60)),
+                ..HistoryQuery::default()
+            })
+            .unwrap();
+        let expected: Vec<i64> = written
+            .iter()
+            .filter(|(_, r)| r.key == keys[0])
+            .map(|(at, _)| *at)
+            .filter(|at| at % (20 * 60_000) == 15 * 60_000 || *at == written[written.len() - 1].0)
+            .collect();
+        let sliced_times: Vec<i64> = sliced[0].samples.iter().map(|s| s.at_ms).collect();
+        assert_eq!(sliced_times, expected, "run {run}");
+    }
+    // Samples moved in batches while runs went on, and the latest runs' still wait.
+    assert!(moved_while_writing);
+    assert!(in_table(&store, "recent") > 0);
+    assert_eq!(
+        in_table(&store, "samples") + in_table(&store, "recent"),
+        all.len() as i64
+    );
+}
+
+#[test]
+fn thinning_every_hour_leaves_what_one_thinning_leaves() {
+    let retention = Retention {
+        every_sample: Duration::from_secs(2 * 86_400),
+        hourly: Duration::from_secs(5 * 86_400),
+    };
+    let end = 9 * DAY + 7 * 60_000;
+    let dir = tempfile::tempdir().unwrap();
+    let mut once = Store::open(&dir.path().join("once.sqlite3")).unwrap();
+    once.record_readings(&two_series(0, end)).unwrap();
+    let deleted_once = once.thin(time_of_ms(end), &retention).unwrap();
+
+    let mut hourly = Store::open(&dir.path().join("hourly.sqlite3")).unwrap();
+    let mut deleted_hourly = 0;
+    let mut from = 0;
+    for hour_end in (1..)
+        .map(|h| h * HOUR + 7 * 60_000)
+        .take_while(|t| *t <= end)
+    {
+        hourly.record_readings(&two_series(from, hour_end)).unwrap();
+        deleted_hourly += hourly.thin(time_of_ms(hour_end), &retention).unwrap();
+        from = hour_end;
+    }
+    hourly.record_readings(&two_series(from, end)).unwrap();
+    deleted_hourly += hourly.thin(time_of_ms(end), &retention).unwrap();
+
+    let kept_once = once.history(&HistoryQuery::default()).unwrap();
+    assert!(deleted_once > 0);
+    assert_eq!(hourly.history(&HistoryQuery::default()).unwrap(), kept_once);
+    assert_eq!(deleted_hourly, deleted_once);
 }
