@@ -33,8 +33,10 @@ const LEAK_LEN: usize = 8;
 /// `--timeout` (the per-call limit) for every fetching run: the latency fault ends there.
 /// Well above what the other scenarios need (three attempts with backoff, a 429 with
 /// `Retry-After: 1` waited out), because six runs of every vendor × every scenario share the
-/// machine and a starved retrying call must not be taken for a timeout.
-const TIMEOUT_SECS: &str = "10";
+/// machine and a starved retrying call must not be taken for a timeout. At 10 s, with 25
+/// vendors, a dropped connection's retries were starved past the limit in 2 of 4 runs on a
+/// loaded 2-core machine; the latency scenario's wait grows with it, once per run.
+const TIMEOUT_SECS: &str = "30";
 
 /// The canary credential of `vendor`'s credential field `field`:
 /// `c4n4ry-<vendor>-<field>-0123456789`, vendor and field in leetspeak (`a` → `4`, `e` → `3`,
@@ -546,7 +548,7 @@ fn balances(home: &Path, level: &Level) -> Command {
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .args(level.args)
-        .timeout(Duration::from_secs(60));
+        .timeout(Duration::from_secs(120));
     if let Some(filter) = level.balances_log {
         command.env("BALANCES_LOG", filter);
     }
