@@ -349,17 +349,21 @@ impl fmt::Debug for Account {
 pub mod env {
     use super::Vendor;
 
-    /// For every vendor, its id and the variables that carry its credentials and account
-    /// parameters (`("deepseek", ["DEEPSEEK_API_KEY"])`, `("xai", ["XAI_API_KEY",
-    /// "XAI_TEAM_ID"])`): what to tell a user who has none set.
+    /// For every vendor, its id and the variables an account needs: its credentials, its
+    /// account parameters and, for a vendor without a server of its own, its base URL
+    /// (`("deepseek", ["DEEPSEEK_API_KEY"])`, `("xai", ["XAI_API_KEY", "XAI_TEAM_ID"])`,
+    /// `("newapi", ["NEWAPI_API_KEY", "NEWAPI_BASE_URL"])`): what to tell a user who has none
+    /// set.
     pub fn credential_variables() -> Vec<(&'static str, Vec<String>)> {
         Vendor::all()
             .map(|vendor| {
+                let base_url = vendor.account_base_url().map(|_| "base_url");
                 let names = vendor
                     .credential_fields()
                     .iter()
                     .copied()
                     .chain(vendor.account_parameters())
+                    .chain(base_url)
                     .map(|field| variable(vendor, field))
                     .collect();
                 (vendor.as_str(), names)
@@ -780,6 +784,13 @@ mod tests {
     fn a_vendor_without_a_server_needs_the_accounts_naming_field_and_variable() {
         let relay = Vendor::find("newapi").expect("in the registry");
         assert!(relay.account_base_url().is_some());
+        // What a user with nothing set is told to set names it too.
+        let variables = env::credential_variables();
+        let (_, relay_variables) = variables
+            .iter()
+            .find(|(id, _)| *id == "newapi")
+            .expect("newapi's variables");
+        assert_eq!(relay_variables, &["NEWAPI_API_KEY", "NEWAPI_BASE_URL"]);
         let account = Account::api_key("relay", relay, "sk-1").expect("a key vendor");
         let error = account.check_base_url().expect_err("no base URL");
         assert_eq!(error.field(), Some("base_url"));
