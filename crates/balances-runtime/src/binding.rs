@@ -42,6 +42,8 @@ pub struct Call<'a> {
     pub context: Context,
     /// The request body a signing scheme made, for an operation that sends one.
     pub body: Option<serde_json::Value>,
+    /// The period a spend report is asked for.
+    pub period: Option<crate::pages::Period>,
 }
 
 impl<'a> Call<'a> {
@@ -52,7 +54,14 @@ impl<'a> Call<'a> {
             http,
             context,
             body: None,
+            period: None,
         }
+    }
+
+    /// The same call for a spend report over `period`.
+    pub fn with_period(mut self, period: crate::pages::Period) -> Self {
+        self.period = Some(period);
+        self
     }
 
     /// The same call with a request body.

@@ -5,6 +5,7 @@
 mod binding;
 mod context;
 mod decimal;
+pub mod pages;
 pub mod projection;
 
 pub use binding::{Binding, Call, Pending, Sent};
