@@ -81,7 +81,12 @@ pub fn describe(
         .map_err(|(key, message)| at(&key, message))?;
     check_regions(&description).map_err(|(key, message)| at(key, message))?;
     check_consistent(&description).map_err(|(key, message)| at(key, message))?;
-    let request = request_shape(document, operation).map_err(|message| {
+    if let Some(spend) = &description.balance.spend {
+        super::spend::check(&checker, &description.balance, spend, operation, &body)
+            .map_err(|(key, message)| at(&key, message))?;
+    }
+    let provided = super::spend::provided_parameters(&description.balance);
+    let request = request_shape(document, operation, &provided).map_err(|message| {
         at(
             "balance.operation",
             format!("`{}`: {message}", description.balance.operation),
@@ -105,7 +110,11 @@ pub fn describe(
 /// `required` header or query parameter must allow exactly one value (a one-value `enum`,
 /// as a cloud API's action and version are written), since no description key could give
 /// it another; and whether the operation takes a JSON body.
-fn request_shape(document: &Value, operation: &Value) -> Result<RequestShape, String> {
+fn request_shape(
+    document: &Value,
+    operation: &Value,
+    provided: &[&str],
+) -> Result<RequestShape, String> {
     let resolve = |value: &Value| -> Value {
         let mut value = value.clone();
         for _ in 0..16 {
@@ -131,6 +140,10 @@ fn request_shape(document: &Value, operation: &Value) -> Result<RequestShape, St
             .get("name")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        // A spend report's period parameters: the description gives them.
+        if provided.contains(&name) {
+            continue;
+        }
         let location = parameter
             .get("in")
             .and_then(Value::as_str)
@@ -263,13 +276,13 @@ fn success_schema(method: &str, path: &str, operation: &Value) -> Option<Located
 
 /// A schema and where it is in the document: the target an overlay action needs to change it.
 #[derive(Debug, Clone)]
-struct Located {
-    schema: Value,
-    at: JsonPath,
+pub(super) struct Located {
+    pub(super) schema: Value,
+    pub(super) at: JsonPath,
 }
 
 impl Located {
-    fn child(&self, keys: &[&str]) -> Option<Located> {
+    pub(super) fn child(&self, keys: &[&str]) -> Option<Located> {
         let mut located = self.clone();
         for key in keys {
             located = Located {
@@ -281,7 +294,7 @@ impl Located {
     }
 }
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     document: &'a Value,
     operation: &'a str,
     /// The vendor's overlay (`specs/<vendor>/overlay.yaml`), where a money field is marked.
@@ -290,7 +303,7 @@ struct Checker<'a> {
 
 /// What a checked pointer may hold.
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     Money,
     Text,
     Flag,
@@ -317,7 +330,7 @@ impl Kind {
     }
 }
 
-type KeyedError = (String, String);
+pub(super) type KeyedError = (String, String);
 
 impl Checker<'_> {
     fn check_balance(&self, balance: &BalanceMapping, body: &Located) -> Result<(), KeyedError> {
@@ -339,6 +352,7 @@ impl Checker<'_> {
                 });
                 vec![self.resolve(items)]
             }
+            Rows::Nested(pointers) => vec![super::spend::nested_rows(self, body, pointers)?],
             // Each key the description names is a property of the map's schema, or the
             // map's `additionalProperties` describes every member.
             Rows::Map(pointer) => {
@@ -477,7 +491,7 @@ impl Checker<'_> {
     }
 
     /// The schema at `pointer` inside `schema`, which must fit `kind`.
-    fn expect(
+    pub(super) fn expect(
         &self,
         schema: &Located,
         pointer: &str,
@@ -522,7 +536,7 @@ impl Checker<'_> {
     }
 
     /// Follows `$ref`s and the one-member `allOf` that annotates a reference.
-    fn resolve(&self, mut located: Located) -> Located {
+    pub(super) fn resolve(&self, mut located: Located) -> Located {
         for _ in 0..16 {
             if let Some((pointer, target)) = located
                 .schema
@@ -737,6 +751,9 @@ fn load_examples(
         })?;
         let mut example: Example = from_toml(&text)
             .and_then(|example| check_example(&example).map(|()| example))
+            .and_then(|example| {
+                super::spend::check_example(&description.balance, &example).map(|()| example)
+            })
             .map_err(|message| CodegenError::file(vendor, relative.clone(), message))?;
         example.name = path
             .file_stem()
@@ -934,7 +951,7 @@ mod tests {
             ],
             "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}
         });
-        let shape = request_shape(&document, &operation).unwrap();
+        let shape = request_shape(&document, &operation, &[]).unwrap();
         assert_eq!(shape.headers, [FixedParameter::new("X-Action", "Query")]);
         assert_eq!(shape.query, [FixedParameter::new("Version", "2022-01-01")]);
         assert!(shape.json_body);
@@ -947,11 +964,11 @@ mod tests {
                    "schema": {"type": "string", "enum": ["a"]}}),
         ] {
             let operation = json!({"parameters": [refused]});
-            let error = request_shape(&document, &operation).unwrap_err();
+            let error = request_shape(&document, &operation, &[]).unwrap_err();
             assert!(error.contains("parameter"), "{error}");
         }
         assert_eq!(
-            request_shape(&document, &json!({})).unwrap(),
+            request_shape(&document, &json!({}), &[]).unwrap(),
             RequestShape::default()
         );
     }
