@@ -71,12 +71,12 @@ impl Period {
     }
 }
 
-/// Fetches a report's pages: `page(None)`, then `page(Some(cursor))` with the cursor each
-/// projection names, until one names none. The first call that is not a projection is
-/// returned as is; the projections' rows are combined in page order (each row's `at`
-/// names its page). More than `max_pages` pages is [`Failure::TooManyPages`]: a partial
-/// sum would be a wrong number.
-pub async fn paginate<F, Fut>(max_pages: u32, mut page: F) -> Sent
+/// Fetches a report over `period` in pages: `page(None)`, then `page(Some(cursor))` with the
+/// cursor each projection names, until one names none. The first call that is not a
+/// projection is returned as is; the projections' rows are combined in page order (each
+/// row's `at` names its page), with the period. More than `max_pages` pages is
+/// [`Failure::TooManyPages`]: a partial sum would be a wrong number.
+pub async fn paginate<F, Fut>(period: Period, max_pages: u32, mut page: F) -> Sent
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Sent>,
@@ -98,8 +98,10 @@ where
                 }));
                 match projection.next_page {
                     None => {
+                        let mut combined = Projection::new(available, rows);
+                        combined.period = Some(period);
                         return Sent::Projected {
-                            projection: Ok(Projection::new(available, rows)),
+                            projection: Ok(combined),
                             exchange,
                         };
                     }
@@ -156,7 +158,8 @@ mod tests {
     #[tokio::test]
     async fn pages_are_followed_by_cursor_and_combined_in_order() {
         let mut asked = Vec::new();
-        let sent = paginate(5, |cursor: Option<String>| {
+        let period = Period::month_of(instant("2025-08-15T00:00:00Z"));
+        let sent = paginate(period, 5, |cursor: Option<String>| {
             asked.push(cursor.clone());
             let answer = match cursor.as_deref() {
                 None => page(2, Some("p2")),
@@ -177,11 +180,13 @@ mod tests {
         let at: Vec<&str> = projection.rows.iter().map(|r| r.at.as_str()).collect();
         assert_eq!(at, ["page 1: r0", "page 1: r1", "page 3: r0"]);
         assert_eq!(projection.next_page, None);
+        assert_eq!(projection.period, Some(period));
     }
 
     #[tokio::test]
     async fn a_report_past_the_bound_is_an_error_and_a_failed_page_ends_it() {
-        let sent = paginate(3, |_| async { page(1, Some("again")) }).await;
+        let period = Period::month_of(instant("2025-08-15T00:00:00Z"));
+        let sent = paginate(period, 3, |_| async { page(1, Some("again")) }).await;
         assert!(
             matches!(
                 sent,
@@ -193,7 +198,7 @@ mod tests {
             "{sent:?}"
         );
         let mut calls = 0;
-        let sent = paginate(3, |cursor| {
+        let sent = paginate(period, 3, |cursor| {
             calls += 1;
             let answer = match cursor {
                 None => page(1, Some("p2")),

@@ -24,6 +24,8 @@ pub struct Projection {
     pub rows: Vec<Row>,
     /// For a report in pages: the cursor of the next page, when the body says one follows.
     pub next_page: Option<String>,
+    /// For a spend report: the period it was asked for (`None` for a body decoded alone).
+    pub period: Option<crate::pages::Period>,
 }
 
 impl Projection {
@@ -33,6 +35,7 @@ impl Projection {
             available,
             rows,
             next_page: None,
+            period: None,
         }
     }
 

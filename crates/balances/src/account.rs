@@ -292,6 +292,7 @@ pub struct Account {
     base_url: Option<Url>,
     region: Option<&'static str>,
     alert_below: Option<Threshold>,
+    monthly_budget: Option<crate::Budget>,
 }
 
 impl fmt::Debug for Account {
@@ -304,6 +305,7 @@ impl fmt::Debug for Account {
             .field("base_url", &self.base_url.as_ref().map(Url::as_str))
             .field("region", &self.region)
             .field("alert_below", &self.alert_below)
+            .field("monthly_budget", &self.monthly_budget)
             .finish()
     }
 }
@@ -381,6 +383,7 @@ impl Account {
             base_url: None,
             region: None,
             alert_below: None,
+            monthly_budget: None,
         })
     }
 
@@ -429,6 +432,19 @@ impl Account {
     /// The account's low-balance threshold, when one was set.
     pub fn alert_below(&self) -> Option<&Threshold> {
         self.alert_below.as_ref()
+    }
+
+    /// A monthly budget for an account whose vendor reports spend (OpenAI, Anthropic):
+    /// what is left of it is `budget - spent`, which `alert_below` then applies to. Ignored
+    /// for a vendor that reports a balance.
+    pub fn with_monthly_budget(mut self, budget: crate::Budget) -> Self {
+        self.monthly_budget = Some(budget);
+        self
+    }
+
+    /// The monthly budget, when one is set.
+    pub fn monthly_budget(&self) -> Option<&crate::Budget> {
+        self.monthly_budget.as_ref()
     }
 
     /// The account's name, unique within a configuration.
@@ -483,6 +499,7 @@ impl Account {
             base_url: None,
             region: None,
             alert_below: None,
+            monthly_budget: None,
         }
     }
 

@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::account::Vendor;
+use crate::spend::Spend;
 
 /// One account's balance, the same shape for every vendor.
 ///
@@ -32,6 +33,11 @@ pub struct Balance {
     /// unit, sorted by unit; left out when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     units: Vec<UnitAmount>,
+    /// For a vendor that reports spend over a period instead of a balance (OpenAI,
+    /// Anthropic): what was spent, per currency, and what is left of the budget; `amounts`
+    /// is then empty. Left out for every other vendor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    spend: Option<Spend>,
 }
 
 /// A balance in a unit that is not money: points, tokens, credits that no currency
@@ -150,7 +156,26 @@ impl Balance {
             available,
             amounts,
             units: Vec::new(),
+            spend: None,
         })
+    }
+
+    /// A spend reading: what `account` spent over a period, with no balance (`amounts`
+    /// empty, `available` unknown).
+    pub fn spent(account: impl Into<String>, vendor: Vendor, spend: Spend) -> Self {
+        Self {
+            account: account.into(),
+            vendor,
+            available: None,
+            amounts: Vec::new(),
+            units: Vec::new(),
+            spend: Some(spend),
+        }
+    }
+
+    /// The spend over a period, for a vendor that reports spend instead of a balance.
+    pub fn spend(&self) -> Option<&Spend> {
+        self.spend.as_ref()
     }
 
     /// Adds balances in units that are not money, sorting them by unit and refusing two in

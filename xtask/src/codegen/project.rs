@@ -175,7 +175,7 @@ fn spend_fetch(method: &str, constants: &str, spend: &SpendReport) -> String {
                 call.context.clone(),
             );
             let (client, context) = (&client, &call.context);
-            balances_runtime::pages::paginate({max}, move |cursor: Option<String>| {{
+            balances_runtime::pages::paginate(period, {max}, move |cursor: Option<String>| {{
                 let mut request = client.{method}(){constants}{parameters};
                 if let Some(cursor) = cursor {{
                     request = request.{page}(cursor);

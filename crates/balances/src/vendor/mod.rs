@@ -20,6 +20,7 @@ use crate::retry::parse_retry_after;
 
 mod described;
 mod normalize;
+mod spend;
 
 use described::described;
 
@@ -76,11 +77,15 @@ pub(crate) async fn attempt(
     http: &reqwest::Client,
     account: &Account,
     connect_timeout: Option<std::time::Duration>,
+    spend_period: balances_runtime::pages::Period,
 ) -> Result<Balance, Error> {
     let binding = binding(account)?;
     let authentication = described(account).authenticate(account)?;
     let base_url = account.effective_base_url();
     let mut call = Call::new(&base_url, http, authentication.context);
+    if account.vendor().entry().description.balance.spend.is_some() {
+        call = call.with_period(spend_period);
+    }
     if let Some(body) = authentication.body {
         call = call.with_body(body);
     }
