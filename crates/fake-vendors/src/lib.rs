@@ -63,6 +63,7 @@ mod failure;
 mod fault;
 mod handlers;
 mod respond;
+mod pages;
 mod routes;
 mod seed;
 mod server;
