@@ -132,6 +132,8 @@ mod tests {
         .expect("a spend report");
         assert_eq!(report.start.format, TimeFormat::UnixSeconds);
         assert_eq!(report.pages.max_pages, 12);
-        assert!(toml::from_str::<SpendReport>("start = { name = \"s\", format = \"ms\" }").is_err());
+        assert!(
+            toml::from_str::<SpendReport>("start = { name = \"s\", format = \"ms\" }").is_err()
+        );
     }
 }

@@ -129,7 +129,9 @@ mod tests {
     use crate::projection::Row;
 
     fn instant(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -145,8 +147,11 @@ mod tests {
 
     fn page(rows: usize, next: Option<&str>) -> Sent {
         Sent::Projected {
-            projection: Ok(Projection::new(None, (0..rows).map(|i| Row::at(format!("r{i}"))).collect())
-                .with_next_page(next.map(str::to_owned))),
+            projection: Ok(Projection::new(
+                None,
+                (0..rows).map(|i| Row::at(format!("r{i}"))).collect(),
+            )
+            .with_next_page(next.map(str::to_owned))),
             exchange: Exchange {
                 status: reqwest::StatusCode::OK,
                 headers: http::HeaderMap::new(),

@@ -1,11 +1,11 @@
 //! The one client: a shared connection pool, the retry and timeout policy, `fetch` and
 //! `fetch_all`, and the escape hatch to the generated clients.
 
+use balances_runtime::pages::Period;
+use chrono::{DateTime, Utc};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
-use balances_runtime::pages::Period;
-use chrono::{DateTime, Utc};
 
 use futures::{Stream, StreamExt};
 use tokio::time::Instant;
@@ -405,7 +405,9 @@ struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
 
 impl Default for Clock {
     fn default() -> Self {
-        Clock(Arc::new(|| DateTime::<Utc>::from(std::time::SystemTime::now())))
+        Clock(Arc::new(|| {
+            DateTime::<Utc>::from(std::time::SystemTime::now())
+        }))
     }
 }
 

@@ -127,6 +127,7 @@ mod vendor;
 
 pub use account::{Account, UnknownVendor, Vendor, env};
 pub use balance::{Amount, Balance, DuplicateCurrency, NativeAmount, UnitAmount, balance_schema};
+pub use balances_runtime::pages::Period;
 pub use client::{BalanceClient, BalanceClientBuilder, DEFAULT_CONCURRENCY};
 pub use config::Config;
 pub use decode::{decode, decode_response};
@@ -134,7 +135,6 @@ pub use error::{Cause, ConfigError, Error, ErrorKind, TimeoutLimit};
 pub use generated::Authorized;
 pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
 pub use spend::{Budget, InvalidBudget, Spend, Spent};
-pub use balances_runtime::pages::Period;
 pub use text::escape_control;
 pub use threshold::{InvalidThreshold, Threshold};
 pub use vendor::MAX_RESPONSE_BODY_BYTES;

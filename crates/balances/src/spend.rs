@@ -73,9 +73,7 @@ impl Spend {
         let spent = sums
             .into_iter()
             .map(|(currency, amount)| {
-                let budget = budget
-                    .filter(|b| b.currency == currency)
-                    .map(|b| b.amount);
+                let budget = budget.filter(|b| b.currency == currency).map(|b| b.amount);
                 let remaining = budget
                     .map(|b| b.checked_sub(amount).ok_or("the budget left overflows"))
                     .transpose()?;
@@ -173,7 +171,9 @@ mod tests {
     }
 
     fn instant(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -193,7 +193,10 @@ mod tests {
         assert_eq!(currencies, ["EUR", "USD"]);
         let usd = spend.in_currency("USD").unwrap();
         assert_eq!(usd.amount.to_string(), "0.185");
-        assert_eq!(usd.remaining.map(|r| r.to_string()).as_deref(), Some("499.815"));
+        assert_eq!(
+            usd.remaining.map(|r| r.to_string()).as_deref(),
+            Some("499.815")
+        );
         let eur = spend.in_currency("EUR").unwrap();
         assert_eq!((eur.budget, eur.remaining), (None, None));
 
@@ -211,7 +214,10 @@ mod tests {
         assert_eq!("12.5USD".parse::<Budget>().unwrap().to_string(), "12.5 USD");
         for bad in ["500", "USD", "-1 USD", "500 dollars", ""] {
             let error = bad.parse::<Budget>().unwrap_err();
-            assert!(error.to_string().contains("AMOUNT CURRENCY"), "{bad}: {error}");
+            assert!(
+                error.to_string().contains("AMOUNT CURRENCY"),
+                "{bad}: {error}"
+            );
         }
     }
 

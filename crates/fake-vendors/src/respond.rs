@@ -44,12 +44,9 @@ impl Served {
         match self {
             Served::Example(example) => example_response(example),
             Served::Body(body) => respond(StatusCode::OK, JSON, body.clone()),
-            Served::Page(page) => with_headers(
-                page.status,
-                &page.headers,
-                &page.body,
-                "a further page",
-            ),
+            Served::Page(page) => {
+                with_headers(page.status, &page.headers, &page.body, "a further page")
+            }
         }
     }
 }
@@ -57,7 +54,12 @@ impl Served {
 /// An example as the vendor sent it: status, `Content-Type: application/json` unless its
 /// headers name another, then its headers, then its body byte for byte.
 pub(crate) fn example_response(example: &'static Example) -> Response {
-    with_headers(example.status, &example.headers, &example.body, &example.name)
+    with_headers(
+        example.status,
+        &example.headers,
+        &example.body,
+        &example.name,
+    )
 }
 
 fn with_headers(

@@ -93,7 +93,11 @@ pub fn balance_module(
     };
     let fetch = match &mapping.spend {
         Some(spend) if with_body.is_empty() => spend_fetch(&method, &constants, spend),
-        Some(_) => return Err(problem("a spend report's operation takes no request body".into())),
+        Some(_) => {
+            return Err(problem(
+                "a spend report's operation takes no request body".into(),
+            ));
+        }
         None => format!(
             "let client = super::Client::new_with_client(
                 call.base_url,

@@ -9,7 +9,7 @@ use balances_registry::spend::{SpendReport, TimeFormat};
 use balances_registry::{BalanceMapping, Denomination, Example, Expected};
 use serde_json::Value;
 
-use super::describe::{Checker, Kind, KeyedError, Located};
+use super::describe::{Checker, KeyedError, Kind, Located};
 
 /// The most pages a description may allow one reading: a bound, not a wish.
 const MOST_PAGES: u32 = 100;
@@ -70,7 +70,12 @@ pub(super) fn check(
                 )
             })
     };
-    let type_of = |schema: &Value| schema.get("type").and_then(Value::as_str).map(str::to_owned);
+    let type_of = |schema: &Value| {
+        schema
+            .get("type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     let mut instants = vec![("balance.spend.start", &spend.start)];
     instants.extend(spend.end.as_ref().map(|end| ("balance.spend.end", end)));
     for (key, parameter) in instants {
@@ -110,7 +115,12 @@ pub(super) fn check(
             format!("`{}` is not a string in the spec", spend.pages.parameter),
         ));
     }
-    checker.expect(body, &spend.pages.more, Kind::Flag, "balance.spend.pages.more")?;
+    checker.expect(
+        body,
+        &spend.pages.more,
+        Kind::Flag,
+        "balance.spend.pages.more",
+    )?;
     checker.expect(
         body,
         &spend.pages.cursor,
@@ -187,8 +197,9 @@ pub(super) fn check_example(balance: &BalanceMapping, example: &Example) -> Resu
             chrono::DateTime::parse_from_rfc3339(now)
                 .map_err(|e| format!("now: `{now}` is not RFC 3339: {e}"))?;
             for (key, instant) in [("from", &spend.from), ("to", &spend.to)] {
-                chrono::DateTime::parse_from_rfc3339(instant)
-                    .map_err(|e| format!("expected.spend.{key}: `{instant}` is not RFC 3339: {e}"))?;
+                chrono::DateTime::parse_from_rfc3339(instant).map_err(|e| {
+                    format!("expected.spend.{key}: `{instant}` is not RFC 3339: {e}")
+                })?;
             }
             Ok(())
         }
@@ -218,8 +229,10 @@ mod tests {
     }
 
     fn example(text: &str) -> Example {
-        toml::from_str(&format!("description = \"d\"\nstatus = 200\nbody = \"{{}}\"\n{text}"))
-            .expect("an example")
+        toml::from_str(&format!(
+            "description = \"d\"\nstatus = 200\nbody = \"{{}}\"\n{text}"
+        ))
+        .expect("an example")
     }
 
     #[test]

@@ -77,11 +77,12 @@ pub fn same_spend(
         return Err(format!("expected spend, got a balance: {balance:?}"));
     };
     if !balance.amounts().is_empty() || !balance.units().is_empty() {
-        return Err(format!("spend must not come with balance amounts: {balance:?}"));
+        return Err(format!(
+            "spend must not come with balance amounts: {balance:?}"
+        ));
     }
-    let rfc3339 = |t: &chrono::DateTime<chrono::Utc>| {
-        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
+    let rfc3339 =
+        |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if period && (rfc3339(&spend.from) != expected.from || rfc3339(&spend.to) != expected.to) {
         return Err(format!(
             "period: expected {} to {}, got {} to {}",
