@@ -894,7 +894,7 @@ mod tests {
         );
         assert_eq!(
             example("[expected.refusal]\nkind = \"x\"").unwrap_err(),
-            "expected: unknown variant `refusal`, expected `balance` or `error`"
+            "expected: unknown variant `refusal`, expected one of `balance`, `spend`, `error`"
         );
         assert_eq!(
             from_toml::<Example>("descripton = \"d\"").unwrap_err(),
