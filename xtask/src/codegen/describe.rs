@@ -899,7 +899,7 @@ mod tests {
         assert_eq!(
             from_toml::<Example>("descripton = \"d\"").unwrap_err(),
             "descripton: unknown field `descripton`, expected one of `name`, `description`, \
-             `source`, `region`, `status`, `headers`, `body`, `expected`"
+             `source`, `region`, `status`, `headers`, `body`, `now`, `query`, `responses`, `expected`"
         );
         // `name` is the registry's (the file's stem), not the file's: codegen would not read it.
         assert_eq!(
