@@ -511,7 +511,10 @@ fn demo_metrics_cover_every_vendor_and_pass_promtool() {
         ),
         "{text}"
     );
-    assert!(!text.contains(r#"balances_balance{account="openai-main""#), "{text}");
+    assert!(
+        !text.contains(r#"balances_balance{account="openai-main""#),
+        "{text}"
+    );
     assert!(
         text.contains(
             r#"balances_unit_balance{account="poe-main",vendor="poe",unit="points"} 1500"#

@@ -96,7 +96,11 @@ async fn the_period_is_the_calendar_month_of_the_clock_in_utc() {
         let spend = balance.spend().expect("a spend reading");
         assert_eq!(spend.from, instant("2024-12-01T00:00:00Z"), "{}", entry.id);
         assert_eq!(spend.to, instant("2025-01-01T00:00:00Z"), "{}", entry.id);
-        assert!(balance.amounts().is_empty(), "{}: spend is no balance", entry.id);
+        assert!(
+            balance.amounts().is_empty(),
+            "{}: spend is no balance",
+            entry.id
+        );
         checked += 1;
     }
     assert!(checked >= 2, "OpenAI and Anthropic report spend");
@@ -169,15 +173,25 @@ async fn a_budget_gives_what_is_left_and_thresholds_apply_to_it_alone() {
 
         let without = fetched(entry, "").await;
         let line = &without.spend().expect("spend").spent[0];
-        assert_eq!((line.amount, line.budget, line.remaining), (spent, None, None));
+        assert_eq!(
+            (line.amount, line.budget, line.remaining),
+            (spent, None, None)
+        );
         // Without a budget, no threshold applies: the spend is not what is left.
         let huge = Threshold::new(balances::Decimal::from(1_000_000), None);
         assert!(!huge.is_below(&without), "{}", entry.id);
 
         let with = fetched(entry, &format!("monthly_budget = \"100 {currency}\"")).await;
-        let line = with.spend().expect("spend").in_currency(currency).expect("line");
+        let line = with
+            .spend()
+            .expect("spend")
+            .in_currency(currency)
+            .expect("line");
         let left = balances::Decimal::from(100) - spent;
-        assert_eq!((line.budget, line.remaining), (Some(100.into()), Some(left)));
+        assert_eq!(
+            (line.budget, line.remaining),
+            (Some(100.into()), Some(left))
+        );
         let above_left = Threshold::new(left + balances::Decimal::ONE, Some(currency));
         let below_left = Threshold::new(left - balances::Decimal::ONE, Some(currency));
         assert!(above_left.is_below(&with), "{}", entry.id);
