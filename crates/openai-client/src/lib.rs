@@ -42,7 +42,7 @@ pub mod types {
         pub project_id: ::std::option::Option<::std::string::String>,
         ///When `group_by=line_item`, this field provides the quantity of the grouped costs result.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub quantity: ::std::option::Option<f64>,
+        pub quantity: ::std::option::Option<::balances_runtime::ExactDecimal>,
         ///The unit of the `quantity` value. If no single supported unit applies to the result, this field is `null`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub quantity_unit: ::std::option::Option<::std::string::String>,
@@ -1243,7 +1243,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            quantity: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            quantity: ::std::result::Result<
+                ::std::option::Option<::balances_runtime::ExactDecimal>,
+                ::std::string::String,
+            >,
             quantity_unit: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -1321,7 +1324,7 @@ pub mod types {
             /// Sets `quantity`.
             pub fn quantity<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<::balances_runtime::ExactDecimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.quantity = value
