@@ -176,6 +176,29 @@ impl BareTarget {
         for fixed in &entry.request.query {
             url.query_pairs_mut().append_pair(&fixed.name, &fixed.value);
         }
+        // A spend report is asked for a period: this calendar month, as the facade asks.
+        if let Some(spend) = &entry.description.balance.spend {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+            let now = i64::try_from(now.as_secs())
+                .ok()
+                .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
+                .ok_or("the clock is out of chrono's range")?;
+            let period = balances::Period::month_of(now);
+            let instants = std::iter::once((&spend.start, period.start_unix_seconds()))
+                .chain(spend.end.iter().map(|end| (end, period.end_unix_seconds())));
+            for (parameter, instant) in instants {
+                let value = parameter.format.write(instant).ok_or_else(|| {
+                    format!(
+                        "{vendor}: the period's {} cannot be written",
+                        parameter.name
+                    )
+                })?;
+                url.query_pairs_mut().append_pair(&parameter.name, &value);
+            }
+            for (name, value) in &spend.query {
+                url.query_pairs_mut().append_pair(name, value);
+            }
+        }
         let mut fixed = HeaderMap::new();
         for parameter in &entry.request.headers {
             fixed.insert(

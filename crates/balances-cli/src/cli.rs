@@ -75,6 +75,12 @@ const AFTER_HELP_REST: &str = "
 
 An account's threshold is --below when given, else its `alert_below` in the config file.
 
+Vendors without a balance API (OpenAI, Anthropic, with an admin key) report what was spent
+this calendar month (UTC) from their cost reports, which lag by hours. Set `monthly_budget =
+\"500 USD\"` on such an account (or file-wide) to get BUDGET LEFT = budget - spent: --below
+and `alert_below` then apply to what is left. Without a budget only the spend is shown, and
+the thresholds apply to nothing.
+
 Exit codes:
   0  every account was fetched (and none is below its threshold)
   1  every account was fetched, and at least one is below its threshold
@@ -178,7 +184,9 @@ pub struct Args {
     pub output: Option<PathBuf>,
 
     /// Exit with 1 when any account's balance is below AMOUNT (in CURRENCY, if given), e.g.
-    /// `--below 10` or `--below 5CNY`; replaces the accounts' own `alert_below`.
+    /// `--below 10` or `--below 5CNY`; replaces the accounts' own `alert_below`. For an
+    /// account that reports spend, it applies to its budget left (nothing without a
+    /// `monthly_budget`).
     #[arg(long, value_name = "AMOUNT[CURRENCY]")]
     pub below: Option<Threshold>,
 

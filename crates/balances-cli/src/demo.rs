@@ -19,6 +19,11 @@ pub struct Demo {
 #[cfg(feature = "demo")]
 const DEMO_ALERT_BELOW: &str = "5";
 
+/// The demo config's file-wide `monthly_budget`: the spend vendors (OpenAI, Anthropic) show
+/// what is left of it.
+#[cfg(feature = "demo")]
+const DEMO_MONTHLY_BUDGET: &str = "25 USD";
+
 /// Starts the demo vendors on 127.0.0.1 and returns them with accounts pointing at them,
 /// read through the same config format a user writes.
 #[cfg(feature = "demo")]
@@ -31,7 +36,7 @@ pub async fn start() -> Result<Demo, String> {
     // A file-wide threshold, as a user would set one: the low accounts show up as below it
     // (exit status 1, the `balances_alert_threshold` series of `balances serve --demo`).
     let config = format!(
-        "alert_below = \"{DEMO_ALERT_BELOW}\"\n{}",
+        "alert_below = \"{DEMO_ALERT_BELOW}\"\nmonthly_budget = \"{DEMO_MONTHLY_BUDGET}\"\n{}",
         fake_vendors::config_toml(&server.accounts())
     );
     let accounts = balances::Config::from_toml_str(&config, |_| None)

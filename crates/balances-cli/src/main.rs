@@ -13,6 +13,7 @@ mod output;
 mod past;
 mod report;
 mod serve;
+mod spend;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -172,6 +172,30 @@ pub fn render(
         thresholds(accounts),
     );
     out.family(
+        "balances_spent",
+        Kind::Gauge,
+        "Spent over the period (the calendar month in UTC) by a vendor that reports spend instead of a balance, from its cost report, which lags by hours; never a balance.",
+        crate::spend::samples(accounts, |s| Some(s.amount)),
+    );
+    out.family(
+        "balances_budget",
+        Kind::Gauge,
+        "The account's monthly_budget from the config, for a vendor that reports spend.",
+        crate::spend::samples(accounts, |s| s.budget),
+    );
+    out.family(
+        "balances_budget_remaining",
+        Kind::Gauge,
+        "What is left of the monthly budget: budget minus spent (negative when overspent); lags as the cost report does.",
+        crate::spend::samples(accounts, |s| s.remaining),
+    );
+    out.family(
+        "balances_spend_period_start_timestamp_seconds",
+        Kind::Gauge,
+        "The start of the period balances_spent covers, in Unix seconds.",
+        crate::spend::period_starts(accounts),
+    );
+    out.family(
         "balances_spend_per_second",
         Kind::Gauge,
         "Spend per second over the forecast window, from the balance history (top-ups and refunds left out); absent with too little history.",
@@ -355,7 +379,7 @@ impl Encoder {
     }
 }
 
-fn account_labels(series: &AccountSeries<'_>) -> String {
+pub(crate) fn account_labels(series: &AccountSeries<'_>) -> String {
     format!(
         "account=\"{}\",vendor=\"{}\"",
         label(series.account),
@@ -496,7 +520,7 @@ fn seconds(duration: Duration) -> String {
 
 /// Escapes a label value as both formats require, after escaping control characters (a
 /// label value may come from a vendor, and ends up on terminals and in logs).
-fn label(value: &str) -> String {
+pub(crate) fn label(value: &str) -> String {
     // Line breaks are control characters too: after `escape_control` only `\` and `"` are
     // left for the exposition format to escape.
     escape_control(value)

@@ -274,7 +274,7 @@ pub fn table(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
     };
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut errors: Vec<(usize, String)> = Vec::new();
-    for outcome in outcomes {
+    for outcome in outcomes.iter().filter(|o| !crate::spend::is_spend(o)) {
         match &outcome.result {
             Ok(balance) => {
                 let available = match balance.available() {
@@ -393,6 +393,12 @@ pub fn table(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
             .find(|(at, _)| *at == index)
             .map(|(_, message)| message.as_str());
         push_row(&mut text, &widths, row.into_iter(), error);
+    }
+    // Spend readings (a cost report, not a balance) get a table of their own.
+    let spend = crate::spend::table(outcomes);
+    if !spend.is_empty() {
+        text.push('\n');
+        text.push_str(&spend);
     }
     text
 }

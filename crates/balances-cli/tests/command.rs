@@ -287,8 +287,8 @@ fn bad_configuration_exits_2_naming_the_account_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
-            "[[accounts]]\nname = \"a\"\nvendor = \"openai\"\napi_key = \"k\"\n",
-            &["account a", "vendor", "openai"][..],
+            "[[accounts]]\nname = \"a\"\nvendor = \"nosuchvendor\"\napi_key = \"k\"\n",
+            &["account a", "vendor", "nosuchvendor"][..],
         ),
         (
             "[[accounts]]\nname = \"a\"\nvendor = \"deepseek\"\n",
@@ -481,7 +481,8 @@ async fn help_and_the_no_accounts_message_name_every_vendor_of_the_registry() {
 }
 
 /// Every vendor folder reaches the Prometheus output: money as `balances_balance` per
-/// currency, units that are not money as `balances_unit_balance`, and the whole passes
+/// currency, units that are not money as `balances_unit_balance`, spend (a vendor with no
+/// balance API) as `balances_spent` and never as a balance, and the whole passes
 /// `promtool check metrics`.
 #[test]
 fn demo_metrics_cover_every_vendor_and_pass_promtool() {
@@ -496,12 +497,24 @@ fn demo_metrics_cover_every_vendor_and_pass_promtool() {
         assert!(
             text.lines().any(|line| {
                 (line.starts_with("balances_balance{")
-                    || line.starts_with("balances_unit_balance{"))
+                    || line.starts_with("balances_unit_balance{")
+                    || line.starts_with("balances_spent{"))
                     && line.contains(&label)
             }),
             "no balance of {vendor}:\n{text}"
         );
     }
+    // The demo's file-wide monthly_budget of 25 USD, less the documented 0.06 USD.
+    assert!(
+        text.contains(
+            r#"balances_budget_remaining{account="openai-main",vendor="openai",currency="USD"} 24.94"#
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains(r#"balances_balance{account="openai-main""#),
+        "{text}"
+    );
     assert!(
         text.contains(
             r#"balances_unit_balance{account="poe-main",vendor="poe",unit="points"} 1500"#

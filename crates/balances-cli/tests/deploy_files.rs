@@ -36,6 +36,10 @@ const CONTRACT_METRICS: &[&str] = &[
     "balances_accounts",
     "balances_config_last_reload_successful",
     "balances_build_info",
+    "balances_spent",
+    "balances_budget",
+    "balances_budget_remaining",
+    "balances_spend_period_start_timestamp_seconds",
 ];
 
 /// The alerts `alerts.yml` defines, each of which `alerts.test.yml` must test.
@@ -47,6 +51,7 @@ const ALERTS: &[&str] = &[
     "BalanceDataStale",
     "BalanceExporterDown",
     "BalanceExporterAbsent",
+    "BudgetNearlySpent",
 ];
 
 fn deploy_dir() -> PathBuf {

@@ -22,6 +22,8 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
+pub mod spend;
+
 /// The registry, as `cargo xtask codegen` wrote it.
 pub const REGISTRY_JSON: &str = include_str!("../registry.json");
 
@@ -76,11 +78,12 @@ impl VendorEntry {
 
 impl VendorEntry {
     /// The example an account of this vendor answers by default (the fake vendors, the demo,
-    /// the test harnesses): the first, by name, whose expected result is a balance.
+    /// the test harnesses): the first, by name, whose expected result is a balance (or,
+    /// for a spend report, spend).
     pub fn default_balance_example(&self) -> Option<&Example> {
         self.examples
             .iter()
-            .filter(|e| matches!(e.expected, Expected::Balance(_)))
+            .filter(|e| matches!(e.expected, Expected::Balance(_) | Expected::Spend(_)))
             .min_by(|a, b| a.name.cmp(&b.name))
     }
 
@@ -437,6 +440,11 @@ pub struct BalanceMapping {
     /// Whose balance the reading is: the account's (the default) or only the key's quota.
     #[serde(default)]
     pub scope: Scope,
+    /// The operation reports spend over a period, not a balance: how the period is asked
+    /// for and how the report's pages are followed. Its rows' `total`s are summed per
+    /// currency into the period's spend.
+    #[serde(default)]
+    pub spend: Option<crate::spend::SpendReport>,
 }
 
 /// A value meaning unlimited, compared as an exact decimal (`1e8`, `100000000` and
@@ -488,6 +496,10 @@ pub enum Rows {
     /// and its key choosing the denomination ([`Denomination::ByKey`]); a `null` member gives
     /// no row.
     Map(Pointer),
+    /// Arrays in arrays: one row per element of the array at the last pointer, found in
+    /// each element of the array at the one before (`["/data", "/results"]`: a cost
+    /// report's buckets, then each bucket's results).
+    Nested(Vec<Pointer>),
 }
 
 impl Default for Rows {
@@ -681,8 +693,17 @@ pub struct Example {
     pub headers: BTreeMap<String, String>,
     /// The response body, exactly as sent.
     pub body: String,
-    /// The further responses after this one, in the order the facade asks for them (the
-    /// vendor's further operations, [`VendorEntry::operations`]).
+    /// For a spend report: the clock's reading the case is fetched at (RFC 3339); the
+    /// period asked for is that instant's calendar month in UTC.
+    #[serde(default)]
+    pub now: Option<String>,
+    /// Query parameters the first request must carry (the period, for a spend report); the
+    /// fake vendors and the conformance suite check them.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// The further responses after the one above, in the order the facade asks for them
+    /// (the vendor's further operations, [`VendorEntry::operations`], or the pages of a
+    /// report).
     #[serde(default)]
     pub responses: Vec<ExampleResponse>,
     /// What the facade must make of it.
@@ -704,6 +725,9 @@ pub struct ExampleResponse {
     pub headers: BTreeMap<String, String>,
     /// The response body, exactly as sent.
     pub body: String,
+    /// Query parameters the request must carry (the page cursor, the period).
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
 }
 
 /// The result an example must give.
@@ -713,6 +737,8 @@ pub struct ExampleResponse {
 pub enum Expected {
     /// A balance, exactly.
     Balance(ExpectedBalance),
+    /// Spend over a period (a vendor whose operation is a spend report), exactly.
+    Spend(crate::spend::ExpectedSpend),
     /// An error of this kind.
     Error(ExpectedError),
 }

@@ -58,6 +58,8 @@ pub struct Call<'a> {
     /// The account's path parameters (the description's `account_parameters`: xAI's
     /// `team_id`), by name.
     pub parameters: Vec<(String, String)>,
+    /// The period a spend report is asked for.
+    pub period: Option<crate::pages::Period>,
 }
 
 impl<'a> Call<'a> {
@@ -69,6 +71,7 @@ impl<'a> Call<'a> {
             context,
             body: None,
             parameters: Vec::new(),
+            period: None,
         }
     }
 
@@ -86,6 +89,12 @@ impl<'a> Call<'a> {
             .find(|(given, _)| given == name)
             .map(|(_, value)| value.clone())
             .ok_or_else(|| format!("the account has no `{name}`, which the balance path needs"))
+    }
+
+    /// The same call for a spend report over `period`.
+    pub fn with_period(mut self, period: crate::pages::Period) -> Self {
+        self.period = Some(period);
+        self
     }
 
     /// The same call with a request body.

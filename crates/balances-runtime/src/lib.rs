@@ -6,6 +6,7 @@ mod binding;
 mod context;
 mod decimal;
 pub mod further;
+pub mod pages;
 pub mod projection;
 
 pub use binding::{Binding, Call, Further, Pending, Sent};

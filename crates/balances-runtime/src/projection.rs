@@ -22,12 +22,28 @@ pub struct Projection {
     pub available: Option<bool>,
     /// One row per balance the body reports.
     pub rows: Vec<Row>,
+    /// For a report in pages: the cursor of the next page, when the body says one follows.
+    pub next_page: Option<String>,
+    /// For a spend report: the period it was asked for (`None` for a body decoded alone).
+    pub period: Option<crate::pages::Period>,
 }
 
 impl Projection {
     /// A projection of these rows.
     pub fn new(available: Option<bool>, rows: Vec<Row>) -> Self {
-        Self { available, rows }
+        Self {
+            available,
+            rows,
+            next_page: None,
+            period: None,
+        }
+    }
+
+    /// The same projection, followed by the page `next_page` names.
+    #[must_use]
+    pub fn with_next_page(mut self, next_page: Option<String>) -> Self {
+        self.next_page = next_page;
+        self
     }
 }
 
@@ -77,6 +93,11 @@ pub enum Failure {
     Envelope,
     /// The documented shape, with contents that cannot be read as a balance.
     Invalid(String),
+    /// A report in pages still had more after `limit` pages: the description's bound.
+    TooManyPages {
+        /// The most pages one reading fetches.
+        limit: u32,
+    },
 }
 
 impl std::fmt::Display for Failure {
@@ -85,6 +106,10 @@ impl std::fmt::Display for Failure {
             Failure::Json(error) => write!(f, "{error}"),
             Failure::Envelope => f.write_str("the response's envelope reports a failure"),
             Failure::Invalid(why) => f.write_str(why),
+            Failure::TooManyPages { limit } => write!(
+                f,
+                "the report still had more pages after {limit}, the most one reading fetches"
+            ),
         }
     }
 }

@@ -19,6 +19,9 @@
 /// The generated client of `specs/aliyun/` (the `aliyun-client` crate).
 #[cfg(feature = "aliyun")]
 pub use aliyun_client as aliyun;
+/// The generated client of `specs/anthropic/` (the `anthropic-client` crate).
+#[cfg(feature = "anthropic")]
+pub use anthropic_client as anthropic;
 /// The generated client of `specs/baiducloud/` (the `baiducloud-client` crate).
 #[cfg(feature = "baiducloud")]
 pub use baiducloud_client as baiducloud;
@@ -55,6 +58,9 @@ pub use newapi_client as newapi;
 /// The generated client of `specs/novita/` (the `novita-client` crate).
 #[cfg(feature = "novita")]
 pub use novita_client as novita;
+/// The generated client of `specs/openai/` (the `openai-client` crate).
+#[cfg(feature = "openai")]
+pub use openai_client as openai;
 /// The generated client of `specs/openrouter/` (the `openrouter-client` crate).
 #[cfg(feature = "openrouter")]
 pub use openrouter_client as openrouter;
@@ -93,6 +99,8 @@ pub use zhipu_client as zhipu;
 pub const BINDINGS: &[balances_runtime::Binding] = &[
     #[cfg(feature = "aliyun")]
     aliyun_client::balance::BINDING,
+    #[cfg(feature = "anthropic")]
+    anthropic_client::balance::BINDING,
     #[cfg(feature = "baiducloud")]
     baiducloud_client::balance::BINDING,
     #[cfg(feature = "cloudflare")]
@@ -117,6 +125,8 @@ pub const BINDINGS: &[balances_runtime::Binding] = &[
     newapi_client::balance::BINDING,
     #[cfg(feature = "novita")]
     novita_client::balance::BINDING,
+    #[cfg(feature = "openai")]
+    openai_client::balance::BINDING,
     #[cfg(feature = "openrouter")]
     openrouter_client::balance::BINDING,
     #[cfg(feature = "poe")]
@@ -144,6 +154,7 @@ pub const BINDINGS: &[balances_runtime::Binding] = &[
 /// Every vendor folder of the workspace, compiled in or not: the features of this crate.
 pub const FEATURES: &[&str] = &[
     "aliyun",
+    "anthropic",
     "baiducloud",
     "cloudflare",
     "deepgram",
@@ -156,6 +167,7 @@ pub const FEATURES: &[&str] = &[
     "nanogpt",
     "newapi",
     "novita",
+    "openai",
     "openrouter",
     "poe",
     "siliconflow",

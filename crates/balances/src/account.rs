@@ -327,6 +327,7 @@ pub struct Account {
     currency: Option<String>,
     /// The vendor's account parameters, by name (not secrets).
     parameters: Vec<(&'static str, String)>,
+    monthly_budget: Option<crate::Budget>,
 }
 
 impl fmt::Debug for Account {
@@ -341,6 +342,7 @@ impl fmt::Debug for Account {
             .field("alert_below", &self.alert_below)
             .field("currency", &self.currency)
             .field("parameters", &self.parameters)
+            .field("monthly_budget", &self.monthly_budget)
             .finish()
     }
 }
@@ -427,6 +429,7 @@ impl Account {
             alert_below: None,
             currency: None,
             parameters: Vec::new(),
+            monthly_budget: None,
         })
     }
 
@@ -560,6 +563,19 @@ impl Account {
         self.alert_below.as_ref()
     }
 
+    /// A monthly budget for an account whose vendor reports spend (OpenAI, Anthropic):
+    /// what is left of it is `budget - spent`, which `alert_below` then applies to. Ignored
+    /// for a vendor that reports a balance.
+    pub fn with_monthly_budget(mut self, budget: crate::Budget) -> Self {
+        self.monthly_budget = Some(budget);
+        self
+    }
+
+    /// The monthly budget, when one is set.
+    pub fn monthly_budget(&self) -> Option<&crate::Budget> {
+        self.monthly_budget.as_ref()
+    }
+
     /// The account's name, unique within a configuration.
     pub fn name(&self) -> &str {
         &self.name
@@ -614,6 +630,7 @@ impl Account {
             alert_below: None,
             currency: None,
             parameters: Vec::new(),
+            monthly_budget: None,
         }
     }
 

@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::account::Vendor;
+use crate::spend::Spend;
 
 /// One account's balance, the same shape for every vendor.
 ///
@@ -42,6 +43,11 @@ pub struct Balance {
     /// account's own balance.
     #[serde(default, skip_serializing_if = "Scope::is_account")]
     scope: Scope,
+    /// For a vendor that reports spend over a period instead of a balance (OpenAI,
+    /// Anthropic): what was spent, per currency, and what is left of the budget; `amounts`
+    /// is then empty. Left out for every other vendor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    spend: Option<Spend>,
 }
 
 /// A currency the vendor says can be spent without limit: no amount exists for it.
@@ -209,6 +215,7 @@ impl Balance {
             units: Vec::new(),
             unlimited: Vec::new(),
             scope: Scope::Account,
+            spend: None,
         })
     }
 
@@ -251,6 +258,26 @@ impl Balance {
     /// Whose balance this is.
     pub fn scope(&self) -> Scope {
         self.scope
+    }
+
+    /// A spend reading: what `account` spent over a period, with no balance (`amounts`
+    /// empty, `available` unknown).
+    pub fn spent(account: impl Into<String>, vendor: Vendor, spend: Spend) -> Self {
+        Self {
+            account: account.into(),
+            vendor,
+            available: None,
+            amounts: Vec::new(),
+            units: Vec::new(),
+            unlimited: Vec::new(),
+            scope: Scope::Account,
+            spend: Some(spend),
+        }
+    }
+
+    /// The spend over a period, for a vendor that reports spend instead of a balance.
+    pub fn spend(&self) -> Option<&Spend> {
+        self.spend.as_ref()
     }
 
     /// Adds balances in units that are not money, sorting them by unit and refusing two in

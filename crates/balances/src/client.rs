@@ -1,6 +1,8 @@
 //! The one client: a shared connection pool, the retry and timeout policy, `fetch` and
 //! `fetch_all`, and the escape hatch to the generated clients.
 
+use balances_runtime::pages::Period;
+use chrono::{DateTime, Utc};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +58,7 @@ struct Shared {
     retry: RetryConfig,
     timeout: TimeoutConfig,
     concurrency: usize,
+    clock: Clock,
 }
 
 impl fmt::Debug for BalanceClient {
@@ -78,6 +81,7 @@ pub struct BalanceClientBuilder {
     concurrency: usize,
     user_agent: String,
     http: Option<reqwest::Client>,
+    clock: Clock,
 }
 
 impl Default for BalanceClientBuilder {
@@ -88,6 +92,7 @@ impl Default for BalanceClientBuilder {
             concurrency: DEFAULT_CONCURRENCY,
             user_agent: concat!("balances/", env!("CARGO_PKG_VERSION")).to_owned(),
             http: None,
+            clock: Clock::default(),
         }
     }
 }
@@ -151,6 +156,13 @@ impl BalanceClientBuilder {
         self
     }
 
+    /// What time it is, for the period a spend reading asks for (the calendar month in UTC
+    /// that `now()` falls in); default the system clock. Tests fix it.
+    pub fn clock(mut self, now: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        self.clock = Clock(Arc::new(now));
+        self
+    }
+
     /// Builds the client and its connection pool.
     pub fn build(mut self) -> Result<BalanceClient, Error> {
         if let Some(http) = self.http.take() {
@@ -184,6 +196,7 @@ impl BalanceClient {
                 retry: builder.retry,
                 timeout: builder.timeout,
                 concurrency: builder.concurrency,
+                clock: builder.clock,
             }),
         }
     }
@@ -191,6 +204,12 @@ impl BalanceClient {
     /// The connect limit the HTTP client enforces, if the facade knows it.
     pub(crate) fn http_connect_limit(&self) -> Option<Duration> {
         self.shared.http_connect_limit
+    }
+
+    /// The period a spend reading asks for now: the current calendar month in UTC, by the
+    /// client's clock ([`BalanceClientBuilder::clock`]).
+    pub fn spend_period(&self) -> Period {
+        Period::month_of((self.shared.clock.0)())
     }
 
     /// A builder with the defaults.
@@ -298,7 +317,12 @@ impl BalanceClient {
         call_deadline: Option<Instant>,
     ) -> Result<Balance, Error> {
         let shared = &self.shared;
-        let attempt = vendor::attempt(&shared.http, account, shared.http_connect_limit);
+        let attempt = vendor::attempt(
+            &shared.http,
+            account,
+            shared.http_connect_limit,
+            self.spend_period(),
+        );
         let timeout = &shared.timeout;
         let attempt_deadline = timeout
             .attempt()
@@ -373,4 +397,22 @@ impl BalanceClient {
 /// a limit of centuries (`Duration::MAX`) never fires, which is what it means.
 fn deadline_after(limit: Duration) -> Option<Instant> {
     Instant::now().checked_add(limit)
+}
+
+/// The time source of [`BalanceClientBuilder::clock`].
+#[derive(Clone)]
+struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock(Arc::new(|| {
+            DateTime::<Utc>::from(std::time::SystemTime::now())
+        }))
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clock")
+    }
 }

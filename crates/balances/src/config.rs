@@ -36,6 +36,12 @@ use crate::threshold::Threshold;
 /// vendor = "eiotclub"
 /// appkey = "..."                # or appkey_env
 /// secret_env = "IOT_SECRET"     # or secret
+///
+/// [[accounts]]
+/// name = "models"
+/// vendor = "openai"             # reports spend this month, not a balance (an Admin key)
+/// api_key_env = "OPENAI_ADMIN_KEY"
+/// monthly_budget = "500 USD"    # optional (also file-wide): alert_below applies to what is left
 /// ```
 ///
 /// # Where each value comes from
@@ -95,6 +101,8 @@ pub struct Config {
 struct RawConfig {
     /// The file-wide default for accounts without their own `alert_below`.
     alert_below: Option<String>,
+    /// The file-wide default for accounts without their own `monthly_budget`.
+    monthly_budget: Option<String>,
     #[serde(default, deserialize_with = "account_tables")]
     accounts: Vec<Table>,
 }
@@ -124,6 +132,7 @@ const COMMON_FIELDS: &[&str] = &[
     "region",
     "alert_below",
     "currency",
+    "monthly_budget",
 ];
 
 /// Whether `field` is a field of some account: a common one, or a credential field (or its
@@ -150,6 +159,11 @@ impl Config {
             .as_deref()
             .map(|text| parse_threshold(None, text))
             .transpose()?;
+        let default_budget = raw
+            .monthly_budget
+            .as_deref()
+            .map(|text| parse_budget(None, text))
+            .transpose()?;
         let mut names = HashSet::new();
         let mut accounts = Vec::with_capacity(raw.accounts.len());
         for (index, table) in raw.accounts.into_iter().enumerate() {
@@ -158,6 +172,11 @@ impl Config {
                 && let Some(threshold) = &default_threshold
             {
                 account = account.with_alert_below(threshold.clone());
+            }
+            if account.monthly_budget().is_none()
+                && let Some(budget) = &default_budget
+            {
+                account = account.with_monthly_budget(budget.clone());
             }
             if !names.insert(account.name().to_owned()) {
                 return Err(ConfigError::DuplicateName {
@@ -413,6 +432,9 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
     if let Some(text) = fields.string("alert_below")? {
         account = account.with_alert_below(parse_threshold(Some(&fields.account), &text)?);
     }
+    if let Some(text) = fields.string("monthly_budget")? {
+        account = account.with_monthly_budget(parse_budget(Some(&fields.account), &text)?);
+    }
     if let Some(url) = fields.string("base_url")? {
         account = account.with_base_url(&url).map_err(|e| match e {
             // Report under the label used for every other error of this account.
@@ -428,6 +450,14 @@ fn parse_account<L: Fn(&str) -> Option<String>>(
     }
     account.check_base_url()?;
     Ok(account)
+}
+
+fn parse_budget(account: Option<&str>, text: &str) -> Result<crate::Budget, ConfigError> {
+    text.parse()
+        .map_err(|error: crate::InvalidBudget| ConfigError::InvalidBudget {
+            account: account.map(str::to_owned),
+            reason: error.to_string(),
+        })
 }
 
 fn parse_threshold(account: Option<&str>, text: &str) -> Result<Threshold, ConfigError> {

@@ -225,6 +225,19 @@ pub enum ConfigError {
         /// The one that is missing.
         missing: String,
     },
+    /// A `monthly_budget` that is not `AMOUNT CURRENCY`, on an account or (with no account)
+    /// for the whole file.
+    #[error(
+        "{}field `monthly_budget`: {reason}",
+        account.as_ref().map(|a| format!("account {a}: ")).unwrap_or_default()
+    )]
+    #[non_exhaustive]
+    InvalidBudget {
+        /// The account, or `None` for the file-wide default.
+        account: Option<String>,
+        /// What is wrong, and what was expected.
+        reason: String,
+    },
     /// An `alert_below` threshold that is not `AMOUNT[CURRENCY]`, on an account or (with no
     /// account) for the whole file.
     #[error(
@@ -266,7 +279,8 @@ impl ConfigError {
             | ConfigError::DuplicateName { account }
             | ConfigError::InvalidBaseUrl { account, .. }
             | ConfigError::MissingBaseUrl { account, .. } => Some(account),
-            ConfigError::InvalidThreshold { account, .. } => account.as_deref(),
+            ConfigError::InvalidThreshold { account, .. }
+            | ConfigError::InvalidBudget { account, .. } => account.as_deref(),
             ConfigError::Io { .. }
             | ConfigError::Syntax { .. }
             | ConfigError::IncompleteEnv { .. }
@@ -294,6 +308,7 @@ impl ConfigError {
                 Some("base_url")
             }
             ConfigError::InvalidThreshold { .. } => Some("alert_below"),
+            ConfigError::InvalidBudget { .. } => Some("monthly_budget"),
             ConfigError::Io { .. }
             | ConfigError::Syntax { .. }
             | ConfigError::IncompleteEnv { .. }

@@ -120,6 +120,7 @@ mod error;
 mod generated;
 pub mod redirect;
 mod retry;
+mod spend;
 mod text;
 mod threshold;
 mod vendor;
@@ -128,12 +129,14 @@ pub use account::{Account, UnknownVendor, Vendor, env};
 pub use balance::{
     Amount, Balance, DuplicateCurrency, NativeAmount, Scope, UnitAmount, Unlimited, balance_schema,
 };
+pub use balances_runtime::pages::Period;
 pub use client::{BalanceClient, BalanceClientBuilder, DEFAULT_CONCURRENCY};
 pub use config::Config;
 pub use decode::{decode, decode_response, decode_responses};
 pub use error::{Cause, ConfigError, Error, ErrorKind, TimeoutLimit};
 pub use generated::Authorized;
 pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
+pub use spend::{Budget, InvalidBudget, Spend, Spent};
 pub use text::escape_control;
 pub use threshold::{InvalidThreshold, Threshold};
 pub use vendor::MAX_RESPONSE_BODY_BYTES;

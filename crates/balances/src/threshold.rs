@@ -97,13 +97,22 @@ impl Threshold {
     }
 
     /// True when any amount this threshold applies to has a total strictly below it. An
-    /// account without an amount in the threshold's currency is not below it.
+    /// account without an amount in the threshold's currency is not below it. For a spend
+    /// reading the amount compared is what is left of the budget; without a budget there
+    /// is nothing to compare, and the account is never below.
     pub fn is_below(&self, balance: &Balance) -> bool {
+        let remaining = balance
+            .spend()
+            .into_iter()
+            .flat_map(|spend| &spend.spent)
+            .filter_map(|spent| Some((&spent.currency, spent.remaining?)));
         balance
             .amounts()
             .iter()
-            .filter(|amount| self.applies_to(&amount.currency))
-            .any(|amount| amount.total < self.amount)
+            .map(|amount| (&amount.currency, amount.total))
+            .chain(remaining)
+            .filter(|(currency, _)| self.applies_to(currency))
+            .any(|(_, total)| total < self.amount)
     }
 }
 

@@ -205,10 +205,10 @@ fn from_path_reads_a_file_and_reports_a_missing_one() {
 #[test]
 fn unknown_vendor() {
     assert_variant!(
-        parse_err("[[accounts]]\nname = \"a\"\nvendor = \"openai\"\napi_key = \"k\"\n"),
+        parse_err("[[accounts]]\nname = \"a\"\nvendor = \"nosuchvendor\"\napi_key = \"k\"\n"),
         ConfigError::UnknownVendor {
             account: String::from("a"),
-            value: String::from("openai")
+            value: String::from("nosuchvendor")
         }
     );
 }

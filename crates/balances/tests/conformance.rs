@@ -15,13 +15,15 @@ use std::str::FromStr;
 use balances::balances_registry::{Auth, Example, Expected, ExpectedError, VendorEntry, vendors};
 use balances::{Balance, BalanceClient, Config, Error, RetryConfig, Vendor};
 use fake_vendors::{AccountSeed, FakeVendors};
-use wiremock::matchers::{body_partial_json, header, method, path, query_param};
+use wiremock::matchers::{
+    body_partial_json, header, method, path, query_param, query_param_is_missing,
+};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[path = "support/expected_balance.rs"]
 mod expected_balance;
 
-use expected_balance::same_balance;
+use expected_balance::{same_balance, same_spend};
 
 #[path = "support/registry_current.rs"]
 mod registry_current;
@@ -213,6 +215,31 @@ async fn every_example_fetched_with_the_described_request_gives_the_same_result(
                 .set_body_raw(example.body.clone(), "application/json");
             let mut expected_request =
                 Mock::given(method(entry.method.as_str())).and(path(concrete_path(entry)));
+            // A report in pages: the first request carries the period and no cursor; each
+            // further response answers only the request carrying its own parameters.
+            let pages = entry.description.balance.spend.as_ref();
+            for (name, value) in &example.query {
+                expected_request = expected_request.and(query_param(name.as_str(), value.as_str()));
+            }
+            if let Some(spend) = pages {
+                expected_request =
+                    expected_request.and(query_param_is_missing(spend.pages.parameter.as_str()));
+            }
+            for further in example.responses.iter().filter(|_| pages.is_some()) {
+                let mut page =
+                    Mock::given(method(entry.method.as_str())).and(path(concrete_path(entry)));
+                for (name, value) in &further.query {
+                    page = page.and(query_param(name.as_str(), value.as_str()));
+                }
+                page.respond_with(
+                    ResponseTemplate::new(further.status)
+                        .set_body_raw(further.body.clone(), "application/json"),
+                )
+                .expect(1)
+                .mount(&server)
+                .await;
+            }
+            let client = clocked(&client, example);
             for fixed in &entry.request.headers {
                 expected_request =
                     expected_request.and(header(fixed.name.as_str(), fixed.value.as_str()));
@@ -370,6 +397,18 @@ fn account_toml(entry: &VendorEntry, example: &Example, base_url: &str) -> Strin
 /// The example through the decoder alone, for an account in the example's region (the
 /// region may choose the currency).
 fn conforms(vendor: Vendor, example: &Example) -> Result<(), String> {
+    if let Expected::Spend(expected) = &example.expected {
+        // One body decoded alone: a report in one page gives the period's sums (read as
+        // this month's); a first page that says more follow is refused, never summed.
+        let result = balances::decode(vendor, "example", example.status, example.body.as_bytes());
+        return match (example.responses.is_empty(), result) {
+            (true, Ok(balance)) => same_spend(expected, &balance, false),
+            (false, Err(Error::Undecodable { reason, .. })) if reason.contains("more pages") => {
+                Ok(())
+            }
+            (_, other) => Err(format!("decoded alone: {other:?}")),
+        };
+    }
     let several = !example.responses.is_empty() || example.currency.is_some();
     let result = match &example.region {
         None if several => {
@@ -410,9 +449,27 @@ fn conforms(vendor: Vendor, example: &Example) -> Result<(), String> {
     matches_expectation(example, result)
 }
 
+/// `client`, or for an example that says when it was fetched (a spend report), a client
+/// whose clock reads that instant.
+fn clocked(client: &BalanceClient, example: &Example) -> BalanceClient {
+    let Some(now) = &example.now else {
+        return client.clone();
+    };
+    let now = chrono::DateTime::parse_from_rfc3339(now)
+        .expect("codegen checked `now`")
+        .with_timezone(&chrono::Utc);
+    BalanceClient::builder()
+        .retry(RetryConfig::disabled())
+        .clock(move || now)
+        .build()
+        .expect("client")
+}
+
 fn matches_expectation(example: &Example, result: Result<Balance, Error>) -> Result<(), String> {
     match (&example.expected, result) {
         (Expected::Balance(expected), Ok(balance)) => same_balance(expected, &balance),
+        (Expected::Spend(expected), Ok(balance)) => same_spend(expected, &balance, true),
+        (Expected::Spend(_), Err(error)) => Err(format!("expected spend, got: {error}")),
         (Expected::Error(expected), Err(error)) => same_error(expected, &error),
         (Expected::Balance(_), Err(error)) => Err(format!("expected a balance, got: {error}")),
         (Expected::Error(expected), Ok(balance)) => Err(format!(

@@ -27,7 +27,7 @@ pub(crate) fn serve(shared: &Shared, route: &Route, index: usize, req: &Request)
     let served = account.lock().served.clone();
     let response = match served {
         Served::Example(example) => example.responses.get(index),
-        Served::Body(_) => None,
+        Served::Body(_) | Served::Page(_) => None,
     };
     let Some(response) = response else {
         // The account answers a raw body or an example that stops before this operation:

@@ -73,6 +73,17 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if let Some(index) = route.further {
         return crate::further::serve(&shared, route, index, &req);
     }
+    if let Some(problem) = crate::pages::period_problem(route.vendor, req.uri().query()) {
+        debug!(vendor = %route.vendor.id, %problem, "a spend report's period is missing or wrong");
+        return failure::built(
+            route.vendor,
+            Built {
+                status: StatusCode::BAD_REQUEST,
+                code: &Value::String("InvalidPeriod".into()),
+                message: &problem,
+            },
+        );
+    }
     shared.count(route.vendor);
     let connection = req.extensions().get::<ConnectionControl>().cloned();
     let auth = &route.vendor.description.auth;
@@ -111,7 +122,7 @@ fn missing_fixed_parameter(vendor: &VendorEntry, req: &Request) -> Option<String
 }
 
 /// A query's pairs, decoded as form data; undecodable pairs are left out.
-fn url_pairs(query: &str) -> Vec<(String, String)> {
+pub(crate) fn url_pairs(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter_map(|pair| {
@@ -138,7 +149,21 @@ async fn keyed(
         debug!(vendor = %route.vendor.id, "missing or unknown key: authentication failure");
         return auth::rejected(route.vendor);
     };
-    let turn = account.begin();
+    let mut turn = account.begin();
+    match crate::pages::page(&turn.served, req.uri().query()) {
+        Ok(Some(page)) => turn.served = page,
+        Ok(None) => {}
+        Err(problem) => {
+            return failure::built(
+                route.vendor,
+                Built {
+                    status: StatusCode::BAD_REQUEST,
+                    code: &Value::String("InvalidCursor".into()),
+                    message: &problem,
+                },
+            );
+        }
+    }
     wait(turn.latency + shared.latency()).await;
     answer(route.vendor, &account, turn, connection).await
 }

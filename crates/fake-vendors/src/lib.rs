@@ -63,6 +63,7 @@ mod failure;
 mod fault;
 mod further;
 mod handlers;
+mod pages;
 mod respond;
 mod routes;
 mod seed;

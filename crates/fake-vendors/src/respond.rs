@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use balances_registry::Example;
+use balances_registry::{Example, ExampleResponse};
 use bytes::Bytes;
 use tracing::debug;
 
@@ -18,6 +18,8 @@ pub(crate) enum Served {
     Example(&'static Example),
     /// A raw body with status 200.
     Body(Bytes),
+    /// A further page of a documented example (a report in pages).
+    Page(&'static ExampleResponse),
 }
 
 impl Served {
@@ -26,6 +28,7 @@ impl Served {
         match self {
             Served::Example(example) => Bytes::from_static(example.body.as_bytes()),
             Served::Body(body) => body.clone(),
+            Served::Page(page) => Bytes::from_static(page.body.as_bytes()),
         }
     }
 
@@ -33,7 +36,7 @@ impl Served {
     pub(crate) fn example_name(&self) -> Option<&'static str> {
         match self {
             Served::Example(example) => Some(&example.name),
-            Served::Body(_) => None,
+            Served::Body(_) | Served::Page(_) => None,
         }
     }
 
@@ -41,6 +44,9 @@ impl Served {
         match self {
             Served::Example(example) => example_response(example),
             Served::Body(body) => respond(StatusCode::OK, JSON, body.clone()),
+            Served::Page(page) => {
+                with_headers(page.status, &page.headers, &page.body, "a further page")
+            }
         }
     }
 }
@@ -48,9 +54,23 @@ impl Served {
 /// An example as the vendor sent it: status, `Content-Type: application/json` unless its
 /// headers name another, then its headers, then its body byte for byte.
 pub(crate) fn example_response(example: &'static Example) -> Response {
-    let status = StatusCode::from_u16(example.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = respond(status, JSON, Bytes::from_static(example.body.as_bytes()));
-    for (name, value) in &example.headers {
+    with_headers(
+        example.status,
+        &example.headers,
+        &example.body,
+        &example.name,
+    )
+}
+
+fn with_headers(
+    status: u16,
+    headers: &'static std::collections::BTreeMap<String, String>,
+    body: &'static str,
+    example: &str,
+) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = respond(status, JSON, Bytes::from_static(body.as_bytes()));
+    for (name, value) in headers {
         match (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(value),
@@ -59,7 +79,7 @@ pub(crate) fn example_response(example: &'static Example) -> Response {
                 response.headers_mut().insert(name, value);
             }
             // A header HTTP cannot carry: the example is still served, without it.
-            _ => debug!(example = %example.name, header = %name, "header skipped"),
+            _ => debug!(%example, header = %name, "header skipped"),
         }
     }
     response

@@ -166,7 +166,7 @@ impl AccountSeed {
         } else {
             let example_region = match served {
                 Served::Example(example) => example.region.as_deref(),
-                Served::Body(_) => None,
+                Served::Body(_) | Served::Page(_) => None,
             };
             match self.region.as_deref().or(example_region) {
                 Some(region) => Some(catalog::region(vendor, region)?),

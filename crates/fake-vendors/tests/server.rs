@@ -116,6 +116,27 @@ fn concrete(path: &str) -> String {
         .join("/")
 }
 
+/// For a vendor that reports spend, the query parameters of December 2026 (a period the
+/// fake vendors accept) and the constants its description sends; none otherwise.
+fn period_query(vendor: &VendorEntry) -> Vec<(String, String)> {
+    let Some(spend) = &vendor.description.balance.spend else {
+        return Vec::new();
+    };
+    let (start, end) = (1_796_083_200, 1_798_761_600);
+    let mut query = vec![(
+        spend.start.name.clone(),
+        spend.start.format.write(start).expect("an instant"),
+    )];
+    if let Some(parameter) = &spend.end {
+        query.push((
+            parameter.name.clone(),
+            parameter.format.write(end).expect("an instant"),
+        ));
+    }
+    query.extend(spend.query.iter().map(|(n, v)| (n.clone(), v.clone())));
+    query
+}
+
 /// A request to `vendor`'s balance operation under `base_url`, with the parameters its spec
 /// fixes, authenticated with `creds` as its scheme says (signature scheme: a freshly signed
 /// body; a cloud scheme: signed now); `None` sends no credentials.
@@ -141,6 +162,9 @@ fn signed_at(
         reqwest::Url::parse(&format!("{base_url}{}", concrete(&vendor.path))).expect("url");
     for fixed in &vendor.request.query {
         url.query_pairs_mut().append_pair(&fixed.name, &fixed.value);
+    }
+    for (name, value) in period_query(vendor) {
+        url.query_pairs_mut().append_pair(&name, &value);
     }
     let mut headers = reqwest::header::HeaderMap::new();
     for fixed in &vendor.request.headers {
@@ -1416,4 +1440,77 @@ async fn binary_prints_every_vendor_and_serves_the_demo() {
         assert_example(r, default_example(vendor).expect("servable"), &vendor.id).await;
     }
     drop(child);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spend reports in pages
+
+/// Every example of a spend vendor with further pages: the first request (no cursor) gets
+/// the example's first page, a request carrying a page's cursor gets that page, an unknown
+/// cursor and a period that is missing or misspelt are refused with 400 naming what is
+/// wrong, before the account is counted.
+#[tokio::test]
+async fn reports_in_pages_are_served_by_cursor_and_the_period_is_checked() {
+    let mut paged = 0;
+    for vendor in vendors() {
+        let Some(spend) = &vendor.description.balance.spend else {
+            continue;
+        };
+        for example in vendor.examples.iter().filter(|e| !e.responses.is_empty()) {
+            paged += 1;
+            let h = FakeVendors::builder()
+                .account(seed(vendor, "paged").example(example.name.as_str()))
+                .start()
+                .await
+                .expect("start");
+            let c = reqwest::Client::new();
+            let base = &h.accounts()[0].base_url;
+            let creds = creds(vendor, "paged");
+            let first = request(&c, vendor, base, Some(&creds))
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(text(first).await, example.body, "{}", example.name);
+            for page in &example.responses {
+                let cursor = &page.query[&spend.pages.parameter];
+                let r = request(&c, vendor, base, Some(&creds))
+                    .query(&[(spend.pages.parameter.as_str(), cursor.as_str())])
+                    .send()
+                    .await
+                    .expect("sent");
+                assert_eq!(r.status().as_u16(), page.status, "{}", example.name);
+                assert_eq!(text(r).await, page.body, "{}", example.name);
+            }
+            let r = request(&c, vendor, base, Some(&creds))
+                .query(&[(spend.pages.parameter.as_str(), "no-such-cursor")])
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{}", example.name);
+            assert!(text(r).await.contains("cursor"), "{}", example.name);
+            let control = h.account(&key(vendor, "paged"));
+            let counted = control.requests();
+
+            // Without the period: refused, naming the start parameter, not counted.
+            let url = format!("{base}{}", concrete(&vendor.path));
+            let mut bare = c.get(url.as_str());
+            for fixed in &vendor.request.headers {
+                bare = bare.header(fixed.name.as_str(), fixed.value.as_str());
+            }
+            let r = bare.send().await.expect("sent");
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{}", vendor.id);
+            assert!(text(r).await.contains(&spend.start.name), "{}", vendor.id);
+            // A start in the wrong format.
+            let mut wrong = c
+                .get(url.as_str())
+                .query(&[(spend.start.name.as_str(), "yesterday")]);
+            for fixed in &vendor.request.headers {
+                wrong = wrong.header(fixed.name.as_str(), fixed.value.as_str());
+            }
+            let r = wrong.send().await.expect("sent");
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{}", vendor.id);
+            assert_eq!(control.requests(), counted, "{}", vendor.id);
+        }
+    }
+    assert!(paged >= 2, "the spend vendors document reports in pages");
 }

@@ -91,13 +91,20 @@ pub fn describe(
         .map_err(|(key, message)| at(&key, message))?;
     let operations = further::further_operations(document, &description)
         .map_err(|(key, message)| at(&key, message))?;
-    let request =
-        request_shape(document, operation, &description.account_parameters).map_err(|message| {
-            at(
-                "balance.operation",
-                format!("`{}`: {message}", description.balance.operation),
-            )
-        })?;
+    if let Some(spend) = &description.balance.spend {
+        super::spend::check(&checker, &description.balance, spend, operation, &body)
+            .map_err(|(key, message)| at(&key, message))?;
+    }
+    // What the description gives besides constants: a spend report's period and cursor,
+    // the account's path parameters.
+    let mut provided = super::spend::provided_parameters(&description.balance);
+    provided.extend(description.account_parameters.iter().map(String::as_str));
+    let request = request_shape(document, operation, &provided).map_err(|message| {
+        at(
+            "balance.operation",
+            format!("`{}`: {message}", description.balance.operation),
+        )
+    })?;
 
     super::account_parameters::check(document, operation, &path, &description)
         .map_err(|(key, message)| at(key, message))?;
@@ -121,7 +128,7 @@ pub fn describe(
 fn request_shape(
     document: &Value,
     operation: &Value,
-    account_parameters: &[String],
+    provided: &[&str],
 ) -> Result<RequestShape, String> {
     let resolve = |value: &Value| -> Value {
         let mut value = value.clone();
@@ -148,13 +155,15 @@ fn request_shape(
             .get("name")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        // A spend report's period parameters, an account's path parameters: the
+        // description gives them.
+        if provided.contains(&name) {
+            continue;
+        }
         let location = parameter
             .get("in")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if location == "path" && account_parameters.iter().any(|given| given == name) {
-            continue;
-        }
         let schema = parameter.get("schema").map(resolve).unwrap_or(Value::Null);
         let only = match schema
             .get("enum")
@@ -285,13 +294,13 @@ fn success_schema(method: &str, path: &str, operation: &Value) -> Option<Located
 
 /// A schema and where it is in the document: the target an overlay action needs to change it.
 #[derive(Debug, Clone)]
-struct Located {
-    schema: Value,
-    at: JsonPath,
+pub(super) struct Located {
+    pub(super) schema: Value,
+    pub(super) at: JsonPath,
 }
 
 impl Located {
-    fn child(&self, keys: &[&str]) -> Option<Located> {
+    pub(super) fn child(&self, keys: &[&str]) -> Option<Located> {
         let mut located = self.clone();
         for key in keys {
             located = Located {
@@ -304,7 +313,7 @@ impl Located {
 }
 
 #[derive(Clone, Copy)]
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     document: &'a Value,
     operation: &'a str,
     /// The vendor's overlay (`specs/<vendor>/overlay.yaml`), where a money field is marked.
@@ -313,7 +322,7 @@ struct Checker<'a> {
 
 /// What a checked pointer may hold.
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     Money,
     Text,
     Flag,
@@ -340,7 +349,7 @@ impl Kind {
     }
 }
 
-type KeyedError = (String, String);
+pub(super) type KeyedError = (String, String);
 
 impl Checker<'_> {
     fn check_balance(&self, balance: &BalanceMapping, body: &Located) -> Result<(), KeyedError> {
@@ -362,6 +371,7 @@ impl Checker<'_> {
                 });
                 vec![self.resolve(items)]
             }
+            Rows::Nested(pointers) => vec![super::spend::nested_rows(self, body, pointers)?],
             // Each key the description names is a property of the map's schema, or the
             // map's `additionalProperties` describes every member.
             Rows::Map(pointer) => {
@@ -515,7 +525,7 @@ impl Checker<'_> {
     }
 
     /// The schema at `pointer` inside `schema`, which must fit `kind`.
-    fn expect(
+    pub(super) fn expect(
         &self,
         schema: &Located,
         pointer: &str,
@@ -560,7 +570,7 @@ impl Checker<'_> {
     }
 
     /// Follows `$ref`s and the one-member `allOf` that annotates a reference.
-    fn resolve(&self, mut located: Located) -> Located {
+    pub(super) fn resolve(&self, mut located: Located) -> Located {
         for _ in 0..16 {
             if let Some((pointer, target)) = located
                 .schema
@@ -792,7 +802,9 @@ fn load_examples(
         let mut example: Example = from_toml(&text)
             .and_then(|example| check_example(&example).map(|()| example))
             .and_then(|example| {
-                further::check_example(description, operations, &example).map(|()| example)
+                further::check_example(description, operations, &example)
+                    .and_then(|()| super::spend::check_example(&description.balance, &example))
+                    .map(|()| example)
             })
             .map_err(|message| CodegenError::file(vendor, relative.clone(), message))?;
         example.name = path
@@ -934,13 +946,13 @@ mod tests {
         );
         assert_eq!(
             example("[expected.refusal]\nkind = \"x\"").unwrap_err(),
-            "expected: unknown variant `refusal`, expected `balance` or `error`"
+            "expected: unknown variant `refusal`, expected one of `balance`, `spend`, `error`"
         );
         assert_eq!(
             from_toml::<Example>("descripton = \"d\"").unwrap_err(),
             "descripton: unknown field `descripton`, expected one of `name`, `description`, \
-             `source`, `region`, `currency`, `status`, `headers`, `body`, `responses`, \
-             `expected`"
+             `source`, `region`, `currency`, `status`, `headers`, `body`, `now`, `query`, \
+             `responses`, `expected`"
         );
         // `name` is the registry's (the file's stem), not the file's: codegen would not read it.
         assert_eq!(
@@ -1057,7 +1069,7 @@ mod tests {
                                           "schema": {"type": "string"}}]});
         assert!(request_shape(&document, &team, &[]).is_err());
         assert_eq!(
-            request_shape(&document, &team, &["team_id".to_owned()]).unwrap(),
+            request_shape(&document, &team, &["team_id"]).unwrap(),
             RequestShape::default()
         );
     }

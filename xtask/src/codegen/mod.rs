@@ -17,6 +17,7 @@ pub mod overlay;
 pub mod project;
 pub mod repair;
 pub mod select;
+pub mod spend;
 pub mod validate;
 pub mod vendors;
 pub mod write;

@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 
+use balances_registry::spend::{PeriodParameter, SpendReport, TimeFormat};
 use balances_registry::{AmountSource, BalanceMapping, Denomination, Rows, VendorEntry};
 use heck::{ToPascalCase, ToSnakeCase};
 use openapiv3::{OpenAPI, ReferenceOr};
@@ -44,13 +45,20 @@ pub fn balance_module(
         .iter()
         .chain(&entry.request.query)
         .collect();
+    // What the description gives besides constants: a spend report's period and cursor,
+    // the account's path parameters.
+    let mut provided = super::spend::provided_parameters(mapping);
+    provided.extend(
+        entry
+            .description
+            .account_parameters
+            .iter()
+            .map(String::as_str),
+    );
     if let Some(parameter) = operation.parameters.iter().find_map(|p| match p {
         ReferenceOr::Item(parameter)
             if parameter.parameter_data_ref().required
-                && !entry
-                    .description
-                    .account_parameters
-                    .contains(&parameter.parameter_data_ref().name)
+                && !provided.contains(&parameter.parameter_data_ref().name.as_str())
                 && !fixed
                     .iter()
                     .any(|f| f.name == parameter.parameter_data_ref().name) =>
@@ -94,6 +102,33 @@ pub fn balance_module(
     } else {
         "let mut"
     };
+    let fetch = match &mapping.spend {
+        Some(spend)
+            if with_body.is_empty()
+                && account_parameters.is_empty()
+                && entry.operations.is_empty() =>
+        {
+            spend_fetch(&method, &constants, spend)
+        }
+        Some(_) => {
+            return Err(problem(
+                "a spend report's operation is sent with no request body, no account \
+                 parameters and no further operations"
+                    .into(),
+            ));
+        }
+        None => format!(
+            "let client = super::Client::new_with_client(
+                call.base_url,
+                call.http.clone(),
+                call.context.clone(),
+            );
+            {binding} request = client.{method}(){constants}{account_parameters};
+            {with_body}let result = request.send().await;
+            {send_further}",
+            send_further = further.send,
+        ),
+    };
     Ok(format!(
         r#"
 /// The balance operation of `specs/{id}/vendor.toml`, compiled by `{command}`: the typed call
@@ -116,14 +151,7 @@ pub mod balance {{
     /// projects the response.
     pub fn fetch(call: balances_runtime::Call<'_>) -> balances_runtime::Pending<'_> {{
         Box::pin(async move {{
-            let client = super::Client::new_with_client(
-                call.base_url,
-                call.http.clone(),
-                call.context.clone(),
-            );
-            {binding} request = client.{method}(){constants}{account_parameters};
-            {with_body}let result = request.send().await;
-            {send_further}
+            {fetch}
         }})
     }}
 
@@ -136,7 +164,6 @@ pub mod balance {{
 {project}
 {further_functions}}}
 "#,
-        send_further = further.send,
         further_bindings = further.bindings,
         further_functions = further.functions,
         id = entry.id,
@@ -160,6 +187,49 @@ fn account_parameter_setters(names: &[String]) -> String {
             )
         })
         .collect()
+}
+
+/// The body of a spend report's `fetch`: every page of the report over the call's period,
+/// each request with the period's parameters, the constants and (after the first) the
+/// cursor the previous page named, combined by `balances_runtime::pages::paginate`.
+fn spend_fetch(method: &str, constants: &str, spend: &SpendReport) -> String {
+    let instant = |parameter: &PeriodParameter, end: &str| {
+        let value = match parameter.format {
+            TimeFormat::Rfc3339 => format!("period.{end}_rfc3339()"),
+            _ => format!("period.{end}_unix_seconds()"),
+        };
+        format!(".{}({value})", sanitize(&parameter.name, Case::Snake))
+    };
+    let mut parameters = instant(&spend.start, "start");
+    if let Some(end) = &spend.end {
+        parameters.push_str(&instant(end, "end"));
+    }
+    for (name, value) in &spend.query {
+        parameters.push_str(&format!(".{}({value:?})", sanitize(name, Case::Snake)));
+    }
+    format!(
+        "let Some(period) = call.period else {{
+                return balances_runtime::Sent::NotSent(
+                    \"a spend report is asked for a period, and the call has none\".into(),
+                );
+            }};
+            let client = super::Client::new_with_client(
+                call.base_url,
+                call.http.clone(),
+                call.context.clone(),
+            );
+            let (client, context) = (&client, &call.context);
+            balances_runtime::pages::paginate(period, {max}, move |cursor: Option<String>| {{
+                let mut request = client.{method}(){constants}{parameters};
+                if let Some(cursor) = cursor {{
+                    request = request.{page}(cursor);
+                }}
+                async move {{ balances_runtime::Sent::of(context, request.send().await, project) }}
+            }})
+            .await",
+        max = spend.pages.max_pages,
+        page = sanitize(&spend.pages.parameter, Case::Snake),
+    )
 }
 
 fn operation_path(entry: &VendorEntry) -> String {
@@ -544,6 +614,35 @@ impl<'s> Walker<'s> {
                 )?;
                 writeln!(code, "rows.push({row});\n}}").ok();
             }
+            Rows::Nested(pointers) => {
+                let mut current = root();
+                let (mut at, mut levels) = (Vec::new(), 0);
+                for (level, pointer) in pointers.iter().enumerate() {
+                    let reached = self.follow(current, pointer)?;
+                    let TypeDetails::Vec(item) = self.ty(&reached.target)?.details() else {
+                        return Err(format!("rows: `{pointer}` is not an array"));
+                    };
+                    let item = self.settle(Reached::from("row", Pos::Id(item)))?;
+                    writeln!(
+                        code,
+                        "let items{level} = {};\n\
+                         for (index{level}, row) in items{level}.iter().enumerate() {{\n{}",
+                        reached.required(&format!("`{pointer}` is not an array")),
+                        bind_row(&item)
+                    )
+                    .ok();
+                    at.push(format!("{}[{{index{level}}}]", shown(pointer)));
+                    levels += 1;
+                    current = Reached::from("row", item.target.clone());
+                }
+                let row = self.row(
+                    &current.target,
+                    mapping,
+                    &format!("format!(\"{}\")", at.join(".")),
+                    None,
+                )?;
+                writeln!(code, "rows.push({row});\n{}", "}".repeat(levels)).ok();
+            }
             Rows::Map(pointer) => {
                 let reached = self.follow(root(), pointer)?;
                 let at = shown(pointer);
@@ -602,11 +701,34 @@ impl<'s> Walker<'s> {
                 ));
             }
         }
+        let next_page = match &mapping.spend {
+            Some(spend) => {
+                let more = self.follow(root(), &spend.pages.more)?.optional();
+                let cursor = self.follow(root(), &spend.pages.cursor)?.optional();
+                format!(
+                    "let next_page = if {more}.copied() == Some(true) {{\n\
+                         Some({cursor}.cloned().ok_or_else(|| p::Failure::Invalid(\n\
+                             {message:?}.to_owned()))?)\n\
+                     }} else {{ None }};\n",
+                    message = format!(
+                        "`{}` says another page follows and `{}` names none",
+                        shown(&spend.pages.more),
+                        shown(&spend.pages.cursor)
+                    ),
+                )
+            }
+            None => String::new(),
+        };
+        let projection = if mapping.spend.is_some() {
+            "p::Projection::new(available, rows).with_next_page(next_page)"
+        } else {
+            "p::Projection::new(available, rows)"
+        };
         Ok(format!(
             "    /// The rows, amounts, availability and success envelope of a response, as\n    \
              /// `vendor.toml` reads them.\n    \
              pub fn project(body: &super::types::{response_name}) -> Result<p::Projection, p::Failure> {{\n\
-             {code}Ok(p::Projection::new(available, rows))\n    }}"
+             {code}{next_page}Ok({projection})\n    }}"
         ))
     }
 

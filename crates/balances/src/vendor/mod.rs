@@ -21,6 +21,7 @@ use crate::retry::parse_retry_after;
 mod described;
 mod further;
 mod normalize;
+mod spend;
 
 pub(crate) use further::interpret_all;
 
@@ -79,6 +80,7 @@ pub(crate) async fn attempt(
     http: &reqwest::Client,
     account: &Account,
     connect_timeout: Option<std::time::Duration>,
+    spend_period: balances_runtime::pages::Period,
 ) -> Result<Balance, Error> {
     let binding = binding(account)?;
     account.check_base_url()?;
@@ -87,6 +89,9 @@ pub(crate) async fn attempt(
     let mut call = Call::new(&base_url, http, authentication.context);
     for (name, value) in account.required_parameters()? {
         call = call.with_parameter(name, value);
+    }
+    if account.vendor().entry().description.balance.spend.is_some() {
+        call = call.with_period(spend_period);
     }
     if let Some(body) = authentication.body {
         call = call.with_body(body);

@@ -20,6 +20,9 @@ enum Counted {
 /// The balance `projection` gives for `account`, or why it gives none.
 pub(crate) fn normalize(account: &Account, projection: Projection) -> Result<Balance, String> {
     let mapping = &account.vendor().entry().description.balance;
+    if mapping.spend.is_some() {
+        return super::spend::spend(account, projection);
+    }
     let available = match (&mapping.available, projection.available) {
         (Some(pointer), None) => return Err(format!("`{pointer}` is not a boolean")),
         (_, available) => available,
@@ -165,7 +168,7 @@ fn source_name(source: &AmountSource) -> String {
 /// and 5 (codegen checks it), so `amount / d` is `amount * (10^n / d)` with `n` more
 /// decimal places. The sign of a negative zero is kept. An amount that would need more
 /// than 28 decimal places is an error, never a rounded number.
-fn scaled(amount: Decimal, scale: Option<&Scale>) -> Result<Decimal, String> {
+pub(super) fn scaled(amount: Decimal, scale: Option<&Scale>) -> Result<Decimal, String> {
     let Some(scale) = scale else {
         return Ok(amount);
     };

@@ -86,3 +86,46 @@ pub fn same_balance(expected: &ExpectedBalance, balance: &Balance) -> Result<(),
         ))
     }
 }
+
+/// `Ok` when `balance` is exactly the spend `expected` (its period, then each currency's
+/// sum as text); a spend reading has no balance amounts. With `period` false only the
+/// sums are compared (a body decoded alone is read as the current month's).
+pub fn same_spend(
+    expected: &balances::balances_registry::spend::ExpectedSpend,
+    balance: &Balance,
+    period: bool,
+) -> Result<(), String> {
+    let Some(spend) = balance.spend() else {
+        return Err(format!("expected spend, got a balance: {balance:?}"));
+    };
+    if !balance.amounts().is_empty() || !balance.units().is_empty() {
+        return Err(format!(
+            "spend must not come with balance amounts: {balance:?}"
+        ));
+    }
+    let rfc3339 =
+        |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if period && (rfc3339(&spend.from) != expected.from || rfc3339(&spend.to) != expected.to) {
+        return Err(format!(
+            "period: expected {} to {}, got {} to {}",
+            expected.from,
+            expected.to,
+            rfc3339(&spend.from),
+            rfc3339(&spend.to)
+        ));
+    }
+    let got: Vec<(String, String)> = spend
+        .spent
+        .iter()
+        .map(|s| (s.currency.clone(), s.amount.to_string()))
+        .collect();
+    let want: Vec<(String, String)> = expected
+        .spent
+        .iter()
+        .map(|s| (s.currency.clone(), s.amount.clone()))
+        .collect();
+    if got != want {
+        return Err(format!("spent: expected {want:?}, got {got:?}"));
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! How spend readings (OpenAI, Anthropic: spend over the month from a cost report, not a
+//! balance) are shown: a table of their own, never rows of the balance table, and their
+//! own metric families, never `balances_balance`. Cost reports lag by hours, and every
+//! place that shows spend says so.
+
+use balances::{Balance, escape_control};
+use unicode_width::UnicodeWidthStr;
+
+use crate::metrics::AccountSeries;
+use crate::report::Outcome;
+
+/// The line under the spend table.
+pub const LAG_NOTE: &str =
+    "Spend is read from the vendors' cost reports, which lag by hours: not a live figure.";
+
+const HEADERS: [&str; 7] = [
+    "ACCOUNT",
+    "VENDOR",
+    "CURRENCY",
+    "SPENT",
+    "BUDGET",
+    "BUDGET LEFT",
+    "PERIOD (UTC)",
+];
+
+/// Whether `outcome` is a spend reading (shown here, not in the balance table).
+pub fn is_spend(outcome: &Outcome) -> bool {
+    outcome
+        .result
+        .as_ref()
+        .is_ok_and(|balance| balance.spend().is_some())
+}
+
+/// The spend table of `outcomes` (empty text when none is a spend reading): one row per
+/// account and currency, `-` for an account with no spend and no budget yet.
+pub fn table(outcomes: &[Outcome]) -> String {
+    let mut rows: Vec<[String; 7]> = Vec::new();
+    for outcome in outcomes {
+        let Ok(balance) = &outcome.result else {
+            continue;
+        };
+        rows.extend(rows_of(&outcome.account, balance));
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<[String; 7]> = rows
+        .into_iter()
+        .map(|row| row.map(|cell| escape_control(&cell).into_owned()))
+        .collect();
+    let mut widths = HEADERS.map(UnicodeWidthStr::width);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.width());
+        }
+    }
+    let mut text = String::new();
+    line(&mut text, &widths, &HEADERS.map(String::from));
+    for row in &rows {
+        line(&mut text, &widths, row);
+    }
+    text.push_str(LAG_NOTE);
+    text.push('\n');
+    text
+}
+
+fn rows_of(account: &str, balance: &Balance) -> Vec<[String; 7]> {
+    let Some(spend) = balance.spend() else {
+        return Vec::new();
+    };
+    let day = |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d").to_string();
+    let period = format!("{} to {}", day(&spend.from), day(&spend.to));
+    let optional =
+        |v: Option<balances::Decimal>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    let mut rows: Vec<[String; 7]> = spend
+        .spent
+        .iter()
+        .map(|spent| {
+            [
+                account.to_owned(),
+                balance.vendor().to_string(),
+                spent.currency.clone(),
+                spent.amount.to_string(),
+                optional(spent.budget),
+                optional(spent.remaining),
+                period.clone(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        let none = || "-".to_owned();
+        rows.push([
+            account.to_owned(),
+            balance.vendor().to_string(),
+            none(),
+            "0".to_owned(),
+            none(),
+            none(),
+            period,
+        ]);
+    }
+    rows
+}
+
+fn line(text: &mut String, widths: &[usize; 7], cells: &[String; 7]) {
+    let mut out = String::new();
+    for (i, cell) in cells.iter().enumerate() {
+        let pad = " ".repeat(widths[i].saturating_sub(cell.width()));
+        if i > 0 {
+            out.push_str("  ");
+        }
+        // Amounts align right so their decimal points line up.
+        if (3..=5).contains(&i) {
+            out.push_str(&pad);
+            out.push_str(cell);
+        } else {
+            out.push_str(cell);
+            out.push_str(&pad);
+        }
+    }
+    text.push_str(out.trim_end());
+    text.push('\n');
+}
+
+/// Samples of one spend family: `pick` of every currency of every spend reading, labelled
+/// with the account, vendor and currency.
+pub fn samples(
+    accounts: &[AccountSeries<'_>],
+    pick: fn(&balances::Spent) -> Option<balances::Decimal>,
+) -> Vec<(String, String)> {
+    accounts
+        .iter()
+        .filter_map(|s| Some((s, s.balance?.spend()?)))
+        .flat_map(|(s, spend)| {
+            spend.spent.iter().filter_map(move |spent| {
+                let labels = format!(
+                    "{},currency=\"{}\"",
+                    crate::metrics::account_labels(s),
+                    crate::metrics::label(&spent.currency)
+                );
+                Some((labels, pick(spent)?.to_string()))
+            })
+        })
+        .collect()
+}
+
+/// The start of each spend reading's period, in Unix seconds.
+pub fn period_starts(accounts: &[AccountSeries<'_>]) -> Vec<(String, String)> {
+    accounts
+        .iter()
+        .filter_map(|s| {
+            let spend = s.balance?.spend()?;
+            Some((
+                crate::metrics::account_labels(s),
+                spend.from.timestamp().to_string(),
+            ))
+        })
+        .collect()
+}
