@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use balances::{Balance, Vendor, escape_control};
+use balances::{Balance, Scope, Spend, Vendor, escape_control};
 use balances_history::{Estimate, Measure, SeriesKey, human_remaining, ms_since_epoch};
 use rust_decimal::Decimal;
 
@@ -137,7 +137,7 @@ fn render_account(html: &mut String, account: &AccountView<'_>, now_ms: i64) {
         "<section class=\"account\" data-account=\"{name}\"><h2>{name} <span class=\"vendor\">{vendor}</span></h2>\
          <p class=\"meta\">{status}; last refresh {attempt}; last success {success}</p>",
         name = escape(account.name),
-        vendor = escape(account.vendor.as_str()),
+        vendor = escape(&vendor_label(account)),
         attempt = when(account.last_attempt),
         success = when(account.last_success),
     );
@@ -153,6 +153,11 @@ fn render_account(html: &mut String, account: &AccountView<'_>, now_ms: i64) {
         html.push_str("</section>");
         return;
     };
+    if let Some(spend) = balance.spend() {
+        render_spend(html, spend);
+        html.push_str("</section>");
+        return;
+    }
     html.push_str(
         "<table><tr><th>currency/unit</th><th>total</th><th>granted</th><th>topped up</th>\
          <th>spend per day</th><th>runs out</th><th>last 7 days</th></tr>",
@@ -208,7 +213,49 @@ fn render_account(html: &mut String, account: &AccountView<'_>, now_ms: i64) {
             },
         );
     }
+    // A currency without limit has no amount, no spend rate and no forecast.
+    for unlimited in balance.unlimited() {
+        let _ = write!(
+            html,
+            "<tr class=\"series\" data-code=\"{code}\"><td>{code}</td><td class=\"num total\">unlimited</td>\
+             <td class=\"num\">-</td><td class=\"num\">-</td><td class=\"num\">-</td><td class=\"num\">-</td><td></td></tr>",
+            code = escape(&unlimited.currency),
+        );
+    }
     html.push_str("</table></section>");
+}
+
+/// The vendor's name, and whose balance the reading is when it is not the account's.
+fn vendor_label(account: &AccountView<'_>) -> String {
+    match account.balance.map(Balance::scope) {
+        Some(Scope::Key) => format!("{} (key quota)", account.vendor.as_str()),
+        _ => account.vendor.as_str().to_owned(),
+    }
+}
+
+/// A spend reading (a vendor with no balance): what was spent over the period, and what is
+/// left of the budget. Never a balance, never charted as one.
+fn render_spend(html: &mut String, spend: &Spend) {
+    let _ = write!(
+        html,
+        "<p class=\"meta\">spend from {from} to {to} (UTC), from the vendor's cost report, which \
+         lags by hours: not a live figure</p>\
+         <table><tr><th>currency</th><th>spent</th><th>budget</th><th>budget left</th></tr>",
+        from = spend.from.date_naive(),
+        to = spend.to.date_naive(),
+    );
+    for spent in &spend.spent {
+        let _ = write!(
+            html,
+            "<tr class=\"spend\" data-code=\"{code}\"><td>{code}</td><td class=\"num spent\">{amount}</td>\
+             <td class=\"num\">{budget}</td><td class=\"num budget-left\">{left}</td></tr>",
+            code = escape(&spent.currency),
+            amount = spent.amount,
+            budget = optional(spent.budget),
+            left = optional(spent.remaining),
+        );
+    }
+    html.push_str("</table>");
 }
 
 fn runs_out(forecast: Option<&SeriesForecast>, now_ms: i64) -> String {
@@ -302,6 +349,86 @@ mod tests {
             !policy.contains("script-src"),
             "scripts fall back to 'none'"
         );
+    }
+
+    fn page_of(accounts: &[AccountView<'_>]) -> String {
+        render(&PageView {
+            accounts,
+            history: false,
+            interval: Duration::from_secs(300),
+            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_000_000),
+        })
+    }
+
+    #[test]
+    fn spend_is_shown_as_spend_with_the_budget_left_never_as_a_balance() {
+        let vendor = Vendor::find("openai").expect("in the registry");
+        let month = |day: &str| -> chrono::DateTime<chrono::Utc> {
+            day.parse().expect("an RFC 3339 instant")
+        };
+        let budget: balances::Budget = "500 USD".parse().expect("a budget");
+        let spend = Spend::new(
+            month("2026-12-01T00:00:00Z"),
+            month("2027-01-01T00:00:00Z"),
+            [("USD".to_owned(), Decimal::new(12_345, 2))],
+            Some(&budget),
+        )
+        .expect("a spend");
+        let balance = Balance::spent("ops", vendor, spend);
+        let charts = HashMap::new();
+        let html = page_of(&[AccountView {
+            name: "ops",
+            vendor,
+            balance: Some(&balance),
+            error: None,
+            last_attempt: None,
+            last_success: None,
+            forecasts: &[],
+            charts: &charts,
+        }]);
+        assert!(
+            html.contains("spend from 2026-12-01 to 2027-01-01"),
+            "{html}"
+        );
+        assert!(html.contains("lags by hours"), "{html}");
+        assert!(
+            html.contains(r#"<td class="num spent">123.45</td>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<td class="num budget-left">376.55</td>"#),
+            "{html}"
+        );
+        assert!(
+            !html.contains("runs out"),
+            "no balance table for spend: {html}"
+        );
+    }
+
+    #[test]
+    fn an_unlimited_key_quota_says_so_and_shows_no_amount() {
+        let vendor = Vendor::find("newapi").expect("in the registry");
+        let balance = Balance::new("relay", vendor, None, Vec::new())
+            .and_then(|b| b.with_unlimited(vec![balances::Unlimited::new("USD")]))
+            .expect("a balance")
+            .with_scope(Scope::Key);
+        let charts = HashMap::new();
+        let html = page_of(&[AccountView {
+            name: "relay",
+            vendor,
+            balance: Some(&balance),
+            error: None,
+            last_attempt: None,
+            last_success: None,
+            forecasts: &[],
+            charts: &charts,
+        }]);
+        assert!(html.contains("newapi (key quota)"), "{html}");
+        assert!(
+            html.contains(r#"<td>USD</td><td class="num total">unlimited</td>"#),
+            "{html}"
+        );
+        assert!(!html.contains("100000000"), "{html}");
     }
 
     #[test]
