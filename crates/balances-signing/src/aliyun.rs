@@ -21,7 +21,7 @@
 
 use http::HeaderMap;
 
-use crate::encode::{hmac_sha256, sha256_hex, uri_encode, uri_encode_path};
+use crate::encode::{hmac_sha256, sha256_hex, uri_encode};
 use crate::{Attempt, Canonical, CanonicalParts, Credentials, SigningError, SigningRequest};
 
 /// The algorithm's name, first word of `Authorization` and of the string to sign.
@@ -125,34 +125,15 @@ pub fn canonical_request(parts: &CanonicalParts<'_>) -> Result<Canonical, Signin
             None => headers.push((name, vec![value])),
         }
     }
-    headers.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut canonical_headers = String::new();
-    for (name, values) in &mut headers {
-        values.sort_unstable();
-        canonical_headers.push_str(name);
-        canonical_headers.push(':');
-        canonical_headers.push_str(&values.join(","));
-        canonical_headers.push('\n');
-    }
-    let signed_headers = headers
-        .iter()
-        .map(|(name, _)| name.as_str())
-        .collect::<Vec<_>>()
-        .join(";");
-
-    let request = [
-        parts.method,
-        &uri_encode_path(parts.path),
-        &query.join("&"),
-        &canonical_headers,
-        &signed_headers,
-        parts.payload_hash,
-    ]
-    .join("\n");
-    Ok(Canonical {
-        request,
-        signed_headers,
-    })
+    // A header given twice is signed once, its values sorted and joined with `,`.
+    let headers = headers
+        .into_iter()
+        .map(|(name, mut values)| {
+            values.sort_unstable();
+            (name, values.join(","))
+        })
+        .collect();
+    Canonical::assemble(parts, &query, headers)
 }
 
 /// Step 2: `ACS3-HMAC-SHA256\n<hex SHA-256 of the canonical request>`.

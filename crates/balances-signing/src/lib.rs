@@ -132,6 +132,49 @@ pub struct Canonical {
     pub signed_headers: String,
 }
 
+impl Canonical {
+    /// The canonical request the ACS3, TC3 and Volcengine schemes share, one part per line:
+    /// method, encoded path, the encoded query pairs joined with `&`, a `name:value` line per
+    /// header, the header names joined with `;`, the payload hash. `headers` are lowercase
+    /// `(name, value)` pairs with the scheme's value normalization done; they are sorted
+    /// here, and a name given twice is refused (the schemes do not say how two values of a
+    /// signed header combine).
+    pub(crate) fn assemble(
+        parts: &CanonicalParts<'_>,
+        query: &[String],
+        mut headers: Vec<(String, String)>,
+    ) -> Result<Self, SigningError> {
+        headers.sort();
+        if let Some(pair) = headers.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(SigningError::DuplicateHeader {
+                name: pair[0].0.clone(),
+            });
+        }
+        let canonical_headers: String = headers
+            .iter()
+            .map(|(name, value)| format!("{name}:{value}\n"))
+            .collect();
+        let signed_headers = headers
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(";");
+        let request = [
+            parts.method,
+            &encode::uri_encode_path(parts.path),
+            &query.join("&"),
+            &canonical_headers,
+            &signed_headers,
+            parts.payload_hash,
+        ]
+        .join("\n");
+        Ok(Self {
+            request,
+            signed_headers,
+        })
+    }
+}
+
 /// One of the four schemes with its parameters: what a vendor's description names, so a
 /// caller signs any of them the same way.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,7 +22,7 @@
 
 use http::HeaderMap;
 
-use crate::encode::{hmac_sha256, sha256_hex, uri_encode, uri_encode_path};
+use crate::encode::{hmac_sha256, sha256_hex, uri_encode};
 use crate::{
     Canonical, CanonicalParts, Credentials, SigningError, SigningKey, SigningRequest, SigningTime,
     check_scope_part,
@@ -133,39 +133,12 @@ pub fn canonical_request(parts: &CanonicalParts<'_>) -> Result<Canonical, Signin
         .into_iter()
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
-    let mut headers: Vec<(String, String)> = parts
+    let headers: Vec<(String, String)> = parts
         .headers
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), trimall(value)))
         .collect();
-    headers.sort();
-    if let Some(pair) = headers.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-        return Err(SigningError::DuplicateHeader {
-            name: pair[0].0.clone(),
-        });
-    }
-    let canonical_headers: String = headers
-        .iter()
-        .map(|(name, value)| format!("{name}:{value}\n"))
-        .collect();
-    let signed_headers = headers
-        .iter()
-        .map(|(name, _)| name.as_str())
-        .collect::<Vec<_>>()
-        .join(";");
-    let request = [
-        parts.method,
-        &uri_encode_path(parts.path),
-        &query.join("&"),
-        &canonical_headers,
-        &signed_headers,
-        parts.payload_hash,
-    ]
-    .join("\n");
-    Ok(Canonical {
-        request,
-        signed_headers,
-    })
+    Canonical::assemble(parts, &query, headers)
 }
 
 /// `<YYYYMMDD>/<region>/<service>/request`.
