@@ -353,6 +353,64 @@ pub(super) fn drop_empty_path_items(paths: &mut serde_json::Map<String, Value>) 
     });
 }
 
+/// Leaves out the parameters `flagged` names (`(name, required)`: a parameter progenitor
+/// cannot send): an operation that requires one is left out, an optional one (the
+/// operation's own or its path's) is left out of the operation. Each is listed under
+/// `x-omitted-operations` with the text `required` or `optional` gives for its name, and
+/// the number listed is returned.
+pub(super) fn omit_unsendable_parameters(
+    doc: &mut Value,
+    flagged: &dyn Fn(&Value) -> Option<(String, bool)>,
+    required: &dyn Fn(&str) -> String,
+    optional: &dyn Fn(&str) -> String,
+) -> usize {
+    let mut omitted: Vec<Value> = Vec::new();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return 0;
+    };
+    for (template, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let shared: Vec<Value> = item
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for method in HTTP_METHODS {
+            let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let shown = method.to_ascii_uppercase();
+            let own = operation.get("parameters").and_then(Value::as_array);
+            let found: Vec<(String, bool)> = own
+                .into_iter()
+                .flatten()
+                .chain(&shared)
+                .filter_map(flagged)
+                .collect();
+            if let Some((name, _)) = found.iter().find(|(_, needed)| *needed) {
+                omitted.push(format!("{shown} {template}: {}", required(name)).into());
+                item.remove(method);
+                continue;
+            }
+            for (name, _) in &found {
+                omitted.push(format!("{shown} {template}: {}", optional(name)).into());
+            }
+            if let Some(Value::Array(parameters)) = operation.get_mut("parameters") {
+                parameters.retain(|p| flagged(p).is_none());
+            }
+        }
+        if let Some(Value::Array(parameters)) = item.get_mut("parameters") {
+            parameters.retain(|p| flagged(p).is_none());
+        }
+    }
+    drop_empty_path_items(paths);
+    let count = omitted.len();
+    record_omitted(doc, omitted);
+    count
+}
+
 /// The document-level list of operations and parameters left out of the client, with why;
 /// the generated crate's README shows it.
 pub const OMITTED_OPERATIONS: &str = "x-omitted-operations";
@@ -496,55 +554,12 @@ pub fn parameters_progenitor_cannot_send(doc: &mut Value) -> Result<usize, SpecP
             )
         })
     };
-    let mut omitted: Vec<Value> = Vec::new();
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return Ok(0);
-    };
-    for (template, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
-        let shared: Vec<Value> = item
-            .get("parameters")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for method in HTTP_METHODS {
-            let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else {
-                continue;
-            };
-            let shown = method.to_ascii_uppercase();
-            let own = operation.get("parameters").and_then(Value::as_array);
-            let required_unsendable = own
-                .into_iter()
-                .flatten()
-                .chain(&shared)
-                .filter_map(&unsendable)
-                .find(|(_, required)| *required);
-            if let Some((name, _)) = required_unsendable {
-                item.remove(method);
-                omitted.push(
-                    format!("{shown} {template}: it requires `{name}`, an object or list progenitor cannot send there").into(),
-                );
-                continue;
-            }
-            if let Some(Value::Array(parameters)) = operation.get_mut("parameters") {
-                parameters.retain(|p| match unsendable(p) {
-                    Some((name, _)) => {
-                        omitted.push(
-                            format!("{shown} {template}: parameter `{name}`, an object or list progenitor cannot send there").into(),
-                        );
-                        false
-                    }
-                    None => true,
-                });
-            }
-        }
-    }
-    drop_empty_path_items(paths);
-    let count = omitted.len();
-    record_omitted(doc, omitted);
-    Ok(count)
+    Ok(omit_unsendable_parameters(
+        doc,
+        &unsendable,
+        &|name| format!("it requires `{name}`, an object or list progenitor cannot send there"),
+        &|name| format!("parameter `{name}`, an object or list progenitor cannot send there"),
+    ))
 }
 
 /// Leaves out optional parameters whose Rust name collides with another parameter of the
@@ -1020,6 +1035,21 @@ mod tests {
         ]}}}});
         assert_eq!(parameters_progenitor_cannot_send(&mut doc).unwrap(), 1);
         assert_eq!(doc["paths"]["/a"]["get"]["parameters"][0]["name"], "X-Id");
+    }
+
+    #[test]
+    fn an_optional_unsendable_parameter_of_the_path_is_left_out_too() {
+        let mut doc = json!({"paths": {"/a": {
+            "parameters": [{"name": "filter", "in": "query", "style": "deepObject",
+                            "schema": {"type": "object"}}],
+            "get": {"parameters": [{"name": "X-Id", "in": "header", "schema": {"type": "string"}}]}
+        }}});
+        assert_eq!(parameters_progenitor_cannot_send(&mut doc).unwrap(), 1);
+        assert_eq!(doc["paths"]["/a"]["parameters"], json!([]));
+        assert_eq!(
+            doc["x-omitted-operations"][0],
+            "GET /a: parameter `filter`, an object or list progenitor cannot send there"
+        );
     }
 
     #[test]

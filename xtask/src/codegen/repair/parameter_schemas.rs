@@ -5,8 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::operations::{drop_empty_path_items, for_each_parameter, record_omitted};
-use super::walk::HTTP_METHODS;
+use super::operations::{for_each_parameter, omit_unsendable_parameters};
 use crate::codegen::error::SpecProblem;
 
 /// Leaves out cookie parameters: an optional one is left out of its operation, an
@@ -36,57 +35,12 @@ pub fn cookie_parameters(doc: &mut Value) -> Result<usize, SpecProblem> {
             )
         })
     };
-    let mut omitted: Vec<Value> = Vec::new();
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return Ok(0);
-    };
-    for (template, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
-        let shared: Vec<Value> = item
-            .get("parameters")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for method in HTTP_METHODS {
-            let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else {
-                continue;
-            };
-            let shown = method.to_ascii_uppercase();
-            let own: Vec<Value> = operation
-                .get("parameters")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let cookies: Vec<(String, bool)> =
-                own.iter().chain(&shared).filter_map(&cookie).collect();
-            if let Some((name, _)) = cookies.iter().find(|(_, required)| *required) {
-                item.remove(method);
-                omitted.push(
-                    format!("{shown} {template}: it requires the cookie `{name}`, which progenitor cannot send")
-                        .into(),
-                );
-                continue;
-            }
-            for (name, _) in &cookies {
-                omitted.push(
-                    format!("{shown} {template}: cookie parameter `{name}`, which progenitor cannot send")
-                        .into(),
-                );
-            }
-            if let Some(Value::Array(parameters)) = operation.get_mut("parameters") {
-                parameters.retain(|p| cookie(p).is_none());
-            }
-        }
-        if let Some(Value::Array(parameters)) = item.get_mut("parameters") {
-            parameters.retain(|p| cookie(p).is_none());
-        }
-    }
-    drop_empty_path_items(paths);
-    let count = omitted.len();
-    record_omitted(doc, omitted);
-    Ok(count)
+    Ok(omit_unsendable_parameters(
+        doc,
+        &cookie,
+        &|name| format!("it requires the cookie `{name}`, which progenitor cannot send"),
+        &|name| format!("cookie parameter `{name}`, which progenitor cannot send"),
+    ))
 }
 
 const SCALAR_TYPES: [&str; 4] = ["string", "number", "integer", "boolean"];
