@@ -351,9 +351,20 @@ mod tests {
         );
     }
 
-    fn page_of(accounts: &[AccountView<'_>]) -> String {
+    /// The page of one refreshed account with `balance` and no history.
+    fn page_of(balance: &Balance) -> String {
+        let charts = HashMap::new();
         render(&PageView {
-            accounts,
+            accounts: &[AccountView {
+                name: balance.account(),
+                vendor: balance.vendor(),
+                balance: Some(balance),
+                error: None,
+                last_attempt: None,
+                last_success: None,
+                forecasts: &[],
+                charts: &charts,
+            }],
             history: false,
             interval: Duration::from_secs(300),
             now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_000_000),
@@ -375,17 +386,7 @@ mod tests {
         )
         .expect("a spend");
         let balance = Balance::spent("ops", vendor, spend);
-        let charts = HashMap::new();
-        let html = page_of(&[AccountView {
-            name: "ops",
-            vendor,
-            balance: Some(&balance),
-            error: None,
-            last_attempt: None,
-            last_success: None,
-            forecasts: &[],
-            charts: &charts,
-        }]);
+        let html = page_of(&balance);
         assert!(
             html.contains("spend from 2026-12-01 to 2027-01-01"),
             "{html}"
@@ -412,17 +413,7 @@ mod tests {
             .and_then(|b| b.with_unlimited(vec![balances::Unlimited::new("USD")]))
             .expect("a balance")
             .with_scope(Scope::Key);
-        let charts = HashMap::new();
-        let html = page_of(&[AccountView {
-            name: "relay",
-            vendor,
-            balance: Some(&balance),
-            error: None,
-            last_attempt: None,
-            last_success: None,
-            forecasts: &[],
-            charts: &charts,
-        }]);
+        let html = page_of(&balance);
         assert!(html.contains("newapi (key quota)"), "{html}");
         assert!(
             html.contains(r#"<td>USD</td><td class="num total">unlimited</td>"#),
