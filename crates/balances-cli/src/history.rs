@@ -10,7 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use balances::{Balance, Threshold};
 use balances_history::{
-    Forecast, ForecastSettings, HistoryError, Measure, Retention, Store, ms_since_epoch, readings,
+    Forecast, ForecastSettings, HistoryError, Measure, Prepared, Retention, Store, ms_since_epoch,
+    readings,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -149,10 +150,28 @@ pub struct Fetched<'a> {
     pub threshold: Option<&'a Threshold>,
 }
 
+/// Opens the history and reads what recording will need ([`Store::prepare`]) on a blocking
+/// thread, so that it runs while the fetches started at `started` are in flight instead of
+/// after them.
+pub fn open_and_prepare(
+    history: &History,
+    started: SystemTime,
+) -> tokio::task::JoinHandle<Result<(Store, Prepared), HistoryError>> {
+    let path = history.path.clone();
+    let window = history.forecast.window;
+    tokio::task::spawn_blocking(move || {
+        let mut store = Store::open(&path)?;
+        let prepared = store.prepare(started, window)?;
+        Ok((store, prepared))
+    })
+}
+
 /// Records the balances fetched, thins old samples when due, and returns each account's
-/// forecasts (empty for an account not fetched), in the order given.
+/// forecasts (empty for an account not fetched), in the order given. `prepared`: what
+/// [`open_and_prepare`] read, when the caller did.
 pub fn record_and_forecast(
     store: &mut Store,
+    prepared: Option<Prepared>,
     history: &History,
     fetched: &[Fetched<'_>],
     now: SystemTime,
@@ -162,7 +181,11 @@ pub fn record_and_forecast(
         .filter_map(|f| Some((ms_since_epoch(f.finished_at), f.balance?)))
         .flat_map(|(at_ms, balance)| readings(balance).into_iter().map(move |r| (at_ms, r)))
         .collect();
-    let (_, ends) = store.record_with_window_ends(&to_record, history.forecast.window)?;
+    let window = history.forecast.window;
+    let (_, ends) = match prepared {
+        Some(prepared) => store.record_prepared(prepared, &to_record, window)?,
+        None => store.record_with_window_ends(&to_record, window)?,
+    };
     store.thin_if_due(now, &history.retention)?;
     let mut ends = ends.into_iter().peekable();
     // The ends come in the order of the readings, one per reading.

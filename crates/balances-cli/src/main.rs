@@ -185,6 +185,10 @@ async fn run(args: Args) -> Exit {
         && args.output.is_none()
         && accounts.len() >= PROGRESS_BAR_MIN_ACCOUNTS
         && std::io::stderr().is_terminal();
+    // The history's lookups overlap the fetches; only its writes wait for them.
+    let opening = history
+        .as_ref()
+        .map(|history| history::open_and_prepare(history, history::now()));
     let mut outcomes = fetch(&client, &accounts, args.below.as_ref(), show_progress).await;
     let now = history::now();
     if std::env::var_os("BALANCES_NOW").is_some() {
@@ -195,16 +199,23 @@ async fn run(args: Args) -> Exit {
     }
     // History never costs a balance: a failure is one warning, and the output is what it
     // would be without history.
-    let forecasts_at =
-        history.as_ref().and_then(
-            |history| match record_history(history, &mut outcomes, now) {
-                Ok(()) => Some(now),
+    let (forecasts_at, closing) = match (history.as_ref(), opening) {
+        (Some(history), Some(opening)) => {
+            match record_history(history, opening.await, &mut outcomes, now) {
+                // Closing checkpoints the file (two fsyncs): it runs while the output is
+                // written.
+                Ok(store) => (
+                    Some(now),
+                    Some(tokio::task::spawn_blocking(move || drop(store))),
+                ),
                 Err(error) => {
                     history::warn(&error);
-                    None
+                    (None, None)
                 }
-            },
-        );
+            }
+        }
+        _ => (None, None),
+    };
 
     let text = match args.format {
         Format::Table => report::table(&outcomes, forecasts_at),
@@ -214,17 +225,21 @@ async fn run(args: Args) -> Exit {
             metrics::render(&series, None, metrics::Exposition::Prometheus)
         }
     };
-    match &args.output {
-        Some(path) => {
-            if let Err(error) = output::write_atomically(path, text.as_bytes()) {
-                eprintln!("error: {error}");
-                return Exit::Config;
-            }
-        }
+    let written = match &args.output {
+        Some(path) => output::write_atomically(path, text.as_bytes()),
         // A closed stdout (`balances | head`) is not worth a panic or an error message.
         None => {
             let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+            Ok(())
         }
+    };
+    if let Some(closing) = closing {
+        // A panic while closing could only be SQLite's; the balances are already out.
+        let _ = closing.await;
+    }
+    if let Err(error) = written {
+        eprintln!("error: {error}");
+        return Exit::Config;
     }
 
     let exit = exit_for(&outcomes);
@@ -324,13 +339,25 @@ async fn fetch(
         .collect()
 }
 
-/// Records the run's balances and puts each account's forecasts beside it.
+/// Records the run's balances in the history `opened` while they were fetched, puts each
+/// account's forecasts beside them, and hands the file back to be closed.
 fn record_history(
     history: &history::History,
+    opened: Result<
+        Result<
+            (balances_history::Store, balances_history::Prepared),
+            balances_history::HistoryError,
+        >,
+        tokio::task::JoinError,
+    >,
     outcomes: &mut [Outcome],
     now: std::time::SystemTime,
-) -> Result<(), balances_history::HistoryError> {
-    let mut store = balances_history::Store::open(&history.path)?;
+) -> Result<balances_history::Store, balances_history::HistoryError> {
+    let (mut store, prepared) =
+        opened.map_err(|error| balances_history::HistoryError::Open {
+            path: history.path.clone(),
+            message: format!("opening it stopped: {error}"),
+        })??;
     let fetched: Vec<history::Fetched<'_>> = outcomes
         .iter()
         .map(|outcome| history::Fetched {
@@ -339,11 +366,12 @@ fn record_history(
             threshold: outcome.threshold.as_ref(),
         })
         .collect();
-    let forecasts = history::record_and_forecast(&mut store, history, &fetched, now)?;
+    let forecasts =
+        history::record_and_forecast(&mut store, Some(prepared), history, &fetched, now)?;
     for (outcome, forecasts) in outcomes.iter_mut().zip(forecasts) {
         outcome.forecasts = forecasts;
     }
-    Ok(())
+    Ok(store)
 }
 
 fn exit_for(outcomes: &[Outcome]) -> Exit {

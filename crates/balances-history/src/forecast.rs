@@ -103,10 +103,10 @@ pub struct WindowEnds {
 
 impl WindowEnds {
     /// The ends of the window that closes at the newest of `samples` (`(at_ms, total)`,
-    /// oldest first) and reaches back `window`; `None` without samples.
+    /// oldest first) and reaches back `window` ([`window_start`]); `None` without samples.
     pub fn of(samples: &[(i64, Decimal)], window: Duration) -> Option<Self> {
         let (last_at_ms, last_total) = *samples.last()?;
-        let start = last_at_ms.saturating_sub(duration_ms(window));
+        let start = window_start(last_at_ms, window);
         let mut running = Running::default();
         let mut first: Option<(i64, Running)> = None;
         for (index, &(at_ms, total)) in samples.iter().enumerate() {
@@ -245,6 +245,20 @@ impl Forecast {
     }
 }
 
+/// Where the window that closes at `last_at_ms` starts: `window` before it, back to the
+/// start of that hour (UTC).
+///
+/// Why the hour: the store keeps each series' first sample of its window, and with the start
+/// moving by whole hours that sample stays the same for an hour of runs instead of changing
+/// on every one, so a run does not look it up again (a lookup per series is a page read per
+/// series). The window is at most an hour longer than asked, and the rate is still exact over
+/// the samples it spans.
+pub fn window_start(last_at_ms: i64, window: Duration) -> i64 {
+    const HOUR_MS: i64 = 3_600_000;
+    let start = last_at_ms.saturating_sub(duration_ms(window));
+    start.div_euclid(HOUR_MS).saturating_mul(HOUR_MS)
+}
+
 /// A duration in whole milliseconds, saturating.
 pub(crate) fn duration_ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
@@ -286,6 +300,18 @@ mod tests {
 
     const HOUR: i64 = 3_600_000;
     const DAY: i64 = 24 * HOUR;
+
+    #[test]
+    fn a_window_starts_at_the_start_of_an_hour() {
+        let week = Duration::from_secs(7 * 86_400);
+        let last = 10 * DAY + 5 * HOUR + 47 * 60_000;
+        assert_eq!(window_start(last, week), 3 * DAY + 5 * HOUR);
+        // On the hour, it is the hour itself; before the epoch it still rounds down.
+        assert_eq!(window_start(10 * DAY, week), 3 * DAY);
+        assert_eq!(window_start(DAY + 1, week), -6 * DAY);
+        // A window spanning all time saturates instead of overflowing.
+        assert!(window_start(0, Duration::MAX) <= i64::MIN + HOUR);
+    }
 
     fn dec(text: &str) -> Decimal {
         Decimal::from_str(text).unwrap()

@@ -41,12 +41,13 @@ mod store;
 
 pub use forecast::{
     Estimate, Forecast, ForecastSettings, NoEstimate, Running, WindowEnds, human_remaining,
+    window_start,
 };
 pub use record::{Measure, Reading, SeriesKey, readings};
 pub use schema::LATEST as LATEST_SCHEMA;
 pub use store::{
-    AmountWidths, DEFAULT_BUSY_TIMEOUT, HistoryError, HistoryQuery, Recorded, Retention, Sample,
-    SeriesHistory, SeriesId, Store, ms_since_epoch, time_of_ms,
+    AmountWidths, DEFAULT_BUSY_TIMEOUT, HistoryError, HistoryQuery, Prepared, Recorded, Retention,
+    Sample, SeriesHistory, SeriesId, Store, ms_since_epoch, time_of_ms,
 };
 
 /// For the migration tests: brings a file to an older version, as an older build left it.

@@ -9,11 +9,11 @@ use crate::forecast::Running;
 use crate::store::parse_decimal;
 
 /// The version this build writes.
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 /// Migration `n` (index `n - 1`) takes a file from version `n - 1` to `n`.
 const MIGRATIONS: [fn(&Transaction<'_>) -> rusqlite::Result<()>; LATEST as usize] =
-    [version_1, version_2, version_3];
+    [version_1, version_2, version_3, version_4];
 
 /// Version 1: series and their samples, amounts as exact decimal text.
 ///
@@ -115,6 +115,22 @@ fn version_3(tx: &Transaction<'_>) -> rusqlite::Result<()> {
              observed_ms INTEGER NOT NULL,
              PRIMARY KEY (series, at_ms)
          ) WITHOUT ROWID;",
+    )
+}
+
+/// Version 4: each series' first sample of its forecast window, kept between runs
+/// ([`crate::window_start`] says why it stays the same for an hour). A row says that the
+/// series has no sample from `from_ms` up to `first_at_ms`; samples are only ever added after
+/// a series' newest, so only thinning can make a row untrue, and thinning empties the table.
+fn version_4(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE window_starts (
+             series INTEGER PRIMARY KEY REFERENCES series (id),
+             from_ms INTEGER NOT NULL,
+             first_at_ms INTEGER NOT NULL,
+             first_spent TEXT NOT NULL,
+             first_observed_ms INTEGER NOT NULL
+         );",
     )
 }
 

@@ -1,15 +1,16 @@
 //! The history file: opening it safely, recording readings, reading series back, thinning
 //! old samples.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use balances::Balance;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use rust_decimal::Decimal;
 
-use crate::forecast::{Running, WindowEnds, duration_ms};
+use crate::forecast::{Running, WindowEnds, duration_ms, window_start};
 use crate::record::{Measure, Reading, SeriesKey, readings};
 use crate::schema::{self, LATEST};
 
@@ -17,6 +18,10 @@ use crate::schema::{self, LATEST};
 /// before giving up on this batch: long enough for any batch the command writes, short
 /// enough that a stuck lock costs a run one warning, not its output.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long [`Store::open`] waits before trying again when SQLite answers "busy" without
+/// waiting itself.
+const BUSY_RETRY: Duration = Duration::from_millis(5);
 
 /// How often the one-shot command and the exporter thin old samples: thinning reads every
 /// old sample, which is not worth doing on every run.
@@ -45,13 +50,14 @@ struct Lookups<'c> {
     newest_moved: rusqlite::Statement<'c>,
     first_moved: rusqlite::Statement<'c>,
     first_recent: rusqlite::Statement<'c>,
+    path: &'c Path,
 }
 
-/// A series' newest sample: time, total, running spend and observed time (stored text).
-type Newest = (i64, String, String, i64);
+/// A series' newest sample: its time, total and running totals.
+type Newest = (i64, Decimal, Running);
 
 impl<'c> Lookups<'c> {
-    fn prepare(connection: &'c Connection) -> rusqlite::Result<Self> {
+    fn prepare(connection: &'c Connection, path: &'c Path) -> rusqlite::Result<Self> {
         let newest = |table: &str| {
             connection.prepare(&format!(
                 "SELECT at_ms, total, spent, observed_ms FROM {table}
@@ -69,29 +75,191 @@ impl<'c> Lookups<'c> {
             newest_moved: newest("samples")?,
             first_moved: first("samples")?,
             first_recent: first("recent")?,
+            path,
         })
     }
 
-    fn newest(&mut self, series: i64) -> rusqlite::Result<Option<Newest>> {
-        let row =
-            |row: &rusqlite::Row<'_>| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?));
-        match self.newest_recent.query_row([series], row).optional()? {
-            Some(newest) => Ok(Some(newest)),
-            None => self.newest_moved.query_row([series], row).optional(),
+    fn newest(&mut self, series: i64) -> Result<Option<Newest>, HistoryError> {
+        let row = |row: &rusqlite::Row<'_>| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
+        };
+        let found = match self.newest_recent.query_row([series], row).optional() {
+            Ok(Some(newest)) => Ok(Some(newest)),
+            Ok(None) => self.newest_moved.query_row([series], row).optional(),
+            Err(error) => Err(error),
         }
+        .map_err(|error| database_error(self.path, error))?;
+        found
+            .map(|(at_ms, total, spent, observed_ms)| {
+                Ok((
+                    at_ms,
+                    self_parse(self.path, &total)?,
+                    Running {
+                        spent: self_parse(self.path, &spent)?,
+                        observed_ms,
+                    },
+                ))
+            })
+            .transpose()
     }
 
-    /// The first sample at or after `start` (the series has one: its newest).
-    fn first_from(&mut self, series: i64, start: i64) -> rusqlite::Result<(i64, String, i64)> {
-        let row = |row: &rusqlite::Row<'_>| Ok((row.get(0)?, row.get(1)?, row.get(2)?));
-        match self
+    /// The first sample at or after `start`, if the series has one.
+    fn first_from(
+        &mut self,
+        series: i64,
+        start: i64,
+    ) -> Result<Option<(i64, Running)>, HistoryError> {
+        let row = |row: &rusqlite::Row<'_>| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        };
+        let found = match self
             .first_moved
             .query_row(params![series, start], row)
-            .optional()?
+            .optional()
         {
-            Some(first) => Ok(first),
-            None => self.first_recent.query_row(params![series, start], row),
+            Ok(Some(first)) => Ok(Some(first)),
+            Ok(None) => self
+                .first_recent
+                .query_row(params![series, start], row)
+                .optional(),
+            Err(error) => Err(error),
         }
+        .map_err(|error| database_error(self.path, error))?;
+        found
+            .map(|(at_ms, spent, observed_ms)| {
+                Ok((
+                    at_ms,
+                    Running {
+                        spent: self_parse(self.path, &spent)?,
+                        observed_ms,
+                    },
+                ))
+            })
+            .transpose()
+    }
+
+    /// The window ends of a series whose newest sample is `last`: the first sample at or
+    /// after `window` before it. The series has one, its newest.
+    fn window_ends(
+        &mut self,
+        series: i64,
+        last: Newest,
+        window: Duration,
+    ) -> Result<WindowEnds, HistoryError> {
+        let (last_at_ms, last_total, last) = last;
+        let start = last_at_ms.saturating_sub(duration_ms(window));
+        let (first_at_ms, first) = self
+            .first_from(series, start)?
+            .unwrap_or((last_at_ms, last));
+        Ok(WindowEnds {
+            first_at_ms,
+            first,
+            last_at_ms,
+            last_total,
+            last,
+        })
+    }
+}
+
+/// What a run reads of the file's series before its fetches end ([`Store::prepare`]), so
+/// that recording them afterwards ([`Store::record_prepared`]) only writes.
+#[derive(Debug)]
+pub struct Prepared {
+    /// `PRAGMA data_version` of the read: it changes when another connection commits, and
+    /// then everything is looked up again.
+    data_version: i64,
+    /// Every series of the file.
+    series: HashMap<SeriesKey, KnownSeries>,
+}
+
+/// One series as [`Store::prepare`] found it.
+#[derive(Debug)]
+struct KnownSeries {
+    id: i64,
+    newest: Option<Newest>,
+    window_start: Option<WindowStart>,
+    /// `window_start` was looked up rather than kept: recording keeps it.
+    remember: bool,
+}
+
+/// A row of `window_starts` (schema version 4): the series has no sample from `from_ms` up
+/// to `first_at_ms`, the sample with these running totals.
+#[derive(Clone, Copy, Debug)]
+struct WindowStart {
+    from_ms: i64,
+    first_at_ms: i64,
+    first: Running,
+}
+
+impl WindowStart {
+    /// The first sample at or after `start`, if this row answers it.
+    fn first_from(&self, start: i64) -> Option<(i64, Running)> {
+        (self.from_ms <= start && start <= self.first_at_ms)
+            .then_some((self.first_at_ms, self.first))
+    }
+}
+
+/// How a connection's set-up ended, short of an SQLite error.
+enum SetUp {
+    Ready,
+    /// The file's schema version, newer than this build's.
+    NewerSchema(i64),
+    /// The journal mode the file stayed in.
+    NotWal(String),
+}
+
+/// Checks the file's version, then sets WAL mode, the sync level and the checkpoint policy,
+/// and migrates an older file.
+fn set_up(connection: &mut Connection, busy_timeout: Duration) -> rusqlite::Result<SetUp> {
+    connection.busy_timeout(busy_timeout)?;
+    // Reading the version is the first read of the file: a file that is not a database
+    // fails here.
+    let found = schema::version(connection)?;
+    if found > LATEST {
+        return Ok(SetUp::NewerSchema(found));
+    }
+    // WAL: the exporter and a cron run write the same file, and readers never block
+    // writers. NORMAL sync is durable across a process crash; a power cut may lose the
+    // last batch, which the next refresh replaces. NORMAL comes first: switching a new
+    // file to WAL writes its first page through a rollback journal, which at the default
+    // (FULL) costs two more fsyncs.
+    connection.execute_batch("PRAGMA synchronous = NORMAL;")?;
+    let mode: String =
+        connection.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Ok(SetUp::NotWal(mode));
+    }
+    connection.execute_batch("PRAGMA foreign_keys = ON;")?;
+    if std::env::var_os("MMAP").is_some() {
+        connection.execute_batch("PRAGMA mmap_size = 268435456;")?;
+    }
+    schema::migrate_to(connection, LATEST)?;
+    Ok(SetUp::Ready)
+}
+
+fn unknown_measure(path: &Path, measure: &str) -> HistoryError {
+    HistoryError::Database {
+        path: path.to_owned(),
+        message: format!(
+            "unknown measure `{}` in the history",
+            measure.escape_debug()
+        ),
+    }
+}
+
+fn database_error(path: &Path, error: rusqlite::Error) -> HistoryError {
+    HistoryError::Database {
+        path: path.to_owned(),
+        message: error.to_string(),
     }
 }
 
@@ -234,59 +402,54 @@ impl Store {
         )
     }
 
+    /// Opens and sets up a connection, retrying while another process holds a lock SQLite
+    /// does not wait for (switching a new file to WAL, recovering the WAL another writer left
+    /// behind), up to `busy_timeout` in all.
     fn connect(
         path: &Path,
         flags: OpenFlags,
         busy_timeout: Duration,
     ) -> Result<Self, HistoryError> {
-        let database = |error: rusqlite::Error| HistoryError::Database {
-            path: path.to_owned(),
-            message: error.to_string(),
-        };
-        let mut connection = Connection::open_with_flags(
-            path,
-            flags | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )
-        .map_err(|error| HistoryError::Open {
-            path: path.to_owned(),
-            message: error.to_string(),
-        })?;
-        connection.busy_timeout(busy_timeout).map_err(database)?;
-        // Reading the version is the first read of the file: a file that is not a database
-        // fails here.
-        let found = schema::version(&connection).map_err(database)?;
-        if found > LATEST {
-            return Err(HistoryError::NewerSchema {
+        let started = Instant::now();
+        loop {
+            let mut connection = Connection::open_with_flags(
+                path,
+                flags | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .map_err(|error| HistoryError::Open {
                 path: path.to_owned(),
-                found,
-                supported: LATEST,
-            });
+                message: error.to_string(),
+            })?;
+            match set_up(&mut connection, busy_timeout) {
+                Ok(SetUp::Ready) => {
+                    return Ok(Self {
+                        connection,
+                        path: path.to_owned(),
+                    });
+                }
+                Ok(SetUp::NewerSchema(found)) => {
+                    return Err(HistoryError::NewerSchema {
+                        path: path.to_owned(),
+                        found,
+                        supported: LATEST,
+                    });
+                }
+                Ok(SetUp::NotWal(mode)) => {
+                    return Err(HistoryError::Database {
+                        path: path.to_owned(),
+                        message: format!("cannot switch to WAL mode (journal mode is {mode})"),
+                    });
+                }
+                Err(error)
+                    if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                        && started.elapsed() < busy_timeout =>
+                {
+                    drop(connection);
+                    std::thread::sleep(BUSY_RETRY);
+                }
+                Err(error) => return Err(database_error(path, error)),
+            }
         }
-        // WAL: the exporter and a cron run write the same file, and readers never block
-        // writers. NORMAL sync is durable across a process crash; a power cut may lose the
-        // last batch, which the next refresh replaces. NORMAL comes first: switching a new
-        // file to WAL writes its first page through a rollback journal, which at the default
-        // (FULL) costs two more fsyncs.
-        connection
-            .execute_batch("PRAGMA synchronous = NORMAL;")
-            .map_err(database)?;
-        let mode: String = connection
-            .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
-            .map_err(database)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(HistoryError::Database {
-                path: path.to_owned(),
-                message: format!("cannot switch to WAL mode (journal mode is {mode})"),
-            });
-        }
-        connection
-            .execute_batch("PRAGMA foreign_keys = ON;")
-            .map_err(database)?;
-        schema::migrate_to(&mut connection, LATEST).map_err(database)?;
-        Ok(Self {
-            connection,
-            path: path.to_owned(),
-        })
     }
 
     /// The file.
@@ -295,10 +458,7 @@ impl Store {
     }
 
     fn database(&self, error: rusqlite::Error) -> HistoryError {
-        HistoryError::Database {
-            path: self.path.clone(),
-            message: error.to_string(),
-        }
+        database_error(&self.path, error)
     }
 
     /// Records every currency and unit of each balance, at the time its fetch ended, in one
@@ -322,38 +482,168 @@ impl Store {
         &mut self,
         readings: &[(i64, Reading)],
     ) -> Result<Recorded, HistoryError> {
-        self.write(readings, None).map(|(recorded, _)| recorded)
+        self.write(readings, None, None)
+            .map(|(recorded, _)| recorded)
     }
 
     /// Records readings as [`Store::record_readings`] does and, in the same transaction,
     /// reads what a forecast over `window` needs for each reading's series (what
     /// [`Store::window_ends`] would return for their keys, in the order of `readings`): the
-    /// one-shot command and the exporter do both on every run, and this way each series is
-    /// looked up once.
+    /// exporter does both on every refresh, and this way each series is looked up once.
     pub fn record_with_window_ends(
         &mut self,
         readings: &[(i64, Reading)],
         window: Duration,
     ) -> Result<(Recorded, Vec<(SeriesKey, WindowEnds)>), HistoryError> {
-        self.write(readings, Some(window))
+        self.write(readings, Some(window), None)
+    }
+
+    /// Reads what recording a run that started at `run_start` will need of every series in
+    /// the file: its id, its newest sample, and the first sample of the forecast `window`
+    /// its new sample will close (kept by the runs of the last hour, schema version 4, else
+    /// looked up).
+    ///
+    /// The one-shot command calls this while its fetches are in flight, so that
+    /// [`Store::record_prepared`] afterwards only writes. It takes no write lock: another
+    /// process may write in between, which `record_prepared` notices.
+    pub fn prepare(
+        &mut self,
+        run_start: SystemTime,
+        window: Duration,
+    ) -> Result<Prepared, HistoryError> {
+        let run_start_ms = ms_since_epoch(run_start);
+        let path = self.path.clone();
+        let database = |error| database_error(&path, error);
+        // One read transaction: the rows and the data version see the same file.
+        let tx = self.connection.transaction().map_err(database)?;
+        let data_version: i64 = tx
+            .pragma_query_value(None, "data_version", |row| row.get(0))
+            .map_err(database)?;
+        let mut series = HashMap::new();
+        {
+            // Each join is one seek on a primary key. A sample in `recent` is newer than any
+            // of its series in `samples`, so the newest is looked for there first, and in
+            // `samples` only for a series with nothing in `recent` (after a batch moved).
+            let mut statement = tx
+                .prepare(
+                    "SELECT s.id, s.account, s.vendor, s.measure, s.code,
+                            rn.at_ms, rn.total, rn.spent, rn.observed_ms,
+                            w.from_ms, w.first_at_ms, w.first_spent, w.first_observed_ms
+                     FROM series AS s
+                     LEFT JOIN recent AS rn ON rn.series = s.id
+                       AND rn.at_ms = (SELECT max(at_ms) FROM recent WHERE series = s.id)
+                     LEFT JOIN window_starts AS w ON w.series = s.id",
+                )
+                .map_err(database)?;
+            let mut rows = statement.query([]).map_err(database)?;
+            while let Some(row) = rows.next().map_err(database)? {
+                let text = |index| row.get::<_, Option<String>>(index).map_err(database);
+                let decimal = |index| self_parse(&path, &text(index)?.unwrap_or_default());
+                let number = |index| row.get::<_, Option<i64>>(index).map_err(database);
+                let measure = text(3)?.unwrap_or_default();
+                let key = SeriesKey {
+                    account: text(1)?.unwrap_or_default(),
+                    vendor: text(2)?.unwrap_or_default(),
+                    measure: Measure::from_stored(&measure)
+                        .ok_or_else(|| unknown_measure(&path, &measure))?,
+                    code: text(4)?.unwrap_or_default(),
+                };
+                let newest = match number(5)? {
+                    Some(at_ms) => Some((
+                        at_ms,
+                        decimal(6)?,
+                        Running {
+                            spent: decimal(7)?,
+                            observed_ms: number(8)?.unwrap_or_default(),
+                        },
+                    )),
+                    None => None,
+                };
+                let window_start = match (number(9)?, number(10)?) {
+                    (Some(from_ms), Some(first_at_ms)) => Some(WindowStart {
+                        from_ms,
+                        first_at_ms,
+                        first: Running {
+                            spent: decimal(11)?,
+                            observed_ms: number(12)?.unwrap_or_default(),
+                        },
+                    }),
+                    _ => None,
+                };
+                let known = KnownSeries {
+                    id: row.get(0).map_err(database)?,
+                    newest,
+                    window_start,
+                    remember: false,
+                };
+                series.insert(key, known);
+            }
+            drop(rows);
+            let mut lookups = Lookups::prepare(&tx, &path).map_err(database)?;
+            for known in series.values_mut() {
+                if known.newest.is_none() {
+                    known.newest = lookups.newest(known.id)?;
+                }
+                let Some(newest) = known.newest else {
+                    continue;
+                };
+                // The window of this run's sample starts at or after this one's.
+                let start = window_start(newest.0.max(run_start_ms), window);
+                if known
+                    .window_start
+                    .and_then(|kept| kept.first_from(start))
+                    .is_none()
+                {
+                    let (first_at_ms, first) = lookups
+                        .first_from(known.id, start)?
+                        .unwrap_or((newest.0, newest.2));
+                    known.window_start = Some(WindowStart {
+                        from_ms: start,
+                        first_at_ms,
+                        first,
+                    });
+                    known.remember = true;
+                }
+            }
+        }
+        tx.commit().map_err(database)?;
+        Ok(Prepared {
+            data_version,
+            series,
+        })
+    }
+
+    /// [`Store::record_with_window_ends`] with what [`Store::prepare`] read: if no other
+    /// connection has written since, each reading is one insert; else (or for a series
+    /// `prepare` was not asked about) it is looked up as `record_with_window_ends` does.
+    pub fn record_prepared(
+        &mut self,
+        prepared: Prepared,
+        readings: &[(i64, Reading)],
+        window: Duration,
+    ) -> Result<(Recorded, Vec<(SeriesKey, WindowEnds)>), HistoryError> {
+        self.write(readings, Some(window), Some(prepared))
     }
 
     fn write(
         &mut self,
         readings: &[(i64, Reading)],
         window: Option<Duration>,
+        prepared: Option<Prepared>,
     ) -> Result<(Recorded, Vec<(SeriesKey, WindowEnds)>), HistoryError> {
         let path = self.path.clone();
-        let database = |error: rusqlite::Error| HistoryError::Database {
-            path: path.clone(),
-            message: error.to_string(),
-        };
+        let database = |error| database_error(&path, error);
         let tx = self
             .connection
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(database)?;
+        let data_version: i64 = tx
+            .pragma_query_value(None, "data_version", |row| row.get(0))
+            .map_err(database)?;
+        let mut prepared = prepared.filter(|prepared| prepared.data_version == data_version);
         let mut recorded = Recorded::default();
         let mut ends = Vec::new();
+        let mut first_written = None;
         {
             let mut find_series = tx
                 .prepare(
@@ -367,41 +657,53 @@ impl Store {
                      RETURNING id",
                 )
                 .map_err(database)?;
-            let mut lookups = Lookups::prepare(&tx).map_err(database)?;
+            let mut lookups = Lookups::prepare(&tx, &path).map_err(database)?;
             let mut insert = tx
                 .prepare(
                     "INSERT INTO recent (series, at_ms, total, granted, topped_up, spent, observed_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(database)?;
+            let mut remember_start = tx
+                .prepare(
+                    "INSERT INTO window_starts (series, from_ms, first_at_ms, first_spent, first_observed_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (series) DO UPDATE SET from_ms = excluded.from_ms,
+                         first_at_ms = excluded.first_at_ms, first_spent = excluded.first_spent,
+                         first_observed_ms = excluded.first_observed_ms",
+                )
+                .map_err(database)?;
             for (at_ms, reading) in readings {
                 let key = &reading.key;
                 let key_params = params![key.account, key.vendor, key.measure.as_str(), key.code];
-                let found: Option<i64> = find_series
-                    .query_row(key_params, |row| row.get(0))
-                    .optional()
-                    .map_err(database)?;
-                let series: i64 = match found {
-                    Some(series) => series,
-                    None => add_series
-                        .query_row(key_params, |row| row.get(0))
-                        .map_err(database)?,
+                let known = prepared.as_ref().and_then(|p| p.series.get(key));
+                let known_id = known.map(|known| known.id);
+                let (series, previous) = match known {
+                    Some(known) => (known.id, known.newest),
+                    None => {
+                        // What was read holds every series of the file: one it does not
+                        // hold is new.
+                        let found: Option<i64> = if prepared.is_some() {
+                            None
+                        } else {
+                            find_series
+                                .query_row(key_params, |row| row.get(0))
+                                .optional()
+                                .map_err(database)?
+                        };
+                        match found {
+                            Some(series) => (series, lookups.newest(series)?),
+                            None => (
+                                add_series
+                                    .query_row(key_params, |row| row.get(0))
+                                    .map_err(database)?,
+                                None,
+                            ),
+                        }
+                    }
                 };
-                let previous = lookups.newest(series).map_err(database)?;
-                let previous = previous
-                    .map(|(previous_at, total, spent, observed_ms)| {
-                        Ok::<_, HistoryError>((
-                            previous_at,
-                            self_parse(&path, &total)?,
-                            Running {
-                                spent: self_parse(&path, &spent)?,
-                                observed_ms,
-                            },
-                        ))
-                    })
-                    .transpose()?;
                 // The series' newest sample once this reading is in (or skipped).
-                let (last_at_ms, last_total, last) = match previous {
+                let last = match previous {
                     Some(previous) if previous.0 >= *at_ms => {
                         recorded.skipped += 1;
                         previous
@@ -423,39 +725,97 @@ impl Store {
                             ])
                             .map_err(database)?;
                         recorded.written += 1;
+                        first_written.get_or_insert(series);
                         (*at_ms, reading.total, running)
                     }
                 };
-                let Some(window) = window else {
-                    continue;
-                };
-                let start = last_at_ms.saturating_sub(duration_ms(window));
-                let (first_at_ms, first_spent, first_observed) =
-                    lookups.first_from(series, start).map_err(database)?;
-                ends.push((
-                    key.clone(),
-                    WindowEnds {
-                        first_at_ms,
-                        first: Running {
-                            spent: self_parse(&path, &first_spent)?,
-                            observed_ms: first_observed,
+                if let Some(window) = window {
+                    let start = window_start(last.0, window);
+                    let known = prepared.as_ref().and_then(|p| p.series.get(key));
+                    let kept = known.and_then(|known| known.window_start?.first_from(start));
+                    let (first_at_ms, first) = match kept {
+                        Some(first) if known.is_some_and(|known| known.remember) => {
+                            remember_start
+                                .execute(params![
+                                    series,
+                                    start,
+                                    first.0,
+                                    first.1.spent.to_string(),
+                                    first.1.observed_ms
+                                ])
+                                .map_err(database)?;
+                            first
+                        }
+                        Some(first) => first,
+                        None => {
+                            let first = if prepared.is_some() && known_id.is_none() {
+                                // A new series' first sample is this one.
+                                (last.0, last.2)
+                            } else {
+                                lookups
+                                    .first_from(series, start)?
+                                    .unwrap_or((last.0, last.2))
+                            };
+                            // Kept for the runs of the next hour; only a run that read what
+                            // was kept writes it.
+                            if prepared.is_some() {
+                                remember_start
+                                    .execute(params![
+                                        series,
+                                        start,
+                                        first.0,
+                                        first.1.spent.to_string(),
+                                        first.1.observed_ms
+                                    ])
+                                    .map_err(database)?;
+                            }
+                            first
+                        }
+                    };
+                    ends.push((
+                        key.clone(),
+                        WindowEnds {
+                            first_at_ms,
+                            first,
+                            last_at_ms: last.0,
+                            last_total: last.1,
+                            last: last.2,
                         },
-                        last_at_ms,
-                        last_total,
-                        last,
-                    },
-                ));
+                    ));
+                    // A series read twice in one batch: the second reading follows the first.
+                    if let Some(prepared) = prepared.as_mut() {
+                        let known = prepared.series.entry(key.clone()).or_insert(KnownSeries {
+                            id: series,
+                            newest: None,
+                            window_start: None,
+                            remember: false,
+                        });
+                        known.newest = Some(last);
+                        known.remember = false;
+                        known.window_start = Some(WindowStart {
+                            from_ms: start,
+                            first_at_ms,
+                            first,
+                        });
+                    }
+                } else if let Some(known) = prepared.as_mut().and_then(|p| p.series.get_mut(key)) {
+                    known.newest = Some(last);
+                }
             }
         }
-        let batch_is_due: bool = tx
-            .query_row(
-                "SELECT (SELECT count(*) FROM recent) >= ?1 * (SELECT count(*) FROM series)",
-                [RECENT_RUNS],
-                |row| row.get(0),
-            )
-            .map_err(database)?;
-        if batch_is_due {
-            move_recent(&tx).map_err(database)?;
+        // `recent` holds `RECENT_RUNS` runs' worth when the first series this batch wrote
+        // has that many samples there (a seek, where counting the table is a scan of it).
+        if let Some(series) = first_written {
+            let waiting: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM recent WHERE series = ?1",
+                    [series],
+                    |row| row.get(0),
+                )
+                .map_err(database)?;
+            if waiting >= RECENT_RUNS {
+                move_recent(&tx).map_err(database)?;
+            }
         }
         tx.commit().map_err(database)?;
         Ok((recorded, ends))
@@ -477,7 +837,7 @@ impl Store {
                  WHERE account = ?1 AND vendor = ?2 AND measure = ?3 AND code = ?4",
             )
             .map_err(database)?;
-        let mut lookups = Lookups::prepare(&self.connection).map_err(database)?;
+        let mut lookups = Lookups::prepare(&self.connection, &self.path).map_err(database)?;
         let mut ends = Vec::with_capacity(keys.len());
         for key in keys {
             let series: Option<i64> = find_series
@@ -490,29 +850,10 @@ impl Store {
             let Some(series) = series else {
                 continue;
             };
-            let last = lookups.newest(series).map_err(database)?;
-            let Some((last_at_ms, last_total, last_spent, last_observed)) = last else {
+            let Some(last) = lookups.newest(series)? else {
                 continue;
             };
-            let start = last_at_ms.saturating_sub(duration_ms(window));
-            let (first_at_ms, first_spent, first_observed) =
-                lookups.first_from(series, start).map_err(database)?;
-            ends.push((
-                key.clone(),
-                WindowEnds {
-                    first_at_ms,
-                    first: Running {
-                        spent: self_parse(&self.path, &first_spent)?,
-                        observed_ms: first_observed,
-                    },
-                    last_at_ms,
-                    last_total: self_parse(&self.path, &last_total)?,
-                    last: Running {
-                        spent: self_parse(&self.path, &last_spent)?,
-                        observed_ms: last_observed,
-                    },
-                },
-            ));
+            ends.push((key.clone(), lookups.window_ends(series, last, window)?));
         }
         Ok(ends)
     }
@@ -539,10 +880,8 @@ impl Store {
             let key = SeriesKey {
                 account: row.get(1).map_err(database)?,
                 vendor: row.get(2).map_err(database)?,
-                measure: Measure::from_stored(&measure).ok_or_else(|| HistoryError::Database {
-                    path: self.path.clone(),
-                    message: format!("unknown measure `{measure}` in the history"),
-                })?,
+                measure: Measure::from_stored(&measure)
+                    .ok_or_else(|| unknown_measure(&self.path, &measure))?,
                 code: row.get(4).map_err(database)?,
             };
             series.push((SeriesId(row.get(0).map_err(database)?), key));
@@ -717,6 +1056,13 @@ impl Store {
                 .map_err(database)?;
             set_meta_ms(&tx, reached, cutoff).map_err(database)?;
         }
+        // A kept first sample of a window may be one just thinned away: only samples older
+        // than the first tier's cutoff are.
+        tx.execute(
+            "DELETE FROM window_starts WHERE first_at_ms < ?1",
+            [now_ms.saturating_sub(duration_ms(retention.every_sample))],
+        )
+        .map_err(database)?;
         set_meta_ms(&tx, "thinned_at_ms", now_ms).map_err(database)?;
         tx.commit().map_err(database)?;
         Ok(deleted)

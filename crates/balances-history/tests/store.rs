@@ -680,15 +680,22 @@ fn concurrent_writer() {
         // Each open is a run of the command: open, migrate if needed, write, close.
         let mut store = Store::open(Path::new(&path)).unwrap();
         let at_ms = batch * 10 + offset;
-        let recorded = store
-            .record_readings(&[
-                (at_ms, reading(&name, "CNY", &(10_000 - batch).to_string())),
-                (
-                    at_ms,
-                    reading("shared", "CNY", &(10_000 - batch).to_string()),
-                ),
-            ])
-            .unwrap();
+        let readings = [
+            (at_ms, reading(&name, "CNY", &(10_000 - batch).to_string())),
+            (
+                at_ms,
+                reading("shared", "CNY", &(10_000 - batch).to_string()),
+            ),
+        ];
+        // One writes as the one-shot command does (read first, write after), the other as
+        // the exporter does, so the other's writes fall between this one's read and write.
+        let recorded = if name == "one" {
+            let window = Duration::from_secs(60);
+            let read = store.prepare(time_of_ms(at_ms), window).unwrap();
+            store.record_prepared(read, &readings, window).unwrap().0
+        } else {
+            store.record_readings(&readings).unwrap()
+        };
         written += recorded.written;
     }
     println!("written {written}");
@@ -839,4 +846,122 @@ fn thinning_every_hour_leaves_what_one_thinning_leaves() {
     assert!(deleted_once > 0);
     assert_eq!(hourly.history(&HistoryQuery::default()).unwrap(), kept_once);
     assert_eq!(deleted_hourly, deleted_once);
+}
+
+/// The readings of one run every 5 minutes from 00:25 (so that hourly thinning falls
+/// inside the hour a window starts in): `a` falls with a top-up on the second day, `b` in
+/// another currency falls slowly, `c` appears on the second day, and once a day `a` is read
+/// twice in one run (the second reading at the same time is skipped).
+fn run_readings(run: i64) -> Vec<(i64, Reading)> {
+    let at_ms = (run * 5 + 25) * 60_000;
+    let a_total = Decimal::new(100_000 - run * 7, 2)
+        + if at_ms >= 30 * HOUR {
+            Decimal::new(5_000, 2)
+        } else {
+            Decimal::ZERO
+        };
+    let mut readings = vec![
+        (at_ms, reading("a", "CNY", &a_total.to_string())),
+        (
+            at_ms,
+            reading("b", "USD", &Decimal::new(5_000 - run, 2).to_string()),
+        ),
+    ];
+    if at_ms >= DAY + 5 * HOUR {
+        readings.push((
+            at_ms,
+            reading("c", "CNY", &Decimal::new(900 - run % 40, 1).to_string()),
+        ));
+    }
+    if run % 288 == 40 {
+        readings.push((at_ms, reading("a", "CNY", "1")));
+    }
+    readings
+}
+
+#[test]
+fn recording_what_was_prepared_gives_the_ends_of_recording_with_lookups() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut looked_up = Store::open(&dir.path().join("lookups.sqlite3")).unwrap();
+    let mut prepared = Store::open(&dir.path().join("prepared.sqlite3")).unwrap();
+    let retention = Retention {
+        every_sample: Duration::from_secs(86_400),
+        hourly: Duration::from_secs(2 * 86_400),
+    };
+    let window = Duration::from_secs(86_400);
+    let mut kept_starts_used = false;
+    for run in 0..(3 * 288) {
+        let readings = run_readings(run);
+        let now = time_of_ms(readings[0].0);
+        let (recorded, expected) = looked_up
+            .record_with_window_ends(&readings, window)
+            .unwrap();
+        let read = prepared.prepare(now, window).unwrap();
+        let (recorded_prepared, ends) = prepared.record_prepared(read, &readings, window).unwrap();
+        assert_eq!(recorded_prepared, recorded, "run {run}");
+        assert_eq!(ends, expected, "run {run}");
+        // And both are the ends of the stored samples themselves, until thinning leaves
+        // running totals that count samples no longer stored.
+        let history = prepared.history(&HistoryQuery::default()).unwrap();
+        for (key, window_ends) in ends.iter().filter(|_| run < 288) {
+            let series = history.iter().find(|s| s.key == *key).unwrap();
+            let samples: Vec<(i64, Decimal)> =
+                series.samples.iter().map(|s| (s.at_ms, s.total)).collect();
+            assert_eq!(
+                Some(*window_ends),
+                WindowEnds::of(&samples, window),
+                "run {run}, {key}"
+            );
+        }
+        assert_eq!(
+            looked_up.history(&HistoryQuery::default()).unwrap(),
+            history,
+            "run {run}"
+        );
+        looked_up.thin_if_due(now, &retention).unwrap();
+        prepared.thin_if_due(now, &retention).unwrap();
+        let kept: i64 = prepared
+            .connection()
+            .query_row("SELECT count(*) FROM window_starts", [], |row| row.get(0))
+            .unwrap();
+        kept_starts_used |= kept > 0 && run > 288;
+    }
+    assert!(kept_starts_used, "the runs never kept a window's start");
+}
+
+#[test]
+fn a_write_by_another_process_between_prepare_and_record_is_taken_into_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite3");
+    let window = Duration::from_secs(86_400);
+    let mut cron = Store::open(&path).unwrap();
+    cron.record_readings(&[(0, reading("a", "CNY", "100"))])
+        .unwrap();
+    let read = cron.prepare(time_of_ms(2 * HOUR), window).unwrap();
+    // The exporter records while the cron run's fetches are in flight.
+    let mut exporter = Store::open(&path).unwrap();
+    exporter
+        .record_readings(&[(HOUR, reading("a", "CNY", "90"))])
+        .unwrap();
+    drop(exporter);
+    let (recorded, ends) = cron
+        .record_prepared(read, &[(2 * HOUR, reading("a", "CNY", "85"))], window)
+        .unwrap();
+    assert_eq!((recorded.written, recorded.skipped), (1, 0));
+    let samples = [(0, dec("100")), (HOUR, dec("90")), (2 * HOUR, dec("85"))];
+    // The running spend counts the exporter's sample: 10 then 5.
+    assert_eq!(ends[0].1, WindowEnds::of(&samples, window).unwrap());
+    assert_eq!(ends[0].1.last.spent, dec("15"));
+    // A reading older than what the other process wrote is skipped, not stored out of order.
+    let read = cron.prepare(time_of_ms(3 * HOUR), window).unwrap();
+    let mut exporter = Store::open(&path).unwrap();
+    exporter
+        .record_readings(&[(4 * HOUR, reading("a", "CNY", "80"))])
+        .unwrap();
+    drop(exporter);
+    let (recorded, ends) = cron
+        .record_prepared(read, &[(3 * HOUR, reading("a", "CNY", "84"))], window)
+        .unwrap();
+    assert_eq!((recorded.written, recorded.skipped), (0, 1));
+    assert_eq!(ends[0].1.last_at_ms, 4 * HOUR);
 }
