@@ -148,7 +148,7 @@ impl<'c> Lookups<'c> {
     }
 
     /// The window ends of a series whose newest sample is `last`: the first sample at or
-    /// after `window` before it. The series has one, its newest.
+    /// after the window's start ([`window_start`]). The series has one, its newest.
     fn window_ends(
         &mut self,
         series: i64,
@@ -156,7 +156,7 @@ impl<'c> Lookups<'c> {
         window: Duration,
     ) -> Result<WindowEnds, HistoryError> {
         let (last_at_ms, last_total, last) = last;
-        let start = last_at_ms.saturating_sub(duration_ms(window));
+        let start = window_start(last_at_ms, window);
         let (first_at_ms, first) = self
             .first_from(series, start)?
             .unwrap_or((last_at_ms, last));
@@ -1030,7 +1030,9 @@ impl Store {
             ),
             (retention.hourly, 86_400_000_i64, "thinned_daily_below_ms"),
         ] {
-            let cutoff = now_ms.saturating_sub(duration_ms(age));
+            // On the hour, as forecast windows start: a window as long as the first tier
+            // keeps every sample of its first hour.
+            let cutoff = window_start(now_ms, age);
             // Only what aged into the tier since the last thinning is read, from the start
             // of the slice the last cutoff fell in (its kept sample may no longer be the
             // slice's last); the first thinning of a file reads it all.
@@ -1060,7 +1062,7 @@ impl Store {
         // than the first tier's cutoff are.
         tx.execute(
             "DELETE FROM window_starts WHERE first_at_ms < ?1",
-            [now_ms.saturating_sub(duration_ms(retention.every_sample))],
+            [window_start(now_ms, retention.every_sample)],
         )
         .map_err(database)?;
         set_meta_ms(&tx, "thinned_at_ms", now_ms).map_err(database)?;

@@ -503,7 +503,10 @@ fn thinning_keeps_one_sample_per_hour_then_per_day_and_the_forecast_of_the_windo
     // Days 0 and 1 are older than the 10-day cutoff (2 days less 5 minutes): one sample each,
     // the last of the day that was older than the cutoff when thinned per hour.
     assert_eq!(daily, [&(DAY - every), &(2 * DAY - HOUR - every)]);
-    assert!((71..=73).contains(&hourly), "{hourly}");
+    // From 10 days before now (day 1, 23:55) to 7 days before (day 4, 23:55): one sample for
+    // each hour up to day 4, 23:00, where the first tier starts, on the hour as windows
+    // do; every sample after it.
+    assert_eq!(hourly, 72 + 11);
     // Every sample of the last 7 days is still there, and the forecast is unchanged.
     assert_eq!(
         kept.iter().filter(|s| s.at_ms >= now_ms - 7 * DAY).count() as i64,
@@ -879,8 +882,10 @@ fn run_readings(run: i64) -> Vec<(i64, Reading)> {
     readings
 }
 
-#[test]
-fn recording_what_was_prepared_gives_the_ends_of_recording_with_lookups() {
+/// Three days of [`run_readings`] recorded both ways, thinned every hour with every sample
+/// kept for a day: each run's ends must agree, and (for a window inside that day) give the
+/// forecast of the stored samples themselves. Returns whether a run used a kept window start.
+fn record_both_ways(window: Duration) -> bool {
     let dir = tempfile::tempdir().unwrap();
     let mut looked_up = Store::open(&dir.path().join("lookups.sqlite3")).unwrap();
     let mut prepared = Store::open(&dir.path().join("prepared.sqlite3")).unwrap();
@@ -888,7 +893,10 @@ fn recording_what_was_prepared_gives_the_ends_of_recording_with_lookups() {
         every_sample: Duration::from_secs(86_400),
         hourly: Duration::from_secs(2 * 86_400),
     };
-    let window = Duration::from_secs(86_400);
+    let settings = ForecastSettings {
+        window,
+        min_observed: Duration::from_secs(60),
+    };
     let mut kept_starts_used = false;
     for run in 0..(3 * 288) {
         let readings = run_readings(run);
@@ -900,24 +908,26 @@ fn recording_what_was_prepared_gives_the_ends_of_recording_with_lookups() {
         let (recorded_prepared, ends) = prepared.record_prepared(read, &readings, window).unwrap();
         assert_eq!(recorded_prepared, recorded, "run {run}");
         assert_eq!(ends, expected, "run {run}");
-        // And both are the ends of the stored samples themselves, until thinning leaves
-        // running totals that count samples no longer stored.
         let history = prepared.history(&HistoryQuery::default()).unwrap();
-        for (key, window_ends) in ends.iter().filter(|_| run < 288) {
-            let series = history.iter().find(|s| s.key == *key).unwrap();
-            let samples: Vec<(i64, Decimal)> =
-                series.samples.iter().map(|s| (s.at_ms, s.total)).collect();
-            assert_eq!(
-                Some(*window_ends),
-                WindowEnds::of(&samples, window),
-                "run {run}, {key}"
-            );
-        }
         assert_eq!(
             looked_up.history(&HistoryQuery::default()).unwrap(),
             history,
             "run {run}"
         );
+        // Thinned samples no longer count in running totals recomputed from what is
+        // stored, but a window inside the day of every sample has all of its own.
+        if window < retention.every_sample {
+            for (key, window_ends) in &ends {
+                let series = history.iter().find(|s| s.key == *key).unwrap();
+                let samples: Vec<(i64, Decimal)> =
+                    series.samples.iter().map(|s| (s.at_ms, s.total)).collect();
+                assert_eq!(
+                    Forecast::from_ends(window_ends, Decimal::ZERO, &settings),
+                    Forecast::of_samples(&samples, Decimal::ZERO, &settings).unwrap(),
+                    "run {run}, {key}"
+                );
+            }
+        }
         looked_up.thin_if_due(now, &retention).unwrap();
         prepared.thin_if_due(now, &retention).unwrap();
         let kept: i64 = prepared
@@ -926,7 +936,15 @@ fn recording_what_was_prepared_gives_the_ends_of_recording_with_lookups() {
             .unwrap();
         kept_starts_used |= kept > 0 && run > 288;
     }
-    assert!(kept_starts_used, "the runs never kept a window's start");
+    kept_starts_used
+}
+
+#[test]
+fn recording_what_was_prepared_gives_the_ends_of_recording_with_lookups() {
+    // 30 hours: the window starts among samples thinned to one per hour.
+    assert!(record_both_ways(Duration::from_secs(30 * 3_600)));
+    // 20 hours: every sample of the window is kept.
+    assert!(record_both_ways(Duration::from_secs(20 * 3_600)));
 }
 
 #[test]
