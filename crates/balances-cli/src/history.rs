@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use balances::{Balance, Threshold};
 use balances_history::{
-    Forecast, ForecastSettings, HistoryError, Measure, Prepared, Retention, Store, ms_since_epoch,
-    readings,
+    Forecast, ForecastSettings, HistoryError, Measure, Prepared, Reading, Retention, SeriesKey,
+    Store, WindowEnds, ms_since_epoch, readings,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -166,48 +166,105 @@ pub fn open_and_prepare(
     })
 }
 
+/// The readings of the balances fetched, each at the time its fetch ended.
+fn to_record(fetched: &[Fetched<'_>]) -> Vec<(i64, Reading)> {
+    fetched
+        .iter()
+        .filter_map(|f| Some((ms_since_epoch(f.finished_at), f.balance?)))
+        .flat_map(|(at_ms, balance)| readings(balance).into_iter().map(move |r| (at_ms, r)))
+        .collect()
+}
+
 /// Records the balances fetched, thins old samples when due, and returns each account's
-/// forecasts (empty for an account not fetched), in the order given. `prepared`: what
-/// [`open_and_prepare`] read, when the caller did.
+/// forecasts (empty for an account not fetched), in the order given: the exporter's way,
+/// one refresh after another on a file it keeps open.
 pub fn record_and_forecast(
     store: &mut Store,
-    prepared: Option<Prepared>,
     history: &History,
     fetched: &[Fetched<'_>],
     now: SystemTime,
 ) -> Result<Vec<Vec<SeriesForecast>>, HistoryError> {
-    let to_record: Vec<(i64, balances_history::Reading)> = fetched
-        .iter()
-        .filter_map(|f| Some((ms_since_epoch(f.finished_at), f.balance?)))
-        .flat_map(|(at_ms, balance)| readings(balance).into_iter().map(move |r| (at_ms, r)))
-        .collect();
-    let window = history.forecast.window;
-    let (_, ends) = match prepared {
-        Some(prepared) => store.record_prepared(prepared, &to_record, window)?,
-        None => store.record_with_window_ends(&to_record, window)?,
-    };
+    let (_, ends) = store.record_with_window_ends(&to_record(fetched), history.forecast.window)?;
     store.thin_if_due(now, &history.retention)?;
-    let mut ends = ends.into_iter().peekable();
-    // The ends come in the order of the readings, one per reading.
-    let mut per_account = Vec::with_capacity(fetched.len());
-    for one in fetched {
-        let mut forecasts = Vec::new();
-        if let Some(balance) = one.balance {
-            for reading in readings(balance) {
-                let Some((_, window)) = ends.next_if(|(key, _)| *key == reading.key) else {
-                    continue;
-                };
-                let floor = floor(one.threshold, reading.key.measure, &reading.key.code);
-                forecasts.push(SeriesForecast {
-                    measure: reading.key.measure,
-                    code: reading.key.code,
-                    forecast: Forecast::from_ends(&window, floor, &history.forecast),
-                });
-            }
-        }
-        per_account.push(forecasts);
+    Ok(forecasts(fetched, ends, history))
+}
+
+/// A recording that goes on after its forecasts are known: the samples being written, old
+/// ones thinned when due, and the file closed (its checkpoint fsyncs twice).
+pub type Recording = tokio::task::JoinHandle<Result<(), HistoryError>>;
+
+/// The one-shot command's way: records the balances fetched into the history
+/// [`open_and_prepare`] opened, on a blocking thread, and returns each account's forecasts
+/// as soon as they are known, with the recording still under way, so that the output is
+/// written meanwhile. An error before the forecasts are known is returned; one after, by
+/// the recording.
+pub async fn record_in_background(
+    history: &History,
+    opened: Result<Result<(Store, Prepared), HistoryError>, tokio::task::JoinError>,
+    fetched: &[Fetched<'_>],
+    now: SystemTime,
+) -> Result<(Vec<Vec<SeriesForecast>>, Recording), HistoryError> {
+    let (mut store, prepared) = opened.map_err(|error| HistoryError::Open {
+        path: history.path.clone(),
+        message: format!("opening it stopped: {error}"),
+    })??;
+    let to_record = to_record(fetched);
+    let (window, retention) = (history.forecast.window, history.retention);
+    let (send_ends, ends) = tokio::sync::oneshot::channel();
+    let recording = tokio::task::spawn_blocking(move || {
+        store.record_prepared(prepared, &to_record, window, |ends| {
+            // The receiver is gone only if the command is ending anyway.
+            let _ = send_ends.send(ends);
+        })?;
+        store.thin_if_due(now, &retention)?;
+        drop(store);
+        Ok(())
+    });
+    match ends.await {
+        Ok(ends) => Ok((forecasts(fetched, ends, history), recording)),
+        // No ends: the recording stopped before it knew them, and says why.
+        Err(_) => Err(match recording.await {
+            Ok(Err(error)) => error,
+            Ok(Ok(())) => HistoryError::Open {
+                path: history.path.clone(),
+                message: "recording ended without forecasts".to_owned(),
+            },
+            Err(error) => HistoryError::Open {
+                path: history.path.clone(),
+                message: format!("recording stopped: {error}"),
+            },
+        }),
     }
-    Ok(per_account)
+}
+
+/// Each account's forecasts from the window ends of its readings: one per reading, in the
+/// order of [`to_record`], each account's currencies then units.
+fn forecasts(
+    fetched: &[Fetched<'_>],
+    ends: Vec<(SeriesKey, WindowEnds)>,
+    history: &History,
+) -> Vec<Vec<SeriesForecast>> {
+    let mut ends = ends.into_iter();
+    fetched
+        .iter()
+        .map(|one| {
+            let Some(balance) = one.balance else {
+                return Vec::new();
+            };
+            let count = balance.amounts().len() + balance.units().len();
+            ends.by_ref()
+                .take(count)
+                .map(|(key, window)| {
+                    let floor = floor(one.threshold, key.measure, &key.code);
+                    SeriesForecast {
+                        measure: key.measure,
+                        code: key.code,
+                        forecast: Forecast::from_ends(&window, floor, &history.forecast),
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The level a series' estimate is about: the account's threshold where it applies to this

@@ -197,17 +197,25 @@ async fn run(args: Args) -> Exit {
             outcome.finished_at = now;
         }
     }
-    // History never costs a balance: a failure is one warning, and the output is what it
-    // would be without history.
-    let (forecasts_at, closing) = match (history.as_ref(), opening) {
+    // History never costs a balance: a failure is one warning, and the balances and exit
+    // code are what they would be without history.
+    let (forecasts_at, recording) = match (history.as_ref(), opening) {
         (Some(history), Some(opening)) => {
-            match record_history(history, opening.await, &mut outcomes, now) {
-                // Closing checkpoints the file (two fsyncs): it runs while the output is
-                // written.
-                Ok(store) => (
-                    Some(now),
-                    Some(tokio::task::spawn_blocking(move || drop(store))),
-                ),
+            let fetched: Vec<history::Fetched<'_>> = outcomes
+                .iter()
+                .map(|outcome| history::Fetched {
+                    balance: outcome.result.as_ref().ok(),
+                    finished_at: outcome.finished_at,
+                    threshold: outcome.threshold.as_ref(),
+                })
+                .collect();
+            match history::record_in_background(history, opening.await, &fetched, now).await {
+                Ok((forecasts, recording)) => {
+                    for (outcome, forecasts) in outcomes.iter_mut().zip(forecasts) {
+                        outcome.forecasts = forecasts;
+                    }
+                    (Some(now), Some(recording))
+                }
                 Err(error) => {
                     history::warn(&error);
                     (None, None)
@@ -233,9 +241,16 @@ async fn run(args: Args) -> Exit {
             Ok(())
         }
     };
-    if let Some(closing) = closing {
-        // A panic while closing could only be SQLite's; the balances are already out.
-        let _ = closing.await;
+    // The samples were written while the output was; a failure now is the run's one
+    // warning, after the balances.
+    if let Some(recording) = recording {
+        match recording.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => history::warn(&error),
+            Err(error) => {
+                eprintln!("warning: balance history not used: recording stopped: {error}")
+            }
+        }
     }
     if let Err(error) = written {
         eprintln!("error: {error}");
@@ -337,41 +352,6 @@ async fn fetch(
             })
         })
         .collect()
-}
-
-/// Records the run's balances in the history `opened` while they were fetched, puts each
-/// account's forecasts beside them, and hands the file back to be closed.
-fn record_history(
-    history: &history::History,
-    opened: Result<
-        Result<
-            (balances_history::Store, balances_history::Prepared),
-            balances_history::HistoryError,
-        >,
-        tokio::task::JoinError,
-    >,
-    outcomes: &mut [Outcome],
-    now: std::time::SystemTime,
-) -> Result<balances_history::Store, balances_history::HistoryError> {
-    let (mut store, prepared) =
-        opened.map_err(|error| balances_history::HistoryError::Open {
-            path: history.path.clone(),
-            message: format!("opening it stopped: {error}"),
-        })??;
-    let fetched: Vec<history::Fetched<'_>> = outcomes
-        .iter()
-        .map(|outcome| history::Fetched {
-            balance: outcome.result.as_ref().ok(),
-            finished_at: outcome.finished_at,
-            threshold: outcome.threshold.as_ref(),
-        })
-        .collect();
-    let forecasts =
-        history::record_and_forecast(&mut store, Some(prepared), history, &fetched, now)?;
-    for (outcome, forecasts) in outcomes.iter_mut().zip(forecasts) {
-        outcome.forecasts = forecasts;
-    }
-    Ok(store)
 }
 
 fn exit_for(outcomes: &[Outcome]) -> Exit {

@@ -330,6 +330,34 @@ async fn a_history_that_cannot_be_used_costs_one_warning_and_nothing_else() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_write_that_fails_after_the_forecasts_are_shown_is_one_warning_after_them() {
+    let (expected, _, code) = run_with_broken_history(|_| {}, &["--no-history"]).await;
+    // The samples are refused once the forecasts are known, as a full disk would.
+    let refuse_writes = |file: &Path| {
+        balances_history::Store::open(file).unwrap();
+        let connection = rusqlite::Connection::open(file).unwrap();
+        connection
+            .execute_batch(
+                "CREATE TRIGGER refuse BEFORE INSERT ON recent BEGIN SELECT RAISE(ABORT, 'full'); END",
+            )
+            .unwrap();
+    };
+    let (out, err, status) = run_with_broken_history(refuse_writes, &[]).await;
+    assert_eq!(status, code, "same exit code");
+    assert_eq!(err.lines().count(), 1, "one warning: {err}");
+    assert!(
+        err.starts_with("warning: balance history not used: "),
+        "{err}"
+    );
+    // Every balance is shown, with the forecast column the history gave.
+    assert!(out.contains("RUNS OUT"), "{out}");
+    for line in expected.lines().skip(1) {
+        let account = line.split_whitespace().next().unwrap();
+        assert!(out.contains(account), "{account} missing from\n{out}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_locked_history_costs_one_warning_after_the_busy_timeout() {
     let vendors = start_vendors().await;
     let dir = tempfile::tempdir().unwrap();

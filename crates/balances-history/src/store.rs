@@ -208,6 +208,188 @@ impl WindowStart {
     }
 }
 
+/// A write [`plan`] decided on.
+enum Write {
+    /// A reading (its index) stored as a sample of `series` with these running totals.
+    Sample {
+        series: i64,
+        at_ms: i64,
+        reading: usize,
+        running: Running,
+    },
+    /// A window start kept for the runs of the next hour.
+    WindowStart { series: i64, start: WindowStart },
+}
+
+/// What [`plan`] decided: what the batch stores, and each reading's window ends.
+struct Plan {
+    recorded: Recorded,
+    ends: Vec<(SeriesKey, WindowEnds)>,
+    writes: Vec<Write>,
+}
+
+/// This batch's samples of one series, not written yet when later readings are planned.
+struct InBatch {
+    id: i64,
+    newest: Newest,
+    /// Time and running totals of each sample the batch writes, oldest first.
+    written: Vec<(i64, Running)>,
+}
+
+/// Decides what a batch writes and computes its window ends, reading only: from `prepared`
+/// when it is still true, else with lookups (a new series is added here, for its id). The
+/// writes are made afterwards, so that the ends can be handed over first.
+fn plan(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    readings: &[(i64, Reading)],
+    window: Option<Duration>,
+    mut prepared: Option<&mut Prepared>,
+) -> Result<Plan, HistoryError> {
+    let database = |error| database_error(path, error);
+    let mut find_series = tx
+        .prepare(
+            "SELECT id FROM series
+             WHERE account = ?1 AND vendor = ?2 AND measure = ?3 AND code = ?4",
+        )
+        .map_err(database)?;
+    let mut add_series = tx
+        .prepare(
+            "INSERT INTO series (account, vendor, measure, code) VALUES (?1, ?2, ?3, ?4)
+             RETURNING id",
+        )
+        .map_err(database)?;
+    let mut lookups = Lookups::prepare(tx, path).map_err(database)?;
+    let mut recorded = Recorded::default();
+    let mut ends = Vec::new();
+    let mut writes = Vec::with_capacity(readings.len());
+    let mut batch: HashMap<&SeriesKey, InBatch> = HashMap::new();
+    for (index, (at_ms, reading)) in readings.iter().enumerate() {
+        let key = &reading.key;
+        let known = prepared.as_deref().and_then(|p| p.series.get(key));
+        let (series, previous, is_new) = if let Some(seen) = batch.get(key) {
+            (seen.id, Some(seen.newest), false)
+        } else if let Some(known) = known {
+            (known.id, known.newest, false)
+        } else {
+            // What was read holds every series of the file: one it does not hold is new.
+            let found: Option<i64> = if prepared.is_some() {
+                None
+            } else {
+                find_series
+                    .query_row(
+                        params![key.account, key.vendor, key.measure.as_str(), key.code],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(database)?
+            };
+            match found {
+                Some(series) => (series, lookups.newest(series)?, false),
+                None => (
+                    add_series
+                        .query_row(
+                            params![key.account, key.vendor, key.measure.as_str(), key.code],
+                            |row| row.get(0),
+                        )
+                        .map_err(database)?,
+                    None,
+                    true,
+                ),
+            }
+        };
+        // The series' newest sample once this reading is in (or skipped).
+        let (last, wrote) = match previous {
+            Some(previous) if previous.0 >= *at_ms => {
+                recorded.skipped += 1;
+                (previous, false)
+            }
+            _ => {
+                let running = previous.map_or_else(Running::default, |(at, total, running)| {
+                    running.after(at, total, *at_ms, reading.total)
+                });
+                writes.push(Write::Sample {
+                    series,
+                    at_ms: *at_ms,
+                    reading: index,
+                    running,
+                });
+                recorded.written += 1;
+                ((*at_ms, reading.total, running), true)
+            }
+        };
+        let seen = batch.entry(key).or_insert(InBatch {
+            id: series,
+            newest: last,
+            written: Vec::new(),
+        });
+        seen.newest = last;
+        if wrote {
+            seen.written.push((last.0, last.2));
+        }
+        let Some(window) = window else {
+            continue;
+        };
+        let start = window_start(last.0, window);
+        let known = prepared.as_deref().and_then(|p| p.series.get(key));
+        let kept = known.and_then(|known| known.window_start?.first_from(start));
+        let (first, remember) = match kept {
+            Some(first) => (first, known.is_some_and(|known| known.remember)),
+            None => {
+                // Stored samples are older than this batch's: the first stored one from
+                // `start` comes first, then the batch's own.
+                let stored = if is_new {
+                    None
+                } else {
+                    lookups.first_from(series, start)?
+                };
+                let first = stored
+                    .or_else(|| {
+                        batch
+                            .get(key)?
+                            .written
+                            .iter()
+                            .find(|(at_ms, _)| *at_ms >= start)
+                            .copied()
+                    })
+                    .unwrap_or((last.0, last.2));
+                (first, prepared.is_some())
+            }
+        };
+        let (first_at_ms, first) = first;
+        let kept_start = WindowStart {
+            from_ms: start,
+            first_at_ms,
+            first,
+        };
+        if remember {
+            writes.push(Write::WindowStart {
+                series,
+                start: kept_start,
+            });
+        }
+        if let Some(known) = prepared.as_deref_mut().and_then(|p| p.series.get_mut(key)) {
+            known.window_start = Some(kept_start);
+            known.remember = false;
+        }
+        ends.push((
+            key.clone(),
+            WindowEnds {
+                first_at_ms,
+                first,
+                last_at_ms: last.0,
+                last_total: last.1,
+                last: last.2,
+            },
+        ));
+    }
+    Ok(Plan {
+        recorded,
+        ends,
+        writes,
+    })
+}
+
 /// How a connection's set-up ended, short of an SQLite error.
 enum SetUp {
     Ready,
@@ -482,8 +664,7 @@ impl Store {
         &mut self,
         readings: &[(i64, Reading)],
     ) -> Result<Recorded, HistoryError> {
-        self.write(readings, None, None)
-            .map(|(recorded, _)| recorded)
+        self.write(readings, None, None, |_| {})
     }
 
     /// Records readings as [`Store::record_readings`] does and, in the same transaction,
@@ -495,7 +676,9 @@ impl Store {
         readings: &[(i64, Reading)],
         window: Duration,
     ) -> Result<(Recorded, Vec<(SeriesKey, WindowEnds)>), HistoryError> {
-        self.write(readings, Some(window), None)
+        let mut ends = Vec::new();
+        let recorded = self.write(readings, Some(window), None, |known| ends = known)?;
+        Ok((recorded, ends))
     }
 
     /// Reads what recording a run that started at `run_start` will need of every series in
@@ -614,15 +797,21 @@ impl Store {
     }
 
     /// [`Store::record_with_window_ends`] with what [`Store::prepare`] read: if no other
-    /// connection has written since, each reading is one insert; else (or for a series
-    /// `prepare` was not asked about) it is looked up as `record_with_window_ends` does.
+    /// connection has written since, each reading is one insert; else everything is looked
+    /// up as `record_with_window_ends` does.
+    ///
+    /// `ends_known` is called with the window ends as soon as they are known, inside the
+    /// transaction and before its writes: the one-shot command shows its forecasts while the
+    /// samples are written. If a write then fails, the forecasts shown still hold (they are
+    /// the stored history's and this run's readings), and the error is returned.
     pub fn record_prepared(
         &mut self,
         prepared: Prepared,
         readings: &[(i64, Reading)],
         window: Duration,
-    ) -> Result<(Recorded, Vec<(SeriesKey, WindowEnds)>), HistoryError> {
-        self.write(readings, Some(window), Some(prepared))
+        ends_known: impl FnOnce(Vec<(SeriesKey, WindowEnds)>),
+    ) -> Result<Recorded, HistoryError> {
+        self.write(readings, Some(window), Some(prepared), ends_known)
     }
 
     fn write(
@@ -630,7 +819,8 @@ impl Store {
         readings: &[(i64, Reading)],
         window: Option<Duration>,
         prepared: Option<Prepared>,
-    ) -> Result<(Recorded, Vec<(SeriesKey, WindowEnds)>), HistoryError> {
+        ends_known: impl FnOnce(Vec<(SeriesKey, WindowEnds)>),
+    ) -> Result<Recorded, HistoryError> {
         let path = self.path.clone();
         let database = |error| database_error(&path, error);
         let tx = self
@@ -641,23 +831,13 @@ impl Store {
             .pragma_query_value(None, "data_version", |row| row.get(0))
             .map_err(database)?;
         let mut prepared = prepared.filter(|prepared| prepared.data_version == data_version);
-        let mut recorded = Recorded::default();
-        let mut ends = Vec::new();
-        let mut first_written = None;
+        let Plan {
+            recorded,
+            ends,
+            writes,
+        } = plan(&tx, &path, readings, window, prepared.as_mut())?;
+        ends_known(ends);
         {
-            let mut find_series = tx
-                .prepare(
-                    "SELECT id FROM series
-                     WHERE account = ?1 AND vendor = ?2 AND measure = ?3 AND code = ?4",
-                )
-                .map_err(database)?;
-            let mut add_series = tx
-                .prepare(
-                    "INSERT INTO series (account, vendor, measure, code) VALUES (?1, ?2, ?3, ?4)
-                     RETURNING id",
-                )
-                .map_err(database)?;
-            let mut lookups = Lookups::prepare(&tx, &path).map_err(database)?;
             let mut insert = tx
                 .prepare(
                     "INSERT INTO recent (series, at_ms, total, granted, topped_up, spent, observed_ms)
@@ -673,46 +853,15 @@ impl Store {
                          first_observed_ms = excluded.first_observed_ms",
                 )
                 .map_err(database)?;
-            for (at_ms, reading) in readings {
-                let key = &reading.key;
-                let key_params = params![key.account, key.vendor, key.measure.as_str(), key.code];
-                let known = prepared.as_ref().and_then(|p| p.series.get(key));
-                let known_id = known.map(|known| known.id);
-                let (series, previous) = match known {
-                    Some(known) => (known.id, known.newest),
-                    None => {
-                        // What was read holds every series of the file: one it does not
-                        // hold is new.
-                        let found: Option<i64> = if prepared.is_some() {
-                            None
-                        } else {
-                            find_series
-                                .query_row(key_params, |row| row.get(0))
-                                .optional()
-                                .map_err(database)?
-                        };
-                        match found {
-                            Some(series) => (series, lookups.newest(series)?),
-                            None => (
-                                add_series
-                                    .query_row(key_params, |row| row.get(0))
-                                    .map_err(database)?,
-                                None,
-                            ),
-                        }
-                    }
-                };
-                // The series' newest sample once this reading is in (or skipped).
-                let last = match previous {
-                    Some(previous) if previous.0 >= *at_ms => {
-                        recorded.skipped += 1;
-                        previous
-                    }
-                    _ => {
-                        let running = previous
-                            .map_or_else(Running::default, |(at, total, running)| {
-                                running.after(at, total, *at_ms, reading.total)
-                            });
+            for write in &writes {
+                match write {
+                    Write::Sample {
+                        series,
+                        at_ms,
+                        reading,
+                        running,
+                    } => {
+                        let reading = &readings[*reading].1;
                         insert
                             .execute(params![
                                 series,
@@ -724,87 +873,27 @@ impl Store {
                                 running.observed_ms,
                             ])
                             .map_err(database)?;
-                        recorded.written += 1;
-                        first_written.get_or_insert(series);
-                        (*at_ms, reading.total, running)
                     }
-                };
-                if let Some(window) = window {
-                    let start = window_start(last.0, window);
-                    let known = prepared.as_ref().and_then(|p| p.series.get(key));
-                    let kept = known.and_then(|known| known.window_start?.first_from(start));
-                    let (first_at_ms, first) = match kept {
-                        Some(first) if known.is_some_and(|known| known.remember) => {
-                            remember_start
-                                .execute(params![
-                                    series,
-                                    start,
-                                    first.0,
-                                    first.1.spent.to_string(),
-                                    first.1.observed_ms
-                                ])
-                                .map_err(database)?;
-                            first
-                        }
-                        Some(first) => first,
-                        None => {
-                            let first = if prepared.is_some() && known_id.is_none() {
-                                // A new series' first sample is this one.
-                                (last.0, last.2)
-                            } else {
-                                lookups
-                                    .first_from(series, start)?
-                                    .unwrap_or((last.0, last.2))
-                            };
-                            // Kept for the runs of the next hour; only a run that read what
-                            // was kept writes it.
-                            if prepared.is_some() {
-                                remember_start
-                                    .execute(params![
-                                        series,
-                                        start,
-                                        first.0,
-                                        first.1.spent.to_string(),
-                                        first.1.observed_ms
-                                    ])
-                                    .map_err(database)?;
-                            }
-                            first
-                        }
-                    };
-                    ends.push((
-                        key.clone(),
-                        WindowEnds {
-                            first_at_ms,
-                            first,
-                            last_at_ms: last.0,
-                            last_total: last.1,
-                            last: last.2,
-                        },
-                    ));
-                    // A series read twice in one batch: the second reading follows the first.
-                    if let Some(prepared) = prepared.as_mut() {
-                        let known = prepared.series.entry(key.clone()).or_insert(KnownSeries {
-                            id: series,
-                            newest: None,
-                            window_start: None,
-                            remember: false,
-                        });
-                        known.newest = Some(last);
-                        known.remember = false;
-                        known.window_start = Some(WindowStart {
-                            from_ms: start,
-                            first_at_ms,
-                            first,
-                        });
+                    Write::WindowStart { series, start } => {
+                        remember_start
+                            .execute(params![
+                                series,
+                                start.from_ms,
+                                start.first_at_ms,
+                                start.first.spent.to_string(),
+                                start.first.observed_ms
+                            ])
+                            .map_err(database)?;
                     }
-                } else if let Some(known) = prepared.as_mut().and_then(|p| p.series.get_mut(key)) {
-                    known.newest = Some(last);
                 }
             }
         }
         // `recent` holds `RECENT_RUNS` runs' worth when the first series this batch wrote
         // has that many samples there (a seek, where counting the table is a scan of it).
+        let first_written = writes.iter().find_map(|write| match write {
+            Write::Sample { series, .. } => Some(*series),
+            Write::WindowStart { .. } => None,
+        });
         if let Some(series) = first_written {
             let waiting: i64 = tx
                 .query_row(
@@ -818,7 +907,7 @@ impl Store {
             }
         }
         tx.commit().map_err(database)?;
-        Ok((recorded, ends))
+        Ok(recorded)
     }
 
     /// The newest sample of each of `keys` and the first one inside `window` before it, with

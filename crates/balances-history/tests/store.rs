@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use balances::{Amount, Balance, Decimal, UnitAmount, Vendor};
 use balances_history::{
     Estimate, Forecast, ForecastSettings, HistoryError, HistoryQuery, LATEST_SCHEMA, Measure,
-    Reading, Retention, SeriesKey, Store, WindowEnds, time_of_ms,
+    Prepared, Reading, Recorded, Retention, SeriesKey, Store, WindowEnds, time_of_ms,
 };
 
 const HOUR: i64 = 3_600_000;
@@ -45,6 +45,20 @@ fn reading(account: &str, code: &str, total: &str) -> Reading {
         granted: None,
         topped_up: None,
     }
+}
+
+/// [`Store::record_prepared`], with the ends it hands over before writing.
+fn record_prepared(
+    store: &mut Store,
+    prepared: Prepared,
+    readings: &[(i64, Reading)],
+    window: Duration,
+) -> (Recorded, Vec<(SeriesKey, WindowEnds)>) {
+    let mut handed_over = Vec::new();
+    let recorded = store
+        .record_prepared(prepared, readings, window, |ends| handed_over = ends)
+        .unwrap();
+    (recorded, handed_over)
 }
 
 fn at(ms: i64) -> SystemTime {
@@ -297,6 +311,20 @@ fn window_ends_from_the_file_give_the_forecast_of_the_samples_themselves() {
             .window_ends(&[key("a", Measure::Currency, "CNY")], window)
             .unwrap()
     );
+    // One batch of every sample gives each reading the ends of the samples up to it.
+    let mut batched = Store::open(&dir2.path().join("batched.sqlite3")).unwrap();
+    let all: Vec<(i64, Reading)> = sample_points()
+        .into_iter()
+        .map(|(at_ms, total)| (at_ms, reading("a", "CNY", total)))
+        .collect();
+    let (_, ends) = batched.record_with_window_ends(&all, window).unwrap();
+    for (index, (_, window_ends)) in ends.iter().enumerate() {
+        assert_eq!(
+            Some(*window_ends),
+            WindowEnds::of(&samples[..=index], window),
+            "reading {index}"
+        );
+    }
     // A skipped (older) reading still gets its series' ends.
     let (recorded, ends) = other
         .record_with_window_ends(&[(0, reading("a", "CNY", "1"))], window)
@@ -695,7 +723,7 @@ fn concurrent_writer() {
         let recorded = if name == "one" {
             let window = Duration::from_secs(60);
             let read = store.prepare(time_of_ms(at_ms), window).unwrap();
-            store.record_prepared(read, &readings, window).unwrap().0
+            record_prepared(&mut store, read, &readings, window).0
         } else {
             store.record_readings(&readings).unwrap()
         };
@@ -905,7 +933,7 @@ fn record_both_ways(window: Duration) -> bool {
             .record_with_window_ends(&readings, window)
             .unwrap();
         let read = prepared.prepare(now, window).unwrap();
-        let (recorded_prepared, ends) = prepared.record_prepared(read, &readings, window).unwrap();
+        let (recorded_prepared, ends) = record_prepared(&mut prepared, read, &readings, window);
         assert_eq!(recorded_prepared, recorded, "run {run}");
         assert_eq!(ends, expected, "run {run}");
         let history = prepared.history(&HistoryQuery::default()).unwrap();
@@ -962,9 +990,12 @@ fn a_write_by_another_process_between_prepare_and_record_is_taken_into_account()
         .record_readings(&[(HOUR, reading("a", "CNY", "90"))])
         .unwrap();
     drop(exporter);
-    let (recorded, ends) = cron
-        .record_prepared(read, &[(2 * HOUR, reading("a", "CNY", "85"))], window)
-        .unwrap();
+    let (recorded, ends) = record_prepared(
+        &mut cron,
+        read,
+        &[(2 * HOUR, reading("a", "CNY", "85"))],
+        window,
+    );
     assert_eq!((recorded.written, recorded.skipped), (1, 0));
     let samples = [(0, dec("100")), (HOUR, dec("90")), (2 * HOUR, dec("85"))];
     // The running spend counts the exporter's sample: 10 then 5.
@@ -977,9 +1008,43 @@ fn a_write_by_another_process_between_prepare_and_record_is_taken_into_account()
         .record_readings(&[(4 * HOUR, reading("a", "CNY", "80"))])
         .unwrap();
     drop(exporter);
-    let (recorded, ends) = cron
-        .record_prepared(read, &[(3 * HOUR, reading("a", "CNY", "84"))], window)
-        .unwrap();
+    let (recorded, ends) = record_prepared(
+        &mut cron,
+        read,
+        &[(3 * HOUR, reading("a", "CNY", "84"))],
+        window,
+    );
     assert_eq!((recorded.written, recorded.skipped), (0, 1));
     assert_eq!(ends[0].1.last_at_ms, 4 * HOUR);
+}
+
+#[test]
+fn a_write_that_fails_after_the_ends_are_known_is_an_error_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("h.sqlite3")).unwrap();
+    store
+        .record_readings(&[(0, reading("a", "CNY", "100"))])
+        .unwrap();
+    // As a full disk would, refuse the write itself, once the reading is planned.
+    store
+        .connection()
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON recent BEGIN SELECT RAISE(ABORT, 'full'); END",
+        )
+        .unwrap();
+    let window = Duration::from_secs(86_400);
+    let read = store.prepare(time_of_ms(HOUR), window).unwrap();
+    let mut handed_over = Vec::new();
+    let error = store
+        .record_prepared(read, &[(HOUR, reading("a", "CNY", "90"))], window, |ends| {
+            handed_over = ends
+        })
+        .unwrap_err();
+    assert!(matches!(error, HistoryError::Database { .. }), "{error:?}");
+    // The forecast it handed over is the history's and this reading's.
+    let samples = [(0, dec("100")), (HOUR, dec("90"))];
+    assert_eq!(handed_over[0].1, WindowEnds::of(&samples, window).unwrap());
+    // Nothing of the failed batch is stored.
+    let history = store.history(&HistoryQuery::default()).unwrap();
+    assert_eq!(history[0].samples.len(), 1);
 }

@@ -115,7 +115,7 @@ impl Recorder {
                 threshold: r.threshold.as_ref(),
             })
             .collect();
-        let forecasts = history::record_and_forecast(store, None, &self.history, &fetched, now)?;
+        let forecasts = history::record_and_forecast(store, &self.history, &fetched, now)?;
         let added = refreshed
             .iter()
             .flat_map(|r| {
