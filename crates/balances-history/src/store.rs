@@ -19,10 +19,6 @@ use crate::schema::{self, LATEST};
 /// enough that a stuck lock costs a run one warning, not its output.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How large the WAL grows before a write checkpoints it: about 1,000 pages, SQLite's own
-/// threshold, or some fifteen runs of 1,000 accounts.
-const WAL_CHECKPOINT_BYTES: u64 = 4 * 1024 * 1024;
-
 /// How long [`Store::open`] waits before trying again when SQLite answers "busy" without
 /// waiting itself.
 const BUSY_RETRY: Duration = Duration::from_millis(5);
@@ -425,16 +421,6 @@ fn set_up(connection: &mut Connection, busy_timeout: Duration) -> rusqlite::Resu
         return Ok(SetUp::NotWal(mode));
     }
     connection.execute_batch("PRAGMA foreign_keys = ON;")?;
-    // The WAL outlives the connection, and is checkpointed (and truncated) only once it is
-    // large ([`WAL_CHECKPOINT_BYTES`]): closing then costs no fsync, where SQLite's default
-    // (checkpointing at the last close) cost a cron-driven run two. SQLite's own automatic
-    // checkpoint is off because the next opener, rebuilding the WAL's index, would count
-    // every frame as not yet copied and copy them all again.
-    connection.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-        true,
-    )?;
-    connection.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
     schema::migrate_to(connection, LATEST)?;
     Ok(SetUp::Ready)
 }
@@ -918,31 +904,7 @@ impl Store {
             }
         }
         tx.commit().map_err(database)?;
-        self.checkpoint_if_large()?;
         Ok(recorded)
-    }
-
-    /// Copies the WAL into the file and truncates it once it holds more than
-    /// [`WAL_CHECKPOINT_BYTES`]. Another connection reading an older snapshot makes SQLite
-    /// wait for it (the busy timeout); if it is still busy, the next write tries again.
-    fn checkpoint_if_large(&mut self) -> Result<(), HistoryError> {
-        let mut wal = self.path.as_os_str().to_owned();
-        wal.push("-wal");
-        let large = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_CHECKPOINT_BYTES);
-        if !large {
-            return Ok(());
-        }
-        match self
-            .connection
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
-                row.get::<_, i64>(0)
-            }) {
-            Ok(_) => Ok(()),
-            Err(error) if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
-                Ok(())
-            }
-            Err(error) => Err(self.database(error)),
-        }
     }
 
     /// The newest sample of each of `keys` and the first one inside `window` before it, with

@@ -1048,33 +1048,3 @@ fn a_write_that_fails_after_the_ends_are_known_is_an_error_and_stores_nothing() 
     let history = store.history(&HistoryQuery::default()).unwrap();
     assert_eq!(history[0].samples.len(), 1);
 }
-
-#[test]
-fn the_wal_outlives_a_close_until_it_is_large_then_is_copied_and_truncated() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("h.sqlite3");
-    let wal = dir.path().join("h.sqlite3-wal");
-    let mut store = Store::open(&path).unwrap();
-    store
-        .record_readings(&[(0, reading("a", "CNY", "100"))])
-        .unwrap();
-    drop(store);
-    // Closing did not checkpoint: the sample is in the WAL, and the next opener reads it.
-    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
-    let mut store = Store::open(&path).unwrap();
-    assert_eq!(
-        store.history(&HistoryQuery::default()).unwrap()[0]
-            .samples
-            .len(),
-        1
-    );
-    // A write that leaves more than 4 MiB in the WAL copies it into the file and truncates it.
-    let many: Vec<(i64, Reading)> = (0..40_000)
-        .map(|i| (HOUR + i, reading(&format!("series-{i:05}"), "CNY", "1.00")))
-        .collect();
-    store.record_readings(&many).unwrap();
-    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
-    drop(store);
-    let store = Store::open(&path).unwrap();
-    assert_eq!(store.series(None).unwrap().len(), 40_001);
-}
