@@ -54,7 +54,9 @@ impl Running {
         }
         // A fall, or no change. `checked_*`: amounts near Decimal's limits must not panic.
         let (Some(spent), Some(observed_ms)) = (
-            self.spent.checked_add(previous_total - total),
+            previous_total
+                .checked_sub(total)
+                .and_then(|fall| self.spent.checked_add(fall)),
             self.observed_ms.checked_add(length),
         ) else {
             return self;
@@ -182,7 +184,12 @@ impl NoEstimate {
 impl Forecast {
     /// The forecast from a window's ends, against `floor`.
     pub fn from_ends(ends: &WindowEnds, floor: Decimal, settings: &ForecastSettings) -> Self {
-        let spent = ends.last.spent - ends.first.spent;
+        // Running totals come from the file: a broken one must not make this panic.
+        let spent = ends
+            .last
+            .spent
+            .checked_sub(ends.first.spent)
+            .unwrap_or(Decimal::ZERO);
         let observed_ms = ends
             .last
             .observed_ms
@@ -206,8 +213,9 @@ impl Forecast {
         } else {
             // (balance - floor) / (spent / observed), multiplied first so that nothing is
             // lost to a rounded rate.
-            (ends.last_total - floor)
-                .checked_mul(Decimal::from(observed_ms))
+            ends.last_total
+                .checked_sub(floor)
+                .and_then(|left| left.checked_mul(Decimal::from(observed_ms)))
                 .and_then(|scaled| scaled.checked_div(spent))
                 .and_then(|left_ms| i64::try_from(left_ms.round()).ok())
                 .and_then(|left_ms| ends.last_at_ms.checked_add(left_ms))
@@ -300,6 +308,36 @@ mod tests {
 
     const HOUR: i64 = 3_600_000;
     const DAY: i64 = 24 * HOUR;
+
+    #[test]
+    fn amounts_at_the_limits_of_a_decimal_give_no_estimate_not_a_panic() {
+        let running = Running::default().after(0, Decimal::MAX, HOUR, Decimal::MIN);
+        assert_eq!(running, Running::default());
+        let settings = ForecastSettings::default();
+        let ends = WindowEnds {
+            first_at_ms: 0,
+            first: Running {
+                spent: Decimal::MIN,
+                observed_ms: 0,
+            },
+            last_at_ms: 2 * DAY,
+            last_total: Decimal::MAX,
+            last: Running {
+                spent: Decimal::MAX,
+                observed_ms: 2 * DAY,
+            },
+        };
+        let forecast = Forecast::from_ends(&ends, Decimal::MIN, &settings);
+        assert!(
+            matches!(forecast.estimate, Estimate::None(_)),
+            "{forecast:?}"
+        );
+        let forecast = Forecast::from_ends(&ends, Decimal::MAX - Decimal::ONE, &settings);
+        assert!(
+            !matches!(forecast.estimate, Estimate::Reached),
+            "{forecast:?}"
+        );
+    }
 
     #[test]
     fn a_window_starts_at_the_start_of_an_hour() {
