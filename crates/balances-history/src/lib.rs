@@ -4,7 +4,10 @@
 //! - [`Store`] is the file: created with mode 0600, in WAL mode with a busy timeout so a
 //!   cron-driven command and a running exporter can share it, versioned migrations
 //!   ([`LATEST_SCHEMA`]), a file written by a newer schema left untouched, and thinning of
-//!   old samples ([`Retention`]).
+//!   old samples ([`Retention`]). A run that fetches first can read what recording needs
+//!   while it waits ([`Store::prepare`]) and record afterwards without lookups
+//!   ([`Store::record_prepared`], which hands the forecasts' window ends over before it
+//!   writes).
 //! - A sample is built from a [`balances::Balance`] ([`readings`]): account, vendor,
 //!   currency or unit, the exact amounts as decimal text, and the time. Keys and vendor
 //!   messages have no field to go in.
