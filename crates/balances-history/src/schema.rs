@@ -121,7 +121,8 @@ fn version_3(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 /// Version 4: each series' first sample of its forecast window, kept between runs
 /// ([`crate::window_start`] says why it stays the same for an hour). A row says that the
 /// series has no sample from `from_ms` up to `first_at_ms`; samples are only ever added after
-/// a series' newest, so only thinning can make a row untrue, and thinning empties the table.
+/// a series' newest, so only thinning can make a row untrue, and thinning deletes the rows
+/// whose first sample it may have removed.
 fn version_4(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "CREATE TABLE window_starts (

@@ -46,6 +46,7 @@ fn move_recent(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 /// The lookups a forecast makes in one series, over both tables (`recent` first: each of its
 /// samples is newer than every sample of the series in `samples`).
 struct Lookups<'c> {
+    find_series: rusqlite::Statement<'c>,
     newest_recent: rusqlite::Statement<'c>,
     newest_moved: rusqlite::Statement<'c>,
     first_moved: rusqlite::Statement<'c>,
@@ -71,12 +72,27 @@ impl<'c> Lookups<'c> {
             ))
         };
         Ok(Self {
+            find_series: connection.prepare(
+                "SELECT id FROM series
+                 WHERE account = ?1 AND vendor = ?2 AND measure = ?3 AND code = ?4",
+            )?,
             newest_recent: newest("recent")?,
             newest_moved: newest("samples")?,
             first_moved: first("samples")?,
             first_recent: first("recent")?,
             path,
         })
+    }
+
+    /// The id of `key`'s series, if the file has it.
+    fn series_id(&mut self, key: &SeriesKey) -> Result<Option<i64>, HistoryError> {
+        self.find_series
+            .query_row(
+                params![key.account, key.vendor, key.measure.as_str(), key.code],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|error| database_error(self.path, error))
     }
 
     fn newest(&mut self, series: i64) -> Result<Option<Newest>, HistoryError> {
@@ -247,12 +263,6 @@ fn plan(
     mut prepared: Option<&mut Prepared>,
 ) -> Result<Plan, HistoryError> {
     let database = |error| database_error(path, error);
-    let mut find_series = tx
-        .prepare(
-            "SELECT id FROM series
-             WHERE account = ?1 AND vendor = ?2 AND measure = ?3 AND code = ?4",
-        )
-        .map_err(database)?;
     let mut add_series = tx
         .prepare(
             "INSERT INTO series (account, vendor, measure, code) VALUES (?1, ?2, ?3, ?4)
@@ -273,16 +283,10 @@ fn plan(
             (known.id, known.newest, false)
         } else {
             // What was read holds every series of the file: one it does not hold is new.
-            let found: Option<i64> = if prepared.is_some() {
+            let found = if prepared.is_some() {
                 None
             } else {
-                find_series
-                    .query_row(
-                        params![key.account, key.vendor, key.measure.as_str(), key.code],
-                        |row| row.get(0),
-                    )
-                    .optional()
-                    .map_err(database)?
+                lookups.series_id(key)?
             };
             match found {
                 Some(series) => (series, lookups.newest(series)?, false),
@@ -399,8 +403,8 @@ enum SetUp {
     NotWal(String),
 }
 
-/// Checks the file's version, then sets WAL mode, the sync level and the checkpoint policy,
-/// and migrates an older file.
+/// Checks the file's version, then sets the sync level and WAL mode, and migrates an older
+/// file.
 fn set_up(connection: &mut Connection, busy_timeout: Duration) -> rusqlite::Result<SetUp> {
     connection.busy_timeout(busy_timeout)?;
     // Reading the version is the first read of the file: a file that is not a database
@@ -582,8 +586,7 @@ impl Store {
     }
 
     /// Opens and sets up a connection, retrying while another process holds a lock SQLite
-    /// does not wait for (switching a new file to WAL, recovering the WAL another writer left
-    /// behind), up to `busy_timeout` in all.
+    /// does not wait for (switching a new file to WAL), up to `busy_timeout` in all.
     fn connect(
         path: &Path,
         flags: OpenFlags,
@@ -915,25 +918,11 @@ impl Store {
         keys: &[SeriesKey],
         window: Duration,
     ) -> Result<Vec<(SeriesKey, WindowEnds)>, HistoryError> {
-        let database = |error| self.database(error);
-        let mut find_series = self
-            .connection
-            .prepare(
-                "SELECT id FROM series
-                 WHERE account = ?1 AND vendor = ?2 AND measure = ?3 AND code = ?4",
-            )
-            .map_err(database)?;
-        let mut lookups = Lookups::prepare(&self.connection, &self.path).map_err(database)?;
+        let mut lookups =
+            Lookups::prepare(&self.connection, &self.path).map_err(|error| self.database(error))?;
         let mut ends = Vec::with_capacity(keys.len());
         for key in keys {
-            let series: Option<i64> = find_series
-                .query_row(
-                    params![key.account, key.vendor, key.measure.as_str(), key.code],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(database)?;
-            let Some(series) = series else {
+            let Some(series) = lookups.series_id(key)? else {
                 continue;
             };
             let Some(last) = lookups.newest(series)? else {
