@@ -150,16 +150,39 @@ pub struct Fetched<'a> {
     pub threshold: Option<&'a Threshold>,
 }
 
+/// History work under way on a blocking thread: opening and reading ([`open_and_prepare`]),
+/// or writing ([`record_in_background`]).
+pub struct Background<T> {
+    handle: tokio::task::JoinHandle<Result<T, HistoryError>>,
+    path: PathBuf,
+}
+
+impl<T: Send + 'static> Background<T> {
+    fn spawn(path: &Path, work: impl FnOnce() -> Result<T, HistoryError> + Send + 'static) -> Self {
+        Self {
+            handle: tokio::task::spawn_blocking(work),
+            path: path.to_owned(),
+        }
+    }
+
+    /// Its result, once done; a thread that stopped (a panic) is an error like any other.
+    pub async fn finished(self) -> Result<T, HistoryError> {
+        self.handle.await.unwrap_or_else(|error| {
+            Err(HistoryError::Open {
+                path: self.path,
+                message: format!("the history's thread stopped: {error}"),
+            })
+        })
+    }
+}
+
 /// Opens the history and reads what recording will need ([`Store::prepare`]) on a blocking
 /// thread, so that it runs while the fetches started at `started` are in flight instead of
 /// after them.
-pub fn open_and_prepare(
-    history: &History,
-    started: SystemTime,
-) -> tokio::task::JoinHandle<Result<(Store, Prepared), HistoryError>> {
+pub fn open_and_prepare(history: &History, started: SystemTime) -> Background<(Store, Prepared)> {
     let path = history.path.clone();
     let window = history.forecast.window;
-    tokio::task::spawn_blocking(move || {
+    Background::spawn(&history.path, move || {
         let mut store = Store::open(&path)?;
         let prepared = store.prepare(started, window)?;
         Ok((store, prepared))
@@ -189,29 +212,22 @@ pub fn record_and_forecast(
     Ok(forecasts(fetched, ends, history))
 }
 
-/// A recording that goes on after its forecasts are known: the samples being written, old
-/// ones thinned when due, and the file closed (its checkpoint fsyncs twice).
-pub type Recording = tokio::task::JoinHandle<Result<(), HistoryError>>;
-
-/// The one-shot command's way: records the balances fetched into the history
-/// [`open_and_prepare`] opened, on a blocking thread, and returns each account's forecasts
-/// as soon as they are known, with the recording still under way, so that the output is
-/// written meanwhile. An error before the forecasts are known is returned; one after, by
-/// the recording.
+/// The one-shot command's way: records the balances fetched into the history `opening`
+/// opens, on a blocking thread, and returns each account's forecasts as soon as they are
+/// known, with the recording (the samples written, old ones thinned when due, the file
+/// closed) still under way, so that the output is written meanwhile. An error before the
+/// forecasts are known is returned; one after, by the recording.
 pub async fn record_in_background(
     history: &History,
-    opened: Result<Result<(Store, Prepared), HistoryError>, tokio::task::JoinError>,
+    opening: Background<(Store, Prepared)>,
     fetched: &[Fetched<'_>],
     now: SystemTime,
-) -> Result<(Vec<Vec<SeriesForecast>>, Recording), HistoryError> {
-    let (mut store, prepared) = opened.map_err(|error| HistoryError::Open {
-        path: history.path.clone(),
-        message: format!("opening it stopped: {error}"),
-    })??;
+) -> Result<(Vec<Vec<SeriesForecast>>, Background<()>), HistoryError> {
+    let (mut store, prepared) = opening.finished().await?;
     let to_record = to_record(fetched);
     let (window, retention) = (history.forecast.window, history.retention);
     let (send_ends, ends) = tokio::sync::oneshot::channel();
-    let recording = tokio::task::spawn_blocking(move || {
+    let recording = Background::spawn(&history.path, move || {
         store.record_prepared(prepared, &to_record, window, |ends| {
             // The receiver is gone only if the command is ending anyway.
             let _ = send_ends.send(ends);
@@ -223,17 +239,14 @@ pub async fn record_in_background(
     match ends.await {
         Ok(ends) => Ok((forecasts(fetched, ends, history), recording)),
         // No ends: the recording stopped before it knew them, and says why.
-        Err(_) => Err(match recording.await {
-            Ok(Err(error)) => error,
-            Ok(Ok(())) => HistoryError::Open {
+        Err(_) => Err(recording
+            .finished()
+            .await
+            .err()
+            .unwrap_or_else(|| HistoryError::Open {
                 path: history.path.clone(),
                 message: "recording ended without forecasts".to_owned(),
-            },
-            Err(error) => HistoryError::Open {
-                path: history.path.clone(),
-                message: format!("recording stopped: {error}"),
-            },
-        }),
+            })),
     }
 }
 

@@ -209,7 +209,7 @@ async fn run(args: Args) -> Exit {
                     threshold: outcome.threshold.as_ref(),
                 })
                 .collect();
-            match history::record_in_background(history, opening.await, &fetched, now).await {
+            match history::record_in_background(history, opening, &fetched, now).await {
                 Ok((forecasts, recording)) => {
                     for (outcome, forecasts) in outcomes.iter_mut().zip(forecasts) {
                         outcome.forecasts = forecasts;
@@ -243,14 +243,10 @@ async fn run(args: Args) -> Exit {
     };
     // The samples were written while the output was; a failure now is the run's one
     // warning, after the balances.
-    if let Some(recording) = recording {
-        match recording.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => history::warn(&error),
-            Err(error) => {
-                eprintln!("warning: balance history not used: recording stopped: {error}")
-            }
-        }
+    if let Some(recording) = recording
+        && let Err(error) = recording.finished().await
+    {
+        history::warn(&error);
     }
     if let Err(error) = written {
         eprintln!("error: {error}");
