@@ -168,23 +168,19 @@ pub fn difference(
     from: (&str, Option<Decimal>),
     less: (&str, Option<Decimal>),
 ) -> Result<Option<Decimal>, Failure> {
-    let present = |(name, value): (&str, Option<Decimal>)| {
-        value.ok_or_else(|| Failure::Invalid(format!("{at} has no `{name}`")))
-    };
-    let (from, less) = (present(from)?, present(less)?);
+    let (from, less) = (required(at, from)?, required(at, less)?);
     from.checked_sub(less)
         .map(Some)
         .ok_or_else(|| Failure::Invalid("the difference overflows".into()))
 }
 
 /// The amount `value` of the row at `at`, which must be present (`name` for the message).
-pub fn present(
-    at: &str,
-    (name, value): (&str, Option<Decimal>),
-) -> Result<Option<Decimal>, Failure> {
-    value
-        .map(Some)
-        .ok_or_else(|| Failure::Invalid(format!("{at} has no `{name}`")))
+pub fn present(at: &str, amount: (&str, Option<Decimal>)) -> Result<Option<Decimal>, Failure> {
+    required(at, amount).map(Some)
+}
+
+fn required(at: &str, (name, value): (&str, Option<Decimal>)) -> Result<Decimal, Failure> {
+    value.ok_or_else(|| Failure::Invalid(format!("{at} has no `{name}`")))
 }
 
 /// Whether `value` is the sentinel `equals` (a decimal literal the description wrote and
@@ -201,8 +197,8 @@ pub fn is_sentinel(value: Option<Decimal>, equals: &str) -> bool {
 /// present. `terms` are `(field as shown in messages, value)`; `at` is the row.
 pub fn sum(at: &str, terms: &[(&str, Option<Decimal>)]) -> Result<Option<Decimal>, Failure> {
     let mut total = Decimal::ZERO;
-    for &(name, value) in terms {
-        let value = value.ok_or_else(|| Failure::Invalid(format!("{at} has no `{name}`")))?;
+    for &term in terms {
+        let value = required(at, term)?;
         total = total
             .checked_add(value)
             .ok_or_else(|| Failure::Invalid("the sum overflows".into()))?;
