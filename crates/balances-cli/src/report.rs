@@ -363,9 +363,40 @@ pub fn table(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
             }
         }
     }
-    // Every cell is shown through `escape_control`: an account name is the user's, but a
-    // currency code or message came from a vendor, and a control character in either would
-    // let it move the cursor and overwrite other rows.
+    let mut text = layout(headers, rows, |index| {
+        errors
+            .iter()
+            .find(|(at, _)| *at == index)
+            .map(|(_, message)| message.as_str())
+    });
+    // Spend readings (a cost report, not a balance) get a table of their own.
+    let spend = crate::spend::table(outcomes);
+    if !spend.is_empty() {
+        text.push('\n');
+        text.push_str(&spend);
+    }
+    text
+}
+
+/// The vendor, and whose balance it is when not the account's: `newapi (key quota)` says
+/// the amount is only the key's remaining quota.
+fn vendor_cell(vendor: balances::Vendor, scope: balances::Scope) -> String {
+    match scope {
+        balances::Scope::Key => format!("{vendor} (key quota)"),
+        _ => vendor.to_string(),
+    }
+}
+
+/// `headers` and `rows` laid out in columns as wide as their widest cell, numbers aligned
+/// right, with `tail(index)` after the row at `index`. Every cell is shown through
+/// `escape_control`: an account name is the user's, but a currency code or message came
+/// from a vendor, and a control character in either would let it move the cursor and
+/// overwrite other rows.
+pub(crate) fn layout<'t>(
+    headers: &[&str],
+    rows: Vec<Vec<String>>,
+    tail: impl Fn(usize) -> Option<&'t str>,
+) -> String {
     let rows: Vec<Vec<String>> = rows
         .into_iter()
         .map(|row| {
@@ -388,28 +419,9 @@ pub fn table(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
         None,
     );
     for (index, row) in rows.into_iter().enumerate() {
-        let error = errors
-            .iter()
-            .find(|(at, _)| *at == index)
-            .map(|(_, message)| message.as_str());
-        push_row(&mut text, &widths, row.into_iter(), error);
-    }
-    // Spend readings (a cost report, not a balance) get a table of their own.
-    let spend = crate::spend::table(outcomes);
-    if !spend.is_empty() {
-        text.push('\n');
-        text.push_str(&spend);
+        push_row(&mut text, &widths, row.into_iter(), tail(index));
     }
     text
-}
-
-/// The vendor, and whose balance it is when not the account's: `newapi (key quota)` says
-/// the amount is only the key's remaining quota.
-fn vendor_cell(vendor: balances::Vendor, scope: balances::Scope) -> String {
-    match scope {
-        balances::Scope::Key => format!("{vendor} (key quota)"),
-        _ => vendor.to_string(),
-    }
 }
 
 fn push_row(

@@ -3,8 +3,7 @@
 //! own metric families, never `balances_balance`. Cost reports lag by hours, and every
 //! place that shows spend says so.
 
-use balances::{Balance, escape_control};
-use unicode_width::UnicodeWidthStr;
+use balances::Balance;
 
 use crate::metrics::AccountSeries;
 use crate::report::Outcome;
@@ -34,31 +33,16 @@ pub fn is_spend(outcome: &Outcome) -> bool {
 /// The spend table of `outcomes` (empty text when none is a spend reading): one row per
 /// account and currency, `-` for an account with no spend and no budget yet.
 pub fn table(outcomes: &[Outcome]) -> String {
-    let mut rows: Vec<[String; 7]> = Vec::new();
-    for outcome in outcomes {
-        let Ok(balance) = &outcome.result else {
-            continue;
-        };
-        rows.extend(rows_of(&outcome.account, balance));
-    }
+    let rows: Vec<Vec<String>> = outcomes
+        .iter()
+        .filter_map(|outcome| Some((outcome, outcome.result.as_ref().ok()?)))
+        .flat_map(|(outcome, balance)| rows_of(&outcome.account, balance))
+        .map(Vec::from)
+        .collect();
     if rows.is_empty() {
         return String::new();
     }
-    let rows: Vec<[String; 7]> = rows
-        .into_iter()
-        .map(|row| row.map(|cell| escape_control(&cell).into_owned()))
-        .collect();
-    let mut widths = HEADERS.map(UnicodeWidthStr::width);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.width());
-        }
-    }
-    let mut text = String::new();
-    line(&mut text, &widths, &HEADERS.map(String::from));
-    for row in &rows {
-        line(&mut text, &widths, row);
-    }
+    let mut text = crate::report::layout(&HEADERS, rows, |_| None);
     text.push_str(LAG_NOTE);
     text.push('\n');
     text
@@ -100,26 +84,6 @@ fn rows_of(account: &str, balance: &Balance) -> Vec<[String; 7]> {
         ]);
     }
     rows
-}
-
-fn line(text: &mut String, widths: &[usize; 7], cells: &[String; 7]) {
-    let mut out = String::new();
-    for (i, cell) in cells.iter().enumerate() {
-        let pad = " ".repeat(widths[i].saturating_sub(cell.width()));
-        if i > 0 {
-            out.push_str("  ");
-        }
-        // Amounts align right so their decimal points line up.
-        if (3..=5).contains(&i) {
-            out.push_str(&pad);
-            out.push_str(cell);
-        } else {
-            out.push_str(cell);
-            out.push_str(&pad);
-        }
-    }
-    text.push_str(out.trim_end());
-    text.push('\n');
 }
 
 /// Samples of one spend family: `pick` of every currency of every spend reading, labelled
