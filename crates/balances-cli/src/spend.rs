@@ -121,3 +121,51 @@ pub fn period_starts(accounts: &[AccountSeries<'_>]) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use balances::{Budget, Decimal, Spend, Vendor};
+    use std::time::{Duration, SystemTime};
+
+    fn outcome(account: &str, balance: Balance) -> Outcome {
+        Outcome {
+            account: account.to_owned(),
+            vendor: balance.vendor(),
+            result: Ok(balance),
+            threshold: None,
+            duration: Duration::ZERO,
+            finished_at: SystemTime::UNIX_EPOCH,
+            forecasts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn spend_rows_align_their_amounts_and_end_with_the_lag_note() {
+        let openai = Vendor::find("openai").expect("a registry vendor");
+        let month = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        let budget: Budget = "25 USD".parse().unwrap();
+        let spend = Spend::new(
+            month("2026-12-01T00:00:00Z"),
+            month("2027-01-01T00:00:00Z"),
+            [("USD".to_owned(), "0.06".parse::<Decimal>().unwrap())],
+            Some(&budget),
+        )
+        .unwrap();
+        let balance = Balance::spent("openai-main", openai, spend);
+        let deepseek = Vendor::find("deepseek").expect("a registry vendor");
+        let not_spend = Balance::new("other", deepseek, None, Vec::new()).unwrap();
+        let text = table(&[outcome("openai-main", balance), outcome("other", not_spend)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "ACCOUNT      VENDOR  CURRENCY  SPENT  BUDGET  BUDGET LEFT  PERIOD (UTC)",
+                "openai-main  openai  USD        0.06      25        24.94  2026-12-01 to 2027-01-01",
+                LAG_NOTE,
+            ],
+            "{text}"
+        );
+        assert_eq!(table(&[]), "");
+    }
+}
