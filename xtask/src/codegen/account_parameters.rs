@@ -49,11 +49,12 @@ pub fn check(
                 format!("`{name}` is not a variable of the balance path `{path}`"),
             ));
         }
-        let declared = parameters(document, operation).any(|parameter| {
-            parameter.get("in").and_then(Value::as_str) == Some("path")
-                && parameter.get("name").and_then(Value::as_str) == Some(name)
-                && parameter.get("required").and_then(Value::as_bool) == Some(true)
-        });
+        let declared =
+            super::describe::operation_parameters(document, operation).any(|parameter| {
+                parameter.get("in").and_then(Value::as_str) == Some("path")
+                    && parameter.get("name").and_then(Value::as_str) == Some(name)
+                    && parameter.get("required").and_then(Value::as_bool) == Some(true)
+            });
         if !declared {
             return Err((
                 key,
@@ -62,23 +63,6 @@ pub fn check(
         }
     }
     Ok(())
-}
-
-/// The operation's parameters, references resolved.
-fn parameters<'d>(document: &'d Value, operation: &'d Value) -> impl Iterator<Item = &'d Value> {
-    operation
-        .get("parameters")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(move |parameter| {
-            parameter
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix('#'))
-                .and_then(|pointer| document.pointer(pointer))
-                .unwrap_or(parameter)
-        })
 }
 
 #[cfg(test)]

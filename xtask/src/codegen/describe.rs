@@ -130,24 +130,9 @@ fn request_shape(
     operation: &Value,
     provided: &[&str],
 ) -> Result<RequestShape, String> {
-    let resolve = |value: &Value| -> Value {
-        let mut value = value.clone();
-        for _ in 0..16 {
-            match value
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix('#'))
-                .and_then(|pointer| document.pointer(pointer))
-            {
-                Some(target) => value = target.clone(),
-                None => break,
-            }
-        }
-        value
-    };
+    let resolve = |value| dereferenced(document, value);
     let mut shape = RequestShape::default();
-    let parameters = operation.get("parameters").and_then(Value::as_array);
-    for parameter in parameters.into_iter().flatten().map(resolve) {
+    for parameter in operation_parameters(document, operation) {
         if parameter.get("required").and_then(Value::as_bool) != Some(true) {
             continue;
         }
@@ -164,7 +149,7 @@ fn request_shape(
             .get("in")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let schema = parameter.get("schema").map(resolve).unwrap_or(Value::Null);
+        let schema = parameter.get("schema").map_or(&Value::Null, resolve);
         let only = match schema
             .get("enum")
             .and_then(Value::as_array)
@@ -185,7 +170,8 @@ fn request_shape(
             "query" => shape.query.push(fixed),
             other => {
                 return Err(format!(
-                    "requires the {other} parameter `{name}`; only header and query                      parameters can be fixed"
+                    "requires the {other} parameter `{name}`; only header and query \
+                     parameters can be fixed"
                 ));
             }
         }
@@ -200,6 +186,36 @@ fn request_shape(
         })
         .unwrap_or(false);
     Ok(shape)
+}
+
+/// `value`, or what its `$ref` (local, `#/...`) points to, followed up to 16 deep.
+pub(super) fn dereferenced<'d>(document: &'d Value, value: &'d Value) -> &'d Value {
+    let mut value = value;
+    for _ in 0..16 {
+        match value
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|pointer| document.pointer(pointer))
+        {
+            Some(target) => value = target,
+            None => break,
+        }
+    }
+    value
+}
+
+/// An operation's parameters, each [`dereferenced`].
+pub(super) fn operation_parameters<'d>(
+    document: &'d Value,
+    operation: &'d Value,
+) -> impl Iterator<Item = &'d Value> {
+    operation
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(move |parameter| dereferenced(document, parameter))
 }
 
 /// The checked-in JSON Schemas that list every vendor's id (`$defs.Vendor.enum`): the
