@@ -5,13 +5,12 @@
 //! reading sends first and which decides whether the further ones are sent at all.
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
-use bytes::Bytes;
 use tracing::debug;
 
 use crate::auth;
-use crate::respond::{JSON, Served, respond};
+use crate::respond::{JSON, Served, respond, with_headers};
 use crate::routes::Route;
 use crate::state::Shared;
 
@@ -38,15 +37,10 @@ pub(crate) fn serve(shared: &Shared, route: &Route, index: usize, req: &Request)
             r#"{"error":{"message":"no response for this operation on fake-vendors","type":"not_found"}}"#,
         );
     };
-    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut answer = respond(status, JSON, Bytes::from_static(response.body.as_bytes()));
-    for (name, value) in &response.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            answer.headers_mut().insert(name, value);
-        }
-    }
-    answer
+    with_headers(
+        response.status,
+        &response.headers,
+        &response.body,
+        "a further operation",
+    )
 }

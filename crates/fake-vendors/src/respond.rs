@@ -62,7 +62,9 @@ pub(crate) fn example_response(example: &'static Example) -> Response {
     )
 }
 
-fn with_headers(
+/// A documented response (an example's, a page's, a further operation's): its status, body
+/// and the headers HTTP can carry.
+pub(crate) fn with_headers(
     status: u16,
     headers: &'static std::collections::BTreeMap<String, String>,
     body: &'static str,
