@@ -217,21 +217,29 @@ impl FurtherOperation {
 }
 
 impl Description {
-    /// The operations named by amounts besides the balance operation, each once, in the
-    /// order the amounts name them (`total`, `granted`, `topped_up`): the calls after the
-    /// first.
-    pub fn further_operations(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = Vec::new();
-        let sources = [
+    /// The amounts taken from another operation's body ([`AmountSource::Less`]), in the
+    /// order the description names them (`total`, `granted`, `topped_up`).
+    pub fn further_amounts(&self) -> impl Iterator<Item = &OperationAmount> {
+        [
             Some(&self.balance.total),
             self.balance.granted.as_ref(),
             self.balance.topped_up.as_ref(),
-        ];
-        for source in sources.into_iter().flatten() {
-            if let AmountSource::Less { less, .. } = source
-                && !names.contains(&less.operation.as_str())
-            {
-                names.push(&less.operation);
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|source| match source {
+            AmountSource::Less { less, .. } => Some(less),
+            _ => None,
+        })
+    }
+
+    /// The operations named by amounts besides the balance operation, each once, in the
+    /// order the amounts name them: the calls after the first.
+    pub fn further_operations(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for amount in self.further_amounts() {
+            if !names.contains(&amount.operation.as_str()) {
+                names.push(&amount.operation);
             }
         }
         names

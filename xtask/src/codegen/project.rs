@@ -842,7 +842,6 @@ fn further_calls(
             functions: String::new(),
         });
     }
-    let mapping = &entry.description.balance;
     let mut send = format!(
         "// Each call in turn; the first that gives no projection is the result.\n\
          let (projection, exchange) = match {first}.projected() {{\n\
@@ -853,18 +852,12 @@ fn further_calls(
     let (mut bindings, mut functions, mut projected) = (String::new(), String::new(), Vec::new());
     for operation in &entry.operations {
         let name = &operation.operation;
-        let pointer = [
-            Some(&mapping.total),
-            mapping.granted.as_ref(),
-            mapping.topped_up.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .find_map(|source| match source {
-            AmountSource::Less { less, .. } if &less.operation == name => Some(&less.pointer),
-            _ => None,
-        })
-        .ok_or_else(|| format!("no amount names `{name}`"))?;
+        let pointer = entry
+            .description
+            .further_amounts()
+            .find(|amount| &amount.operation == name)
+            .map(|amount| &amount.pointer)
+            .ok_or_else(|| format!("no amount names `{name}`"))?;
         let found = find_operation(spec, name).ok_or_else(|| format!("no operation `{name}`"))?;
         let response = success_type_name(found, name)
             .ok_or_else(|| format!("`{name}` has no JSON success response"))?;
