@@ -697,14 +697,13 @@ impl Account {
             let mut account = Account::from_credentials(name, vendor, credentials)?;
             for parameter in vendor.account_parameters() {
                 let variable = env::variable(vendor, parameter);
-                let value = get(&variable).ok_or_else(|| ConfigError::MissingParameter {
-                    account: name.to_owned(),
-                    field: parameter.to_owned(),
-                    variable: variable.clone(),
-                })?;
-                credential::check(&value, name, &variable, Some(&variable))?;
-                account = account.with_parameter(parameter, &value)?;
+                if let Some(value) = get(&variable) {
+                    credential::check(&value, name, &variable, Some(&variable))?;
+                    account = account.with_parameter(parameter, &value)?;
+                }
             }
+            // A parameter not set is the error naming its field and variable.
+            account.required_parameters()?;
             if vendor.regions().len() > 0
                 && let Some(region) = get(&env::variable(vendor, "region"))
             {
