@@ -178,11 +178,7 @@ impl BareTarget {
         }
         // A spend report is asked for a period: this calendar month, as the facade asks.
         if let Some(spend) = &entry.description.balance.spend {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
-            let now = i64::try_from(now.as_secs())
-                .ok()
-                .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
-                .ok_or("the clock is out of chrono's range")?;
+            let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
             let period = balances::Period::month_of(now);
             let instants = std::iter::once((&spend.start, period.start_unix_seconds()))
                 .chain(spend.end.iter().map(|end| (end, period.end_unix_seconds())));
