@@ -380,7 +380,7 @@ pub fn table(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
 
 /// The vendor, and whose balance it is when not the account's: `newapi (key quota)` says
 /// the amount is only the key's remaining quota.
-fn vendor_cell(vendor: balances::Vendor, scope: balances::Scope) -> String {
+pub(crate) fn vendor_cell(vendor: balances::Vendor, scope: balances::Scope) -> String {
     match scope {
         balances::Scope::Key => format!("{vendor} (key quota)"),
         _ => vendor.to_string(),

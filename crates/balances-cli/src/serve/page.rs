@@ -137,7 +137,10 @@ fn render_account(html: &mut String, account: &AccountView<'_>, now_ms: i64) {
         "<section class=\"account\" data-account=\"{name}\"><h2>{name} <span class=\"vendor\">{vendor}</span></h2>\
          <p class=\"meta\">{status}; last refresh {attempt}; last success {success}</p>",
         name = escape(account.name),
-        vendor = escape(&vendor_label(account)),
+        vendor = escape(&crate::report::vendor_cell(
+            account.vendor,
+            account.balance.map_or(Scope::Account, Balance::scope)
+        )),
         attempt = when(account.last_attempt),
         success = when(account.last_success),
     );
@@ -223,14 +226,6 @@ fn render_account(html: &mut String, account: &AccountView<'_>, now_ms: i64) {
         );
     }
     html.push_str("</table></section>");
-}
-
-/// The vendor's name, and whose balance the reading is when it is not the account's.
-fn vendor_label(account: &AccountView<'_>) -> String {
-    match account.balance.map(Balance::scope) {
-        Some(Scope::Key) => format!("{} (key quota)", account.vendor.as_str()),
-        _ => account.vendor.as_str().to_owned(),
-    }
 }
 
 /// A spend reading (a vendor with no balance): what was spent over the period, and what is
