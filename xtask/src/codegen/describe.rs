@@ -330,7 +330,7 @@ impl Located {
 
 #[derive(Clone, Copy)]
 pub(super) struct Checker<'a> {
-    document: &'a Value,
+    pub(super) document: &'a Value,
     operation: &'a str,
     /// The vendor's overlay (`specs/<vendor>/overlay.yaml`), where a money field is marked.
     overlay: &'a Path,

@@ -162,12 +162,7 @@ fn query_parameters(checker: &Checker<'_>, operation: &Value) -> Vec<(String, Va
             })
             .schema
     };
-    operation
-        .get("parameters")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(located)
+    super::describe::operation_parameters(checker.document, operation)
         .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
         .filter_map(|p| {
             let name = p.get("name")?.as_str()?.to_owned();
