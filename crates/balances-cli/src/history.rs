@@ -189,13 +189,34 @@ pub fn open_and_prepare(history: &History, started: SystemTime) -> Background<(S
     })
 }
 
-/// The readings of the balances fetched, each at the time its fetch ended.
-fn to_record(fetched: &[Fetched<'_>]) -> Vec<(i64, Reading)> {
-    fetched
-        .iter()
-        .filter_map(|f| Some((ms_since_epoch(f.finished_at), f.balance?)))
-        .flat_map(|(at_ms, balance)| readings(balance).into_iter().map(move |r| (at_ms, r)))
-        .collect()
+/// The readings of the balances fetched, each at the time its fetch ended, in the order
+/// of `fetched`.
+struct ToRecord {
+    readings: Vec<(i64, Reading)>,
+    /// How many of `readings` each of `fetched` has (none for an account not fetched).
+    per_account: Vec<usize>,
+}
+
+impl ToRecord {
+    fn of(fetched: &[Fetched<'_>]) -> Self {
+        let mut to_record = Self {
+            readings: Vec::with_capacity(fetched.len()),
+            per_account: Vec::with_capacity(fetched.len()),
+        };
+        for one in fetched {
+            let at_ms = ms_since_epoch(one.finished_at);
+            let before = to_record.readings.len();
+            if let Some(balance) = one.balance {
+                to_record
+                    .readings
+                    .extend(readings(balance).into_iter().map(|r| (at_ms, r)));
+            }
+            to_record
+                .per_account
+                .push(to_record.readings.len() - before);
+        }
+        to_record
+    }
 }
 
 /// Records the balances fetched, thins old samples when due, and returns each account's
@@ -207,9 +228,10 @@ pub fn record_and_forecast(
     fetched: &[Fetched<'_>],
     now: SystemTime,
 ) -> Result<Vec<Vec<SeriesForecast>>, HistoryError> {
-    let (_, ends) = store.record_with_window_ends(&to_record(fetched), history.forecast.window)?;
+    let to_record = ToRecord::of(fetched);
+    let (_, ends) = store.record_with_window_ends(&to_record.readings, history.forecast.window)?;
     store.thin_if_due(now, &history.retention)?;
-    Ok(forecasts(fetched, ends, history))
+    Ok(forecasts(fetched, &to_record.per_account, ends, history))
 }
 
 /// The one-shot command's way: records the balances fetched into the history `opening`
@@ -224,7 +246,10 @@ pub async fn record_in_background(
     now: SystemTime,
 ) -> Result<(Vec<Vec<SeriesForecast>>, Background<()>), HistoryError> {
     let (mut store, prepared) = opening.finished().await?;
-    let to_record = to_record(fetched);
+    let ToRecord {
+        readings: to_record,
+        per_account,
+    } = ToRecord::of(fetched);
     let (window, retention) = (history.forecast.window, history.retention);
     let (send_ends, ends) = tokio::sync::oneshot::channel();
     let recording = Background::spawn(&history.path, move || {
@@ -237,7 +262,7 @@ pub async fn record_in_background(
         Ok(())
     });
     match ends.await {
-        Ok(ends) => Ok((forecasts(fetched, ends, history), recording)),
+        Ok(ends) => Ok((forecasts(fetched, &per_account, ends, history), recording)),
         // No ends: the recording stopped before it knew them, and says why.
         Err(_) => Err(recording
             .finished()
@@ -251,20 +276,18 @@ pub async fn record_in_background(
 }
 
 /// Each account's forecasts from the window ends of its readings: one per reading, in the
-/// order of [`to_record`], each account's currencies then units.
+/// order of [`ToRecord`], `per_account` of them for each account.
 fn forecasts(
     fetched: &[Fetched<'_>],
+    per_account: &[usize],
     ends: Vec<(SeriesKey, WindowEnds)>,
     history: &History,
 ) -> Vec<Vec<SeriesForecast>> {
     let mut ends = ends.into_iter();
     fetched
         .iter()
-        .map(|one| {
-            let Some(balance) = one.balance else {
-                return Vec::new();
-            };
-            let count = balance.amounts().len() + balance.units().len();
+        .zip(per_account)
+        .map(|(one, &count)| {
             ends.by_ref()
                 .take(count)
                 .map(|(key, window)| {
@@ -306,4 +329,83 @@ pub fn now() -> SystemTime {
         .map_or_else(SystemTime::now, |seconds| {
             SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use balances::{Amount, UnitAmount, Vendor};
+
+    fn at(seconds: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn each_account_gets_the_forecasts_of_its_own_readings() {
+        let vendor = Vendor::find("deepseek").expect("in the registry");
+        let two_currencies_and_a_unit = Balance::new(
+            "a",
+            vendor,
+            None,
+            vec![
+                Amount::total("USD", Decimal::from(5)),
+                Amount::total("CNY", Decimal::from(7)),
+            ],
+        )
+        .and_then(|b| b.with_units(vec![UnitAmount::total("points", Decimal::from(9))]))
+        .expect("a balance");
+        let one_currency =
+            Balance::new("c", vendor, None, vec![Amount::total("EUR", Decimal::ONE)])
+                .expect("a balance");
+        let fetched = [
+            Fetched {
+                balance: Some(&two_currencies_and_a_unit),
+                finished_at: at(1_000),
+                threshold: None,
+            },
+            Fetched {
+                balance: None,
+                finished_at: at(1_001),
+                threshold: None,
+            },
+            Fetched {
+                balance: Some(&one_currency),
+                finished_at: at(1_002),
+                threshold: None,
+            },
+        ];
+        let to_record = ToRecord::of(&fetched);
+        assert_eq!(to_record.per_account, [3, 0, 1]);
+        let recorded: Vec<(i64, &str, &str)> = to_record
+            .readings
+            .iter()
+            .map(|(at_ms, r)| (*at_ms, r.key.account.as_str(), r.key.code.as_str()))
+            .collect();
+        assert_eq!(
+            recorded,
+            [
+                (1_000_000, "a", "CNY"),
+                (1_000_000, "a", "USD"),
+                (1_000_000, "a", "points"),
+                (1_002_000, "c", "EUR"),
+            ]
+        );
+
+        let directory = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&directory.path().join("h.sqlite3")).expect("a new file");
+        let history = History {
+            path: PathBuf::new(),
+            forecast: ForecastSettings::default(),
+            retention: Retention::default(),
+        };
+        let (_, ends) = store
+            .record_with_window_ends(&to_record.readings, history.forecast.window)
+            .unwrap();
+        let forecasts = forecasts(&fetched, &to_record.per_account, ends, &history);
+        let codes: Vec<Vec<&str>> = forecasts
+            .iter()
+            .map(|account| account.iter().map(|f| f.code.as_str()).collect())
+            .collect();
+        assert_eq!(codes, [vec!["CNY", "USD", "points"], vec![], vec!["EUR"]]);
+    }
 }
