@@ -136,7 +136,10 @@ pub use decode::{decode, decode_response, decode_responses};
 pub use error::{Cause, ConfigError, Error, ErrorKind, TimeoutLimit};
 pub use generated::Authorized;
 pub use retry::{RetryConfig, TimeoutConfig, parse_retry_after};
-pub use spend::{Budget, InvalidBudget, Spend, Spent};
+pub use spend::{
+    BUDGET_PACE_MIN_ELAPSED, Budget, BudgetNoEstimate, BudgetPace, BudgetRunsOut, InvalidBudget,
+    Spend, Spent,
+};
 pub use text::escape_control;
 pub use threshold::{InvalidThreshold, Threshold};
 pub use vendor::MAX_RESPONSE_BODY_BYTES;

@@ -92,6 +92,113 @@ impl Spend {
     pub fn in_currency(&self, currency: &str) -> Option<&Spent> {
         self.spent.iter().find(|s| s.currency == currency)
     }
+
+    /// How fast `spent`'s budget is going, at the period's average pace from its start to
+    /// `as_of` (when the spend was read); `None` without a budget.
+    ///
+    /// The pace is the spend so far over the time so far, exact in decimals: it knows
+    /// nothing of how spend is spread within the period. Cost reports lag by hours, so the
+    /// pace errs low and the time the budget runs out errs late; with less than
+    /// [`BUDGET_PACE_MIN_ELAPSED`] of the period behind `as_of` there is no estimate.
+    pub fn budget_pace(&self, spent: &Spent, as_of: DateTime<Utc>) -> Option<BudgetPace> {
+        let remaining = spent.remaining?;
+        let elapsed_ms = (as_of - self.from).num_milliseconds();
+        let scaled = |amount: Decimal, ms: i64| {
+            amount
+                .checked_mul(Decimal::from(ms))?
+                .checked_div(Decimal::from(elapsed_ms))
+        };
+        let pace = if as_of >= self.to || elapsed_ms < 0 {
+            Err(BudgetNoEstimate::OutsidePeriod)
+        } else if elapsed_ms < BUDGET_PACE_MIN_ELAPSED.num_milliseconds() {
+            Err(BudgetNoEstimate::TooEarly)
+        } else {
+            let period_ms = (self.to - self.from).num_milliseconds();
+            scaled(spent.amount, DAY_MS)
+                .zip(scaled(spent.amount, period_ms))
+                .ok_or(BudgetNoEstimate::OutOfRange)
+        };
+        let runs_out = match pace {
+            _ if remaining <= Decimal::ZERO => BudgetRunsOut::Reached,
+            Err(why) => BudgetRunsOut::NoEstimate(why),
+            Ok(_) if spent.amount <= Decimal::ZERO => BudgetRunsOut::NotThisPeriod,
+            Ok(_) => {
+                // remaining / (amount / elapsed): the time left at this pace.
+                let at = remaining
+                    .checked_mul(Decimal::from(elapsed_ms))
+                    .and_then(|product| product.checked_div(spent.amount))
+                    .and_then(|left_ms| i64::try_from(left_ms.ceil()).ok())
+                    .and_then(chrono::TimeDelta::try_milliseconds)
+                    .and_then(|left| as_of.checked_add_signed(left));
+                match at {
+                    Some(at) if at < self.to => BudgetRunsOut::At(at),
+                    // Past the period's end, or too far to count: the budget lasts it.
+                    _ => BudgetRunsOut::NotThisPeriod,
+                }
+            }
+        };
+        let (per_day, projected) = pace.ok().unzip();
+        Some(BudgetPace {
+            per_day,
+            projected,
+            runs_out,
+        })
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// How much of a period must be behind a reading for [`Spend::budget_pace`] to estimate:
+/// within a day, a report's lag of hours is most of what was spent.
+pub const BUDGET_PACE_MIN_ELAPSED: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// A budget's pace ([`Spend::budget_pace`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BudgetPace {
+    /// Spend per day, averaged over the period so far; `None` without an estimate.
+    pub per_day: Option<Decimal>,
+    /// What the whole period costs at this pace; `None` without an estimate.
+    pub projected: Option<Decimal>,
+    /// When the budget is used up at this pace.
+    pub runs_out: BudgetRunsOut,
+}
+
+/// When a budget is used up at its pace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BudgetRunsOut {
+    /// Nothing is left of it.
+    Reached,
+    /// At this time, before the period ends.
+    At(DateTime<Utc>),
+    /// Not before the period ends (nothing spent yet, or a pace that does not reach it).
+    NotThisPeriod,
+    /// No estimate.
+    NoEstimate(BudgetNoEstimate),
+}
+
+/// Why a budget has no estimate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BudgetNoEstimate {
+    /// Less than [`BUDGET_PACE_MIN_ELAPSED`] of the period is behind the reading.
+    TooEarly,
+    /// The reading is not inside its period.
+    OutsidePeriod,
+    /// The amounts are too large to divide exactly.
+    OutOfRange,
+}
+
+impl BudgetNoEstimate {
+    /// A stable name: `too_early`, `outside_period`, `out_of_range`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TooEarly => "too_early",
+            Self::OutsidePeriod => "outside_period",
+            Self::OutOfRange => "out_of_range",
+        }
+    }
 }
 
 /// A monthly budget: an amount in one currency (`500 USD`), the `monthly_budget` of an
@@ -233,6 +340,122 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&spend).unwrap(),
             r#"{"from":"2025-08-01T00:00:00Z","to":"2025-09-01T00:00:00Z","spent":[{"currency":"USD","amount":"1.2378912","budget":null,"remaining":null}]}"#
+        );
+    }
+
+    /// December 2026 with `spent` USD against a budget of `budget` USD.
+    fn december(spent: &str, budget: Option<&str>) -> Spend {
+        let budget = budget.map(|b| Budget::new(dec(b), "USD"));
+        Spend::new(
+            instant("2026-12-01T00:00:00Z"),
+            instant("2027-01-01T00:00:00Z"),
+            [("USD".to_owned(), dec(spent))],
+            budget.as_ref(),
+        )
+        .unwrap()
+    }
+
+    fn pace(spend: &Spend, as_of: &str) -> Option<BudgetPace> {
+        spend.budget_pace(&spend.spent[0], instant(as_of))
+    }
+
+    #[test]
+    fn a_budget_runs_out_at_the_average_pace_of_the_period_so_far() {
+        // 250 of 500 spent in the first 10 days: 25 a day, the rest lasts 10 more days.
+        let spend = december("250", Some("500"));
+        let at_day_ten = pace(&spend, "2026-12-11T00:00:00Z").unwrap();
+        assert_eq!(at_day_ten.per_day, Some(dec("25")));
+        assert_eq!(at_day_ten.projected, Some(dec("775")));
+        assert_eq!(
+            at_day_ten.runs_out,
+            BudgetRunsOut::At(instant("2026-12-21T00:00:00Z"))
+        );
+        // The same spend read later is a slower pace: 10 days more at 250 / 15.
+        let at_day_fifteen = pace(&spend, "2026-12-16T00:00:00Z").unwrap();
+        assert_eq!(
+            at_day_fifteen.runs_out,
+            BudgetRunsOut::At(instant("2026-12-31T00:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn the_pace_is_exact_and_only_the_time_is_rounded_up_to_the_millisecond() {
+        // 1 spent in 3 days against 2: a third a day, the other 1 lasts exactly 3 days.
+        let spend = december("1", Some("2"));
+        let third = pace(&spend, "2026-12-04T00:00:00Z").unwrap();
+        assert_eq!(third.per_day, Some(Decimal::ONE / Decimal::from(3)));
+        assert_eq!(
+            third.runs_out,
+            BudgetRunsOut::At(instant("2026-12-07T00:00:00Z"))
+        );
+        // 1 in 7 days against 1.000001: the millionth lasts 604.8 ms, counted as 605.
+        let spend = december("1", Some("1.000001"));
+        assert_eq!(
+            pace(&spend, "2026-12-08T00:00:00Z").unwrap().runs_out,
+            BudgetRunsOut::At(instant("2026-12-08T00:00:00.605Z"))
+        );
+    }
+
+    #[test]
+    fn a_budget_that_lasts_the_period_is_not_given_a_date() {
+        let slow = december("100", Some("500"));
+        let at_day_ten = pace(&slow, "2026-12-11T00:00:00Z").unwrap();
+        assert_eq!(at_day_ten.per_day, Some(dec("10")));
+        assert_eq!(at_day_ten.projected, Some(dec("310")));
+        assert_eq!(at_day_ten.runs_out, BudgetRunsOut::NotThisPeriod);
+        let nothing_spent = december("0", Some("500"));
+        let idle = pace(&nothing_spent, "2026-12-11T00:00:00Z").unwrap();
+        assert_eq!(idle.per_day, Some(Decimal::ZERO));
+        assert_eq!(idle.runs_out, BudgetRunsOut::NotThisPeriod);
+    }
+
+    #[test]
+    fn a_spent_budget_is_reached_whatever_the_time() {
+        let over = december("600", Some("500"));
+        let at_day_ten = pace(&over, "2026-12-11T00:00:00Z").unwrap();
+        assert_eq!(at_day_ten.runs_out, BudgetRunsOut::Reached);
+        assert_eq!(at_day_ten.per_day, Some(dec("60")));
+        let first_hour = pace(&over, "2026-12-01T01:00:00Z").unwrap();
+        assert_eq!(first_hour.runs_out, BudgetRunsOut::Reached);
+        assert_eq!(first_hour.per_day, None);
+    }
+
+    #[test]
+    fn too_early_outside_the_period_or_without_a_budget_there_is_no_estimate() {
+        let spend = december("50", Some("500"));
+        let early = pace(&spend, "2026-12-01T23:59:59Z").unwrap();
+        assert_eq!(
+            early.runs_out,
+            BudgetRunsOut::NoEstimate(BudgetNoEstimate::TooEarly)
+        );
+        assert_eq!((early.per_day, early.projected), (None, None));
+        for outside in ["2027-01-01T00:00:00Z", "2026-11-30T00:00:00Z"] {
+            assert_eq!(
+                pace(&spend, outside).unwrap().runs_out,
+                BudgetRunsOut::NoEstimate(BudgetNoEstimate::OutsidePeriod),
+                "{outside}"
+            );
+        }
+        assert_eq!(pace(&december("50", None), "2026-12-11T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn amounts_at_the_decimal_limits_give_no_estimate_and_no_panic() {
+        let huge = Decimal::MAX.to_string();
+        let spend = december(&huge, Some(&huge));
+        // Spent equals the budget: reached, even though the pace overflows.
+        assert_eq!(
+            pace(&spend, "2026-12-11T00:00:00Z").unwrap().runs_out,
+            BudgetRunsOut::Reached
+        );
+        let spend = december("1", Some(&huge));
+        let far = pace(&spend, "2026-12-11T00:00:00Z").unwrap();
+        assert_eq!(far.runs_out, BudgetRunsOut::NotThisPeriod);
+        let half = (Decimal::MAX / Decimal::TWO).trunc().to_string();
+        let spend = december(&half, Some(&huge));
+        assert_eq!(
+            pace(&spend, "2026-12-11T00:00:00Z").unwrap().runs_out,
+            BudgetRunsOut::NoEstimate(BudgetNoEstimate::OutOfRange)
         );
     }
 }
