@@ -190,6 +190,18 @@ pub fn render(
         crate::spend::samples(accounts, |s| s.remaining),
     );
     out.family(
+        "balances_budget_projected_spend",
+        Kind::Gauge,
+        "What the period costs at its average pace so far (spent over the time elapsed, from a cost report that lags by hours), for a spend account with a monthly_budget; absent in the period's first day.",
+        crate::spend::pace_samples(accounts, |pace, _| pace.projected),
+    );
+    out.family(
+        "balances_budget_depletion_timestamp_seconds",
+        Kind::Gauge,
+        "When the monthly_budget is used up at the period's average pace so far, in Unix seconds; the reading's time once it is; absent when it lasts the period or in the period's first day.",
+        crate::spend::pace_samples(accounts, crate::spend::depletion_seconds),
+    );
+    out.family(
         "balances_spend_period_start_timestamp_seconds",
         Kind::Gauge,
         "The start of the period balances_spent covers, in Unix seconds.",
@@ -559,6 +571,65 @@ mod tests {
 
     fn lines(text: &str) -> Vec<&str> {
         text.lines().collect()
+    }
+
+    #[test]
+    fn a_budget_gets_its_projected_spend_and_when_it_runs_out_at_its_pace() {
+        let month = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        let spend = |account: &str, spent: &str| {
+            let spend = balances::Spend::new(
+                month("2026-12-01T00:00:00Z"),
+                month("2027-01-01T00:00:00Z"),
+                [("USD".to_owned(), dec(spent))],
+                Some(&"25 USD".parse().unwrap()),
+            )
+            .unwrap();
+            Balance::spent(account, vendor("openai"), spend)
+        };
+        // Ten days in: 20 spent is 2 a day (62 for the month), the 5 left last 2.5 days;
+        // 1 spent lasts the month; 30 spent is past the budget already.
+        let (fast, slow, over) = (spend("fast", "20"), spend("slow", "1"), spend("over", "30"));
+        let read_at = SystemTime::from(month("2026-12-11T00:00:00Z"));
+        let accounts: Vec<AccountSeries<'_>> = [("fast", &fast), ("slow", &slow), ("over", &over)]
+            .into_iter()
+            .map(|(name, balance)| AccountSeries {
+                vendor: vendor("openai"),
+                last_success: Some(read_at),
+                ..series(name, Some(balance), None)
+            })
+            .collect();
+        let text = render(&accounts, None, Exposition::Prometheus);
+        let of = |family: &str| -> Vec<&str> {
+            lines(&text)
+                .into_iter()
+                .filter(|line| line.starts_with(&format!("{family}{{")))
+                .collect()
+        };
+        let labels =
+            |account: &str| format!(r#"account="{account}",vendor="openai",currency="USD""#);
+        assert_eq!(
+            of("balances_budget_projected_spend"),
+            [
+                format!("balances_budget_projected_spend{{{}}} 62", labels("fast")),
+                format!("balances_budget_projected_spend{{{}}} 3.1", labels("slow")),
+                format!("balances_budget_projected_spend{{{}}} 93", labels("over")),
+            ]
+        );
+        let in_two_and_a_half_days = month("2026-12-13T12:00:00Z").timestamp();
+        let at_reading = month("2026-12-11T00:00:00Z").timestamp();
+        assert_eq!(
+            of("balances_budget_depletion_timestamp_seconds"),
+            [
+                format!(
+                    "balances_budget_depletion_timestamp_seconds{{{}}} {in_two_and_a_half_days}",
+                    labels("fast")
+                ),
+                format!(
+                    "balances_budget_depletion_timestamp_seconds{{{}}} {at_reading}",
+                    labels("over")
+                ),
+            ]
+        );
     }
 
     #[test]

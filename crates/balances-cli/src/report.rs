@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use balances::{Balance, Threshold, Vendor, escape_control};
+use balances::{Balance, BudgetRunsOut, Threshold, Vendor, escape_control};
 use balances_history::{Estimate, Measure, human_remaining, ms_since_epoch};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -73,6 +73,86 @@ struct JsonOutcome<'a> {
     /// spent and when it runs out. Left out when history is off.
     #[serde(skip_serializing_if = "Option::is_none")]
     forecast: Option<Vec<JsonForecast>>,
+    /// For a spend reading: per currency with a budget, when the budget runs out at the
+    /// period's average pace so far (no history needed). Left out for a balance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budget_forecast: Option<Vec<JsonBudgetForecast>>,
+}
+
+/// When a monthly budget runs out at the period's average pace so far: spend so far over
+/// the time so far, exact; cost reports lag by hours, so the pace errs low and the time
+/// errs late.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "BudgetForecast")]
+struct JsonBudgetForecast {
+    /// The budget's currency.
+    currency: String,
+    /// `estimate` (see `runs_out_at`), `reached` (nothing is left), `lasts_period` (not
+    /// before the period ends at this pace) or `no_estimate` (see `reason`).
+    status: BudgetStatus,
+    /// Why there is no estimate: `too_early` (less than a day of the period behind the
+    /// reading), `outside_period` or `out_of_range`.
+    reason: Option<&'static str>,
+    /// Spend per day over the period so far, a decimal string rounded to 6 places (the
+    /// arithmetic is exact; only this display rounds); null without an estimate.
+    spend_per_day: Option<Decimal>,
+    /// What the whole period costs at this pace, rounded to 6 places; null without an
+    /// estimate.
+    projected_spend: Option<Decimal>,
+    /// When the budget is used up at this pace (RFC 3339, UTC, whole seconds).
+    runs_out_at: Option<String>,
+    /// Seconds from the reading until then.
+    runs_out_in_seconds: Option<i64>,
+    /// When the spend was read (RFC 3339, UTC).
+    as_of: String,
+}
+
+/// Where a budget stands at its pace.
+#[derive(Clone, Copy, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum BudgetStatus {
+    Estimate,
+    Reached,
+    LastsPeriod,
+    NoEstimate,
+}
+
+impl JsonBudgetForecast {
+    /// One per currency of `balance`'s spend that has a budget; `None` for a balance.
+    fn of(balance: &Balance, read_at: SystemTime) -> Option<Vec<Self>> {
+        let spend = balance.spend()?;
+        let as_of = chrono::DateTime::<chrono::Utc>::from(read_at);
+        let shown = |amount: Decimal| amount.round_dp(6).normalize();
+        Some(
+            spend
+                .spent
+                .iter()
+                .filter_map(|spent| {
+                    let pace = spend.budget_pace(spent, as_of)?;
+                    let (status, reason, runs_out_at) = match pace.runs_out {
+                        BudgetRunsOut::At(at) => (BudgetStatus::Estimate, None, Some(at)),
+                        BudgetRunsOut::Reached => (BudgetStatus::Reached, None, None),
+                        BudgetRunsOut::NotThisPeriod => (BudgetStatus::LastsPeriod, None, None),
+                        BudgetRunsOut::NoEstimate(why) => {
+                            (BudgetStatus::NoEstimate, Some(why.as_str()), None)
+                        }
+                        _ => (BudgetStatus::NoEstimate, None, None),
+                    };
+                    Some(Self {
+                        currency: spent.currency.clone(),
+                        status,
+                        reason,
+                        spend_per_day: pace.per_day.map(shown),
+                        projected_spend: pace.projected.map(shown),
+                        runs_out_at: runs_out_at.map(|at| rfc3339(at.timestamp_millis())),
+                        runs_out_in_seconds: runs_out_at
+                            .map(|at| ((at - as_of).num_milliseconds() + 500) / 1000),
+                        as_of: rfc3339(as_of.timestamp_millis()),
+                    })
+                })
+                .collect(),
+        )
+    }
 }
 
 /// How fast one currency or unit of an account is spent, and when it reaches its floor,
@@ -210,6 +290,7 @@ pub fn json(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
             balance: outcome.result.as_ref().ok(),
             error: outcome.result.as_ref().err(),
             forecasts: &outcome.forecasts,
+            read_at: outcome.finished_at,
         }),
         forecasts_at,
     )
@@ -224,6 +305,8 @@ pub struct JsonItem<'a> {
     pub balance: Option<&'a Balance>,
     pub error: Option<&'a balances::Error>,
     pub forecasts: &'a [SeriesForecast],
+    /// When `balance` was read: what a budget's pace counts to.
+    pub read_at: SystemTime,
 }
 
 /// The JSON array of `items`; with `forecasts_at`, each has its `forecast` array.
@@ -246,6 +329,9 @@ pub fn json_of<'a>(
                     .map(|series| JsonForecast::new(series, now))
                     .collect()
             }),
+            budget_forecast: item
+                .balance
+                .and_then(|balance| JsonBudgetForecast::of(balance, item.read_at)),
         })
         .collect();
     let mut text = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_owned());
@@ -458,4 +544,59 @@ fn push_row(
 
 fn optional(value: Option<Decimal>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spend_reading_carries_its_budgets_pace_and_a_balance_does_not() {
+        let instant = |text: &str| -> chrono::DateTime<chrono::Utc> {
+            text.parse().expect("an RFC 3339 instant")
+        };
+        let budget: balances::Budget = "500 USD".parse().expect("a budget");
+        let spend = balances::Spend::new(
+            instant("2026-12-01T00:00:00Z"),
+            instant("2027-01-01T00:00:00Z"),
+            [
+                ("USD".to_owned(), Decimal::from(250)),
+                ("EUR".to_owned(), Decimal::ONE),
+            ],
+            Some(&budget),
+        )
+        .expect("a spend");
+        let openai = Vendor::find("openai").expect("in the registry");
+        let spent = Balance::spent("ops", openai, spend);
+        let deepseek = Vendor::find("deepseek").expect("in the registry");
+        let balance = Balance::new("chat", deepseek, None, Vec::new()).expect("a balance");
+        let read_at = SystemTime::from(instant("2026-12-11T00:00:00Z"));
+        let outcome = |balance: Balance| Outcome {
+            account: balance.account().to_owned(),
+            vendor: balance.vendor(),
+            result: Ok(balance),
+            threshold: None,
+            duration: Duration::ZERO,
+            finished_at: read_at,
+            forecasts: Vec::new(),
+        };
+        let text = json(&[outcome(spent), outcome(balance)], None);
+        let items: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        // 250 of 500 in ten days: 25 a day, 775 over the month, the rest gone on the 21st.
+        // EUR has no budget, so no forecast.
+        assert_eq!(
+            items[0]["budget_forecast"],
+            serde_json::json!([{
+                "currency": "USD",
+                "status": "estimate",
+                "reason": null,
+                "spend_per_day": "25",
+                "projected_spend": "775",
+                "runs_out_at": "2026-12-21T00:00:00Z",
+                "runs_out_in_seconds": 864_000,
+                "as_of": "2026-12-11T00:00:00Z",
+            }])
+        );
+        assert!(items[1].get("budget_forecast").is_none(), "{text}");
+    }
 }

@@ -3,7 +3,9 @@
 //! own metric families, never `balances_balance`. Cost reports lag by hours, and every
 //! place that shows spend says so.
 
-use balances::Balance;
+use std::time::SystemTime;
+
+use balances::{Balance, BudgetPace, BudgetRunsOut, Spend, Spent};
 
 use crate::metrics::AccountSeries;
 use crate::report::Outcome;
@@ -12,7 +14,7 @@ use crate::report::Outcome;
 pub const LAG_NOTE: &str =
     "Spend is read from the vendors' cost reports, which lag by hours: not a live figure.";
 
-const HEADERS: [&str; 7] = [
+const HEADERS: [&str; 8] = [
     "ACCOUNT",
     "VENDOR",
     "CURRENCY",
@@ -20,6 +22,8 @@ const HEADERS: [&str; 7] = [
     "BUDGET",
     "BUDGET LEFT",
     "PERIOD (UTC)",
+    // Last, as in the balance table, and aligned as its times are.
+    "RUNS OUT",
 ];
 
 /// Whether `outcome` is a spend reading (shown here, not in the balance table).
@@ -31,12 +35,13 @@ pub fn is_spend(outcome: &Outcome) -> bool {
 }
 
 /// The spend table of `outcomes` (empty text when none is a spend reading): one row per
-/// account and currency, `-` for an account with no spend and no budget yet.
+/// account and currency, `-` for an account with no spend and no budget yet. `RUNS OUT`
+/// counts from when each was read.
 pub fn table(outcomes: &[Outcome]) -> String {
     let rows: Vec<Vec<String>> = outcomes
         .iter()
         .filter_map(|outcome| Some((outcome, outcome.result.as_ref().ok()?)))
-        .flat_map(|(outcome, balance)| rows_of(&outcome.account, balance))
+        .flat_map(|(outcome, balance)| rows_of(&outcome.account, balance, outcome.finished_at))
         .map(Vec::from)
         .collect();
     if rows.is_empty() {
@@ -48,7 +53,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
     text
 }
 
-fn rows_of(account: &str, balance: &Balance) -> Vec<[String; 7]> {
+fn rows_of(account: &str, balance: &Balance, read_at: SystemTime) -> Vec<[String; 8]> {
     let Some(spend) = balance.spend() else {
         return Vec::new();
     };
@@ -56,7 +61,7 @@ fn rows_of(account: &str, balance: &Balance) -> Vec<[String; 7]> {
     let period = format!("{} to {}", day(&spend.from), day(&spend.to));
     let optional =
         |v: Option<balances::Decimal>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
-    let mut rows: Vec<[String; 7]> = spend
+    let mut rows: Vec<[String; 8]> = spend
         .spent
         .iter()
         .map(|spent| {
@@ -68,6 +73,7 @@ fn rows_of(account: &str, balance: &Balance) -> Vec<[String; 7]> {
                 optional(spent.budget),
                 optional(spent.remaining),
                 period.clone(),
+                runs_out_cell(spend, spent, read_at, read_at),
             ]
         })
         .collect();
@@ -81,9 +87,25 @@ fn rows_of(account: &str, balance: &Balance) -> Vec<[String; 7]> {
             none(),
             none(),
             period,
+            none(),
         ]);
     }
     rows
+}
+
+/// When the budget runs out at the period's pace as of `read_at` ([`Spend::budget_pace`]),
+/// counted from `now`: `~3d 4h`, `reached`, `lasts period` (not before the period ends), `-`
+/// without a budget or an estimate.
+pub fn runs_out_cell(spend: &Spend, spent: &Spent, read_at: SystemTime, now: SystemTime) -> String {
+    let as_of = chrono::DateTime::<chrono::Utc>::from(read_at);
+    match spend.budget_pace(spent, as_of).map(|pace| pace.runs_out) {
+        Some(BudgetRunsOut::Reached) => "reached".to_owned(),
+        Some(BudgetRunsOut::At(at)) => balances_history::human_remaining(
+            at.timestamp_millis() - balances_history::ms_since_epoch(now),
+        ),
+        Some(BudgetRunsOut::NotThisPeriod) => "lasts period".to_owned(),
+        _ => "-".to_owned(),
+    }
 }
 
 /// Samples of one spend family: `pick` of every currency of every spend reading, labelled
@@ -108,6 +130,46 @@ pub fn samples(
         .collect()
 }
 
+/// Samples of one family of budget paces ([`Spend::budget_pace`], counted to when each
+/// spend was read): `pick` of every currency with a budget, labelled as [`samples`] are.
+pub fn pace_samples(
+    accounts: &[AccountSeries<'_>],
+    pick: fn(&BudgetPace, chrono::DateTime<chrono::Utc>) -> Option<balances::Decimal>,
+) -> Vec<(String, String)> {
+    accounts
+        .iter()
+        .filter_map(|s| Some((s, s.balance?.spend()?, s.last_success?)))
+        .flat_map(|(s, spend, read_at)| {
+            let as_of = chrono::DateTime::<chrono::Utc>::from(read_at);
+            spend.spent.iter().filter_map(move |spent| {
+                let value = pick(&spend.budget_pace(spent, as_of)?, as_of)?;
+                let labels = format!(
+                    "{},currency=\"{}\"",
+                    crate::metrics::account_labels(s),
+                    crate::metrics::label(&spent.currency)
+                );
+                Some((labels, value.normalize().to_string()))
+            })
+        })
+        .collect()
+}
+
+/// When a budget is used up at its pace, in Unix seconds; the reading's time once reached.
+pub fn depletion_seconds(
+    pace: &BudgetPace,
+    as_of: chrono::DateTime<chrono::Utc>,
+) -> Option<balances::Decimal> {
+    let at = match pace.runs_out {
+        BudgetRunsOut::At(at) => at,
+        BudgetRunsOut::Reached => as_of,
+        _ => return None,
+    };
+    Some(
+        (balances::Decimal::from(at.timestamp_millis()) / balances::Decimal::from(1_000))
+            .normalize(),
+    )
+}
+
 /// The start of each spend reading's period, in Unix seconds.
 pub fn period_starts(accounts: &[AccountSeries<'_>]) -> Vec<(String, String)> {
     accounts
@@ -125,8 +187,17 @@ pub fn period_starts(accounts: &[AccountSeries<'_>]) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use balances::{Budget, Decimal, Spend, Vendor};
-    use std::time::{Duration, SystemTime};
+    use balances::{Budget, Decimal, Vendor};
+    use std::time::Duration;
+
+    /// Ten days into December 2026.
+    fn day_ten() -> SystemTime {
+        SystemTime::from(month("2026-12-11T00:00:00Z"))
+    }
+
+    fn month(text: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
 
     fn outcome(account: &str, balance: Balance) -> Outcome {
         Outcome {
@@ -135,33 +206,46 @@ mod tests {
             result: Ok(balance),
             threshold: None,
             duration: Duration::ZERO,
-            finished_at: SystemTime::UNIX_EPOCH,
+            finished_at: day_ten(),
             forecasts: Vec::new(),
         }
     }
 
-    #[test]
-    fn spend_rows_align_their_amounts_and_end_with_the_lag_note() {
+    /// An OpenAI reading of December 2026: `spent` USD against `budget`.
+    fn december(account: &str, spent: &str, budget: Option<&str>) -> Outcome {
         let openai = Vendor::find("openai").expect("a registry vendor");
-        let month = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
-        let budget: Budget = "25 USD".parse().unwrap();
+        let budget: Option<Budget> = budget.map(|b| b.parse().unwrap());
         let spend = Spend::new(
             month("2026-12-01T00:00:00Z"),
             month("2027-01-01T00:00:00Z"),
-            [("USD".to_owned(), "0.06".parse::<Decimal>().unwrap())],
-            Some(&budget),
+            [("USD".to_owned(), spent.parse::<Decimal>().unwrap())],
+            budget.as_ref(),
         )
         .unwrap();
-        let balance = Balance::spent("openai-main", openai, spend);
+        outcome(account, Balance::spent(account, openai, spend))
+    }
+
+    #[test]
+    fn spend_rows_align_their_amounts_and_end_with_the_lag_note() {
         let deepseek = Vendor::find("deepseek").expect("a registry vendor");
         let not_spend = Balance::new("other", deepseek, None, Vec::new()).unwrap();
-        let text = table(&[outcome("openai-main", balance), outcome("other", not_spend)]);
+        let text = table(&[
+            december("openai-main", "0.06", Some("25 USD")),
+            outcome("other", not_spend),
+            december("fast", "20", Some("25 USD")),
+            december("over", "30", Some("25 USD")),
+            december("free", "3.5", None),
+        ]);
         let lines: Vec<&str> = text.lines().collect();
+        // 20 of 25 in ten days is 2 a day: the 5 left last 2.5 days.
         assert_eq!(
             lines,
             [
-                "ACCOUNT      VENDOR  CURRENCY  SPENT  BUDGET  BUDGET LEFT  PERIOD (UTC)",
-                "openai-main  openai  USD        0.06      25        24.94  2026-12-01 to 2027-01-01",
+                "ACCOUNT      VENDOR  CURRENCY  SPENT  BUDGET  BUDGET LEFT  PERIOD (UTC)                  RUNS OUT",
+                "openai-main  openai  USD        0.06      25        24.94  2026-12-01 to 2027-01-01  lasts period",
+                "fast         openai  USD          20      25            5  2026-12-01 to 2027-01-01       ~2d 12h",
+                "over         openai  USD          30      25           -5  2026-12-01 to 2027-01-01       reached",
+                "free         openai  USD         3.5       -            -  2026-12-01 to 2027-01-01             -",
                 LAG_NOTE,
             ],
             "{text}"

@@ -39,6 +39,8 @@ const CONTRACT_METRICS: &[&str] = &[
     "balances_spent",
     "balances_budget",
     "balances_budget_remaining",
+    "balances_budget_projected_spend",
+    "balances_budget_depletion_timestamp_seconds",
     "balances_spend_period_start_timestamp_seconds",
 ];
 
@@ -52,6 +54,7 @@ const ALERTS: &[&str] = &[
     "BalanceExporterDown",
     "BalanceExporterAbsent",
     "BudgetNearlySpent",
+    "BudgetRunsOutSoon",
 ];
 
 fn deploy_dir() -> PathBuf {

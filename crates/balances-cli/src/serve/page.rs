@@ -157,7 +157,7 @@ fn render_account(html: &mut String, account: &AccountView<'_>, now_ms: i64) {
         return;
     };
     if let Some(spend) = balance.spend() {
-        render_spend(html, spend);
+        render_spend(html, spend, account.last_success, now_ms);
         html.push_str("</section>");
         return;
     }
@@ -230,24 +230,34 @@ fn render_account(html: &mut String, account: &AccountView<'_>, now_ms: i64) {
 
 /// A spend reading (a vendor with no balance): what was spent over the period, and what is
 /// left of the budget. Never a balance, never charted as one.
-fn render_spend(html: &mut String, spend: &Spend) {
+///
+/// The budget's `runs out` is at the period's average pace as of `read_at`, counted from now.
+fn render_spend(html: &mut String, spend: &Spend, read_at: Option<SystemTime>, now_ms: i64) {
     let _ = write!(
         html,
         "<p class=\"meta\">spend from {from} to {to} (UTC), from the vendor's cost report, which \
          lags by hours: not a live figure</p>\
-         <table><tr><th>currency</th><th>spent</th><th>budget</th><th>budget left</th></tr>",
+         <table><tr><th>currency</th><th>spent</th><th>budget</th><th>budget left</th>\
+         <th>budget runs out</th></tr>",
         from = spend.from.date_naive(),
         to = spend.to.date_naive(),
     );
+    let now = balances_history::time_of_ms(now_ms);
     for spent in &spend.spent {
+        let runs_out = read_at.map_or_else(
+            || "-".to_owned(),
+            |read_at| crate::spend::runs_out_cell(spend, spent, read_at, now),
+        );
         let _ = write!(
             html,
             "<tr class=\"spend\" data-code=\"{code}\"><td>{code}</td><td class=\"num spent\">{amount}</td>\
-             <td class=\"num\">{budget}</td><td class=\"num budget-left\">{left}</td></tr>",
+             <td class=\"num\">{budget}</td><td class=\"num budget-left\">{left}</td>\
+             <td class=\"num budget-runs-out\">{runs_out}</td></tr>",
             code = escape(&spent.currency),
             amount = spent.amount,
             budget = optional(spent.budget),
             left = optional(spent.remaining),
+            runs_out = escape(&runs_out),
         );
     }
     html.push_str("</table>");
@@ -367,6 +377,47 @@ mod tests {
     }
 
     #[test]
+    fn a_budget_runs_out_at_its_pace_counted_from_the_page_not_the_reading() {
+        let vendor = Vendor::find("openai").expect("in the registry");
+        let at = |text: &str| -> SystemTime {
+            text.parse::<chrono::DateTime<chrono::Utc>>()
+                .expect("an RFC 3339 instant")
+                .into()
+        };
+        let budget: balances::Budget = "500 USD".parse().expect("a budget");
+        let spend = Spend::new(
+            "2026-12-01T00:00:00Z".parse().expect("an instant"),
+            "2027-01-01T00:00:00Z".parse().expect("an instant"),
+            [("USD".to_owned(), Decimal::from(250))],
+            Some(&budget),
+        )
+        .expect("a spend");
+        let balance = Balance::spent("ops", vendor, spend);
+        let charts = HashMap::new();
+        // Read on day 10 at 25 a day: the 250 left run out on the 21st; the page is a day
+        // later, so 9 days are left.
+        let html = render(&PageView {
+            accounts: &[AccountView {
+                name: balance.account(),
+                vendor: balance.vendor(),
+                balance: Some(&balance),
+                error: None,
+                last_attempt: Some(at("2026-12-11T00:00:00Z")),
+                last_success: Some(at("2026-12-11T00:00:00Z")),
+                forecasts: &[],
+                charts: &charts,
+            }],
+            history: false,
+            interval: Duration::from_secs(300),
+            now: at("2026-12-12T00:00:00Z"),
+        });
+        assert!(
+            html.contains(r#"<td class="num budget-runs-out">~9d</td>"#),
+            "{html}"
+        );
+    }
+
+    #[test]
     fn spend_is_shown_as_spend_with_the_budget_left_never_as_a_balance() {
         let vendor = Vendor::find("openai").expect("in the registry");
         let month = |day: &str| -> chrono::DateTime<chrono::Utc> {
@@ -396,8 +447,12 @@ mod tests {
             "{html}"
         );
         assert!(
-            !html.contains("runs out"),
+            !html.contains("currency/unit"),
             "no balance table for spend: {html}"
+        );
+        assert!(
+            html.contains(r#"<td class="num budget-runs-out">-</td>"#),
+            "not read yet, no pace: {html}"
         );
     }
 
