@@ -118,16 +118,21 @@ pub fn samples(
         .iter()
         .filter_map(|s| Some((s, s.balance?.spend()?)))
         .flat_map(|(s, spend)| {
-            spend.spent.iter().filter_map(move |spent| {
-                let labels = format!(
-                    "{},currency=\"{}\"",
-                    crate::metrics::account_labels(s),
-                    crate::metrics::label(&spent.currency)
-                );
-                Some((labels, pick(spent)?.to_string()))
-            })
+            spend
+                .spent
+                .iter()
+                .filter_map(move |spent| Some((labels(s, spent), pick(spent)?.to_string())))
         })
         .collect()
+}
+
+/// The labels of one currency of a spend reading: the account's, and the currency.
+fn labels(s: &AccountSeries<'_>, spent: &Spent) -> String {
+    format!(
+        "{},currency=\"{}\"",
+        crate::metrics::account_labels(s),
+        crate::metrics::label(&spent.currency)
+    )
 }
 
 /// Samples of one family of budget paces ([`Spend::budget_pace`], counted to when each
@@ -143,12 +148,7 @@ pub fn pace_samples(
             let as_of = chrono::DateTime::<chrono::Utc>::from(read_at);
             spend.spent.iter().filter_map(move |spent| {
                 let value = pick(&spend.budget_pace(spent, as_of)?, as_of)?;
-                let labels = format!(
-                    "{},currency=\"{}\"",
-                    crate::metrics::account_labels(s),
-                    crate::metrics::label(&spent.currency)
-                );
-                Some((labels, value.normalize().to_string()))
+                Some((labels(s, spent), value.normalize().to_string()))
             })
         })
         .collect()
