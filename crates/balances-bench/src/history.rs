@@ -84,8 +84,8 @@ pub async fn rows(balances: &Path, read_accounts: usize) -> Result<Vec<Row>, Ben
         (now_ms, RECORDING_ROUNDS),
         "history: recording, 1,000 accounts, file with a week (vs --no-history)",
     )?);
-    // The same against vendors that take 20 ms to answer, as no vendor across a network
-    // answers faster: what recording costs a run in practice.
+    // The same against vendors that take 20 ms to answer, a fast answer for an API reached
+    // over a network: what recording costs a run in practice.
     let slow_server = FakeVendors::bulk(RECORDING_ACCOUNTS)
         .latency(VENDOR_LATENCY)
         .start()
