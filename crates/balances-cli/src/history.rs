@@ -276,7 +276,9 @@ pub async fn record_in_background(
 }
 
 /// Each account's forecasts from the window ends of its readings: one per reading, in the
-/// order of [`ToRecord`], `per_account` of them for each account.
+/// order of [`ToRecord`], `per_account` of them for each account. A spend series gets none:
+/// spend rises as it is spent, and its budget's pace is read from the report itself
+/// (`Spend::budget_pace`).
 fn forecasts(
     fetched: &[Fetched<'_>],
     per_account: &[usize],
@@ -290,6 +292,7 @@ fn forecasts(
         .map(|(one, &count)| {
             ends.by_ref()
                 .take(count)
+                .filter(|(key, _)| key.measure != Measure::Spend)
                 .map(|(key, window)| {
                     let floor = floor(one.threshold, key.measure, &key.code);
                     SeriesForecast {

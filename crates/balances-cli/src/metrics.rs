@@ -427,7 +427,8 @@ fn forecasts(
     value: fn(&Forecast) -> Option<String>,
 ) -> Vec<(String, String)> {
     let label_name = match measure {
-        Measure::Currency => "currency",
+        // A spend series has no forecast of its own (its budget's pace is `spend.rs`'s).
+        Measure::Currency | Measure::Spend => "currency",
         Measure::Unit => "unit",
     };
     accounts

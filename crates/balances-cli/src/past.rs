@@ -101,6 +101,10 @@ struct JsonSeries<'a> {
     currency: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unit: Option<&'a str>,
+    /// The currency of a spend series (a vendor that reports spend): `total` is what was
+    /// spent so far in the period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spent: Option<&'a str>,
     samples: Vec<JsonSample>,
 }
 
@@ -129,15 +133,17 @@ fn write_json(
         }
         written += samples.len();
         let code = key.code.as_str();
-        let (currency, unit) = match key.measure {
-            Measure::Currency => (Some(code), None),
-            Measure::Unit => (None, Some(code)),
+        let (currency, unit, spent) = match key.measure {
+            Measure::Currency => (Some(code), None, None),
+            Measure::Unit => (None, Some(code), None),
+            Measure::Spend => (None, None, Some(code)),
         };
         let series = JsonSeries {
             account: &key.account,
             vendor: &key.vendor,
             currency,
             unit,
+            spent,
             samples: samples
                 .iter()
                 .map(|s| JsonSample {
@@ -182,7 +188,12 @@ fn write_table(
     let names: Vec<[String; 3]> = series
         .iter()
         .map(|(_, key)| {
-            [&key.account, &key.vendor, &key.code].map(|text| escape_control(text).into_owned())
+            // A spend series says so: its amounts are spent, not left.
+            let code = match key.measure {
+                Measure::Spend => format!("{} spent", key.code),
+                _ => key.code.clone(),
+            };
+            [&key.account, &key.vendor, &code].map(|text| escape_control(text).into_owned())
         })
         .collect();
     if sparklines {

@@ -205,7 +205,8 @@ impl JsonForecast {
             Estimate::None(why) => (ForecastStatus::NoEstimate, Some(why.as_str()), None),
         };
         let (currency, unit) = match series.measure {
-            Measure::Currency => (Some(series.code.clone()), None),
+            // A spend series gets no forecast ([`crate::history`] leaves it out).
+            Measure::Currency | Measure::Spend => (Some(series.code.clone()), None),
             Measure::Unit => (None, Some(series.code.clone())),
         };
         Self {

@@ -565,3 +565,62 @@ async fn an_exporter_with_an_unusable_history_still_serves_balances_and_counts_f
         .count();
     assert_eq!(warnings, 1, "{}", served.stderr());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spend_reading_is_recorded_as_spend_and_gets_no_balance_forecast() {
+    let vendors = FakeVendors::demo()
+        .start()
+        .await
+        .expect("fake vendors start");
+    let openai: Vec<_> = vendors
+        .accounts()
+        .into_iter()
+        .filter(|account| account.vendor == "openai")
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("balances.toml");
+    write_private(&config, &fake_vendors::config_toml(&openai));
+    let config = config.to_str().unwrap();
+    let account = openai[0].name.as_str();
+
+    for run_index in 0..2 {
+        let output = run_at(
+            dir.path(),
+            START + run_index * HOUR,
+            &["-c", config, "--format", "json"],
+        )
+        .await;
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(stderr(&output), "", "no warning");
+        let items: Value = serde_json::from_slice(&output.stdout).unwrap();
+        // Spend is not a balance: no balance forecast, whatever the history holds.
+        assert_eq!(items[0]["forecast"], Value::Array(Vec::new()), "{items}");
+    }
+
+    let output = run_at(
+        dir.path(),
+        START + HOUR,
+        &["-c", config, "history", account, "--format", "json"],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let series: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(series.as_array().map(Vec::len), Some(1), "{series}");
+    assert_eq!(series[0]["spent"], "USD", "{series}");
+    assert!(series[0].get("currency").is_none(), "{series}");
+    let totals: Vec<&str> = series[0]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["total"].as_str().unwrap())
+        .collect();
+    assert_eq!(totals, ["0.06", "0.06"]);
+
+    let output = run_at(
+        dir.path(),
+        START + HOUR,
+        &["-c", config, "history", account, "--color", "never"],
+    )
+    .await;
+    assert!(stdout(&output).contains("USD spent"), "{}", stdout(&output));
+}

@@ -1,5 +1,5 @@
 //! What one balance adds to the history: one reading per currency and per unit, with the
-//! exact amounts. Nothing else of the fetch (no key, no vendor message) has a field here, so
+//! exact amounts, or for a spend reading one per currency spent. Nothing else of the fetch (no key, no vendor message) has a field here, so
 //! nothing else can be stored.
 
 use std::fmt;
@@ -7,12 +7,17 @@ use std::fmt;
 use balances::Balance;
 use rust_decimal::Decimal;
 
-/// Whether a series counts money or a unit that is not money (points, DIEM). They are kept
-/// apart so that a unit named like a currency is never read as one.
+/// Whether a series counts money, a unit that is not money (points, DIEM), or money spent
+/// over a period (a vendor that reports spend instead of a balance). They are kept apart so
+/// that a unit named like a currency is never read as one, and spend never as a balance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Measure {
     Currency,
     Unit,
+    /// A period's spend in a currency (`total` is what was spent so far in the period). It
+    /// rises as money is spent and falls back when a period starts, so the running totals
+    /// and forecasts of a balance do not apply: its samples carry none.
+    Spend,
 }
 
 impl Measure {
@@ -21,6 +26,7 @@ impl Measure {
         match self {
             Measure::Currency => "currency",
             Measure::Unit => "unit",
+            Measure::Spend => "spend",
         }
     }
 
@@ -28,6 +34,7 @@ impl Measure {
         match text {
             "currency" => Some(Measure::Currency),
             "unit" => Some(Measure::Unit),
+            "spend" => Some(Measure::Spend),
             _ => None,
         }
     }
@@ -60,7 +67,7 @@ pub struct Reading {
     pub topped_up: Option<Decimal>,
 }
 
-/// The readings of a balance: its currencies, then its units.
+/// The readings of a balance: its currencies, then its units, then what it spent.
 pub fn readings(balance: &Balance) -> Vec<Reading> {
     let key = |measure, code: &str| SeriesKey {
         account: balance.account().to_owned(),
@@ -80,5 +87,15 @@ pub fn readings(balance: &Balance) -> Vec<Reading> {
         granted: amount.granted,
         topped_up: amount.topped_up,
     });
-    money.chain(units).collect()
+    let spent = balance
+        .spend()
+        .into_iter()
+        .flat_map(|spend| &spend.spent)
+        .map(|spent| Reading {
+            key: key(Measure::Spend, &spent.currency),
+            total: spent.amount,
+            granted: None,
+            topped_up: None,
+        });
+    money.chain(units).chain(spent).collect()
 }

@@ -9,11 +9,11 @@ use crate::forecast::Running;
 use crate::store::parse_decimal;
 
 /// The version this build writes.
-pub const LATEST: i64 = 4;
+pub const LATEST: i64 = 5;
 
 /// Migration `n` (index `n - 1`) takes a file from version `n - 1` to `n`.
 const MIGRATIONS: [fn(&Transaction<'_>) -> rusqlite::Result<()>; LATEST as usize] =
-    [version_1, version_2, version_3, version_4];
+    [version_1, version_2, version_3, version_4, version_5];
 
 /// Version 1: series and their samples, amounts as exact decimal text.
 ///
@@ -133,6 +133,39 @@ fn version_4(tx: &Transaction<'_>) -> rusqlite::Result<()> {
              first_observed_ms INTEGER NOT NULL
          );",
     )
+}
+
+/// Version 5: a series may be a period's spend (`measure = 'spend'`), so that a spend
+/// reading (OpenAI's and Anthropic's cost reports) is recorded like any other fetch.
+///
+/// SQLite cannot change a `CHECK` constraint in place, so `series` is rebuilt with the same
+/// ids, as SQLite's documented procedure does it: with foreign keys off (the caller's
+/// connection has them off while migrating), then every reference checked.
+fn version_5(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE series_v5 (
+             id INTEGER PRIMARY KEY,
+             account TEXT NOT NULL,
+             vendor TEXT NOT NULL,
+             measure TEXT NOT NULL CHECK (measure IN ('currency', 'unit', 'spend')),
+             code TEXT NOT NULL,
+             UNIQUE (account, vendor, measure, code)
+         );
+         INSERT INTO series_v5 (id, account, vendor, measure, code)
+             SELECT id, account, vendor, measure, code FROM series;
+         DROP TABLE series;
+         ALTER TABLE series_v5 RENAME TO series;",
+    )?;
+    let broken: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |row| {
+        row.get(0)
+    })?;
+    if broken > 0 {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+            Some(format!("{broken} samples refer to no series")),
+        ));
+    }
+    Ok(())
 }
 
 /// The file's version.

@@ -309,9 +309,14 @@ fn plan(
                 (previous, false)
             }
             _ => {
-                let running = previous.map_or_else(Running::default, |(at, total, running)| {
-                    running.after(at, total, *at_ms, reading.total)
-                });
+                // Spend rises as it is spent: a balance's running totals would count it
+                // backwards, so a spend series has none.
+                let running = match previous {
+                    Some((at, total, running)) if key.measure != Measure::Spend => {
+                        running.after(at, total, *at_ms, reading.total)
+                    }
+                    _ => Running::default(),
+                };
                 writes.push(Write::Sample {
                     series,
                     at_ms: *at_ms,
@@ -424,8 +429,12 @@ fn set_up(connection: &mut Connection, busy_timeout: Duration) -> rusqlite::Resu
     if !mode.eq_ignore_ascii_case("wal") {
         return Ok(SetUp::NotWal(mode));
     }
-    connection.execute_batch("PRAGMA foreign_keys = ON;")?;
+    // Migrations run with foreign keys off (the bundled SQLite turns them on by default), as
+    // SQLite's procedure for rebuilding a table asks: version 5 rebuilds `series`, which
+    // samples refer to, and checks the references itself.
+    connection.execute_batch("PRAGMA foreign_keys = OFF;")?;
     schema::migrate_to(connection, LATEST)?;
+    connection.execute_batch("PRAGMA foreign_keys = ON;")?;
     Ok(SetUp::Ready)
 }
 

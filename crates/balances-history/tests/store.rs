@@ -66,6 +66,68 @@ fn at(ms: i64) -> SystemTime {
 }
 
 #[test]
+fn a_spend_reading_is_stored_as_spend_with_no_running_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("h.sqlite3")).unwrap();
+    let month = |text: &str| -> chrono::DateTime<chrono::Utc> { text.parse().unwrap() };
+    let spent = |amount: &str| {
+        let spend = balances::Spend::new(
+            month("2026-12-01T00:00:00Z"),
+            month("2027-01-01T00:00:00Z"),
+            [("USD".to_owned(), dec(amount))],
+            None,
+        )
+        .unwrap();
+        Balance::spent("models", vendor("openai"), spend)
+    };
+    // Spend rises as it is spent, 1.5 then 4.25, and falls back when a refund (or a new
+    // period) comes: 0.5.
+    let (first, second, third) = (spent("1.5"), spent("4.25"), spent("0.5"));
+    store
+        .record([
+            (at(DAY), &first),
+            (at(DAY + HOUR), &second),
+            (at(DAY + 2 * HOUR), &third),
+        ])
+        .unwrap();
+
+    let history = store.history(&HistoryQuery::default()).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        history[0].key,
+        key_of("models", "openai", Measure::Spend, "USD")
+    );
+    let totals: Vec<String> = history[0]
+        .samples
+        .iter()
+        .map(|s| s.total.to_string())
+        .collect();
+    assert_eq!(totals, ["1.5", "4.25", "0.5"]);
+    // A balance's running totals would count the fall as 3.75 spent; spend carries none.
+    let running: Vec<(String, i64)> = {
+        let mut statement = store
+            .connection()
+            .prepare("SELECT spent, observed_ms FROM recent ORDER BY at_ms")
+            .unwrap();
+        statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(running, vec![("0".to_owned(), 0); 3]);
+}
+
+fn key_of(account: &str, vendor: &str, measure: Measure, code: &str) -> SeriesKey {
+    SeriesKey {
+        account: account.into(),
+        vendor: vendor.into(),
+        measure,
+        code: code.into(),
+    }
+}
+
+#[test]
 fn a_balance_is_stored_exactly_per_currency_and_unit() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("h.sqlite3")).unwrap();
