@@ -139,8 +139,8 @@ fn version_4(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 /// reading (OpenAI's and Anthropic's cost reports) is recorded like any other fetch.
 ///
 /// SQLite cannot change a `CHECK` constraint in place, so `series` is rebuilt with the same
-/// ids, as SQLite's documented procedure does it: with foreign keys off (the caller's
-/// connection has them off while migrating), then every reference checked.
+/// ids, as SQLite's documented procedure does it ([`migrate_to`] runs it with foreign keys
+/// off and checks every reference before it commits).
 fn version_5(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "CREATE TABLE series_v5 (
@@ -155,17 +155,7 @@ fn version_5(tx: &Transaction<'_>) -> rusqlite::Result<()> {
              SELECT id, account, vendor, measure, code FROM series;
          DROP TABLE series;
          ALTER TABLE series_v5 RENAME TO series;",
-    )?;
-    let broken: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |row| {
-        row.get(0)
-    })?;
-    if broken > 0 {
-        return Err(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
-            Some(format!("{broken} samples refer to no series")),
-        ));
-    }
-    Ok(())
+    )
 }
 
 /// The file's version.
@@ -176,11 +166,24 @@ pub fn version(connection: &Connection) -> rusqlite::Result<i64> {
 /// Runs the migrations from the file's version up to `target`, each in its own immediate
 /// transaction (another process migrating at the same time waits, then finds nothing left to
 /// do). The caller has checked that the file is not newer than [`LATEST`].
+///
+/// Foreign keys are off while migrating, as SQLite's procedure for rebuilding a table asks
+/// (dropping a table others refer to would otherwise count violations that renaming its
+/// rebuilt copy does not uncount), and every reference is checked before each migration
+/// commits; the connection's setting is put back after.
 pub fn migrate_to(connection: &mut Connection, target: i64) -> rusqlite::Result<()> {
     // The usual case, a current file, takes no write lock.
     if version(connection)? >= target {
         return Ok(());
     }
+    let enforced: bool = connection.pragma_query_value(None, "foreign_keys", |row| row.get(0))?;
+    connection.pragma_update(None, "foreign_keys", false)?;
+    let migrated = run_migrations(connection, target);
+    connection.pragma_update(None, "foreign_keys", enforced)?;
+    migrated
+}
+
+fn run_migrations(connection: &mut Connection, target: i64) -> rusqlite::Result<()> {
     loop {
         let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let current = version(&tx)?;
@@ -194,6 +197,19 @@ pub fn migrate_to(connection: &mut Connection, target: i64) -> rusqlite::Result<
             return Ok(());
         };
         migration(&tx)?;
+        let broken: i64 =
+            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |row| {
+                row.get(0)
+            })?;
+        if broken > 0 {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+                Some(format!(
+                    "migration {} left {broken} rows referring to no series",
+                    current + 1
+                )),
+            ));
+        }
         tx.pragma_update(None, "user_version", current + 1)?;
         tx.commit()?;
     }

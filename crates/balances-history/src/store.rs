@@ -429,12 +429,8 @@ fn set_up(connection: &mut Connection, busy_timeout: Duration) -> rusqlite::Resu
     if !mode.eq_ignore_ascii_case("wal") {
         return Ok(SetUp::NotWal(mode));
     }
-    // Migrations run with foreign keys off (the bundled SQLite turns them on by default), as
-    // SQLite's procedure for rebuilding a table asks: version 5 rebuilds `series`, which
-    // samples refer to, and checks the references itself.
-    connection.execute_batch("PRAGMA foreign_keys = OFF;")?;
-    schema::migrate_to(connection, LATEST)?;
     connection.execute_batch("PRAGMA foreign_keys = ON;")?;
+    schema::migrate_to(connection, LATEST)?;
     Ok(SetUp::Ready)
 }
 
