@@ -434,14 +434,25 @@ fn set_up(connection: &mut Connection, busy_timeout: Duration) -> rusqlite::Resu
     Ok(SetUp::Ready)
 }
 
-fn unknown_measure(path: &Path, measure: &str) -> HistoryError {
-    HistoryError::Database {
-        path: path.to_owned(),
-        message: format!(
-            "unknown measure `{}` in the history",
-            measure.escape_debug()
-        ),
-    }
+/// The key of a row of `series` read as `id, account, vendor, measure, code`.
+fn series_key(row: &rusqlite::Row<'_>, path: &Path) -> Result<SeriesKey, HistoryError> {
+    let text = |index| {
+        row.get::<_, String>(index)
+            .map_err(|e| database_error(path, e))
+    };
+    let measure = text(3)?;
+    Ok(SeriesKey {
+        account: text(1)?,
+        vendor: text(2)?,
+        measure: Measure::from_stored(&measure).ok_or_else(|| HistoryError::Database {
+            path: path.to_owned(),
+            message: format!(
+                "unknown measure `{}` in the history",
+                measure.escape_debug()
+            ),
+        })?,
+        code: text(4)?,
+    })
 }
 
 fn database_error(path: &Path, error: rusqlite::Error) -> HistoryError {
@@ -728,14 +739,7 @@ impl Store {
                 let text = |index| row.get::<_, Option<String>>(index).map_err(database);
                 let decimal = |index| self_parse(&path, &text(index)?.unwrap_or_default());
                 let number = |index| row.get::<_, Option<i64>>(index).map_err(database);
-                let measure = text(3)?.unwrap_or_default();
-                let key = SeriesKey {
-                    account: text(1)?.unwrap_or_default(),
-                    vendor: text(2)?.unwrap_or_default(),
-                    measure: Measure::from_stored(&measure)
-                        .ok_or_else(|| unknown_measure(&path, &measure))?,
-                    code: text(4)?.unwrap_or_default(),
-                };
+                let key = series_key(row, &path)?;
                 let newest = match number(5)? {
                     Some(at_ms) => Some((
                         at_ms,
@@ -956,14 +960,7 @@ impl Store {
         let mut rows = statement.query([account]).map_err(database)?;
         let mut series = Vec::new();
         while let Some(row) = rows.next().map_err(database)? {
-            let measure: String = row.get(3).map_err(database)?;
-            let key = SeriesKey {
-                account: row.get(1).map_err(database)?,
-                vendor: row.get(2).map_err(database)?,
-                measure: Measure::from_stored(&measure)
-                    .ok_or_else(|| unknown_measure(&self.path, &measure))?,
-                code: row.get(4).map_err(database)?,
-            };
+            let key = series_key(row, &self.path)?;
             series.push((SeriesId(row.get(0).map_err(database)?), key));
         }
         Ok(series)
