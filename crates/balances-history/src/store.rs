@@ -943,7 +943,7 @@ impl Store {
     }
 
     /// The series of the file (only `account`'s, when given), sorted by account, vendor,
-    /// money before units, then code.
+    /// then measure (`currency`, `spend`, `unit`), then code.
     pub fn series(
         &self,
         account: Option<&str>,

@@ -1037,6 +1037,14 @@ fn recording_what_was_prepared_gives_the_ends_of_recording_with_lookups() {
     assert!(record_both_ways(Duration::from_secs(20 * 3_600)));
 }
 
+/// `reading` recorded by another connection to the file, closed at once.
+fn record_elsewhere(path: &Path, reading: (i64, Reading)) {
+    Store::open(path)
+        .unwrap()
+        .record_readings(&[reading])
+        .unwrap();
+}
+
 #[test]
 fn a_write_by_another_process_between_prepare_and_record_is_taken_into_account() {
     let dir = tempfile::tempdir().unwrap();
@@ -1047,11 +1055,7 @@ fn a_write_by_another_process_between_prepare_and_record_is_taken_into_account()
         .unwrap();
     let read = cron.prepare(time_of_ms(2 * HOUR), window).unwrap();
     // The exporter records while the cron run's fetches are in flight.
-    let mut exporter = Store::open(&path).unwrap();
-    exporter
-        .record_readings(&[(HOUR, reading("a", "CNY", "90"))])
-        .unwrap();
-    drop(exporter);
+    record_elsewhere(&path, (HOUR, reading("a", "CNY", "90")));
     let (recorded, ends) = record_prepared(
         &mut cron,
         read,
@@ -1065,11 +1069,7 @@ fn a_write_by_another_process_between_prepare_and_record_is_taken_into_account()
     assert_eq!(ends[0].1.last.spent, dec("15"));
     // A reading older than what the other process wrote is skipped, not stored out of order.
     let read = cron.prepare(time_of_ms(3 * HOUR), window).unwrap();
-    let mut exporter = Store::open(&path).unwrap();
-    exporter
-        .record_readings(&[(4 * HOUR, reading("a", "CNY", "80"))])
-        .unwrap();
-    drop(exporter);
+    record_elsewhere(&path, (4 * HOUR, reading("a", "CNY", "80")));
     let (recorded, ends) = record_prepared(
         &mut cron,
         read,
