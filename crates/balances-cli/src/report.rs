@@ -146,7 +146,7 @@ impl JsonBudgetForecast {
                         projected_spend: pace.projected.map(shown),
                         runs_out_at: runs_out_at.map(|at| rfc3339(at.timestamp_millis())),
                         runs_out_in_seconds: runs_out_at
-                            .map(|at| ((at - as_of).num_milliseconds() + 500) / 1000),
+                            .map(|at| whole_seconds((at - as_of).num_milliseconds())),
                         as_of: rfc3339(as_of.timestamp_millis()),
                     })
                 })
@@ -221,11 +221,16 @@ impl JsonForecast {
             runs_out_at: runs_out_at.map(rfc3339),
             runs_out_in_seconds: forecast
                 .remaining_ms(ms_since_epoch(now))
-                .map(|ms| (ms + 500) / 1000),
+                .map(whole_seconds),
             observed_seconds: forecast.observed.as_secs(),
             as_of: rfc3339(forecast.as_of_ms),
         }
     }
+}
+
+/// Milliseconds as the nearest whole seconds, for `runs_out_in_seconds`.
+fn whole_seconds(ms: i64) -> i64 {
+    (ms + 500) / 1000
 }
 
 /// A time as RFC 3339 in UTC, whole seconds.
