@@ -64,7 +64,8 @@ pub async fn rows(balances: &Path, read_accounts: usize) -> Result<Vec<Row>, Ben
         &config,
         dir.path(),
         None,
-        (now_ms, RECORDING_ROUNDS),
+        now_ms,
+        RECORDING_ROUNDS,
         "history: first run, creating the file, 1,000 accounts (vs --no-history)",
     )?);
     // (a) Recording on a file holding the week before `now` at a 5-minute refresh.
@@ -81,7 +82,8 @@ pub async fn rows(balances: &Path, read_accounts: usize) -> Result<Vec<Row>, Ben
         &config,
         dir.path(),
         Some(&week),
-        (now_ms, RECORDING_ROUNDS),
+        now_ms,
+        RECORDING_ROUNDS,
         "history: recording, 1,000 accounts, file with a week (vs --no-history)",
     )?);
     // The same against vendors that take 20 ms to answer, a fast answer for an API reached
@@ -101,7 +103,8 @@ pub async fn rows(balances: &Path, read_accounts: usize) -> Result<Vec<Row>, Ben
         &slow_config,
         dir.path(),
         Some(&week),
-        (now_ms, LATENCY_ROUNDS),
+        now_ms,
+        LATENCY_ROUNDS,
         "history: recording, 1,000 accounts, file with a week, vendors answering in 20 ms (vs --no-history)",
     )?);
     std::fs::remove_file(&week)?;
@@ -182,7 +185,8 @@ fn recording_row(
     config: &Path,
     dir: &Path,
     primed: Option<&Path>,
-    (now_ms, rounds): (i64, usize),
+    now_ms: i64,
+    rounds: usize,
     name: &str,
 ) -> Result<Row, BenchError> {
     let file = dir.join("recording.sqlite3");
