@@ -9,8 +9,6 @@ use balances::{Account, Config, ConfigError};
 pub struct Loaded {
     pub accounts: Vec<Account>,
     pub source: String,
-    /// The config file's `[history]` table (empty without a file).
-    pub history: crate::history::HistoryConfig,
 }
 
 /// Why no accounts could be loaded.
@@ -73,43 +71,101 @@ pub fn default_config_path() -> Option<PathBuf> {
 /// Resolves accounts in the documented order: `--config FILE`, else the default config file if
 /// it exists, else the vendor environment variables.
 pub fn load(explicit: Option<&Path>) -> Result<Loaded, LoadError> {
+    read(explicit)?.accounts()
+}
+
+/// Where the accounts will come from, with the config file's `[history]` table already
+/// read: the command starts on the history before the accounts are parsed
+/// ([`Source::accounts`]).
+#[derive(Debug)]
+pub struct Source {
+    origin: Origin,
+    history: crate::history::HistoryConfig,
+}
+
+#[derive(Debug)]
+enum Origin {
+    /// A config file's text, without its `[history]` table.
+    File {
+        path: PathBuf,
+        accounts_text: String,
+    },
+    /// A config file that could not be read: the facade words the error.
+    Unreadable(PathBuf),
+    Environment {
+        default_path: Option<PathBuf>,
+    },
+}
+
+/// The first half of [`load`]: finds the source and reads the `[history]` table, in the
+/// same order.
+pub fn read(explicit: Option<&Path>) -> Result<Source, LoadError> {
     if let Some(path) = explicit {
-        return from_file(path);
+        return read_file(path);
     }
     let default_path = default_config_path();
     if let Some(path) = default_path.as_deref().filter(|path| path.is_file()) {
-        return from_file(path);
+        return read_file(path);
     }
-    let accounts = Account::from_env().map_err(LoadError::Config)?;
-    if accounts.is_empty() {
-        return Err(LoadError::NoAccounts { default_path });
-    }
-    Ok(Loaded {
-        accounts,
-        source: "environment".to_owned(),
+    Ok(Source {
+        origin: Origin::Environment { default_path },
         history: crate::history::HistoryConfig::default(),
     })
 }
 
-fn from_file(path: &Path) -> Result<Loaded, LoadError> {
+fn read_file(path: &Path) -> Result<Source, LoadError> {
     warn_if_readable_by_others(path);
     let Ok(text) = std::fs::read_to_string(path) else {
-        // Unreadable: the facade words the error as for any config file.
-        let config = Config::from_path(path).map_err(LoadError::Config)?;
-        return Ok(Loaded {
-            accounts: config.into_accounts(),
-            source: path.display().to_string(),
+        return Ok(Source {
+            origin: Origin::Unreadable(path.to_owned()),
             history: crate::history::HistoryConfig::default(),
         });
     };
-    let (history, accounts_text) = split_history_table(&text)?;
-    let config = Config::from_toml_str(&accounts_text, |name| std::env::var(name).ok())
-        .map_err(LoadError::Config)?;
-    Ok(Loaded {
-        accounts: config.into_accounts(),
-        source: path.display().to_string(),
+    let (history, rewritten) = split_history_table(&text)?;
+    let accounts_text = match rewritten {
+        std::borrow::Cow::Owned(rewritten) => rewritten,
+        std::borrow::Cow::Borrowed(_) => text,
+    };
+    Ok(Source {
+        origin: Origin::File {
+            path: path.to_owned(),
+            accounts_text,
+        },
         history,
     })
+}
+
+impl Source {
+    /// The config file's `[history]` table (empty without a file).
+    pub fn history(&self) -> &crate::history::HistoryConfig {
+        &self.history
+    }
+
+    /// The second half of [`load`]: the accounts.
+    pub fn accounts(self) -> Result<Loaded, LoadError> {
+        let (accounts, source) = match self.origin {
+            Origin::File {
+                path,
+                accounts_text,
+            } => {
+                let config = Config::from_toml_str(&accounts_text, |name| std::env::var(name).ok())
+                    .map_err(LoadError::Config)?;
+                (config.into_accounts(), path.display().to_string())
+            }
+            Origin::Unreadable(path) => {
+                let config = Config::from_path(&path).map_err(LoadError::Config)?;
+                (config.into_accounts(), path.display().to_string())
+            }
+            Origin::Environment { default_path } => {
+                let accounts = Account::from_env().map_err(LoadError::Config)?;
+                if accounts.is_empty() {
+                    return Err(LoadError::NoAccounts { default_path });
+                }
+                (accounts, "environment".to_owned())
+            }
+        };
+        Ok(Loaded { accounts, source })
+    }
 }
 
 /// The `[history]` table of the config file that [`load`] would read (`--config FILE`, else

@@ -126,33 +126,58 @@ fn log_colors(color: cli::Color, terminal: bool, no_color: Option<&std::ffi::OsS
 }
 
 async fn run(args: Args) -> Exit {
+    let source = if args.demo {
+        None
+    } else {
+        match accounts::read(args.config.as_deref()) {
+            Ok(source) => Some(source),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Exit::Config;
+            }
+        }
+    };
+    let history = history::resolve(
+        args.history.as_deref(),
+        args.no_history,
+        args.demo,
+        source.as_ref().map_or(
+            &history::HistoryConfig::default(),
+            accounts::Source::history,
+        ),
+    );
+    // The one-shot command's history lookups (`Store::prepare`, a few ms for 1,000
+    // accounts) run on another thread while the accounts are parsed and the client is
+    // built, single-threaded work, rather than during the fetches, which keep both cores
+    // busy against fast vendors; only the writes wait for the fetches. A mistake in the
+    // accounts found after this point leaves the file opened (created, the first time) for
+    // nothing, as the next run would.
+    let opening = history
+        .as_ref()
+        .filter(|_| !matches!(args.command, Some(cli::Command::Serve(_))))
+        .map(|history| history::open_and_prepare(history, history::now()));
     // The demo server must outlive the fetches; it stops when this binding is dropped.
-    let (_demo_server, accounts, history_config) = if args.demo {
-        match demo::start().await {
+    let (_demo_server, accounts) = match source {
+        None => match demo::start().await {
             Ok(demo) => {
                 eprintln!("{}", demo.banner);
-                (
-                    Some(demo.server),
-                    demo.accounts,
-                    history::HistoryConfig::default(),
-                )
+                (Some(demo.server), demo.accounts)
             }
             Err(error) => {
                 eprintln!("error: {error}");
                 return Exit::Config;
             }
-        }
-    } else {
-        match accounts::load(args.config.as_deref()) {
+        },
+        Some(source) => match source.accounts() {
             Ok(loaded) => {
                 tracing::debug!(source = %loaded.source, accounts = loaded.accounts.len(), "loaded accounts");
-                (None, loaded.accounts, loaded.history)
+                (None, loaded.accounts)
             }
             Err(error) => {
                 eprintln!("error: {error}");
                 return Exit::Config;
             }
-        }
+        },
     };
 
     let mut timeout = TimeoutConfig::default();
@@ -171,12 +196,6 @@ async fn run(args: Args) -> Exit {
         }
     };
 
-    let history = history::resolve(
-        args.history.as_deref(),
-        args.no_history,
-        args.demo,
-        &history_config,
-    );
     if let Some(cli::Command::Serve(serve_args)) = &args.command {
         return run_exporter(serve_args, &args, client, accounts, history).await;
     }
@@ -185,10 +204,6 @@ async fn run(args: Args) -> Exit {
         && args.output.is_none()
         && accounts.len() >= PROGRESS_BAR_MIN_ACCOUNTS
         && std::io::stderr().is_terminal();
-    // The history's lookups overlap the fetches; only its writes wait for them.
-    let opening = history
-        .as_ref()
-        .map(|history| history::open_and_prepare(history, history::now()));
     let mut outcomes = fetch(&client, &accounts, args.below.as_ref(), show_progress).await;
     let now = history::now();
     if std::env::var_os("BALANCES_NOW").is_some() {
