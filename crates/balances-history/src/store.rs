@@ -702,8 +702,8 @@ impl Store {
     /// its new sample will close (kept by the runs of the last hour, schema version 4, else
     /// looked up).
     ///
-    /// The one-shot command calls this while its fetches are in flight, so that
-    /// [`Store::record_prepared`] afterwards only writes. It takes no write lock: another
+    /// The one-shot command calls this on another thread while it parses its accounts, so
+    /// that [`Store::record_prepared`] after the fetches only writes. It takes no write lock: another
     /// process may write in between, which `record_prepared` notices.
     pub fn prepare(
         &mut self,
