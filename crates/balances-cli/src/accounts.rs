@@ -100,17 +100,25 @@ enum Origin {
 /// The first half of [`load`]: finds the source and reads the `[history]` table, in the
 /// same order.
 pub fn read(explicit: Option<&Path>) -> Result<Source, LoadError> {
+    match config_file(explicit) {
+        Ok(path) => read_file(&path),
+        Err(default_path) => Ok(Source {
+            origin: Origin::Environment { default_path },
+            history: crate::history::HistoryConfig::default(),
+        }),
+    }
+}
+
+/// The config file to read: `--config FILE`, else the default file if it exists; else the
+/// default file's path, if there is one, for the message when no account is found.
+fn config_file(explicit: Option<&Path>) -> Result<PathBuf, Option<PathBuf>> {
     if let Some(path) = explicit {
-        return read_file(path);
+        return Ok(path.to_owned());
     }
-    let default_path = default_config_path();
-    if let Some(path) = default_path.as_deref().filter(|path| path.is_file()) {
-        return read_file(path);
+    match default_config_path() {
+        Some(path) if path.is_file() => Ok(path),
+        default_path => Err(default_path),
     }
-    Ok(Source {
-        origin: Origin::Environment { default_path },
-        history: crate::history::HistoryConfig::default(),
-    })
 }
 
 fn read_file(path: &Path) -> Result<Source, LoadError> {
@@ -172,12 +180,8 @@ impl Source {
 /// the default file if it exists), without loading any account: `balances history` needs
 /// no credentials.
 pub fn history_config(explicit: Option<&Path>) -> Result<crate::history::HistoryConfig, LoadError> {
-    let path = match explicit {
-        Some(path) => path.to_owned(),
-        None => match default_config_path().filter(|path| path.is_file()) {
-            Some(path) => path,
-            None => return Ok(crate::history::HistoryConfig::default()),
-        },
+    let Ok(path) = config_file(explicit) else {
+        return Ok(crate::history::HistoryConfig::default());
     };
     let text = std::fs::read_to_string(&path).map_err(|e| {
         LoadError::History(format!("cannot read config file {}: {e}", path.display()))
