@@ -1,8 +1,8 @@
 //! What balance history costs (issue 23): recording a run of the one-shot command against
 //! `--no-history`, on a fresh file and on a file already holding a week of samples (against
-//! vendors answering at once, and answering in 20 ms); the
-//! file's size per 1,000 accounts per day at a 5-minute refresh; and `balances history`
-//! over 30 days of samples against one SQL scan of the same rows.
+//! vendors answering at once, and answering in 20 ms); the file's size per 1,000 accounts
+//! per day at a 5-minute refresh; and `balances history` over 30 days of samples against
+//! one SQL scan of the same rows.
 //!
 //! Files are filled through [`Store::record_readings`], a 5-minute step at a time in time
 //! order (as the command and the exporter write them), so their pages are laid out as a

@@ -1,6 +1,6 @@
 //! What one balance adds to the history: one reading per currency and per unit, with the
-//! exact amounts, or for a spend reading one per currency spent. Nothing else of the fetch (no key, no vendor message) has a field here, so
-//! nothing else can be stored.
+//! exact amounts, or for a spend reading one per currency spent. Nothing else of the fetch
+//! (no key, no vendor message) has a field here, so nothing else can be stored.
 
 use std::fmt;
 

@@ -703,8 +703,8 @@ impl Store {
     /// looked up).
     ///
     /// The one-shot command calls this on another thread while it parses its accounts, so
-    /// that [`Store::record_prepared`] after the fetches only writes. It takes no write lock: another
-    /// process may write in between, which `record_prepared` notices.
+    /// that [`Store::record_prepared`] after the fetches only writes. It takes no write
+    /// lock: another process may write in between, which `record_prepared` notices.
     pub fn prepare(
         &mut self,
         run_start: SystemTime,
