@@ -296,7 +296,7 @@ pub fn json(outcomes: &[Outcome], forecasts_at: Option<SystemTime>) -> String {
             balance: outcome.result.as_ref().ok(),
             error: outcome.result.as_ref().err(),
             forecasts: &outcome.forecasts,
-            read_at: outcome.finished_at,
+            read_at: Some(outcome.finished_at),
         }),
         forecasts_at,
     )
@@ -312,7 +312,7 @@ pub struct JsonItem<'a> {
     pub error: Option<&'a balances::Error>,
     pub forecasts: &'a [SeriesForecast],
     /// When `balance` was read: what a budget's pace counts to.
-    pub read_at: SystemTime,
+    pub read_at: Option<SystemTime>,
 }
 
 /// The JSON array of `items`; with `forecasts_at`, each has its `forecast` array.
@@ -337,7 +337,8 @@ pub fn json_of<'a>(
             }),
             budget_forecast: item
                 .balance
-                .and_then(|balance| JsonBudgetForecast::of(balance, item.read_at)),
+                .zip(item.read_at)
+                .and_then(|(balance, read_at)| JsonBudgetForecast::of(balance, read_at)),
         })
         .collect();
     let mut text = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_owned());

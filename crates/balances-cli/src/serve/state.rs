@@ -258,8 +258,7 @@ impl Exporter {
                 balance: t.balance.as_ref(),
                 error: t.error.as_ref(),
                 forecasts: &t.forecasts,
-                // A balance is there only once a refresh succeeded.
-                read_at: t.last_success.unwrap_or(SystemTime::UNIX_EPOCH),
+                read_at: t.last_success,
             }),
             state.history_writes.map(|_| SystemTime::now()),
         )
