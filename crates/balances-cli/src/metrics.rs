@@ -460,11 +460,13 @@ fn depletion_time(forecast: &Forecast) -> Option<String> {
         Estimate::Reached => forecast.as_of_ms,
         Estimate::None(_) => return None,
     };
-    Some(
-        (balances::Decimal::from(at_ms) / balances::Decimal::from(1_000))
-            .normalize()
-            .to_string(),
-    )
+    Some(unix_seconds(at_ms).to_string())
+}
+
+/// A time in milliseconds since the epoch as Unix seconds, the milliseconds as decimals:
+/// the value of every `*_timestamp_seconds` estimate.
+pub fn unix_seconds(at_ms: i64) -> balances::Decimal {
+    (balances::Decimal::from(at_ms) / balances::Decimal::from(1_000)).normalize()
 }
 
 fn unit_amounts(accounts: &[AccountSeries<'_>]) -> Vec<(String, String)> {

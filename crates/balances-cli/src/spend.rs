@@ -164,10 +164,7 @@ pub fn depletion_seconds(
         BudgetRunsOut::Reached => as_of,
         _ => return None,
     };
-    Some(
-        (balances::Decimal::from(at.timestamp_millis()) / balances::Decimal::from(1_000))
-            .normalize(),
-    )
+    Some(crate::metrics::unix_seconds(at.timestamp_millis()))
 }
 
 /// The start of each spend reading's period, in Unix seconds.

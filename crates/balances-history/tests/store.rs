@@ -95,7 +95,10 @@ fn a_spend_reading_is_stored_as_spend_with_no_running_totals() {
     assert_eq!(history.len(), 1);
     assert_eq!(
         history[0].key,
-        key_of("models", "openai", Measure::Spend, "USD")
+        SeriesKey {
+            vendor: "openai".into(),
+            ..key("models", Measure::Spend, "USD")
+        }
     );
     let totals: Vec<String> = history[0]
         .samples
@@ -116,15 +119,6 @@ fn a_spend_reading_is_stored_as_spend_with_no_running_totals() {
             .collect()
     };
     assert_eq!(running, vec![("0".to_owned(), 0); 3]);
-}
-
-fn key_of(account: &str, vendor: &str, measure: Measure, code: &str) -> SeriesKey {
-    SeriesKey {
-        account: account.into(),
-        vendor: vendor.into(),
-        measure,
-        code: code.into(),
-    }
 }
 
 #[test]
