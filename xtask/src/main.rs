@@ -44,7 +44,7 @@ enum Task {
     /// target/bench/report.json.
     Bench {
         /// Accounts in the 30-day history file `balances history` is timed over (filling
-        /// 1,000 takes about a minute more than the default).
+        /// 1,000 takes about two minutes more than the default).
         #[arg(long, default_value_t = 100)]
         history_accounts: usize,
     },

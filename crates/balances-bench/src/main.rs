@@ -126,7 +126,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// How many accounts the 30-day history file holds unless `--history-accounts` says: small
-/// enough that filling it takes seconds (1,000 accounts take about a minute more).
+/// enough that filling it takes seconds (1,000 accounts take about two minutes more).
 const HISTORY_ACCOUNTS: usize = 100;
 
 /// What to run: `balances-bench [BALANCES_BINARY] [--history-accounts N] [--only-history]`
@@ -151,6 +151,11 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
                 .and_then(|n| n.parse().ok())
                 .filter(|n| *n > 0)
                 .ok_or("--history-accounts takes a number of accounts")?;
+        } else if arg.starts_with('-') {
+            return Err(format!(
+                "unknown option `{arg}`; usage: balances-bench [BALANCES_BINARY] \
+                 [--history-accounts N] [--only-history]"
+            ));
         } else if binary.is_none() {
             binary = Some(PathBuf::from(arg));
         } else {
@@ -268,6 +273,7 @@ mod tests {
             &["--history-accounts", "0"],
             &["--history-accounts", "many"],
             &["a", "b"],
+            &["--help"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
